@@ -1,0 +1,149 @@
+package conf
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// AddUser adds user name with password to the dfs.conf at path, creating
+// the file (mode 0600) if it does not exist. It fails if the user exists.
+func AddUser(path, name, password string) error {
+	if err := ValidUserName(name); err != nil {
+		return err
+	}
+	hash, err := HashPassword(password) // slow: before taking the lock
+	if err != nil {
+		return err
+	}
+	return editServer(path, true, func(lines []string, entries []userEntry) ([]string, error) {
+		if findUser(entries, name) != nil {
+			return nil, fmt.Errorf("user %q already exists in %s", name, path)
+		}
+		if n := len(lines); n > 0 && lineEnding(lines[n-1]) == "" {
+			lines[n-1] += "\n"
+		}
+		return append(lines, "Username: "+name+"\n", "Password: "+hash+"\n"), nil
+	})
+}
+
+// SetPassword replaces the password of user name in the dfs.conf at path.
+// It fails if the user does not exist. The file may hold plaintext or weak
+// passwords (of this user or others); that is how they are repaired.
+func SetPassword(path, name, password string) error {
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return editServer(path, false, func(lines []string, entries []userEntry) ([]string, error) {
+		e := findUser(entries, name)
+		if e == nil {
+			return nil, fmt.Errorf("no user %q in %s", name, path)
+		}
+		old := lines[e.passLine]
+		lines[e.passLine] = leadingSpace(old) + "Password: " + hash + lineEnding(old)
+		return lines, nil
+	})
+}
+
+// DelUser removes user name (its Username and Password lines) from the
+// dfs.conf at path. It fails if the user does not exist.
+func DelUser(path, name string) error {
+	return editServer(path, false, func(lines []string, entries []userEntry) ([]string, error) {
+		e := findUser(entries, name)
+		if e == nil {
+			return nil, fmt.Errorf("no user %q in %s", name, path)
+		}
+		out := make([]string, 0, len(lines))
+		for i, l := range lines {
+			if i != e.userLine && i != e.passLine {
+				out = append(out, l)
+			}
+		}
+		return out, nil
+	})
+}
+
+// SetPin sets the certificate pin of the Server line named server in the
+// client conf at path ("" removes the pin), keeping every other line and the
+// line's trailing comment byte for byte.
+func SetPin(path, server, pin string) error {
+	if pin != "" {
+		var err error
+		if pin, err = normalizePin(pin); err != nil {
+			return err
+		}
+	}
+	unlock, err := lockFile(path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read client conf: %w", err)
+	}
+	c, locs, err := parseClient(path, data)
+	if err != nil {
+		return err
+	}
+	lines := splitLines(data)
+	for i, s := range c.Servers {
+		if s.Name != server {
+			continue
+		}
+		loc := locs[i]
+		old := lines[loc.index]
+		body := lineBody(old)
+		var b strings.Builder
+		b.WriteString(body[:loc.addrEnd])
+		if pin != "" {
+			b.WriteString(" " + pin)
+		}
+		b.WriteString(body[loc.pinEnd:]) // the comment, with the space before it
+		b.WriteString(lineEnding(old))
+		lines[loc.index] = b.String()
+		return writeFileAtomic(path, []byte(strings.Join(lines, "")))
+	}
+	return fmt.Errorf("no server %q in %s", server, path)
+}
+
+// editServer runs edit on the lines and users of the dfs.conf at path under
+// its lock and writes the result atomically. With create, a missing file is
+// treated as empty.
+func editServer(path string, create bool, edit func(lines []string, entries []userEntry) ([]string, error)) error {
+	unlock, err := lockFile(path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	data, err := os.ReadFile(path)
+	if err != nil && !(create && errors.Is(err, fs.ErrNotExist)) {
+		return fmt.Errorf("read server conf: %w", err)
+	}
+	entries, err := scanServer(path, data, false)
+	if err != nil {
+		return err
+	}
+	lines, err := edit(splitLines(data), entries)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, []byte(strings.Join(lines, "")))
+}
+
+func findUser(entries []userEntry, name string) *userEntry {
+	for i := range entries {
+		if entries[i].name == name {
+			return &entries[i]
+		}
+	}
+	return nil
+}
+
+// leadingSpace returns the spaces and tabs that start line.
+func leadingSpace(line string) string {
+	return line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+}

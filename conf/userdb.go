@@ -1,0 +1,108 @@
+package conf
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sync"
+)
+
+// UserDB checks logins against a node's dfs.conf and follows edits of the
+// file without a restart.
+type UserDB struct {
+	path string
+
+	mu    sync.Mutex  // guards the fields below
+	users *Users      // last set that parsed
+	stat  os.FileInfo // of the file last read (good or bad), to notice changes
+	err   error       // error of the last reload, nil if it was good
+
+	dummy string // hash checked for unknown users; set once by OpenUserDB
+}
+
+// OpenUserDB reads the dfs.conf at path, which must exist and parse.
+func OpenUserDB(path string) (*UserDB, error) {
+	db := &UserDB{path: path}
+	db.reload()
+	if db.err != nil {
+		return nil, db.err
+	}
+	db.dummy = dummyHash()
+	return db, nil
+}
+
+// Check reports whether password is right for user. It first reloads the
+// file if its size, mtime or inode changed; a reload that fails keeps the
+// last good users (see Err). For an unknown user it still verifies password
+// against a dummy hash, so that timing does not tell whether the name exists.
+func (db *UserDB) Check(user, password string) bool {
+	db.mu.Lock()
+	db.reload()
+	hash, ok := db.users.Hash(user)
+	db.mu.Unlock()
+	if !ok {
+		hash = db.dummy
+	}
+	good, err := VerifyPassword(hash, password)
+	return ok && err == nil && good
+}
+
+// Err returns the error of the last reload of the file, or nil if the users
+// in use are the file's current content.
+func (db *UserDB) Err() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.reload()
+	return db.err
+}
+
+// Users returns the users in use (the last good parse of the file).
+func (db *UserDB) Users() *Users {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.reload()
+	return db.users
+}
+
+// reload rereads the file if it changed since the last read; db.mu is held
+// (or db is not shared yet).
+func (db *UserDB) reload() {
+	st, err := os.Stat(db.path)
+	if err != nil {
+		db.err = fmt.Errorf("server conf: %w", err)
+		db.stat = nil
+		return
+	}
+	if db.stat != nil && os.SameFile(st, db.stat) && st.Size() == db.stat.Size() && st.ModTime().Equal(db.stat.ModTime()) {
+		return
+	}
+	// Remember st (taken before the read) even if the parse fails, so a
+	// broken file is parsed once, not on every login; a later edit changes
+	// the stat again.
+	db.stat = st
+	data, err := os.ReadFile(db.path)
+	if err != nil {
+		db.err = fmt.Errorf("read server conf: %w", err)
+		return
+	}
+	users, err := ParseServer(db.path, data)
+	if err != nil {
+		db.err = err
+		return
+	}
+	db.users, db.err = users, nil
+}
+
+// dummyHash hashes a random password that nobody knows. If even that fails
+// the fixed string still makes VerifyPassword fail (fast, but that cannot
+// happen short of a broken random source).
+func dummyHash() string {
+	var b [16]byte
+	rand.Read(b[:])
+	h, err := HashPassword(hex.EncodeToString(b[:]))
+	if err != nil {
+		return HashPrefix
+	}
+	return h
+}
