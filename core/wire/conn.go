@@ -1,0 +1,201 @@
+package wire
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync/atomic"
+	"time"
+)
+
+// RemoteError is a non-OK reply from the peer.
+type RemoteError struct {
+	Status  Status
+	Message string
+}
+
+func (e *RemoteError) Error() string {
+	if e.Message == "" {
+		return e.Status.String()
+	}
+	return e.Status.String() + ": " + e.Message
+}
+
+// Conn is a framed connection. It is not safe for concurrent use: one request
+// and its reply at a time.
+type Conn struct {
+	nc       net.Conn
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	maxFrame atomic.Uint32 // cap on control frames read
+	buf      []byte
+}
+
+// NewConn wraps nc. Control frames read are capped at MaxPreAuthFrame until
+// SetMaxFrame raises the cap (after authentication).
+func NewConn(nc net.Conn) *Conn {
+	c := &Conn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10), bw: bufio.NewWriterSize(nc, 64<<10)}
+	c.maxFrame.Store(MaxPreAuthFrame)
+	return c
+}
+
+// SetMaxFrame sets the cap on control frames read from now on.
+func (c *Conn) SetMaxFrame(n uint32) { c.maxFrame.Store(n) }
+
+// NetConn returns the underlying connection.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.nc.Close() }
+
+// SetDeadline sets the read and write deadline (zero clears it).
+func (c *Conn) SetDeadline(t time.Time) error { return c.nc.SetDeadline(t) }
+
+// Flush sends buffered frames.
+func (c *Conn) Flush() error { return c.bw.Flush() }
+
+// Send writes a JSON message frame and flushes it.
+func (c *Conn) Send(t Type, st Status, v any) error {
+	if err := c.Write(t, st, v); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+// Write writes a JSON message frame without flushing.
+func (c *Conn) Write(t Type, st Status, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", t, err)
+	}
+	return WriteFrame(c.bw, t, st, body)
+}
+
+// SendError writes an error reply of type t and flushes it.
+func (c *Conn) SendError(t Type, st Status, msg string) error {
+	return c.Send(t, st, ErrorMsg{Message: msg})
+}
+
+// ReadRequest reads the next control frame and returns its header and body.
+// The body is valid until the next read.
+func (c *Conn) ReadRequest() (Header, []byte, error) {
+	h, body, err := ReadFrame(c.br, c.maxFrame.Load(), c.buf)
+	if cap(body) > cap(c.buf) && cap(body) <= 64<<10 {
+		c.buf = body[:0]
+	}
+	return h, body, err
+}
+
+// Recv reads a reply of type want into v. A non-OK status becomes a
+// *RemoteError; a frame of another type is a protocol error.
+func (c *Conn) Recv(want Type, v any) error {
+	h, body, err := c.ReadRequest()
+	if err != nil {
+		return err
+	}
+	if h.Type != want {
+		return fmt.Errorf("wire: got %s frame, want %s", h.Type, want)
+	}
+	return Decode(h, body, v)
+}
+
+// Decode turns a frame body into v, or into a *RemoteError when the status
+// is not OK.
+func Decode(h Header, body []byte, v any) error {
+	if h.Status != StatusOK {
+		var em ErrorMsg
+		_ = json.Unmarshal(body, &em)
+		return &RemoteError{Status: h.Status, Message: em.Message}
+	}
+	if v == nil {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("wire: bad %s body: %w", h.Type, err)
+	}
+	return nil
+}
+
+// SendStream copies r to the peer as data frames of at most MaxDataFrame
+// bytes, then the empty end frame, and flushes. buf (at least 1 byte) is used
+// for reading; it returns the bytes sent.
+func (c *Conn) SendStream(r io.Reader, buf []byte) (int64, error) {
+	if len(buf) > MaxDataFrame {
+		buf = buf[:MaxDataFrame]
+	}
+	var n int64
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			if werr := WriteFrame(c.bw, TypeData, StatusOK, buf[:k]); werr != nil {
+				return n, werr
+			}
+			n += int64(k)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	if err := WriteFrame(c.bw, TypeData, StatusOK, nil); err != nil {
+		return n, err
+	}
+	return n, c.bw.Flush()
+}
+
+// ErrStreamTooLong is returned by RecvStream when the peer sends more than
+// the declared size.
+var ErrStreamTooLong = errors.New("wire: data stream longer than declared")
+
+// RecvStream reads data frames into w until the empty end frame, accepting at
+// most limit bytes. A non-data frame in the stream is decoded as the peer's
+// error (for example StatusCorrupt from a node that found a bad block).
+func (c *Conn) RecvStream(w io.Writer, limit int64) (int64, error) {
+	var n int64
+	var hb [HeaderSize]byte
+	for {
+		if _, err := io.ReadFull(c.br, hb[:]); err != nil {
+			return n, unexpected(err)
+		}
+		h, err := DecodeHeader(hb[:], MaxDataFrame)
+		if err != nil {
+			return n, err
+		}
+		if h.Type != TypeData {
+			body := make([]byte, h.Len)
+			if h.Len > c.maxFrame.Load() {
+				return n, fmt.Errorf("%w: %s frame in a data stream", ErrTooLarge, h.Type)
+			}
+			if _, err := io.ReadFull(c.br, body); err != nil {
+				return n, unexpected(err)
+			}
+			if err := Decode(h, body, nil); err != nil {
+				return n, err
+			}
+			return n, fmt.Errorf("wire: %s frame inside a data stream", h.Type)
+		}
+		if h.Len == 0 {
+			return n, nil
+		}
+		if n+int64(h.Len) > limit {
+			return n, ErrStreamTooLong
+		}
+		k, err := io.CopyN(w, c.br, int64(h.Len))
+		n += k
+		if err != nil {
+			return n, unexpected(err)
+		}
+	}
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}

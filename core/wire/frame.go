@@ -1,0 +1,176 @@
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ProtocolVersion is the first byte of every frame header.
+const ProtocolVersion = 1
+
+// HeaderSize is the size of a frame header in bytes.
+const HeaderSize = 8
+
+// Frame size caps. A reader refuses a header declaring more than its cap
+// before reading (or allocating for) the body.
+const (
+	MaxPreAuthFrame = 16 << 10 // any frame before authentication
+	MaxControlFrame = 4 << 20  // JSON messages (LIST batches are the largest)
+	MaxDataFrame    = 1 << 20  // one piece of a data stream
+)
+
+// Type is the frame type: the request kind, or Data for stream pieces.
+type Type uint8
+
+// Frame types. Values are part of the protocol; never reuse one.
+const (
+	TypeAuth     Type = 1
+	TypePutChunk Type = 2
+	TypeCommit   Type = 3
+	TypeGetChunk Type = 4
+	TypeList     Type = 5
+	TypeData     Type = 6
+	TypeLookup   Type = 7
+	TypeUpdate   Type = 8
+	TypeRename   Type = 9
+	TypeInfo     Type = 10
+	TypePasswd   Type = 11
+	TypePurge    Type = 12
+	TypeScan     Type = 13
+)
+
+var typeNames = map[Type]string{
+	TypeAuth: "AUTH", TypePutChunk: "PUT_CHUNK", TypeCommit: "COMMIT", TypeGetChunk: "GET_CHUNK",
+	TypeList: "LIST", TypeData: "DATA", TypeLookup: "LOOKUP", TypeUpdate: "UPDATE",
+	TypeRename: "RENAME", TypeInfo: "INFO", TypePasswd: "PASSWD", TypePurge: "PURGE", TypeScan: "SCAN",
+}
+
+func (t Type) String() string {
+	if s, ok := typeNames[t]; ok {
+		return s
+	}
+	return fmt.Sprintf("TYPE(%d)", uint8(t))
+}
+
+// Known reports whether t is a frame type of this protocol version.
+func (t Type) Known() bool { _, ok := typeNames[t]; return ok }
+
+// Status is the outcome carried by a reply frame; requests carry StatusOK.
+type Status uint8
+
+// Status codes. A reply with a status other than OK carries an ErrorMsg.
+const (
+	StatusOK         Status = 0
+	StatusAuthFailed Status = 1
+	StatusNotFound   Status = 2
+	StatusExist      Status = 3
+	StatusBadRequest Status = 4
+	StatusNoSpace    Status = 5
+	StatusCorrupt    Status = 6
+	StatusInternal   Status = 7
+	StatusNotEmpty   Status = 8
+	StatusBusy       Status = 9
+	StatusStale      Status = 10
+	StatusNotDir     Status = 11
+	StatusIsDir      Status = 12
+)
+
+var statusNames = map[Status]string{
+	StatusOK: "ok", StatusAuthFailed: "authentication failed", StatusNotFound: "not found",
+	StatusExist: "exists", StatusBadRequest: "bad request", StatusNoSpace: "no space left on node",
+	StatusCorrupt: "corrupt chunk", StatusInternal: "internal error", StatusNotEmpty: "folder not empty",
+	StatusBusy: "node busy", StatusStale: "superseded by a newer version", StatusNotDir: "not a folder",
+	StatusIsDir: "is a folder",
+}
+
+func (s Status) String() string {
+	if n, ok := statusNames[s]; ok {
+		return n
+	}
+	return fmt.Sprintf("status %d", uint8(s))
+}
+
+// Header is a decoded frame header.
+type Header struct {
+	Type   Type
+	Status Status
+	Len    uint32
+}
+
+// Errors from the frame codec.
+var (
+	ErrVersion  = errors.New("wire: unsupported protocol version")
+	ErrTooLarge = errors.New("wire: frame larger than allowed")
+	ErrType     = errors.New("wire: unknown frame type")
+)
+
+// EncodeHeader writes h into b, which must be at least HeaderSize long.
+func EncodeHeader(b []byte, h Header) {
+	b[0] = ProtocolVersion
+	b[1] = byte(h.Type)
+	b[2] = byte(h.Status)
+	b[3] = 0
+	binary.BigEndian.PutUint32(b[4:8], h.Len)
+}
+
+// DecodeHeader parses a frame header and checks it against max, the largest
+// body the reader accepts at this point.
+func DecodeHeader(b []byte, max uint32) (Header, error) {
+	if len(b) < HeaderSize {
+		return Header{}, io.ErrUnexpectedEOF
+	}
+	if b[0] != ProtocolVersion {
+		return Header{}, fmt.Errorf("%w: %d", ErrVersion, b[0])
+	}
+	h := Header{Type: Type(b[1]), Status: Status(b[2]), Len: binary.BigEndian.Uint32(b[4:8])}
+	if !h.Type.Known() {
+		return h, fmt.Errorf("%w: %d", ErrType, b[1])
+	}
+	if b[3] != 0 {
+		return h, fmt.Errorf("wire: reserved header byte is %d, want 0", b[3])
+	}
+	if h.Len > max {
+		return h, fmt.Errorf("%w: %s frame of %d bytes (limit %d)", ErrTooLarge, h.Type, h.Len, max)
+	}
+	return h, nil
+}
+
+// ReadFrame reads one whole frame into buf (grown as needed) and returns the
+// header and body. The body aliases buf.
+func ReadFrame(r io.Reader, max uint32, buf []byte) (Header, []byte, error) {
+	var hb [HeaderSize]byte
+	if _, err := io.ReadFull(r, hb[:]); err != nil {
+		return Header{}, nil, err
+	}
+	h, err := DecodeHeader(hb[:], max)
+	if err != nil {
+		return h, nil, err
+	}
+	if cap(buf) < int(h.Len) {
+		buf = make([]byte, h.Len)
+	}
+	buf = buf[:h.Len]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return h, nil, err
+	}
+	return h, buf, nil
+}
+
+// WriteFrame writes one frame.
+func WriteFrame(w io.Writer, t Type, st Status, body []byte) error {
+	var hb [HeaderSize]byte
+	EncodeHeader(hb[:], Header{Type: t, Status: st, Len: uint32(len(body))})
+	if _, err := w.Write(hb[:]); err != nil {
+		return err
+	}
+	if len(body) == 0 {
+		return nil
+	}
+	_, err := w.Write(body)
+	return err
+}

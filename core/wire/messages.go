@@ -1,0 +1,176 @@
+package wire
+
+// The JSON bodies of control frames. One request frame gets one reply frame
+// of the same type, except where a data stream or a batch stream follows
+// (see docs/protocol.md).
+
+// ErrorMsg is the body of any reply whose status is not OK.
+type ErrorMsg struct {
+	Message string `json:"message"`
+}
+
+// AuthReq opens every connection.
+type AuthReq struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+// AuthResp answers a successful AuthReq.
+type AuthResp struct {
+	Node    string `json:"node"`    // the node's data folder name, for logs
+	Version string `json:"version"` // dfsnode build version
+}
+
+// ChunkInfo describes one of a file version's four chunks.
+type ChunkInfo struct {
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"` // hex
+}
+
+// Meta is one entry (file, folder or tombstone) of a user's namespace as a
+// node stores it. Stamps and versions are version ids (see core.NewVersion):
+// they sort by time as strings.
+type Meta struct {
+	Path    string       `json:"path,omitempty"` // set in LIST and LOOKUP replies
+	Dir     bool         `json:"dir,omitempty"`
+	Deleted bool         `json:"deleted,omitempty"`
+	Stamp   string       `json:"stamp"`             // last change of this entry; the newest stamp wins
+	Born    string       `json:"born"`              // creation of the name; older children are stale
+	Version string       `json:"version,omitempty"` // content version; chunk files are named by it
+	Size    int64        `json:"size"`
+	Mode    uint32       `json:"mode"`  // permission bits
+	MTime   int64        `json:"mtime"` // unix nanoseconds
+	MD5     string       `json:"md5,omitempty"`
+	Chunks  [4]ChunkInfo `json:"chunks"`
+	Held    []int        `json:"held,omitempty"` // replies only: chunks of Version this node holds, good
+}
+
+// PutChunkReq starts a chunk upload into the node's staging area; Size bytes
+// of data frames and an empty data frame follow. The reply comes after the
+// chunk is on disk (fsynced) and its SHA-256 matched.
+type PutChunkReq struct {
+	Upload string `json:"upload"` // random id of this upload, 32 hex
+	Chunk  int    `json:"chunk"`  // 0..3
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// CommitReq makes an uploaded version current for Path: staged chunks of
+// Upload move into place and Meta replaces the entry, unless the node holds a
+// newer stamp (StatusStale). Meta.Stamp equal to the current stamp with the
+// same Version adds chunks to it (heal).
+type CommitReq struct {
+	Path   string `json:"path"`
+	Upload string `json:"upload,omitempty"`
+	Meta   Meta   `json:"meta"`
+}
+
+// CommitResp answers a CommitReq.
+type CommitResp struct {
+	Held []int `json:"held"`
+}
+
+// GetChunkReq asks for Length bytes (all when Length < 0) of a chunk from
+// Offset. The reply is a GetChunkResp, then data frames, then an empty data
+// frame; a checksum failure mid-stream is a reply frame with StatusCorrupt.
+type GetChunkReq struct {
+	Path    string `json:"path"`
+	Version string `json:"version"`
+	Chunk   int    `json:"chunk"`
+	Offset  int64  `json:"offset"`
+	Length  int64  `json:"length"`
+}
+
+// GetChunkResp precedes the data of a GetChunkReq.
+type GetChunkResp struct {
+	Size   int64  `json:"size"` // the whole chunk's size
+	SHA256 string `json:"sha256"`
+}
+
+// ListReq asks for the entries under Dir ("" is the user's root): its
+// children, or every descendant when Recursive. Tombstones are included.
+type ListReq struct {
+	Dir       string `json:"dir"`
+	Recursive bool   `json:"recursive"`
+}
+
+// ListResp is one batch of a LIST reply; batches follow until one with Done.
+// The first batch carries Chain, the metas of Dir and its ancestors (root
+// first), so the client can drop stale entries.
+type ListResp struct {
+	Chain   []Meta `json:"chain,omitempty"`
+	Entries []Meta `json:"entries"`
+	Done    bool   `json:"done"`
+}
+
+// LookupReq asks for one entry.
+type LookupReq struct {
+	Path string `json:"path"`
+}
+
+// LookupResp holds the metas of Path's ancestors and Path itself, root first;
+// it ends early where the node has no entry.
+type LookupResp struct {
+	Chain []Meta `json:"chain"`
+}
+
+// Update kinds.
+const (
+	UpdateMkdir   = "mkdir"   // create a folder entry
+	UpdateSetattr = "setattr" // change mode / mtime of an entry, same content
+	UpdateDelete  = "delete"  // tombstone a file (its chunks are removed)
+	UpdateRmdir   = "rmdir"   // tombstone a folder; refused if it has live children
+)
+
+// UpdateReq changes one entry's metadata. It applies only if Meta.Stamp is
+// newer than the node's (else StatusStale), so replays are harmless.
+type UpdateReq struct {
+	Op   string `json:"op"`
+	Path string `json:"path"`
+	Meta Meta   `json:"meta"`
+}
+
+// RenameReq moves an entry (a folder with everything under it) from From to
+// To, replacing an entry at To, and leaves a tombstone stamped Stamp at From.
+type RenameReq struct {
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Stamp string `json:"stamp"`
+}
+
+// InfoReq asks for the node's state; it has no fields.
+type InfoReq struct{}
+
+// InfoResp describes a node.
+type InfoResp struct {
+	Node       string `json:"node"`
+	Version    string `json:"version"`
+	TotalBytes uint64 `json:"total_bytes"`
+	FreeBytes  uint64 `json:"free_bytes"`
+	Quarantine int    `json:"quarantine"` // bad chunks set aside by scrub or reads
+}
+
+// PasswdReq changes the authenticated user's password on this node.
+type PasswdReq struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+}
+
+// PurgeReq removes the tombstone at Path if its stamp is still Stamp. Heal
+// sends it once every node holds the tombstone.
+type PurgeReq struct {
+	Path  string `json:"path"`
+	Stamp string `json:"stamp"`
+}
+
+// ScanReq asks the node to verify the checksums of the user's chunks now.
+type ScanReq struct{}
+
+// ScanResp reports a scan.
+type ScanResp struct {
+	Checked int      `json:"checked"`
+	Bad     []string `json:"bad"` // "path@version.cN" set aside in quarantine
+}
+
+// Empty is the body of replies that carry nothing.
+type Empty struct{}
