@@ -1,0 +1,140 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// NodeAddr names one chunk node as dfc.conf does.
+type NodeAddr struct {
+	Name string // DFS1..DFS4
+	Addr string // host:port
+	Pin  string // "sha256:<hex>" of the node's key, or "" to trust on first use
+}
+
+// Config configures a Client. Zero durations take the defaults.
+type Config struct {
+	Nodes     []NodeAddr // exactly four, DFS1..DFS4 in order
+	User      string
+	Password  string
+	Plaintext bool // no TLS: only by the explicitly named insecure option
+
+	// OnNewPin is called (from any goroutine) with the fingerprint of a node
+	// whose Pin was empty, so the caller can record it (trust on first use).
+	OnNewPin func(node int, fingerprint string)
+
+	Timeout   time.Duration // connect + authenticate to a node; default 1s
+	Reply     time.Duration // wait for a control reply; default 5s
+	IOTimeout time.Duration // silence allowed inside a data transfer; default 30s
+	RetryDown time.Duration // skip a node that timed out for this long; default 2s
+	Log       *slog.Logger
+}
+
+// Client stores and fetches one user's files on the four nodes. It is safe
+// for concurrent use; connections to each node are pooled and reused.
+type Client struct {
+	cfg   Config
+	nodes [NumNodes]*nodePool
+	log   *slog.Logger
+}
+
+// New checks cfg and returns a client. It does not connect: the first request
+// does (see Ping).
+func New(cfg Config) (*Client, error) {
+	if len(cfg.Nodes) != NumNodes {
+		return nil, fmt.Errorf("need %d nodes, got %d", NumNodes, len(cfg.Nodes))
+	}
+	if cfg.User == "" {
+		return nil, errors.New("no user name")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = time.Second
+	}
+	if cfg.Reply <= 0 {
+		cfg.Reply = 5 * time.Second
+	}
+	if cfg.IOTimeout <= 0 {
+		cfg.IOTimeout = 30 * time.Second
+	}
+	if cfg.RetryDown <= 0 {
+		cfg.RetryDown = 2 * time.Second
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	c := &Client{cfg: cfg, log: log}
+	for i := range c.nodes {
+		c.nodes[i] = newNodePool(c, i, cfg.Nodes[i])
+	}
+	return c, nil
+}
+
+// Close drops pooled connections.
+func (c *Client) Close() error {
+	for _, n := range c.nodes {
+		n.closeIdle()
+	}
+	return nil
+}
+
+// NodeName returns DFSn's name from the configuration.
+func (c *Client) NodeName(n int) string { return c.nodes[n].name }
+
+// NodeState is one node's answer to Ping.
+type NodeState struct {
+	Name, Addr string
+	Up         bool
+	Err        error
+	Info       NodeInfo
+}
+
+// Ping connects and authenticates to every node and asks for its state. It
+// fails with ErrAuth when any node refused the password and with ErrNoNode
+// when none answered; otherwise it reports each node.
+func (c *Client) Ping(ctx context.Context) ([]NodeState, error) {
+	out := make([]NodeState, NumNodes)
+	res := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
+		info, err := c.nodeInfo(ctx, n)
+		out[n].Info = info
+		return err
+	})
+	up := 0
+	for i := range out {
+		out[i].Name, out[i].Addr = c.nodes[i].name, c.nodes[i].addr
+		out[i].Err = res[i]
+		out[i].Up = res[i] == nil
+		if out[i].Up {
+			up++
+		}
+		if errors.Is(res[i], ErrAuth) {
+			return out, ErrAuth
+		}
+		if errors.Is(res[i], ErrPinMismatch) {
+			return out, res[i]
+		}
+	}
+	if up == 0 {
+		return out, c.noNode(res)
+	}
+	return out, nil
+}
+
+// noNode builds the error for "no node answered", naming each node's reason.
+func (c *Client) noNode(res []error) error {
+	msg := ""
+	for i, err := range res {
+		if err == nil {
+			continue
+		}
+		if msg != "" {
+			msg += "; "
+		}
+		msg += fmt.Sprintf("%s (%s): %v", c.nodes[i].name, c.nodes[i].addr, err)
+	}
+	return fmt.Errorf("%w: %s", ErrNoNode, msg)
+}

@@ -1,0 +1,148 @@
+package core
+
+import (
+	"encoding/hex"
+	"slices"
+	"time"
+
+	"dfs/core/wire"
+)
+
+// State is how well a file's newest version is stored.
+type State int
+
+// States of a file, from best to worst.
+const (
+	StateOK         State = iota // every chunk has two good copies
+	StateDegraded                // every chunk has at least one copy; some only one
+	StateIncomplete              // some chunk has no copy on the nodes that answered
+)
+
+func (s State) String() string {
+	return [...]string{"ok", "degraded", "incomplete"}[s]
+}
+
+// Entry is the merged view of one file or folder across the nodes.
+type Entry struct {
+	Name    string
+	Dir     bool
+	Size    int64
+	Mode    uint32 // permission bits
+	MTime   time.Time
+	Version string // content version (files)
+	Stamp   string // newest change
+	Born    string
+	MD5     string
+	Chunks  [NumChunks]wire.ChunkInfo
+	Copies  [NumChunks][]int // nodes holding a good copy of each chunk of Version
+	State   State
+	Raw     [NumNodes]*wire.Meta // what each node reported (nil: nothing or no answer)
+}
+
+// X returns the placement x of the file's content.
+func (e *Entry) X() int {
+	b, err := hex.DecodeString(e.MD5)
+	if err != nil || len(b) == 0 {
+		return 0
+	}
+	return PlacementX(b)
+}
+
+// choose merges the metas the nodes hold for one path. The newest stamp
+// decides whether the entry is live, a folder, or deleted; for a file, the
+// newest content version that can be reassembled from the nodes' copies is
+// chosen, falling back to older ones (a writer killed mid-commit), and to the
+// newest one marked incomplete when none is whole.
+func choose(name string, metas [NumNodes]*wire.Meta) (Entry, bool) {
+	var top *wire.Meta
+	for _, m := range metas {
+		if m != nil && (top == nil || m.Stamp > top.Stamp) {
+			top = m
+		}
+	}
+	if top == nil || top.Deleted {
+		return Entry{}, false
+	}
+	if top.Dir {
+		e := fromMeta(name, top)
+		e.Raw = metas
+		return e, true
+	}
+	// Group file metas by content version, newest stamp first.
+	type group struct {
+		best   *wire.Meta
+		copies [NumChunks][]int
+	}
+	var groups []*group
+	for n, m := range metas {
+		if m == nil || m.Deleted || m.Dir {
+			continue
+		}
+		var g *group
+		for _, h := range groups {
+			if h.best.Version == m.Version {
+				g = h
+			}
+		}
+		if g == nil {
+			g = &group{best: m}
+			groups = append(groups, g)
+		}
+		if m.Stamp > g.best.Stamp {
+			g.best = m
+		}
+		for _, c := range m.Held {
+			if c >= 0 && c < NumChunks && !slices.Contains(g.copies[c], n) {
+				g.copies[c] = append(g.copies[c], n)
+			}
+		}
+	}
+	slices.SortFunc(groups, func(a, b *group) int {
+		if a.best.Stamp > b.best.Stamp {
+			return -1
+		}
+		return 1
+	})
+	pick := groups[0]
+	for _, g := range groups {
+		if stateOf(g.copies) != StateIncomplete {
+			pick = g
+			break
+		}
+	}
+	e := fromMeta(name, pick.best)
+	e.Copies = pick.copies
+	e.State = stateOf(pick.copies)
+	e.Raw = metas
+	return e, true
+}
+
+func stateOf(copies [NumChunks][]int) State {
+	s := StateOK
+	for _, c := range copies {
+		switch {
+		case len(c) == 0:
+			return StateIncomplete
+		case len(c) == 1:
+			s = StateDegraded
+		}
+	}
+	return s
+}
+
+func fromMeta(name string, m *wire.Meta) Entry {
+	return Entry{
+		Name: name, Dir: m.Dir, Size: m.Size, Mode: m.Mode, MTime: time.Unix(0, m.MTime),
+		Version: m.Version, Stamp: m.Stamp, Born: m.Born, MD5: m.MD5, Chunks: m.Chunks,
+	}
+}
+
+// dropStale removes metas older than their folder's birth: leftovers a node
+// kept from before the folder was removed and made again.
+func dropStale(metas *[NumNodes]*wire.Meta, parentBorn string) {
+	for i, m := range metas {
+		if m != nil && m.Stamp < parentBorn {
+			metas[i] = nil
+		}
+	}
+}

@@ -1,0 +1,22 @@
+package core
+
+import "errors"
+
+// Sentinel errors; wrap them with %w and test with errors.Is. The mount maps
+// them to errno in one place (mount/errno.go).
+var (
+	ErrNotFound    = errors.New("no such file or folder")
+	ErrExist       = errors.New("already exists")
+	ErrNotEmpty    = errors.New("folder not empty")
+	ErrNotDir      = errors.New("not a folder")
+	ErrIsDir       = errors.New("is a folder")
+	ErrBadName     = errors.New("invalid name")
+	ErrAuth        = errors.New("Invalid Username/Password. Please try again.") //nolint:staticcheck // the seed's message, shown as is
+	ErrNoNode      = errors.New("no node reachable")
+	ErrUnavailable = errors.New("not enough nodes reachable")
+	ErrIncomplete  = errors.New("Transfer failed") //nolint:staticcheck // the seed's message
+	ErrNoSpace     = errors.New("no space left on a node")
+	ErrCorrupt     = errors.New("checksum mismatch")
+	ErrStale       = errors.New("superseded by a newer version")
+	ErrPinMismatch = errors.New("node key does not match the pinned fingerprint")
+)

@@ -1,0 +1,238 @@
+package core
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+
+	"dfs/core/wire"
+)
+
+// holders returns the nodes to try for chunk ch of e, best first: the node
+// whose first chunk it is (so that with all nodes up each node sends one
+// chunk), then the other copy; nodes being skipped go last.
+func (c *Client) holders(e *Entry, ch int) []int {
+	x := e.X()
+	out := make([]int, 0, 2)
+	for _, n := range e.Copies[ch] {
+		if NodeChunks(x, n)[0] == ch {
+			out = append([]int{n}, out...)
+		} else {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 2 && c.nodes[out[0]].isDown() {
+		out[0], out[1] = out[1], out[0]
+	}
+	return out
+}
+
+// missingChunks names the chunks of e that have no copy.
+func (c *Client) missingChunks(e *Entry) string {
+	x := e.X()
+	var parts []string
+	for ch := 0; ch < NumChunks; ch++ {
+		if len(e.Copies[ch]) == 0 {
+			nodes := ChunkNodes(x, ch)
+			parts = append(parts, fmt.Sprintf("chunk %d (on %s or %s)", ch+1, c.nodes[nodes[0]].name, c.nodes[nodes[1]].name))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Open returns the newest whole version of a file for reading.
+func (c *Client) Open(ctx context.Context, name string) (*File, error) {
+	e, err := c.Stat(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if e.Dir {
+		return nil, fmt.Errorf("%s: %w", name, ErrIsDir)
+	}
+	if e.State == StateIncomplete {
+		return nil, fmt.Errorf("%w: %s: missing %s", ErrIncomplete, name, c.missingChunks(&e))
+	}
+	return &File{c: c, e: e}, nil
+}
+
+// File is one version of a file, open for reading. Reads never mix versions:
+// a read after the version was replaced on the nodes fails with ErrStale.
+type File struct {
+	c *Client
+	e Entry
+}
+
+// Entry returns the version being read.
+func (f *File) Entry() Entry { return f.e }
+
+// ReadAt reads len(p) bytes at off (fewer at the end of the file, with io.EOF).
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	return f.ReadAtContext(context.Background(), p, off)
+}
+
+// ReadAtContext is ReadAt with a context.
+func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
+	size := f.e.Size
+	if off >= size {
+		return 0, io.EOF
+	}
+	want := p
+	if int64(len(want)) > size-off {
+		want = want[:size-off]
+	}
+	done := 0
+	for done < len(want) {
+		pos := off + int64(done)
+		ch := ChunkOf(size, pos)
+		s, e := ChunkBounds(size, ch)
+		n := int64(len(want) - done)
+		if n > e-pos {
+			n = e - pos
+		}
+		if err := f.c.readRange(ctx, &f.e, ch, pos-s, want[done:done+int(n)]); err != nil {
+			return done, err
+		}
+		done += int(n)
+	}
+	if done < len(p) {
+		return done, io.EOF
+	}
+	return done, nil
+}
+
+// readRange fills p from chunk ch at offset off, trying each holder.
+func (c *Client) readRange(ctx context.Context, e *Entry, ch int, off int64, p []byte) error {
+	var errs []error
+	for _, n := range c.holders(e, ch) {
+		w := &sliceWriter{p: p}
+		err := c.getChunk(ctx, n, e, ch, off, int64(len(p)), w)
+		if err == nil && w.n == len(p) {
+			return nil
+		}
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		errs = append(errs, err)
+	}
+	return c.chunkErr(e, ch, errs)
+}
+
+func (c *Client) chunkErr(e *Entry, ch int, errs []error) error {
+	kind := ErrIncomplete
+	for _, err := range errs {
+		if errors.Is(err, ErrNotFound) {
+			kind = ErrStale // the version was replaced or removed meanwhile
+		}
+	}
+	return fmt.Errorf("%w: %s: chunk %d: %v", kind, e.Name, ch+1, errors.Join(errs...))
+}
+
+// getChunk streams [off, off+length) of chunk ch of e from node n into w.
+func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, length int64, w io.Writer) error {
+	return c.call(ctx, n, func(conn *wire.Conn) error {
+		conn.SetDeadline(c.ioDeadline())
+		req := wire.GetChunkReq{Path: e.Name, Version: e.Version, Chunk: ch, Offset: off, Length: length}
+		if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, req); err != nil {
+			return err
+		}
+		var resp wire.GetChunkResp
+		if err := conn.Recv(wire.TypeGetChunk, &resp); err != nil {
+			return err
+		}
+		_, err := conn.RecvStream(&deadlineWriter{w: w, conn: conn, c: c}, length)
+		return err
+	})
+}
+
+type deadlineWriter struct {
+	w    io.Writer
+	conn *wire.Conn
+	c    *Client
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	d.conn.SetDeadline(d.c.ioDeadline())
+	return d.w.Write(p)
+}
+
+type sliceWriter struct {
+	p []byte
+	n int
+}
+
+func (s *sliceWriter) Write(b []byte) (int, error) {
+	if len(b) > len(s.p)-s.n {
+		return 0, wire.ErrStreamTooLong
+	}
+	s.n += copy(s.p[s.n:], b)
+	return len(b), nil
+}
+
+// Fetch writes the whole of version e into w, fetching the four chunks in
+// parallel, each from one node, checking each against its SHA-256 and taking
+// the other copy when a node fails or sends bad bytes.
+func (c *Client) Fetch(ctx context.Context, e Entry, w io.WriterAt, progress func(done int64)) error {
+	var done atomic.Int64
+	errs := c.fanout(ctx, allNodes, func(ctx context.Context, ch int) error {
+		s, end := ChunkBounds(e.Size, ch)
+		var tried []error
+		for _, n := range c.holders(&e, ch) {
+			h := sha256.New()
+			cw := &countWriter{w: io.MultiWriter(io.NewOffsetWriter(w, s), h)}
+			err := c.getChunk(ctx, n, &e, ch, 0, end-s, cw)
+			if err == nil && cw.n != end-s {
+				err = fmt.Errorf("%s: short chunk: %d of %d bytes", c.nodes[n].name, cw.n, end-s)
+			}
+			if err == nil && hex.EncodeToString(h.Sum(nil)) != e.Chunks[ch].SHA256 {
+				err = fmt.Errorf("%s: %w in chunk %d", c.nodes[n].name, ErrCorrupt, ch+1)
+			}
+			if err == nil {
+				if progress != nil {
+					progress(done.Add(cw.n))
+				}
+				return nil
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			tried = append(tried, err)
+		}
+		return c.chunkErr(&e, ch, tried)
+	})
+	return errors.Join(errs...)
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Get writes the newest whole version of name into w and returns it. When
+// the file is overwritten while it is read, Get starts over on the new
+// version (up to three times), so w never holds a mix.
+func (c *Client) Get(ctx context.Context, name string, w io.WriterAt, progress func(done int64)) (Entry, error) {
+	for attempt := 0; ; attempt++ {
+		f, err := c.Open(ctx, name)
+		if err != nil {
+			return Entry{}, err
+		}
+		err = c.Fetch(ctx, f.e, w, progress)
+		if err == nil || !errors.Is(err, ErrStale) || attempt == 2 {
+			return f.e, err
+		}
+	}
+}

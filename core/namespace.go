@@ -1,0 +1,176 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"dfs/core/wire"
+)
+
+// applyAll sends one namespace change to every node and succeeds when at
+// least one node applied it. Nodes that hold a newer stamp (ErrStale) or
+// already agree count as applied; nodes that are down catch up through heal.
+func (c *Client) applyAll(ctx context.Context, t wire.Type, req any) error {
+	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
+		err := c.request(ctx, n, t, req, nil)
+		if errors.Is(err, ErrStale) {
+			return nil
+		}
+		return err
+	})
+	for _, err := range errs {
+		if errors.Is(err, ErrNotEmpty) {
+			return err
+		}
+	}
+	return c.quorum(errs)
+}
+
+// parentDir checks that name's folder exists.
+func (c *Client) parentDir(ctx context.Context, name string) error {
+	p := Parent(name)
+	if p == "" {
+		return nil
+	}
+	e, err := c.Stat(ctx, p)
+	if err != nil {
+		return err
+	}
+	if !e.Dir {
+		return fmt.Errorf("%s: %w", p, ErrNotDir)
+	}
+	return nil
+}
+
+// Mkdir creates a folder; its parent must exist.
+func (c *Client) Mkdir(ctx context.Context, name string, mode os.FileMode) error {
+	name, err := CleanName(name)
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return fmt.Errorf("top folder: %w", ErrExist)
+	}
+	if _, err := c.Stat(ctx, name); err == nil {
+		return fmt.Errorf("%s: %w", name, ErrExist)
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err := c.parentDir(ctx, name); err != nil {
+		return err
+	}
+	v := NewVersion()
+	m := wire.Meta{Dir: true, Stamp: v, Born: v, Mode: uint32(mode.Perm()), MTime: time.Now().UnixNano()}
+	return c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateMkdir, Path: name, Meta: m})
+}
+
+// Remove deletes a file from every node that answers, leaving tombstones so
+// that a node that was down does not bring it back.
+func (c *Client) Remove(ctx context.Context, name string) error {
+	e, err := c.Stat(ctx, name)
+	if err != nil {
+		return err
+	}
+	if e.Dir {
+		return fmt.Errorf("%s: %w", name, ErrIsDir)
+	}
+	m := wire.Meta{Deleted: true, Stamp: NewVersion(), Born: e.Born}
+	return c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateDelete, Path: e.Name, Meta: m})
+}
+
+// Rmdir removes an empty folder.
+func (c *Client) Rmdir(ctx context.Context, name string) error {
+	e, err := c.Stat(ctx, name)
+	if err != nil {
+		return err
+	}
+	if !e.Dir {
+		return fmt.Errorf("%s: %w", name, ErrNotDir)
+	}
+	if e.Name == "" {
+		return fmt.Errorf("top folder: %w", ErrBadName)
+	}
+	kids, err := c.ReadDir(ctx, e.Name)
+	if err != nil {
+		return err
+	}
+	if len(kids) > 0 {
+		return fmt.Errorf("%s: %w", name, ErrNotEmpty)
+	}
+	m := wire.Meta{Dir: true, Deleted: true, Stamp: NewVersion(), Born: e.Born}
+	return c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateRmdir, Path: e.Name, Meta: m})
+}
+
+// Rename moves a file or folder, replacing a file (or an empty folder, for a
+// folder) at the destination, as rename(2) does.
+func (c *Client) Rename(ctx context.Context, from, to string) error {
+	from, err := CleanName(from)
+	if err != nil {
+		return err
+	}
+	to, err = CleanName(to)
+	if err != nil {
+		return err
+	}
+	if from == "" || to == "" {
+		return fmt.Errorf("%w: cannot rename the top folder", ErrBadName)
+	}
+	if from == to {
+		return nil
+	}
+	src, err := c.Stat(ctx, from)
+	if err != nil {
+		return err
+	}
+	if src.Dir && strings.HasPrefix(to, from+"/") {
+		return fmt.Errorf("%w: cannot move %s into itself", ErrBadName, from)
+	}
+	if err := c.parentDir(ctx, to); err != nil {
+		return err
+	}
+	dst, err := c.Stat(ctx, to)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return err
+	case src.Dir && !dst.Dir:
+		return fmt.Errorf("%s: %w", to, ErrNotDir)
+	case !src.Dir && dst.Dir:
+		return fmt.Errorf("%s: %w", to, ErrIsDir)
+	case dst.Dir:
+		kids, err := c.ReadDir(ctx, to)
+		if err != nil {
+			return err
+		}
+		if len(kids) > 0 {
+			return fmt.Errorf("%s: %w", to, ErrNotEmpty)
+		}
+	}
+	return c.applyAll(ctx, wire.TypeRename, wire.RenameReq{From: from, To: to, Stamp: NewVersion()})
+}
+
+// SetAttr changes the mode and/or modification time of a file or folder;
+// nil leaves a field as it is.
+func (c *Client) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (Entry, error) {
+	e, err := c.Stat(ctx, name)
+	if err != nil {
+		return Entry{}, err
+	}
+	if e.Name == "" {
+		return e, nil // the top folder's attributes are fixed
+	}
+	if mode != nil {
+		e.Mode = uint32(mode.Perm())
+	}
+	if mtime != nil {
+		e.MTime = *mtime
+	}
+	e.Stamp = NewVersion()
+	m := wire.Meta{Dir: e.Dir, Stamp: e.Stamp, Born: e.Born, Version: e.Version, Size: e.Size,
+		Mode: e.Mode, MTime: e.MTime.UnixNano(), MD5: e.MD5, Chunks: e.Chunks}
+	return e, c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateSetattr, Path: e.Name, Meta: m})
+}

@@ -1,0 +1,238 @@
+package core
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"dfs/core/wire"
+)
+
+// maxIdle is how many idle connections are kept per node.
+const maxIdle = 8
+
+// errDown is returned without trying while a node is skipped after a timeout.
+var errDown = errors.New("node did not answer recently; skipped")
+
+// nodePool holds one node's idle authenticated connections and whether it is
+// being skipped.
+type nodePool struct {
+	c          *Client
+	idx        int
+	name, addr string
+	tls        *tls.Config
+
+	mu        sync.Mutex // guards idle, downUntil
+	idle      []*wire.Conn
+	downUntil time.Time
+}
+
+func newNodePool(c *Client, idx int, a NodeAddr) *nodePool {
+	p := &nodePool{c: c, idx: idx, name: a.Name, addr: a.Addr}
+	if p.name == "" {
+		p.name = NodeName(idx)
+	}
+	if !c.cfg.Plaintext {
+		var onNew func(string)
+		if a.Pin == "" && c.cfg.OnNewPin != nil {
+			var once sync.Once
+			onNew = func(fp string) { once.Do(func() { c.cfg.OnNewPin(idx, fp) }) }
+		}
+		p.tls = wire.ClientTLS(p.name, a.Addr, a.Pin, onNew)
+	}
+	return p
+}
+
+func (p *nodePool) closeIdle() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.Close()
+	}
+}
+
+// isDown reports whether the node is being skipped.
+func (p *nodePool) isDown() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return time.Now().Before(p.downUntil)
+}
+
+func (p *nodePool) markDown() {
+	p.mu.Lock()
+	p.downUntil = time.Now().Add(p.c.cfg.RetryDown)
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.Close()
+	}
+}
+
+// get returns an idle connection (fresh=false) or a new authenticated one.
+func (p *nodePool) get(ctx context.Context) (conn *wire.Conn, fresh bool, err error) {
+	p.mu.Lock()
+	if time.Now().Before(p.downUntil) {
+		p.mu.Unlock()
+		return nil, false, errDown
+	}
+	if n := len(p.idle); n > 0 {
+		conn = p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		return conn, false, nil
+	}
+	p.mu.Unlock()
+	conn, err = p.dial(ctx)
+	return conn, true, err
+}
+
+func (p *nodePool) put(conn *wire.Conn) {
+	conn.SetDeadline(time.Time{})
+	p.mu.Lock()
+	if len(p.idle) < maxIdle {
+		p.idle = append(p.idle, conn)
+		conn = nil
+	}
+	p.mu.Unlock()
+	if conn != nil {
+		conn.Close()
+	}
+}
+
+// dial connects, handshakes and authenticates within the Timeout.
+func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, p.c.cfg.Timeout)
+	defer cancel()
+	nc, err := wire.Dial(dctx, p.addr, p.tls)
+	if err != nil {
+		var pe *wire.PinError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%w: %v", ErrPinMismatch, pe)
+		}
+		if isTimeout(err) || dctx.Err() != nil {
+			p.markDown()
+		}
+		return nil, err
+	}
+	conn := wire.NewConn(nc)
+	deadline, _ := dctx.Deadline()
+	conn.SetDeadline(deadline)
+	var resp wire.AuthResp
+	err = conn.Send(wire.TypeAuth, wire.StatusOK, wire.AuthReq{User: p.c.cfg.User, Password: p.c.cfg.Password})
+	if err == nil {
+		err = conn.Recv(wire.TypeAuth, &resp)
+	}
+	if err != nil {
+		conn.Close()
+		var re *wire.RemoteError
+		if errors.As(err, &re) && re.Status == wire.StatusAuthFailed {
+			return nil, ErrAuth
+		}
+		if isTimeout(err) {
+			p.markDown()
+			return nil, fmt.Errorf("no answer within %v", p.c.cfg.Timeout)
+		}
+		return nil, err
+	}
+	conn.SetMaxFrame(wire.MaxControlFrame)
+	conn.SetDeadline(time.Time{})
+	return conn, nil
+}
+
+// call runs one request on a connection to node n. fn gets a connection with
+// no deadline set; it sets its own. A pooled connection that turns out to be
+// dead (node restarted) is replaced once. Errors are wrapped with the node's
+// name; a timeout marks the node down for RetryDown.
+func (c *Client) call(ctx context.Context, n int, fn func(conn *wire.Conn) error) error {
+	p := c.nodes[n]
+	for attempt := 0; ; attempt++ {
+		conn, fresh, err := p.get(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+		err = fn(conn)
+		interrupted := !stop()
+		if err == nil {
+			p.put(conn)
+			return nil
+		}
+		var re *wire.RemoteError
+		if errors.As(err, &re) && re.Status != wire.StatusBadRequest && !interrupted {
+			p.put(conn) // the node answered: the connection is in step
+			return fmt.Errorf("%s: %w", p.name, remoteErr(re))
+		}
+		conn.Close()
+		if interrupted && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !fresh && attempt == 0 && isStaleConn(err) {
+			continue
+		}
+		if isTimeout(err) {
+			p.markDown()
+			return fmt.Errorf("%s: node stopped answering: %w", p.name, err)
+		}
+		return fmt.Errorf("%s: %w", p.name, err)
+	}
+}
+
+// isStaleConn reports errors of a pooled connection the node has closed.
+func isStaleConn(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
+}
+
+// statusErrors maps node statuses to the sentinels callers test for.
+var statusErrors = map[wire.Status]error{
+	wire.StatusAuthFailed: ErrAuth,
+	wire.StatusNotFound:   ErrNotFound,
+	wire.StatusExist:      ErrExist,
+	wire.StatusBadRequest: ErrBadName,
+	wire.StatusNoSpace:    ErrNoSpace,
+	wire.StatusCorrupt:    ErrCorrupt,
+	wire.StatusNotEmpty:   ErrNotEmpty,
+	wire.StatusStale:      ErrStale,
+	wire.StatusNotDir:     ErrNotDir,
+	wire.StatusIsDir:      ErrIsDir,
+}
+
+// remoteErr turns a node's error reply into an error wrapping a sentinel.
+func remoteErr(re *wire.RemoteError) error {
+	if s, ok := statusErrors[re.Status]; ok {
+		if re.Message == "" {
+			return s
+		}
+		return fmt.Errorf("%w (%s)", s, re.Message)
+	}
+	return re
+}
+
+// deadline returns the time by which a reply of the given kind must arrive.
+func (c *Client) replyDeadline() time.Time { return time.Now().Add(c.cfg.Reply) }
+func (c *Client) ioDeadline() time.Time    { return time.Now().Add(c.cfg.IOTimeout) }
+
+// request sends one control request and reads its reply into resp.
+func (c *Client) request(ctx context.Context, n int, t wire.Type, req, resp any) error {
+	return c.call(ctx, n, func(conn *wire.Conn) error {
+		conn.SetDeadline(c.replyDeadline())
+		if err := conn.Send(t, wire.StatusOK, req); err != nil {
+			return err
+		}
+		return conn.Recv(t, resp)
+	})
+}
