@@ -26,6 +26,7 @@ func (s State) String() string {
 type Entry struct {
 	Name    string
 	Dir     bool
+	Deleted bool // a tombstone: the newest change removed the entry
 	Size    int64
 	Mode    uint32 // permission bits
 	MTime   time.Time
@@ -60,8 +61,13 @@ func choose(name string, metas [NumNodes]*wire.Meta) (Entry, bool) {
 			top = m
 		}
 	}
-	if top == nil || top.Deleted {
+	if top == nil {
 		return Entry{}, false
+	}
+	if top.Deleted {
+		e := fromMeta(name, top)
+		e.Deleted, e.Raw = true, metas
+		return e, false
 	}
 	if top.Dir {
 		e := fromMeta(name, top)

@@ -123,9 +123,10 @@ func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
 		}
 		return nil, err
 	}
+	// The handshake proved the node alive; the password check (argon2, queued
+	// behind other logins on a busy node) gets the longer reply time.
 	conn := wire.NewConn(nc)
-	deadline, _ := dctx.Deadline()
-	conn.SetDeadline(deadline)
+	conn.SetDeadline(p.c.replyDeadline())
 	var resp wire.AuthResp
 	err = conn.Send(wire.TypeAuth, wire.StatusOK, wire.AuthReq{User: p.c.cfg.User, Password: p.c.cfg.Password})
 	if err == nil {
@@ -139,7 +140,7 @@ func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
 		}
 		if isTimeout(err) {
 			p.markDown()
-			return nil, fmt.Errorf("no answer within %v", p.c.cfg.Timeout)
+			return nil, fmt.Errorf("no answer to the login within %v", p.c.cfg.Reply)
 		}
 		return nil, err
 	}
@@ -222,7 +223,7 @@ func remoteErr(re *wire.RemoteError) error {
 	return re
 }
 
-// deadline returns the time by which a reply of the given kind must arrive.
+// replyDeadline is when a control reply must have arrived.
 func (c *Client) replyDeadline() time.Time { return time.Now().Add(c.cfg.Reply) }
 func (c *Client) ioDeadline() time.Time    { return time.Now().Add(c.cfg.IOTimeout) }
 

@@ -93,7 +93,9 @@ func (c *Client) PutHashed(ctx context.Context, name string, r io.ReaderAt, size
 	}
 	upErrs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
 		for _, ch := range NodeChunks(x, n) {
-			if err := c.putChunk(ctx, n, upload, ch, r, size, chunks[ch], progress); err != nil {
+			s, _ := ChunkBounds(size, ch)
+			src := io.NewSectionReader(r, s, chunks[ch].Size)
+			if err := c.putChunk(ctx, n, upload, ch, src, chunks[ch], progress); err != nil {
 				return err
 			}
 		}
@@ -235,8 +237,10 @@ func (c *Client) describe(failed map[int]error) string {
 	return strings.Join(parts, "; ")
 }
 
-func (c *Client) putChunk(ctx context.Context, n int, upload string, ch int, r io.ReaderAt, size int64, info wire.ChunkInfo, progress func(int64)) error {
-	s, _ := ChunkBounds(size, ch)
+// putChunk uploads one chunk (info.Size bytes of src, which must be
+// re-readable from its start, so a stale pooled connection can be retried)
+// into node n's staging area under upload.
+func (c *Client) putChunk(ctx context.Context, n int, upload string, ch int, src *io.SectionReader, info wire.ChunkInfo, progress func(int64)) error {
 	buf := bufPool.Get().(*[]byte)
 	defer bufPool.Put(buf)
 	return c.call(ctx, n, func(conn *wire.Conn) error {
@@ -244,8 +248,11 @@ func (c *Client) putChunk(ctx context.Context, n int, upload string, ch int, r i
 		if err := conn.Write(wire.TypePutChunk, wire.StatusOK, wire.PutChunkReq{Upload: upload, Chunk: ch, Size: info.Size, SHA256: info.SHA256}); err != nil {
 			return err
 		}
-		src := &deadlineReader{r: io.NewSectionReader(r, s, info.Size), conn: conn, c: c, progress: progress}
-		if _, err := conn.SendStream(src, *buf); err != nil {
+		if _, err := src.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		dr := &deadlineReader{r: src, conn: conn, c: c, progress: progress}
+		if _, err := conn.SendStream(dr, *buf); err != nil {
 			return err
 		}
 		conn.SetDeadline(c.ioDeadline())

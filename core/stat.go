@@ -132,7 +132,7 @@ func (c *Client) ReadDir(ctx context.Context, dir string) ([]Entry, error) {
 			return nil, fmt.Errorf("%s: %w", dir, ErrNotDir)
 		}
 	}
-	return mergeEntries(entries, map[string]Entry{dir: parent}), nil
+	return mergeEntries(entries, map[string]Entry{dir: parent}, false), nil
 }
 
 // Listing is the result of List.
@@ -154,14 +154,15 @@ func (c *Client) List(ctx context.Context) (Listing, error) {
 			l.Failed[n] = err
 		}
 	}
-	l.Entries = mergeEntries(entries, map[string]Entry{"": rootEntry})
+	l.Entries = mergeEntries(entries, map[string]Entry{"": rootEntry}, false)
 	return l, nil
 }
 
 // mergeEntries merges the nodes' entries per path, parents before children,
 // keeping only entries whose folders are live (known holds the merged
-// folders the entries hang from).
-func mergeEntries(entries [NumNodes][]wire.Meta, known map[string]Entry) []Entry {
+// folders the entries hang from). With tombstones, deleted entries are
+// returned too (Deleted set).
+func mergeEntries(entries [NumNodes][]wire.Meta, known map[string]Entry, tombstones bool) []Entry {
 	byPath := map[string]*[NumNodes]*wire.Meta{}
 	for n := range entries {
 		for i := range entries[n] {
@@ -195,6 +196,9 @@ func mergeEntries(entries [NumNodes][]wire.Meta, known map[string]Entry) []Entry
 		dropStale(ms, parent.Born)
 		e, live := choose(p, *ms)
 		if !live {
+			if tombstones && e.Deleted {
+				out = append(out, e)
+			}
 			continue
 		}
 		if e.Dir {

@@ -1,0 +1,38 @@
+# dfs: thin targets over go and scripts/.
+GO ?= go
+DATA ?= dfs-data
+MNT ?= mnt
+
+.PHONY: build run stop test unit fuzz darwin bench clean
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+# Start four local nodes and mount Alice's files at $(MNT).
+run:
+	scripts/cluster.sh mount $(DATA) $(MNT)
+
+stop:
+	-scripts/cluster.sh unmount $(DATA) $(MNT)
+	scripts/cluster.sh stop $(DATA)
+
+# Everything CI runs: vet, every test under the race detector, a short run
+# of each fuzz target, and a macOS build.
+test: unit fuzz darwin
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+fuzz:
+	FUZZTIME=$${FUZZTIME:-5s} scripts/fuzz.sh
+
+darwin:
+	GOOS=darwin $(GO) build ./...
+	GOOS=darwin $(GO) vet ./...
+
+bench:
+	scripts/bench.sh
+
+clean:
+	rm -rf bin

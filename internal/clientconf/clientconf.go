@@ -1,0 +1,65 @@
+// Package clientconf turns a dfc.conf into a core.Config for dfc and
+// dfsmount: it finds the file, takes the password from the environment, the
+// file or a prompt, and records node key pins on first contact.
+package clientconf
+
+import (
+	"fmt"
+	"os"
+
+	"dfs/conf"
+	"dfs/core"
+)
+
+// PasswordEnv overrides the password in dfc.conf.
+const PasswordEnv = "DFS_PASSWORD"
+
+// Load finds and reads the client configuration (flagPath, $DFS_CONF,
+// ./dfc.conf, ~/.config/dfs/dfc.conf). The password comes from $DFS_PASSWORD,
+// else the file, else a prompt on the terminal (or a line on stdin).
+func Load(flagPath string) (core.Config, error) {
+	path, err := conf.FindClient(flagPath)
+	if err != nil {
+		return core.Config{}, err
+	}
+	cc, err := conf.LoadClient(path)
+	if err != nil {
+		return core.Config{}, err
+	}
+	if cc.User == "" {
+		return core.Config{}, fmt.Errorf("%s: no Username line", path)
+	}
+	pw := cc.Password
+	if env, ok := os.LookupEnv(PasswordEnv); ok {
+		pw = env
+	}
+	if pw == "" {
+		pw, err = conf.ReadPassword(fmt.Sprintf("Password for %s: ", cc.User), os.Stdin, os.Stderr)
+		if err != nil {
+			return core.Config{}, fmt.Errorf("read password: %w", err)
+		}
+	}
+	return FromConf(cc, pw), nil
+}
+
+// FromConf builds a core.Config from a parsed dfc.conf and a password. New
+// node keys are pinned into the file the conf was read from.
+func FromConf(cc *conf.Client, password string) core.Config {
+	cfg := core.Config{User: cc.User, Password: password, Plaintext: cc.Plaintext}
+	for _, s := range cc.Servers {
+		cfg.Nodes = append(cfg.Nodes, core.NodeAddr{Name: s.Name, Addr: s.Addr, Pin: s.Pin})
+	}
+	path := cc.Path
+	cfg.OnNewPin = func(n int, fp string) {
+		name := cc.Servers[n].Name
+		if path == "" {
+			return
+		}
+		if err := conf.SetPin(path, name, fp); err != nil {
+			fmt.Fprintf(os.Stderr, "dfs: could not record the key of %s in %s: %v\n", name, path, err)
+			return
+		}
+		fmt.Fprintf(os.Stderr, "dfs: first contact with %s: pinned its key %s in %s\n", name, fp, path)
+	}
+	return cfg
+}
