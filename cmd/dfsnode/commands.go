@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"dfs/conf"
+	"dfs/core/wire"
+	"dfs/node"
+)
+
+// userCmd edits dfs.conf: user add|passwd|del NAME [-conf FILE]. Passwords
+// come from the terminal or stdin, never from the command line.
+func userCmd(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dfsnode user", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("conf", "dfs.conf", "the users' `file`")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return fmt.Errorf("%w: want user add|passwd|del NAME", errUsage)
+	}
+	op, name := pos[0], pos[1]
+	switch op {
+	case "add", "passwd":
+		pw, err := conf.ReadNewPassword(os.Stdin, stderr)
+		if err != nil {
+			return err
+		}
+		if op == "add" {
+			err = conf.AddUser(*path, name, pw)
+		} else {
+			err = conf.SetPassword(*path, name, pw)
+		}
+		if err != nil {
+			return err
+		}
+	case "del":
+		if err := conf.DelUser(*path, name); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("%w: unknown user command %q", errUsage, op)
+	}
+	fmt.Fprintf(stderr, "%s: user %s: done\n", *path, name)
+	return nil
+}
+
+// fingerprintCmd prints the node key's fingerprint, making the key first if
+// the data folder has none.
+func fingerprintCmd(args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return fmt.Errorf("%w: want fingerprint DATA_DIR", errUsage)
+	}
+	cert, err := wire.LoadOrCreateCert(args[0])
+	if err != nil {
+		return err
+	}
+	fp, err := wire.CertFingerprint(cert)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, fp)
+	return nil
+}
+
+// scrubCmd verifies every chunk of a stopped node; bad reports whether any
+// was set aside.
+func scrubCmd(args []string, stdout, stderr io.Writer) (bad bool, err error) {
+	if len(args) != 1 {
+		return false, fmt.Errorf("%w: want scrub DATA_DIR", errUsage)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	rep, err := node.ScrubDir(context.Background(), args[0], log)
+	if err != nil {
+		return false, err
+	}
+	fmt.Fprintf(stdout, "checked %d chunks (%d bytes): %d bad\n", rep.Checked, rep.Bytes, len(rep.Bad))
+	for _, b := range rep.Bad {
+		fmt.Fprintf(stdout, "  quarantined %s\n", b)
+	}
+	return len(rep.Bad) > 0, nil
+}

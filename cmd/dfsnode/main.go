@@ -1,0 +1,234 @@
+// Command dfsnode is a dfs chunk node: it stores the chunks of the users
+// listed in dfs.conf under DATA_DIR and serves them on PORT.
+//
+//	dfsnode [flags] DATA_DIR PORT
+//	dfsnode user add|passwd|del NAME [-conf FILE]
+//	dfsnode fingerprint DATA_DIR
+//	dfsnode scrub DATA_DIR
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"dfs/conf"
+	"dfs/core/wire"
+	"dfs/node"
+)
+
+const usage = `usage:
+  dfsnode [flags] DATA_DIR PORT             serve the chunks in DATA_DIR on PORT
+  dfsnode user add|passwd|del NAME [-conf FILE]
+                                            edit the users of dfs.conf (password from prompt or stdin)
+  dfsnode fingerprint DATA_DIR              print the node key's fingerprint (made if missing)
+  dfsnode scrub DATA_DIR                    verify every chunk of a stopped node; exit 1 if any is bad
+
+flags of the server (before or after DATA_DIR PORT):
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage makes run print the usage and exit 2.
+var errUsage = errors.New("bad arguments")
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var err error
+	switch {
+	case len(args) > 0 && args[0] == "user":
+		err = userCmd(args[1:], stderr)
+	case len(args) > 0 && args[0] == "fingerprint":
+		err = fingerprintCmd(args[1:], stdout)
+	case len(args) > 0 && args[0] == "scrub":
+		var bad bool
+		bad, err = scrubCmd(args[1:], stdout, stderr)
+		if err == nil && bad {
+			return 1
+		}
+	default:
+		err = serveCmd(args, stderr)
+	}
+	if errors.Is(err, errUsage) {
+		fmt.Fprintf(stderr, "dfsnode: %v\n%s", err, usage)
+		newServeFlags(stderr).fs.PrintDefaults()
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "dfsnode: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// parseInterleaved parses flags that may come before, between or after the
+// positional arguments, and returns the positionals.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+type serveFlags struct {
+	fs                             *flag.FlagSet
+	conf, listen                   *string
+	plaintext                      *bool
+	maxConns                       *int
+	authTimeout, idleTimeout, ioTO *time.Duration
+	scrubEvery                     *time.Duration
+	scrubRate                      byteSize
+}
+
+func newServeFlags(out io.Writer) *serveFlags {
+	f := &serveFlags{fs: flag.NewFlagSet("dfsnode", flag.ContinueOnError), scrubRate: 20 << 20}
+	f.fs.SetOutput(out)
+	f.fs.Usage = func() { fmt.Fprint(out, usage); f.fs.PrintDefaults() }
+	f.conf = f.fs.String("conf", "dfs.conf", "the users' `file` (user names and password hashes)")
+	f.listen = f.fs.String("listen", "127.0.0.1", "`address` to listen on; 0.0.0.0 serves the network")
+	f.plaintext = f.fs.Bool("plaintext-insecure", false, "serve without TLS: passwords and data cross the network in clear")
+	f.maxConns = f.fs.Int("max-conns", 1024, "most connections at once")
+	f.authTimeout = f.fs.Duration("auth-timeout", 10*time.Second, "time for the TLS handshake and login")
+	f.idleTimeout = f.fs.Duration("idle-timeout", 10*time.Minute, "idle time before a logged-in connection is closed")
+	f.ioTO = f.fs.Duration("io-timeout", 60*time.Second, "time for any single read or write during a request")
+	f.fs.Var(&f.scrubRate, "scrub-rate", "background checksum scrub speed in `bytes` per second (K, M, G suffixes; 0 = off)")
+	f.scrubEvery = f.fs.Duration("scrub-every", 24*time.Hour, "time between background scrubs")
+	return f
+}
+
+func serveCmd(args []string, stderr io.Writer) error {
+	f := newServeFlags(stderr)
+	pos, err := parseInterleaved(f.fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		return fmt.Errorf("%w: want DATA_DIR PORT, got %d arguments", errUsage, len(pos))
+	}
+	dir, port := pos[0], pos[1]
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("%w: port %q is not a number from 1 to 65535", errUsage, port)
+	}
+	users, err := openUsers(*f.conf)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	name := filepath.Base(filepath.Clean(dir))
+	var tlsCfg = wire.ServerTLS
+	mode := "PLAINTEXT, insecure"
+	cfg := node.Config{Dir: dir, Name: name, Users: users, Log: log, MaxConns: *f.maxConns,
+		AuthTimeout: *f.authTimeout, IdleTimeout: *f.idleTimeout, IOTimeout: *f.ioTO,
+		ScrubRate: int64(f.scrubRate), ScrubEvery: *f.scrubEvery}
+	if !*f.plaintext {
+		cert, err := wire.LoadOrCreateCert(dir)
+		if err != nil {
+			return err
+		}
+		fp, err := wire.CertFingerprint(cert)
+		if err != nil {
+			return err
+		}
+		cfg.TLS = tlsCfg(cert)
+		mode = "TLS, key " + fp
+	}
+	srv, err := node.New(cfg)
+	if err != nil {
+		return err
+	}
+	addr := net.JoinHostPort(*f.listen, port)
+	ln, err := wire.Listen(addr, cfg.TLS)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	log.Info(fmt.Sprintf("%s listening on %s (%s)", name, ln.Addr(), mode))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+		srv.Close()
+		return <-served
+	case err := <-served:
+		srv.Close()
+		return err
+	}
+}
+
+// openUsers opens dfs.conf, explaining how to make one when it is missing.
+func openUsers(path string) (*userDB, error) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist; add a user first with `dfsnode user add NAME -conf %s`", path, path)
+	}
+	db, err := conf.OpenUserDB(path)
+	if err != nil {
+		return nil, err
+	}
+	return &userDB{db: db, path: path}, nil
+}
+
+// userDB adapts conf's user database to node.UserStore.
+type userDB struct {
+	db   *conf.UserDB
+	path string
+}
+
+var _ node.UserStore = (*userDB)(nil)
+
+func (u *userDB) Check(user, password string) bool { return u.db.Check(user, password) }
+
+func (u *userDB) SetPassword(user, password string) error {
+	return conf.SetPassword(u.path, user, password)
+}
+
+// byteSize is a flag of bytes with an optional K, M or G suffix (powers of
+// 1024).
+type byteSize int64
+
+func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+
+func (b *byteSize) Set(s string) error {
+	mul := int64(1)
+	if n := len(s); n > 0 {
+		switch s[n-1] {
+		case 'k', 'K':
+			mul, s = 1<<10, s[:n-1]
+		case 'm', 'M':
+			mul, s = 1<<20, s[:n-1]
+		case 'g', 'G':
+			mul, s = 1<<30, s[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 {
+		return fmt.Errorf("want a number of bytes, like 20M")
+	}
+	*b = byteSize(v * mul)
+	return nil
+}

@@ -1,0 +1,168 @@
+package node
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"os"
+)
+
+// Chunk file body: the data in blocks of blockSize bytes, each followed by
+// its CRC-32C (big-endian); the last block may be short.
+const blockSize = 64 << 10
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// errCorrupt marks a chunk file whose header, length or checksums are wrong.
+var errCorrupt = errors.New("chunk file is corrupt")
+
+// chunkFileSize is the length on disk of a chunk file holding size bytes.
+func chunkFileSize(size int64) int64 {
+	blocks := (size + blockSize - 1) / blockSize
+	return ChunkHeaderSize + size + 4*blocks
+}
+
+// chunkWriter writes data into a new chunk file after a placeholder header,
+// hashing it. The first write error is kept in err and later data is
+// discarded, so a caller reading a data stream can drain it and still reply.
+type chunkWriter struct {
+	f     *os.File
+	bw    *bufio.Writer
+	block []byte
+	sha   hash.Hash
+	n     int64
+	err   error
+}
+
+func newChunkWriter(f *os.File) *chunkWriter {
+	w := &chunkWriter{f: f, bw: bufio.NewWriterSize(f, blockSize+4), block: make([]byte, 0, blockSize), sha: sha256.New()}
+	_, w.err = w.bw.Write(make([]byte, ChunkHeaderSize))
+	return w
+}
+
+// Write buffers p into blocks; it never fails (see err).
+func (w *chunkWriter) Write(p []byte) (int, error) {
+	total := len(p)
+	w.n += int64(total)
+	for len(p) > 0 && w.err == nil {
+		k := min(blockSize-len(w.block), len(p))
+		w.block = append(w.block, p[:k]...)
+		p = p[k:]
+		if len(w.block) == blockSize {
+			w.flushBlock()
+		}
+	}
+	return total, nil
+}
+
+func (w *chunkWriter) flushBlock() {
+	if len(w.block) == 0 || w.err != nil {
+		return
+	}
+	w.sha.Write(w.block)
+	var crc [4]byte
+	binary.BigEndian.PutUint32(crc[:], crc32.Checksum(w.block, castagnoli))
+	if _, err := w.bw.Write(w.block); err != nil {
+		w.err = err
+	} else if _, err := w.bw.Write(crc[:]); err != nil {
+		w.err = err
+	}
+	w.block = w.block[:0]
+}
+
+// finish writes the last block and the header and fsyncs the file. It
+// returns the data's SHA-256.
+func (w *chunkWriter) finish(index int) ([32]byte, error) {
+	var sum [32]byte
+	w.flushBlock()
+	if w.err != nil {
+		return sum, w.err
+	}
+	if err := w.bw.Flush(); err != nil {
+		return sum, err
+	}
+	copy(sum[:], w.sha.Sum(nil))
+	hdr := EncodeChunkHeader(ChunkHeader{Index: index, Size: w.n, SHA256: sum})
+	if _, err := w.f.WriteAt(hdr, 0); err != nil {
+		return sum, err
+	}
+	return sum, w.f.Sync()
+}
+
+// chunkFile is an open chunk file with its checked header.
+type chunkFile struct {
+	f   *os.File
+	hdr ChunkHeader
+}
+
+// readChunkHeader reads and checks the header of f and the file's length.
+func readChunkHeader(f *os.File) (ChunkHeader, error) {
+	b := make([]byte, ChunkHeaderSize)
+	if _, err := io.ReadFull(io.NewSectionReader(f, 0, ChunkHeaderSize), b); err != nil {
+		return ChunkHeader{}, fmt.Errorf("%w: short header", errCorrupt)
+	}
+	h, err := DecodeChunkHeader(b)
+	if err != nil {
+		return h, fmt.Errorf("%w: %w", errCorrupt, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return h, err
+	}
+	if want := chunkFileSize(h.Size); fi.Size() != want {
+		return h, fmt.Errorf("%w: file is %d bytes, header says %d", errCorrupt, fi.Size(), want)
+	}
+	return h, nil
+}
+
+// blocks returns the number of blocks in the chunk.
+func (c *chunkFile) blocks() int64 { return (c.hdr.Size + blockSize - 1) / blockSize }
+
+// readBlock reads block i into buf (at least blockSize+4 bytes) and checks
+// its CRC. It returns the block's data.
+func (c *chunkFile) readBlock(i int64, buf []byte) ([]byte, error) {
+	start := i * blockSize
+	n := min(int64(blockSize), c.hdr.Size-start)
+	off := ChunkHeaderSize + i*(blockSize+4)
+	b := buf[:n+4]
+	if _, err := c.f.ReadAt(b, off); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: block %d truncated", errCorrupt, i)
+		}
+		return nil, err
+	}
+	want := binary.BigEndian.Uint32(b[n:])
+	if crc32.Checksum(b[:n], castagnoli) != want {
+		return nil, fmt.Errorf("%w: CRC mismatch in block %d", errCorrupt, i)
+	}
+	return b[:n], nil
+}
+
+// verify reads the whole chunk, checking every block's CRC and the SHA-256.
+// pace, when not nil, is called after each block with its size (for the
+// scrub's rate limit) and may return an error to stop.
+func (c *chunkFile) verify(pace func(n int) error) error {
+	buf := make([]byte, blockSize+4)
+	h := sha256.New()
+	for i := int64(0); i < c.blocks(); i++ {
+		b, err := c.readBlock(i, buf)
+		if err != nil {
+			return err
+		}
+		h.Write(b)
+		if pace != nil {
+			if err := pace(len(b)); err != nil {
+				return err
+			}
+		}
+	}
+	if [32]byte(h.Sum(nil)) != c.hdr.SHA256 {
+		return fmt.Errorf("%w: SHA-256 mismatch", errCorrupt)
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package node
+
+import (
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"slices"
+	"strings"
+	"time"
+
+	"dfs/core/wire"
+)
+
+// ensureParents checks the ancestors of a change stamped stamp and makes
+// the missing or tombstoned ones live folders born at stamp. A tombstoned
+// ancestor newer than stamp makes the change stale; a file in the way is
+// StatusNotDir. steps are from walk and are updated.
+func (u *userStore) ensureParents(steps []step, stamp string) error {
+	parents := steps[:len(steps)-1]
+	for _, st := range parents {
+		if st.meta == nil {
+			continue
+		}
+		if st.meta.Deleted && st.meta.Stamp > stamp {
+			return replyErr(wire.StatusStale, "%s was removed by a newer change", st.path)
+		}
+		if !st.meta.Deleted && !st.meta.Dir {
+			return replyErr(wire.StatusNotDir, "%s is a file", st.path)
+		}
+	}
+	for i := range parents {
+		st := &parents[i]
+		if live(st.meta) {
+			continue
+		}
+		if !st.exists {
+			if err := u.mkdir(st.rel); err != nil {
+				return err
+			}
+			st.exists = true
+		}
+		m := &wire.Meta{Dir: true, Mode: 0o755, Stamp: stamp, Born: stamp, MTime: time.Now().UnixNano()}
+		if err := u.writeMeta(st.rel, m); err != nil {
+			return err
+		}
+		st.meta = m
+	}
+	return nil
+}
+
+// removeChildren removes every child entry directory of rel (names not
+// starting with a single "@").
+func (u *userStore) removeChildren(rel string) error {
+	names, err := u.readNames(rel)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if _, ok := unescapeComponent(n); ok {
+			if err := u.root.RemoveAll(rel + "/" + n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeChunks removes the chunk files in rel whose version is not keep.
+func (u *userStore) removeChunks(rel, keep string) error {
+	names, err := u.readNames(rel)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if v, _, ok := parseChunkName(n); ok && v != keep {
+			if err := u.root.Remove(rel + "/" + n); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// held lists the chunks of m's version present in rel whose header matches
+// m's chunk size and SHA-256.
+func (u *userStore) held(rel string, m *wire.Meta) []int {
+	out := []int{}
+	if m.Version == "" {
+		return out
+	}
+	for n := 0; n < 4; n++ {
+		cf, err := u.openChunk(rel + "/" + chunkName(m.Version, n))
+		if err != nil {
+			continue
+		}
+		h := cf.hdr
+		cf.f.Close()
+		ci := m.Chunks[n]
+		if h.Index != n || h.Size != ci.Size || ci.SHA256 != "" && !strings.EqualFold(ci.SHA256, hex.EncodeToString(h.SHA256[:])) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func (u *userStore) removeStaged(upload string) {
+	if upload == "" {
+		return
+	}
+	for n := 0; n < 4; n++ {
+		_ = u.root.Remove(stagedName(upload, n))
+	}
+}
+
+// commit makes an uploaded version current for a path.
+func (c *session) commit(body []byte) error {
+	var req wire.CommitReq
+	if err := decode(body, &req); err != nil {
+		return err
+	}
+	p, err := cleanPath(req.Path, false)
+	if err != nil {
+		return err
+	}
+	m := req.Meta
+	if err := checkStamp("stamp", m.Stamp); err != nil {
+		return err
+	}
+	if err := checkStamp("version", m.Version); err != nil {
+		return err
+	}
+	if m.Dir || m.Deleted || m.Size < 0 {
+		return badRequest("a commit must describe a file")
+	}
+	if req.Upload != "" && !validUpload(req.Upload) {
+		return badRequest("invalid upload id")
+	}
+	u := c.us
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	steps, err := u.walk(p)
+	if err != nil {
+		return err
+	}
+	last := &steps[len(steps)-1]
+	if old := last.meta; old != nil {
+		if old.Stamp > m.Stamp {
+			u.removeStaged(req.Upload)
+			return replyErr(wire.StatusStale, "%s has a newer version on this node", p)
+		}
+		if live(old) && old.Dir {
+			return replyErr(wire.StatusIsDir, "%s is a folder", p)
+		}
+	}
+	if err := u.ensureParents(steps, m.Stamp); err != nil {
+		if re, ok := err.(*reqError); ok && re.status == wire.StatusStale {
+			u.removeStaged(req.Upload)
+		}
+		return err
+	}
+	if !last.exists {
+		if err := u.mkdir(last.rel); err != nil {
+			return err
+		}
+	} else if last.meta == nil || last.meta.Dir {
+		// A folder tombstone (or a bare directory) becomes a file: what was
+		// under it is older than this commit.
+		if err := u.removeChildren(last.rel); err != nil {
+			return err
+		}
+	}
+	if req.Upload != "" {
+		moved := false
+		for n := 0; n < 4; n++ {
+			src := stagedName(req.Upload, n)
+			ok, err := u.statFile(src)
+			if err != nil || !ok {
+				continue
+			}
+			if err := u.root.Rename(src, last.rel+"/"+chunkName(m.Version, n)); err != nil {
+				return err
+			}
+			moved = true
+		}
+		if moved {
+			if err := u.syncDir(last.rel); err != nil {
+				return err
+			}
+		}
+	}
+	if err := u.removeChunks(last.rel, m.Version); err != nil {
+		return err
+	}
+	m.Path = ""
+	m.Held = u.held(last.rel, &m)
+	if err := u.writeMeta(last.rel, &m); err != nil {
+		return err
+	}
+	return c.send(wire.TypeCommit, wire.CommitResp{Held: slices.Clip(m.Held)})
+}

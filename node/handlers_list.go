@@ -1,0 +1,119 @@
+package node
+
+import (
+	"sort"
+
+	"dfs/core"
+	"dfs/core/wire"
+)
+
+// listBatch is the most entries in one LIST reply frame.
+const listBatch = 1000
+
+// lookup answers the metas of a path's ancestors and the path itself.
+func (c *session) lookup(body []byte) error {
+	var req wire.LookupReq
+	if err := decode(body, &req); err != nil {
+		return err
+	}
+	p, err := cleanPath(req.Path, true)
+	if err != nil {
+		return err
+	}
+	steps, err := c.us.walk(p)
+	if err != nil {
+		return err
+	}
+	return c.send(wire.TypeLookup, wire.LookupResp{Chain: chain(steps)})
+}
+
+// list streams the entries under a folder in batches.
+func (c *session) list(body []byte) error {
+	var req wire.ListReq
+	if err := decode(body, &req); err != nil {
+		return err
+	}
+	p, err := cleanPath(req.Dir, true)
+	if err != nil {
+		return err
+	}
+	steps, err := c.us.walk(p)
+	if err != nil {
+		return err
+	}
+	rel := filesDir
+	if len(steps) > 0 {
+		last := steps[len(steps)-1]
+		if !last.exists {
+			return replyErr(wire.StatusNotFound, "%s: no such folder on this node", p)
+		}
+		if last.meta != nil && !last.meta.Dir {
+			return replyErr(wire.StatusNotDir, "%s is a file", p)
+		}
+		rel = last.rel
+	}
+	l := &lister{c: c, batch: wire.ListResp{Chain: chain(steps), Entries: []wire.Meta{}}}
+	if err := l.walk(rel, p, req.Recursive); err != nil {
+		return err
+	}
+	l.batch.Done = true
+	return c.send(wire.TypeList, l.batch)
+}
+
+// lister collects entries and sends a batch whenever it is full.
+type lister struct {
+	c     *session
+	batch wire.ListResp
+}
+
+func (l *lister) add(m wire.Meta) error {
+	l.batch.Entries = append(l.batch.Entries, m)
+	if len(l.batch.Entries) < listBatch {
+		return nil
+	}
+	if err := l.c.send(wire.TypeList, l.batch); err != nil {
+		return err
+	}
+	l.batch = wire.ListResp{Entries: l.batch.Entries[:0]}
+	return nil
+}
+
+// walk adds the children of the folder rel (user path p), and their
+// descendants when recursive. Symlinks and stray files are skipped, never
+// followed.
+func (l *lister) walk(rel, p string, recursive bool) error {
+	u := l.c.us
+	names, err := u.readNames(rel)
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		name, ok := unescapeComponent(n)
+		if !ok {
+			continue
+		}
+		cr, cp := rel+"/"+n, core.Join(p, name)
+		if ok, err := u.statDir(cr); err != nil || !ok {
+			l.c.s.log.Warn("skipping a non-directory in the data folder", "user", u.user, "path", cp)
+			continue
+		}
+		m, err := u.readMeta(cr)
+		if err != nil {
+			l.c.s.log.Warn("skipping an unreadable entry", "user", u.user, "path", cp, "err", err)
+			continue
+		}
+		if m != nil {
+			m.Path = cp
+			if err := l.add(*m); err != nil {
+				return err
+			}
+		}
+		if recursive {
+			if err := l.walk(cr, cp, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package node
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"dfs/core/wire"
+)
+
+// info reports the node's free space and quarantine size.
+func (c *session) info(body []byte) error {
+	var req wire.InfoReq
+	if err := decode(body, &req); err != nil {
+		return err
+	}
+	resp := wire.InfoResp{Node: c.s.cfg.Name, Version: Version, Quarantine: c.s.quarantineCount(), Started: c.s.started.UnixNano()}
+	var st unix.Statfs_t
+	if err := unix.Statfs(c.s.cfg.Dir, &st); err != nil {
+		return err
+	}
+	resp.TotalBytes = uint64(st.Blocks) * uint64(st.Bsize)
+	resp.FreeBytes = uint64(st.Bavail) * uint64(st.Bsize)
+	return c.send(wire.TypeInfo, resp)
+}
+
+// quarantineCount counts the files in every user's quarantine folder.
+func (s *Server) quarantineCount() int {
+	users, _ := os.ReadDir(filepath.Join(s.cfg.Dir, usersDir))
+	n := 0
+	for _, u := range users {
+		if !u.IsDir() {
+			continue
+		}
+		q, _ := os.ReadDir(filepath.Join(s.cfg.Dir, usersDir, u.Name(), quarantineDir))
+		n += len(q)
+	}
+	return n
+}
+
+// passwd changes the user's password after checking the old one, which
+// counts towards the failed-login throttle.
+func (c *session) passwd(body []byte) error {
+	var req wire.PasswdReq
+	if err := decode(body, &req); err != nil {
+		return err
+	}
+	if req.New == "" {
+		return badRequest("the new password is empty")
+	}
+	if !c.checkPassword(c.user, req.Old) {
+		c.s.log.Warn("password change refused: wrong password", "user", c.user, "remote", c.remote)
+		return replyErr(wire.StatusAuthFailed, authFailedMsg)
+	}
+	if err := c.s.cfg.Users.SetPassword(c.user, req.New); err != nil {
+		return err
+	}
+	c.s.log.Info("password changed", "user", c.user, "remote", c.remote)
+	return c.send(wire.TypePasswd, wire.Empty{})
+}
+
+// scan verifies all of the user's chunks now, at full speed.
+func (c *session) scan(body []byte) error {
+	var req wire.ScanReq
+	if err := decode(body, &req); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-c.s.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	sc := &scrubber{log: c.s.log}
+	rep, err := sc.scrubUser(ctx, c.us)
+	if err != nil {
+		return err
+	}
+	// The scan may take longer than the I/O timeout; the reply gets a fresh one.
+	_ = c.nc.SetDeadline(time.Now().Add(c.s.cfg.IOTimeout))
+	return c.send(wire.TypeScan, wire.ScanResp{Checked: rep.Checked, Bad: append([]string{}, rep.Bad...)})
+}

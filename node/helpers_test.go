@@ -1,0 +1,226 @@
+package node
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"dfs/core"
+	"dfs/core/wire"
+)
+
+// fakeUsers is a UserStore backed by a map.
+type fakeUsers struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (f *fakeUsers) Check(user, pw string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.m[user]
+	return ok && p == pw
+}
+
+func (f *fakeUsers) SetPassword(user, pw string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.m[user] = pw
+	return nil
+}
+
+type testNode struct {
+	s    *Server
+	addr string
+	dir  string
+	done chan error
+}
+
+// startNode runs a plaintext server on 127.0.0.1:0 until the test ends.
+func startNode(t testing.TB, mod func(*Config)) *testNode {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := Config{Dir: dir, Name: "DFS1", Users: &fakeUsers{m: map[string]string{"alice": "Crimson33", "bob": "Velvet77"}},
+		AuthTimeout: 2 * time.Second, IOTimeout: 5 * time.Second}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &testNode{s: s, addr: ln.Addr().String(), dir: dir, done: make(chan error, 1)}
+	go func() { n.done <- s.Serve(ln) }()
+	t.Cleanup(func() {
+		s.Close()
+		if err := <-n.done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return n
+}
+
+type tclient struct {
+	t  testing.TB
+	nc net.Conn
+	c  *wire.Conn
+}
+
+func dial(t testing.TB, addr string) *tclient {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.SetDeadline(time.Now().Add(20 * time.Second))
+	t.Cleanup(func() { nc.Close() })
+	return &tclient{t: t, nc: nc, c: wire.NewConn(nc)}
+}
+
+// login dials and authenticates, failing the test on error.
+func login(t testing.TB, addr, user, pw string) *tclient {
+	t.Helper()
+	c := dial(t, addr)
+	if err := c.auth(user, pw); err != nil {
+		t.Fatalf("auth %s: %v", user, err)
+	}
+	return c
+}
+
+func (c *tclient) auth(user, pw string) error {
+	var resp wire.AuthResp
+	err := c.call(wire.TypeAuth, wire.AuthReq{User: user, Password: pw}, &resp)
+	if err == nil {
+		c.c.SetMaxFrame(wire.MaxControlFrame)
+	}
+	return err
+}
+
+func (c *tclient) call(t wire.Type, req, resp any) error {
+	if err := c.c.Send(t, wire.StatusOK, req); err != nil {
+		return err
+	}
+	return c.c.Recv(t, resp)
+}
+
+func (c *tclient) put(upload string, n int, data []byte) error {
+	sum := sha256.Sum256(data)
+	req := wire.PutChunkReq{Upload: upload, Chunk: n, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+	if err := c.c.Send(wire.TypePutChunk, wire.StatusOK, req); err != nil {
+		return err
+	}
+	if _, err := c.c.SendStream(bytes.NewReader(data), make([]byte, 100<<10)); err != nil {
+		return err
+	}
+	return c.c.Recv(wire.TypePutChunk, nil)
+}
+
+func (c *tclient) get(path, ver string, n int, off, length int64) ([]byte, error) {
+	var resp wire.GetChunkResp
+	if err := c.call(wire.TypeGetChunk, wire.GetChunkReq{Path: path, Version: ver, Chunk: n, Offset: off, Length: length}, &resp); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	_, err := c.c.RecvStream(&buf, resp.Size)
+	return buf.Bytes(), err
+}
+
+// upload puts all four chunks of data and commits them at path.
+func (c *tclient) upload(path string, data []byte) (wire.Meta, []int, error) {
+	ver := core.NewVersion()
+	m := wire.Meta{Stamp: ver, Born: ver, Version: ver, Size: int64(len(data)), Mode: 0o644, MTime: time.Now().UnixNano()}
+	md := md5.Sum(data)
+	m.MD5 = hex.EncodeToString(md[:])
+	up := randHex(16)
+	for i := 0; i < 4; i++ {
+		s, e := core.ChunkBounds(int64(len(data)), i)
+		sum := sha256.Sum256(data[s:e])
+		m.Chunks[i] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
+		if err := c.put(up, i, data[s:e]); err != nil {
+			return m, nil, err
+		}
+	}
+	var resp wire.CommitResp
+	err := c.call(wire.TypeCommit, wire.CommitReq{Path: path, Upload: up, Meta: m}, &resp)
+	return m, resp.Held, err
+}
+
+func (c *tclient) list(dir string, rec bool) ([]wire.Meta, []wire.Meta, error) {
+	if err := c.c.Send(wire.TypeList, wire.StatusOK, wire.ListReq{Dir: dir, Recursive: rec}); err != nil {
+		return nil, nil, err
+	}
+	var chain, out []wire.Meta
+	for first := true; ; first = false {
+		var r wire.ListResp
+		if err := c.c.Recv(wire.TypeList, &r); err != nil {
+			return nil, nil, err
+		}
+		if first {
+			chain = r.Chain
+		}
+		out = append(out, r.Entries...)
+		if r.Done {
+			return chain, out, nil
+		}
+	}
+}
+
+func (c *tclient) lookup(p string) []wire.Meta {
+	c.t.Helper()
+	var r wire.LookupResp
+	if err := c.call(wire.TypeLookup, wire.LookupReq{Path: p}, &r); err != nil {
+		c.t.Fatalf("lookup %q: %v", p, err)
+	}
+	return r.Chain
+}
+
+func (c *tclient) updateOp(op, p string, m wire.Meta) error {
+	return c.call(wire.TypeUpdate, wire.UpdateReq{Op: op, Path: p, Meta: m}, nil)
+}
+
+// status returns the status of a *wire.RemoteError, or 255 for another
+// error and StatusOK for nil.
+func status(err error) wire.Status {
+	if err == nil {
+		return wire.StatusOK
+	}
+	var re *wire.RemoteError
+	if errors.As(err, &re) {
+		return re.Status
+	}
+	return 255
+}
+
+func wantStatus(t testing.TB, what string, err error, want wire.Status) {
+	t.Helper()
+	if got := status(err); got != want {
+		t.Fatalf("%s: got %v (%v), want %v", what, got, err, want)
+	}
+}
+
+func testData(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7) + seed + byte(i>>16)
+	}
+	return b
+}
+
+// paths returns the paths of metas.
+func paths(ms []wire.Meta) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Path)
+	}
+	return out
+}

@@ -1,0 +1,317 @@
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// Version is the dfsnode build version reported to clients; set it with
+// -ldflags "-X dfs/node.Version=...".
+var Version = "dev"
+
+// UserStore is what the node needs of dfs.conf.
+type UserStore interface {
+	// Check reports whether password is the user's; it may be slow.
+	Check(user, password string) bool
+	// SetPassword changes the user's password (an atomic edit of dfs.conf).
+	SetPassword(user, password string) error
+}
+
+// Config configures a Server. Zero durations and limits take the defaults
+// noted on each field.
+type Config struct {
+	Dir         string        // data folder (created if missing)
+	Name        string        // for logs and AUTH replies; default filepath.Base(Dir)
+	Users       UserStore     // required
+	TLS         *tls.Config   // nil = plaintext
+	Log         *slog.Logger  // nil = discard
+	MaxConns    int           // default 1024; beyond it the oldest unauthenticated conn is closed, or the new one refused
+	AuthTimeout time.Duration // default 10s: TLS handshake + AUTH must finish within it
+	IdleTimeout time.Duration // default 10m between requests once authenticated
+	IOTimeout   time.Duration // default 60s for any single read/write during a request
+	ScrubRate   int64         // bytes/s for the background scrub; 0 = no background scrub
+	ScrubEvery  time.Duration // default 24h
+}
+
+// stagingMaxAge is how long an uploaded chunk may wait for its commit.
+const stagingMaxAge = time.Hour
+
+// Server is a chunk node.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	throttle *throttle
+	checks   chan struct{} // semaphore: concurrent password checks
+
+	done    chan struct{} // closed by Close
+	bg      sync.WaitGroup
+	handler sync.WaitGroup
+
+	locks   sync.Map  // user name -> *sync.Mutex
+	started time.Time // reported by INFO, so clients notice a restart
+
+	mu        sync.Mutex // guards the fields below
+	closed    bool
+	listeners map[net.Listener]struct{}
+	conns     map[*session]struct{}
+}
+
+// New checks cfg, makes the data folder, removes stale staged uploads and
+// starts the background jobs.
+func New(cfg Config) (*Server, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("node: no data folder")
+	}
+	if cfg.Users == nil {
+		return nil, errors.New("node: no user store")
+	}
+	if cfg.Name == "" {
+		cfg.Name = filepath.Base(cfg.Dir)
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = 1024
+	}
+	if cfg.AuthTimeout <= 0 {
+		cfg.AuthTimeout = 10 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 10 * time.Minute
+	}
+	if cfg.IOTimeout <= 0 {
+		cfg.IOTimeout = 60 * time.Second
+	}
+	if cfg.ScrubEvery <= 0 {
+		cfg.ScrubEvery = 24 * time.Hour
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.Dir, usersDir), 0o700); err != nil {
+		return nil, fmt.Errorf("make data folder: %w", err)
+	}
+	s := &Server{started: time.Now(),
+		cfg:       cfg,
+		log:       cfg.Log.With("node", cfg.Name),
+		throttle:  newThrottle(),
+		checks:    make(chan struct{}, 4),
+		done:      make(chan struct{}),
+		listeners: map[net.Listener]struct{}{},
+		conns:     map[*session]struct{}{},
+	}
+	s.cleanStaging()
+	s.bg.Add(1)
+	go s.background()
+	return s, nil
+}
+
+// Serve accepts connections on ln until Close; it returns nil once Close was
+// called, or the listener's error.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.isClosed() || errors.Is(err, net.ErrClosed) {
+				if s.isClosed() {
+					return nil
+				}
+				return err
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.log.Warn("accept failed; retrying", "err", err, "in", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-s.done:
+				}
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		sess := s.track(nc)
+		if sess == nil {
+			continue
+		}
+		go s.handle(sess)
+	}
+}
+
+func isTemporary(err error) bool {
+	var t interface{ Temporary() bool }
+	return errors.As(err, &t) && t.Temporary()
+}
+
+// track registers a new connection, making room under MaxConns by closing
+// the oldest unauthenticated connection; without one, nc is refused. The
+// handler count is raised here so Close waits for it.
+func (s *Server) track(nc net.Conn) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		nc.Close()
+		return nil
+	}
+	if len(s.conns) >= s.cfg.MaxConns {
+		var oldest *session
+		for c := range s.conns {
+			if !c.authed.Load() && (oldest == nil || c.start.Before(oldest.start)) {
+				oldest = c
+			}
+		}
+		if oldest == nil {
+			s.log.Warn("too many connections; refusing", "remote", nc.RemoteAddr().String(), "max", s.cfg.MaxConns)
+			nc.Close()
+			return nil
+		}
+		s.log.Warn("too many connections; closing the oldest unauthenticated one", "remote", oldest.remote)
+		delete(s.conns, oldest)
+		oldest.nc.Close()
+	}
+	sess := newSession(s, nc)
+	s.conns[sess] = struct{}{}
+	s.handler.Add(1)
+	return sess
+}
+
+func (s *Server) untrack(c *session) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// handle serves one connection, recovering a panic so one bad request never
+// takes the node down.
+func (s *Server) handle(c *session) {
+	defer s.handler.Done()
+	defer s.untrack(c)
+	defer c.close()
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic serving connection", "remote", c.remote, "user", c.user, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	c.serve()
+}
+
+// Close stops the listeners and every connection and waits for the handlers
+// and background jobs to finish.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	for ln := range s.listeners {
+		ln.Close()
+	}
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+	s.handler.Wait()
+	s.bg.Wait()
+	return nil
+}
+
+// userLock returns the mutex serializing namespace changes of user.
+func (s *Server) userLock(user string) *sync.Mutex {
+	m, _ := s.locks.LoadOrStore(user, new(sync.Mutex))
+	return m.(*sync.Mutex)
+}
+
+// background removes stale staged uploads every hour and runs the scrub
+// every ScrubEvery when ScrubRate is set.
+func (s *Server) background() {
+	defer s.bg.Done()
+	clean := time.NewTicker(stagingMaxAge)
+	defer clean.Stop()
+	var scrub <-chan time.Time
+	if s.cfg.ScrubRate > 0 {
+		t := time.NewTicker(s.cfg.ScrubEvery)
+		defer t.Stop()
+		scrub = t.C
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-s.done
+		cancel()
+	}()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-clean.C:
+			s.cleanStaging()
+		case <-scrub:
+			rep, err := s.scrub(ctx, s.cfg.ScrubRate)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("background scrub failed", "err", err)
+			} else if err == nil {
+				s.log.Info("background scrub done", "chunks", rep.Checked, "bytes", rep.Bytes, "bad", len(rep.Bad))
+			}
+		}
+	}
+}
+
+// cleanStaging removes staged uploads older than stagingMaxAge.
+func (s *Server) cleanStaging() {
+	users, err := os.ReadDir(filepath.Join(s.cfg.Dir, usersDir))
+	if err != nil {
+		s.log.Warn("list users for staging cleanup", "err", err)
+		return
+	}
+	cutoff := time.Now().Add(-stagingMaxAge)
+	for _, ue := range users {
+		if !ue.IsDir() {
+			continue
+		}
+		sd := filepath.Join(s.cfg.Dir, usersDir, ue.Name(), stagingDir)
+		ents, err := os.ReadDir(sd)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			fi, err := e.Info()
+			if err != nil || !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 || fi.ModTime().After(cutoff) {
+				continue
+			}
+			if err := os.Remove(filepath.Join(sd, e.Name())); err == nil {
+				s.log.Info("removed stale staged upload", "user", ue.Name(), "file", e.Name())
+			}
+		}
+	}
+}

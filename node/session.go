@@ -1,0 +1,213 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"dfs/core"
+	"dfs/core/wire"
+)
+
+// session is one client connection.
+type session struct {
+	s      *Server
+	nc     net.Conn
+	wc     *wire.Conn
+	remote string
+	start  time.Time
+	authed atomic.Bool // set once AUTH succeeded; read by the MaxConns eviction
+	user   string      // the authenticated user
+	us     *userStore  // the user's folder, open after AUTH
+}
+
+func newSession(s *Server, nc net.Conn) *session {
+	return &session{s: s, nc: nc, wc: wire.NewConn(nc), remote: nc.RemoteAddr().String(), start: time.Now()}
+}
+
+func (c *session) close() {
+	c.nc.Close()
+	if c.us != nil {
+		c.us.close()
+	}
+}
+
+// serve authenticates the connection, then answers requests one at a time
+// until the peer leaves, a deadline passes or the stream is no longer
+// trusted.
+func (c *session) serve() {
+	if !c.authenticate() {
+		return
+	}
+	for {
+		_ = c.nc.SetDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
+		h, body, err := c.wc.ReadRequest()
+		if err != nil {
+			c.logReadErr("read request", err)
+			if isProtocolErr(err) {
+				_ = c.nc.SetDeadline(time.Now().Add(c.s.cfg.IOTimeout))
+				_ = c.wc.SendError(h.Type, wire.StatusBadRequest, err.Error())
+			}
+			return
+		}
+		_ = c.nc.SetDeadline(time.Now().Add(c.s.cfg.IOTimeout))
+		if !c.dispatch(h, body) {
+			return
+		}
+	}
+}
+
+// isProtocolErr reports a frame the peer got wrong (as opposed to a broken
+// or closed connection), which deserves a reply before closing.
+func isProtocolErr(err error) bool {
+	return errors.Is(err, wire.ErrTooLarge) || errors.Is(err, wire.ErrType) || errors.Is(err, wire.ErrVersion) ||
+		err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !isNetErr(err)
+}
+
+func isNetErr(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, net.ErrClosed) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, syscall.EPIPE)
+}
+
+func (c *session) logReadErr(what string, err error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	c.s.log.Info(what+" failed; closing", "remote", c.remote, "user", c.user, "err", err)
+}
+
+// reqError is a reply with a status other than OK. fatal closes the
+// connection after the reply, when the stream state is unknown.
+type reqError struct {
+	status wire.Status
+	msg    string
+	fatal  bool
+}
+
+func (e *reqError) Error() string { return e.status.String() + ": " + e.msg }
+
+func replyErr(st wire.Status, format string, args ...any) error {
+	return &reqError{status: st, msg: fmt.Sprintf(format, args...)}
+}
+
+func badRequest(format string, args ...any) error {
+	return replyErr(wire.StatusBadRequest, format, args...)
+}
+
+// connError is a failure to talk to the peer; the connection is closed.
+type connError struct{ err error }
+
+func (e *connError) Error() string { return "connection: " + e.err.Error() }
+func (e *connError) Unwrap() error { return e.err }
+
+// send writes one reply frame under the I/O deadline.
+func (c *session) send(t wire.Type, v any) error {
+	_ = c.nc.SetDeadline(time.Now().Add(c.s.cfg.IOTimeout))
+	if err := c.wc.Send(t, wire.StatusOK, v); err != nil {
+		return &connError{err}
+	}
+	return nil
+}
+
+type handlerFunc func(c *session, body []byte) error
+
+var handlers = map[wire.Type]handlerFunc{
+	wire.TypePutChunk: (*session).putChunk,
+	wire.TypeCommit:   (*session).commit,
+	wire.TypeGetChunk: (*session).getChunk,
+	wire.TypeList:     (*session).list,
+	wire.TypeLookup:   (*session).lookup,
+	wire.TypeUpdate:   (*session).update,
+	wire.TypeRename:   (*session).rename,
+	wire.TypeInfo:     (*session).info,
+	wire.TypePasswd:   (*session).passwd,
+	wire.TypePurge:    (*session).purge,
+	wire.TypeScan:     (*session).scan,
+}
+
+// dispatch runs one request and sends its error reply if it failed. It
+// returns false when the connection must be closed.
+func (c *session) dispatch(h wire.Header, body []byte) bool {
+	fn := handlers[h.Type]
+	var err error
+	if fn == nil || h.Status != wire.StatusOK {
+		err = &reqError{status: wire.StatusBadRequest, msg: fmt.Sprintf("unexpected %s frame", h.Type), fatal: true}
+	} else {
+		err = fn(c, body)
+	}
+	if err == nil {
+		return true
+	}
+	var ce *connError
+	if errors.As(err, &ce) {
+		c.logReadErr(h.Type.String(), ce.err)
+		return false
+	}
+	re := c.toReqError(h.Type, err)
+	_ = c.nc.SetDeadline(time.Now().Add(c.s.cfg.IOTimeout))
+	if serr := c.wc.SendError(h.Type, re.status, re.msg); serr != nil {
+		return false
+	}
+	return !re.fatal
+}
+
+// toReqError maps a handler's error to a reply, logging unexpected ones.
+func (c *session) toReqError(t wire.Type, err error) *reqError {
+	var re *reqError
+	switch {
+	case errors.As(err, &re):
+		return re
+	case errors.Is(err, core.ErrBadName):
+		return &reqError{status: wire.StatusBadRequest, msg: err.Error()}
+	case errors.Is(err, errSymlink):
+		c.s.log.Warn("refused a symlink in the data folder", "user", c.user, "op", t.String(), "err", err)
+		return &reqError{status: wire.StatusBadRequest, msg: "refusing a symlink or special file in the data folder"}
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		c.s.log.Error("disk full", "user", c.user, "op", t.String(), "err", err)
+		return &reqError{status: wire.StatusNoSpace, msg: "no space left on node " + c.s.cfg.Name}
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		return &reqError{status: wire.StatusBadRequest, msg: "name too long for this node's filesystem"}
+	case errors.Is(err, fs.ErrNotExist):
+		return &reqError{status: wire.StatusNotFound, msg: "not found"}
+	}
+	c.s.log.Error("request failed", "user", c.user, "op", t.String(), "err", err)
+	return &reqError{status: wire.StatusInternal, msg: "internal error on node " + c.s.cfg.Name + " (see its log)"}
+}
+
+// decode parses a request body; malformed JSON closes the connection.
+func decode(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		return &reqError{status: wire.StatusBadRequest, msg: "malformed request: " + err.Error(), fatal: true}
+	}
+	return nil
+}
+
+// cleanPath checks a user path from a request; root says whether "" is
+// allowed.
+func cleanPath(p string, root bool) (string, error) {
+	cp, err := core.CleanName(p)
+	if err != nil {
+		return "", badRequest("%v", err)
+	}
+	if cp == "" && !root {
+		return "", badRequest("the root folder cannot be the target")
+	}
+	return cp, nil
+}
+
+// checkStamp validates a version id from a request.
+func checkStamp(what, v string) error {
+	if !core.ValidVersion(v) {
+		return badRequest("invalid %s %q", what, v)
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package node
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"dfs/core"
+)
+
+// Names inside a user's folder (DIR/users/<user>).
+const (
+	filesDir      = "files"
+	stagingDir    = "staging"
+	quarantineDir = "quarantine"
+	metaName      = "@meta"
+	usersDir      = "users"
+)
+
+// errSymlink is returned when a path runs into a symlink (or another
+// non-directory) planted in the data folder: it is refused, never followed.
+var errSymlink = errors.New("refusing a symlink or special file in the data folder")
+
+// userStore is one user's folder, opened as an os.Root so that no name can
+// leave it.
+type userStore struct {
+	user string
+	root *os.Root
+	mu   *sync.Mutex // serializes namespace changes of this user
+}
+
+// openUser makes (on first use) and opens DIR/users/<user>.
+func openUser(dir, user string, mu *sync.Mutex) (*userStore, error) {
+	if !validUser(user) {
+		return nil, fmt.Errorf("invalid user name %q", user)
+	}
+	ud := filepath.Join(dir, usersDir, user)
+	for _, d := range []string{filepath.Join(dir, usersDir), ud} {
+		if err := os.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, err
+		}
+		fi, err := os.Lstat(d)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("%s: %w", d, errSymlink)
+		}
+	}
+	root, err := os.OpenRoot(ud)
+	if err != nil {
+		return nil, err
+	}
+	u := &userStore{user: user, root: root, mu: mu}
+	for _, d := range []string{filesDir, stagingDir, quarantineDir} {
+		if err := root.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			root.Close()
+			return nil, err
+		}
+		if _, err := u.statDir(d); err != nil {
+			root.Close()
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+func (u *userStore) close() error { return u.root.Close() }
+
+// validUser reports whether a user name can name a folder.
+func validUser(user string) bool {
+	c, err := core.CleanName(user)
+	return err == nil && c == user && user != "" && !strings.Contains(user, "/") && !strings.HasPrefix(user, ".")
+}
+
+// escapeComponent stores a component starting with "@" with one more "@", so
+// it never collides with the node's own "@meta" and "@<ver>.cN" names.
+func escapeComponent(c string) string {
+	if strings.HasPrefix(c, "@") {
+		return "@" + c
+	}
+	return c
+}
+
+// unescapeComponent returns the user component stored as name, or false for
+// the node's own files.
+func unescapeComponent(name string) (string, bool) {
+	if strings.HasPrefix(name, "@@") {
+		return name[1:], true
+	}
+	if strings.HasPrefix(name, "@") {
+		return "", false
+	}
+	return name, true
+}
+
+// entryDir returns the directory (relative to the user's root) of the
+// cleaned user path p.
+func entryDir(p string) string {
+	if p == "" {
+		return filesDir
+	}
+	parts := strings.Split(p, "/")
+	for i, c := range parts {
+		parts[i] = escapeComponent(c)
+	}
+	return filesDir + "/" + strings.Join(parts, "/")
+}
+
+// statDir reports whether rel exists as a real directory; a symlink or any
+// other kind of file there is errSymlink.
+func (u *userStore) statDir(rel string) (bool, error) {
+	fi, err := u.root.Lstat(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !fi.IsDir() {
+		return false, fmt.Errorf("%s: %w", rel, errSymlink)
+	}
+	return true, nil
+}
+
+// statFile reports whether rel exists as a regular file (errSymlink for
+// anything else).
+func (u *userStore) statFile(rel string) (bool, error) {
+	fi, err := u.root.Lstat(rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return false, fmt.Errorf("%s: %w", rel, errSymlink)
+	}
+	return true, nil
+}
+
+// syncDir fsyncs a directory so renames in it are durable.
+func (u *userStore) syncDir(rel string) error {
+	f, err := u.root.Open(rel)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// mkdir creates the directory rel; an existing real directory is fine.
+func (u *userStore) mkdir(rel string) error {
+	err := u.root.Mkdir(rel, 0o700)
+	if errors.Is(err, fs.ErrExist) {
+		_, err = u.statDir(rel)
+	}
+	return err
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
