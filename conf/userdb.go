@@ -1,12 +1,22 @@
 package conf
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"sync"
+	"time"
 )
+
+// verifiedTTL is how long a successful login is remembered. A client opens
+// several connections per node (a mount, parallel transfers); each would
+// otherwise pay a full argon2 check. Only successes are remembered, keyed by
+// a keyed hash of (stored hash, password), so a password change or a wrong
+// password always goes through argon2.
+const verifiedTTL = 10 * time.Minute
 
 // UserDB checks logins against a node's dfs.conf and follows edits of the
 // file without a restart.
@@ -19,6 +29,9 @@ type UserDB struct {
 	err   error       // error of the last reload, nil if it was good
 
 	dummy string // hash checked for unknown users; set once by OpenUserDB
+
+	cacheKey [32]byte             // random per process: the cache is useless outside it
+	verified map[string]time.Time // HMAC(cacheKey, hash, password) -> when verified; guarded by mu
 }
 
 // OpenUserDB reads the dfs.conf at path, which must exist and parse.
@@ -29,6 +42,10 @@ func OpenUserDB(path string) (*UserDB, error) {
 		return nil, db.err
 	}
 	db.dummy = dummyHash()
+	db.verified = map[string]time.Time{}
+	if _, err := rand.Read(db.cacheKey[:]); err != nil {
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -44,8 +61,32 @@ func (db *UserDB) Check(user, password string) bool {
 	if !ok {
 		hash = db.dummy
 	}
+	key := db.verifiedKey(hash, password)
+	db.mu.Lock()
+	at, seen := db.verified[key]
+	db.mu.Unlock()
+	if ok && seen && time.Since(at) < verifiedTTL {
+		return true
+	}
 	good, err := VerifyPassword(hash, password)
-	return ok && err == nil && good
+	if ok && err == nil && good {
+		db.mu.Lock()
+		if len(db.verified) > 10000 {
+			clear(db.verified)
+		}
+		db.verified[key] = time.Now()
+		db.mu.Unlock()
+		return true
+	}
+	return false
+}
+
+func (db *UserDB) verifiedKey(hash, password string) string {
+	m := hmac.New(sha256.New, db.cacheKey[:])
+	m.Write([]byte(hash))
+	m.Write([]byte{0})
+	m.Write([]byte(password))
+	return string(m.Sum(nil))
 }
 
 // Err returns the error of the last reload of the file, or nil if the users

@@ -153,8 +153,10 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 			}
 		}
 	}
-	if stale > 0 && stale+countErrs(cErrs, false) == NumNodes {
-		// A newer version was committed meanwhile: ours was overwritten.
+	if stale > 0 {
+		// A newer version was committed meanwhile on some node: ours was
+		// overwritten, as if it had come first. Readers see the newest
+		// whole version.
 		res.State = StateOK
 		return res, nil
 	}
@@ -175,16 +177,6 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 		return res, fmt.Errorf("%w: commit failed: %s", ErrUnavailable, c.describe(res.Failed))
 	}
 	return res, nil
-}
-
-func countErrs(errs []error, wantNil bool) int {
-	k := 0
-	for _, err := range errs {
-		if (err == nil) == wantNil {
-			k++
-		}
-	}
-	return k
 }
 
 func firstErr(errs ...error) error {

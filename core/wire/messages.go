@@ -148,6 +148,7 @@ type InfoResp struct {
 	TotalBytes uint64 `json:"total_bytes"`
 	FreeBytes  uint64 `json:"free_bytes"`
 	Quarantine int    `json:"quarantine"` // bad chunks set aside by scrub or reads
+	Started    int64  `json:"started"`    // unix ns the node process started: a change means a restart
 }
 
 // PasswdReq changes the authenticated user's password on this node.
