@@ -27,6 +27,12 @@ func (c *Client) Passwd(ctx context.Context, oldPw, newPw string) error {
 	var changed []int
 	for n := 0; n < NumNodes; n++ {
 		err := c.request(ctx, n, wire.TypePasswd, wire.PasswdReq{Old: oldPw, New: newPw}, nil)
+		if errors.Is(err, ErrAuth) && len(changed) > 0 {
+			// Nodes sharing one dfs.conf already have the new password.
+			if c.request(ctx, n, wire.TypePasswd, wire.PasswdReq{Old: newPw, New: newPw}, nil) == nil {
+				continue
+			}
+		}
 		if err != nil {
 			for _, m := range changed {
 				if rerr := c.request(ctx, m, wire.TypePasswd, wire.PasswdReq{Old: newPw, New: oldPw}, nil); rerr != nil {

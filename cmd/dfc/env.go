@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"os"
+
+	"dfs/core"
+	"dfs/internal/clientconf"
+)
+
+// env is what the commands share within one run (or one interactive
+// session): the standard streams, the conf path and the client, made on
+// first use so that a -conf after the command still counts.
+type env struct {
+	stdin          *os.File
+	stdout, stderr io.Writer
+	confPath       string
+
+	cfg    core.Config
+	client *core.Client
+	pinged bool // Ping succeeded once: the password is right and a node is up
+}
+
+// flagSet returns a flag set for a command that also accepts -conf, so that
+// "dfc put -conf x.conf a" works as well as "dfc -conf x.conf put a".
+func (e *env) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are printed once, by exitCode
+	fs.StringVar(&e.confPath, "conf", e.confPath, "client conf `FILE` (default $DFS_CONF, ./dfc.conf, ~/.config/dfs/dfc.conf)")
+	return fs
+}
+
+// parseArgs parses a command's flags wherever they appear among its
+// arguments and returns the other arguments. "--" ends the flags.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, usageError{err}
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// connect returns the client, loading the conf and checking the password
+// with a Ping the first time. Ping fails with core.ErrAuth on a wrong
+// password and core.ErrNoNode when no node answers (within the 1 s connect
+// timeout), so every command reports those the same way, before any work.
+func (e *env) connect(ctx context.Context) (*core.Client, error) {
+	if e.client == nil {
+		cfg, err := clientconf.Load(e.confPath)
+		if err != nil {
+			return nil, err
+		}
+		c, err := core.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		e.cfg, e.client = cfg, c
+	}
+	if !e.pinged {
+		if _, err := e.client.Ping(ctx); err != nil {
+			return nil, err
+		}
+		e.pinged = true
+	}
+	return e.client, nil
+}
+
+// nodeLabel names node n as "DFS2 (127.0.0.1:10002)".
+func (e *env) nodeLabel(n int) string {
+	name := core.NodeName(n)
+	if e.client != nil {
+		name = e.client.NodeName(n)
+	}
+	if n < len(e.cfg.Nodes) {
+		return name + " (" + e.cfg.Nodes[n].Addr + ")"
+	}
+	return name
+}
+
+func (e *env) close() {
+	if e.client != nil {
+		e.client.Close()
+	}
+}

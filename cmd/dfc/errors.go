@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"sort"
+	"strings"
+
+	"dfs/core"
+)
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// errReported is an error whose messages were already printed (put and rm print
+// one line per failed name and go on with the others).
+var errReported = errors.New("failed")
+
+// exitCode prints err for command cmd and returns the exit status.
+func (e *env) exitCode(cmd string, err error) int {
+	if err == nil {
+		return 0
+	}
+	var ue usageError
+	switch {
+	case errors.Is(err, errAtRisk):
+		return 3
+	case errors.Is(err, errReported):
+	case errors.As(err, &ue):
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(e.stderr, "dfc: %s: %v\n", cmd, err)
+		}
+		if c, ok := commands[cmd]; ok {
+			if c.alias != "" {
+				c = commands[c.alias]
+			}
+			fmt.Fprintf(e.stderr, "usage: dfc %s %s\n", cmd, c.args)
+		}
+		return 2
+	default:
+		e.printErr(cmd, "", err)
+	}
+	return 1
+}
+
+// printErr prints "dfc: CMD NAME: ERR", except for a wrong password, which
+// prints the seed's message exactly and alone.
+func (e *env) printErr(cmd, name string, err error) {
+	switch {
+	case errors.Is(err, core.ErrAuth):
+		fmt.Fprintln(e.stderr, core.ErrAuth.Error())
+		return
+	case errors.Is(err, context.Canceled):
+		err = errors.New("interrupted")
+	}
+	msg := err.Error()
+	if name != "" {
+		if clean, cerr := core.CleanName(name); cerr == nil {
+			msg = strings.TrimPrefix(msg, clean+": ") // core's message names it already
+		}
+	}
+	var words []string
+	for _, w := range []string{"dfc:", cmd, name} {
+		if w != "" {
+			words = append(words, w)
+		}
+	}
+	fmt.Fprintf(e.stderr, "%s: %s\n", strings.TrimSuffix(strings.Join(words, " "), ":"), msg)
+}
+
+// describeFailed lists failed nodes as "DFS2 (127.0.0.1:10002): reason; ...".
+func (e *env) describeFailed(failed map[int]error) string {
+	ns := make([]int, 0, len(failed))
+	for n := range failed {
+		ns = append(ns, n)
+	}
+	sort.Ints(ns)
+	parts := make([]string, 0, len(ns))
+	for _, n := range ns {
+		parts = append(parts, e.nodeLabel(n)+": "+e.nodeReason(n, failed[n]))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// nodeReason is err without the "DFS2: " prefix core puts on node errors.
+func (e *env) nodeReason(n int, err error) string {
+	name := core.NodeName(n)
+	if e.client != nil {
+		name = e.client.NodeName(n)
+	}
+	return strings.TrimPrefix(err.Error(), name+": ")
+}

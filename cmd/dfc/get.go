@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"dfs/core"
+)
+
+// runGet fetches NAME into DEST: by default its base name in the current
+// folder; a DEST that is a folder gets the base name inside.
+func runGet(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("get")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		return usagef("want NAME and at most one DEST")
+	}
+	name := pos[0]
+	clean, err := core.CleanName(name)
+	if err != nil {
+		return err
+	}
+	if clean == "" {
+		return fmt.Errorf("%s: %w", name, core.ErrIsDir)
+	}
+	dest := core.Base(clean)
+	if len(pos) == 2 {
+		dest = pos[1]
+		if st, err := os.Stat(dest); err == nil && st.IsDir() {
+			dest = filepath.Join(dest, core.Base(clean))
+		}
+	}
+	c, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	ent, err := e.getOne(ctx, c, clean, dest)
+	if err != nil {
+		e.printErr("get", name, err)
+		return errReported
+	}
+	if ent.State == core.StateDegraded {
+		fmt.Fprintf(e.stderr, "dfc: get %s: note: stored with reduced redundancy (some chunks have one copy)\n", clean)
+	}
+	fmt.Fprintf(e.stdout, "got %s (%d bytes) -> %s\n", clean, ent.Size, dest)
+	return nil
+}
+
+// getOne writes name into a temp file next to dest and renames it over dest
+// only once it is whole, synced and has the entry's mode and mtime; on any
+// error the temp file is removed, so dest is never left partial.
+func (e *env) getOne(ctx context.Context, c *core.Client, name, dest string) (ent core.Entry, err error) {
+	var bar *progress
+	if e.wantProgress() {
+		// The size is needed before the transfer to size the bar.
+		if st, err := c.Stat(ctx, name); err == nil {
+			bar = e.newProgress(st.Size, "get "+name)
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".dfc-*")
+	if err != nil {
+		return ent, err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	ent, err = c.Get(ctx, name, tmp, bar.report())
+	bar.finish()
+	if err != nil {
+		return ent, err
+	}
+	if err = tmp.Truncate(ent.Size); err != nil { // Fetch writes at offsets: make the size exact
+		return ent, err
+	}
+	if err = tmp.Sync(); err != nil {
+		return ent, err
+	}
+	mode := os.FileMode(ent.Mode).Perm()
+	if mode == 0 {
+		mode = 0o644
+	}
+	if err = tmp.Chmod(mode); err != nil {
+		return ent, err
+	}
+	if err = tmp.Close(); err != nil {
+		return ent, err
+	}
+	mtime := ent.MTime
+	if mtime.IsZero() || mtime.Unix() == 0 {
+		mtime = time.Now()
+	}
+	if err = os.Chtimes(tmp.Name(), mtime, mtime); err != nil {
+		return ent, err
+	}
+	if st, serr := os.Stat(dest); serr == nil && st.IsDir() {
+		return ent, errors.New(dest + " is a folder")
+	}
+	if err = os.Rename(tmp.Name(), dest); err != nil {
+		return ent, err
+	}
+	return ent, nil
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"dfs/core"
+)
+
+// errAtRisk makes dfc exit 3: the command worked, and found files at risk.
+var errAtRisk = errors.New("files at risk")
+
+// runStatus prints the nodes, each file that is not fully safe, and the
+// sentence that matters.
+func runStatus(ctx context.Context, e *env, args []string) error {
+	if _, err := parseArgs(e.flagSet("status"), args); err != nil {
+		return err
+	}
+	c, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := c.Status(ctx)
+	for _, n := range r.Nodes {
+		if n.Up {
+			fmt.Fprintf(e.stdout, "%-5s %-21s up    %s free of %s, dfsnode %s", n.Name, n.Addr,
+				human(n.Info.FreeBytes), human(n.Info.TotalBytes), n.Info.Version)
+			if n.Info.Quarantine > 0 {
+				fmt.Fprintf(e.stdout, ", %d bad copies in quarantine", n.Info.Quarantine)
+			}
+			fmt.Fprintln(e.stdout)
+		} else {
+			fmt.Fprintf(e.stdout, "%-5s %-21s DOWN  %v\n", n.Name, n.Addr, n.Err)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for _, f := range r.Files {
+		if f.State != core.StateOK {
+			fmt.Fprintf(e.stdout, "%-10s %s\n", f.State, f.Name)
+		}
+	}
+	fmt.Fprintln(e.stdout, r.Summary(c))
+	if !r.OK() {
+		return errAtRisk
+	}
+	return nil
+}
+
+// runWhere shows each chunk of a file and the nodes holding good copies.
+func runWhere(ctx context.Context, e *env, args []string) error {
+	names, err := parseArgs(e.flagSet("where"), args)
+	if err != nil {
+		return err
+	}
+	if len(names) != 1 {
+		return usagef("want exactly one NAME")
+	}
+	c, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	f, err := c.Stat(ctx, names[0])
+	if err != nil {
+		return err
+	}
+	if f.Dir {
+		return fmt.Errorf("%s: %w", names[0], core.ErrIsDir)
+	}
+	x := f.X()
+	fmt.Fprintf(e.stdout, "%s: %d bytes, version %s, md5 %s, x=%d, %s\n", f.Name, f.Size, f.Version, f.MD5, x, f.State)
+	for ch := 0; ch < core.NumChunks; ch++ {
+		start, end := core.ChunkBounds(f.Size, ch)
+		var want, have []string
+		for _, n := range core.ChunkNodes(x, ch) {
+			want = append(want, c.NodeName(n))
+		}
+		for _, n := range f.Copies[ch] {
+			have = append(have, c.NodeName(n))
+		}
+		fmt.Fprintf(e.stdout, "chunk %d  bytes %d-%d  placed on %s  good copies: %s\n", ch+1, start, end,
+			strings.Join(want, "+"), orNone(have))
+	}
+	return nil
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// runHeal restores copies and reports what it did.
+func runHeal(ctx context.Context, e *env, args []string) error {
+	if _, err := parseArgs(e.flagSet("heal"), args); err != nil {
+		return err
+	}
+	c, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	rep, err := c.Heal(ctx, core.HealOptions{})
+	fmt.Fprintf(e.stdout, "heal: %d files checked, %d chunk copies restored (%s), %d entries updated, %d deletes replayed, %d tombstones purged\n",
+		rep.Files, rep.ChunksCopied, human(uint64(rep.BytesCopied)), rep.Updated, rep.Tombstones, rep.Purged)
+	for n, ferr := range rep.Failed {
+		fmt.Fprintf(e.stderr, "dfc: heal: %s did not answer and was not healed: %v\n", c.NodeName(n), ferr)
+	}
+	if len(rep.Lost) > 0 {
+		fmt.Fprintf(e.stderr, "dfc: heal: %d files have a chunk with no copy on any node that answered: %s\n", len(rep.Lost), strings.Join(rep.Lost, ", "))
+	}
+	if err != nil {
+		return err
+	}
+	if len(rep.Failed) > 0 || len(rep.Lost) > 0 {
+		return errReported
+	}
+	return nil
+}
+
+// human formats a byte count.
+func human(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := uint64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"dfs/core"
+)
+
+// runRm removes each NAME: a file, or a folder if it is empty. A failure on
+// one name is reported and the others are still removed.
+func runRm(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("rm")
+	names, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return usagef("no NAME given")
+	}
+	c, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	failed := false
+	for _, name := range names {
+		err := c.Remove(ctx, name)
+		if errors.Is(err, core.ErrIsDir) {
+			err = c.Rmdir(ctx, name)
+		}
+		if err != nil {
+			e.printErr("rm", name, err)
+			failed = true
+			continue
+		}
+		fmt.Fprintf(e.stdout, "removed %s\n", name)
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}
+
+// runMkdir makes a folder; its parent must exist.
+func runMkdir(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("mkdir")
+	names, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(names) != 1 {
+		return usagef("want exactly one NAME")
+	}
+	c, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.Mkdir(ctx, names[0], 0o755); err != nil {
+		e.printErr("mkdir", names[0], err)
+		return errReported
+	}
+	fmt.Fprintf(e.stdout, "made folder %s/\n", names[0])
+	return nil
+}

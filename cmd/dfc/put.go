@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"dfs/core"
+)
+
+// runPut stores each FILE under its base name, inside folder DIR with -to,
+// or under NAME with -as (one FILE only). Files are streamed from disk, of
+// any type and size. A failure on one file is reported and the others are
+// still stored; the exit status is then 1.
+func runPut(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("put")
+	to := fs.String("to", "", "store into remote folder `DIR`")
+	as := fs.String("as", "", "store the one FILE under remote `NAME`")
+	files, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(files) == 0:
+		return usagef("no FILE given")
+	case *as != "" && len(files) > 1:
+		return usagef("-as NAME takes exactly one FILE")
+	case *as != "" && *to != "":
+		return usagef("-as and -to do not go together; give -as DIR/NAME")
+	}
+	c, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	failed := false
+	for _, file := range files {
+		name := *as
+		if name == "" {
+			name = core.Join(*to, filepath.Base(file))
+		}
+		if err := e.putOne(ctx, c, file, name); err != nil {
+			e.printErr("put", name, err)
+			failed = true
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	if failed {
+		return errReported
+	}
+	return nil
+}
+
+// putOne stores local file as remote name and says how it was stored.
+func (e *env) putOne(ctx context.Context, c *core.Client, file, name string) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return errors.New(file + " is not a regular file")
+	}
+	bar := e.newProgress(st.Size(), "put "+name)
+	res, err := c.Put(ctx, name, f, st.Size(), core.PutOptions{
+		Mode: st.Mode().Perm(), MTime: st.ModTime(), Progress: bar.report(),
+	})
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	if res.State == core.StateDegraded {
+		fmt.Fprintf(e.stderr, "dfc: put %s: stored with reduced redundancy (some chunks have one copy); failed: %s\n",
+			name, e.describeFailed(res.Failed))
+	}
+	fmt.Fprintf(e.stdout, "stored %s (%d bytes)\n", name, st.Size())
+	return nil
+}
