@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"dfs/internal/clientconf"
+)
+
+// The background mode works like sshfs: the parent reads the configuration
+// (prompting for the password on its terminal), starts itself again as a
+// new session with the password in $DFS_PASSWORD (never in argv) and a pipe
+// as fd 3, and waits for the child to write "ready" or an error on it.
+
+const readyMsg = "ready"
+
+// parent starts the background child and reports its outcome.
+func parent(f flags) int {
+	cfg, err := clientconf.Load(f.conf)
+	if err != nil {
+		fail(err)
+	}
+	if err := os.MkdirAll(f.cache, 0o700); err != nil {
+		fail(err)
+	}
+	logPath := filepath.Join(f.cache, "dfsmount.log")
+	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		fail(err)
+	}
+	defer logFile.Close()
+	r, w, err := os.Pipe()
+	if err != nil {
+		fail(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fail(err)
+	}
+	cmd := exec.Command(self, os.Args[1:]...)
+	cmd.Env = append(os.Environ(), childEnv+"=1", clientconf.PasswordEnv+"="+cfg.Password)
+	cmd.Stdout, cmd.Stderr = logFile, logFile // panics land in the log too
+	cmd.ExtraFiles = []*os.File{w}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		fail(err)
+	}
+	w.Close()
+	msg, _ := io.ReadAll(bufio.NewReader(r))
+	switch s := strings.TrimSpace(string(msg)); s {
+	case readyMsg:
+		cmd.Process.Release()
+		return 0
+	case "":
+		cmd.Wait()
+		fail(fmt.Errorf("the mount process exited; see %s", logPath))
+	default:
+		cmd.Wait()
+		fmt.Fprintf(os.Stderr, "dfsmount: %s\n", s)
+	}
+	return 1
+}
+
+// child is the background process: it logs to the file the parent opened
+// as its stderr and reports through fd 3.
+func child(f flags) int {
+	status := os.NewFile(3, "status")
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	report := func(err error) {
+		msg := readyMsg
+		if err != nil {
+			msg = err.Error()
+			log.Error("mount failed", "err", err)
+		}
+		fmt.Fprintln(status, msg)
+		status.Close()
+	}
+	return serve(f, log, report)
+}

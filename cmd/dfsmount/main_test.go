@@ -1,0 +1,77 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"dfs/internal/testcluster"
+)
+
+// TestDaemon builds dfsmount, mounts in the background, uses the mount,
+// and unmounts with SIGTERM; a wrong password fails with nothing mounted.
+func TestDaemon(t *testing.T) {
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		if os.Getenv("DFS_REQUIRE_FUSE") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip("no /dev/fuse")
+	}
+	c := testcluster.Start(t)
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "dfsmount")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	confPath := filepath.Join(tmp, "dfc.conf")
+	c.WriteClientConf(t, confPath, "alice", "Crimson33")
+	mp, cache := filepath.Join(tmp, "mnt"), filepath.Join(tmp, "cache")
+	os.Mkdir(mp, 0o755)
+
+	bad := exec.Command(bin, "-conf", confPath, "-cache", cache, mp)
+	bad.Env = append(os.Environ(), "DFS_PASSWORD=wrong")
+	out, err := bad.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "Invalid Username/Password") {
+		t.Fatalf("wrong password: %v: %s", err, out)
+	}
+
+	good := exec.Command(bin, "-conf", confPath, "-cache", cache, mp)
+	good.Env = append(os.Environ(), "DFS_PASSWORD=Crimson33")
+	if out, err := good.CombinedOutput(); err != nil {
+		t.Fatalf("mount: %v: %s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(mp, "hello"), []byte("hi"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(mp, "hello")); err != nil || string(b) != "hi" {
+		t.Fatalf("read back %q, %v", b, err)
+	}
+	pid := strings.TrimSpace(runOut(t, "pgrep", "-f", "-n", "^"+bin))
+	runOut(t, "kill", "-TERM", pid)
+	for i := 0; ; i++ {
+		if m, _ := os.ReadFile("/proc/self/mounts"); !strings.Contains(string(m), mp) {
+			break
+		}
+		if i == 100 {
+			t.Fatal("still mounted 10s after SIGTERM")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "dfsmount.log")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func runOut(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v: %s", name, args, err, out)
+	}
+	return string(out)
+}

@@ -1,0 +1,75 @@
+package mount
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"syscall"
+
+	"dfs/core"
+)
+
+// errnos maps core's sentinel errors to errno; anything else is EIO. This is
+// the only place errors become errnos (fs.ToErrno would not unwrap %w
+// chains and would turn unknown errors into ENOSYS).
+var errnos = []struct {
+	err   error
+	errno syscall.Errno
+}{
+	{core.ErrNotFound, syscall.ENOENT},
+	{core.ErrExist, syscall.EEXIST},
+	{core.ErrNotEmpty, syscall.ENOTEMPTY},
+	{core.ErrNotDir, syscall.ENOTDIR},
+	{core.ErrIsDir, syscall.EISDIR},
+	{core.ErrBadName, syscall.EINVAL},
+	{core.ErrNoSpace, syscall.ENOSPC},
+	{core.ErrAuth, syscall.EACCES},
+}
+
+// errno returns the errno for err (0 for nil). A request the kernel
+// interrupted (ctx cancelled, e.g. by a signal to the caller) gives EINTR,
+// so that the caller's syscall is restarted instead of failing. Errors that
+// become EIO (nodes unreachable, incomplete or corrupt files, stale
+// versions, timeouts, anything unexpected) are logged, each message once.
+func (s *fsys) errno(ctx context.Context, op string, err error) syscall.Errno {
+	if err == nil {
+		return 0
+	}
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return syscall.EINTR
+	}
+	var en syscall.Errno
+	if errors.As(err, &en) {
+		return en
+	}
+	for _, m := range errnos {
+		if errors.Is(err, m.err) {
+			return m.errno
+		}
+	}
+	s.errs.once(s, op, err)
+	return syscall.EIO
+}
+
+// errLog remembers which messages were logged, so that a node being down
+// does not flood the log.
+type errLog struct {
+	mu   sync.Mutex // guards seen
+	seen map[string]bool
+}
+
+const maxLogged = 1000
+
+func (l *errLog) once(s *fsys, op string, err error) {
+	msg := err.Error()
+	l.mu.Lock()
+	if l.seen == nil || len(l.seen) >= maxLogged {
+		l.seen = map[string]bool{}
+	}
+	dup := l.seen[msg]
+	l.seen[msg] = true
+	l.mu.Unlock()
+	if !dup {
+		s.opts.Log.Warn("dfs: I/O error", "op", op, "err", msg)
+	}
+}

@@ -1,0 +1,172 @@
+package mount
+
+import (
+	"context"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"dfs/core"
+)
+
+// File is a regular file.
+type File struct {
+	node
+
+	mu     sync.Mutex // guards the fields below; held across spool loads and uploads
+	entry  core.Entry // the newest entry seen (kept for fstat after unlink)
+	spool  *spool     // while open for writing: the content, shared by all handles
+	opened string     // content version at the last read-only open
+}
+
+func (f *File) setEntry(e core.Entry, out *fuse.Attr) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.entry = e
+	f.fillLocked(out)
+}
+
+// fillLocked fills out from the cached entry, with the spool's size and
+// modification time while one exists.
+func (f *File) fillLocked(out *fuse.Attr) {
+	e, size := f.entry, f.entry.Size
+	if sp := f.spool; sp != nil {
+		size = sp.size
+		if sp.dirty {
+			e.MTime = sp.mtime
+		}
+	}
+	f.sys.fill(e, size, out)
+}
+
+// Getattr stats the file: from the spool while it is open for writing, from
+// the cache once it was removed (nlink 0), else from the nodes.
+func (f *File) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
+	p, live := f.path()
+	f.mu.Lock()
+	if !live || f.spool != nil {
+		defer f.mu.Unlock()
+		f.fillLocked(&out.Attr)
+		if !live {
+			out.Nlink = 0
+		}
+		return 0
+	}
+	f.mu.Unlock()
+	e, err := f.sys.store.Stat(ctx, p)
+	if err != nil {
+		return f.sys.errno(ctx, "getattr", err)
+	}
+	f.setEntry(e, &out.Attr)
+	return 0
+}
+
+// Setattr truncates and changes mode and modification time (atime is not
+// stored; uid and gid are the mounting user's).
+func (f *File) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	if size, ok := in.GetSize(); ok {
+		if err := f.truncate(ctx, int64(size)); err != nil {
+			return f.sys.errno(ctx, "truncate", err)
+		}
+	}
+	mode, mtime := setattrArgs(in)
+	if err := f.setattr(ctx, mode, mtime); err != nil {
+		return f.sys.errno(ctx, "setattr", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fillLocked(&out.Attr)
+	return 0
+}
+
+// setattrArgs returns the mode and mtime a SETATTR asks for (nil: unchanged).
+func setattrArgs(in *fuse.SetAttrIn) (*os.FileMode, *time.Time) {
+	var mode *os.FileMode
+	var mtime *time.Time
+	if m, ok := in.GetMode(); ok {
+		fm := os.FileMode(m).Perm()
+		mode = &fm
+	}
+	if t, ok := in.GetMTime(); ok {
+		mtime = &t
+	}
+	return mode, mtime
+}
+
+// setattr stores mode and mtime. While the spool holds unsent changes, the
+// mtime goes with their upload instead (the upload would overwrite it).
+func (f *File) setattr(ctx context.Context, mode *os.FileMode, mtime *time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if sp := f.spool; sp != nil && sp.dirty && mtime != nil {
+		sp.mtime, mtime = *mtime, nil
+	}
+	if mode != nil {
+		f.entry.Mode = uint32(*mode)
+	}
+	p, live := f.path()
+	if !live || (mode == nil && mtime == nil) {
+		return nil
+	}
+	e, err := f.sys.store.SetAttr(ctx, p, mode, mtime)
+	if err == nil {
+		f.entry.Mode, f.entry.MTime = e.Mode, e.MTime
+	}
+	return err
+}
+
+// truncate changes the file's size: in the spool while the file is open
+// for writing, else through a temporary spool that is uploaded at once.
+func (f *File) truncate(ctx context.Context, size int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.spool != nil {
+		return f.truncLocked(ctx, size)
+	}
+	p, live := f.path()
+	if !live {
+		return core.ErrNotFound
+	}
+	sp, err := f.acquireLocked(ctx, p, size == 0)
+	if err != nil {
+		return err
+	}
+	defer f.releaseLocked(sp)
+	if err := f.truncLocked(ctx, size); err != nil {
+		return err
+	}
+	return f.uploadLocked(ctx)
+}
+
+func (f *File) truncLocked(ctx context.Context, size int64) error {
+	sp := f.spool
+	if size == 0 {
+		sp.pending = nil // nothing of the old content survives
+	}
+	if err := sp.load(ctx, f.sys.store); err != nil {
+		return err
+	}
+	return sp.truncate(size)
+}
+
+// create stores an empty file at p (so that other processes see it at
+// once) and opens it for writing.
+func (f *File) create(ctx context.Context, p string, mode, flags uint32) (*handle, error) {
+	sp, err := newSpool(f.sys.opts.CacheDir)
+	if err != nil {
+		return nil, err
+	}
+	e := newEntry(p, false, mode)
+	res, err := f.sys.store.Put(ctx, p, sp.f, 0, core.PutOptions{Mode: os.FileMode(e.Mode), MTime: e.MTime})
+	if err != nil {
+		sp.close()
+		return nil, err
+	}
+	e.Version, e.State = res.Version, res.State
+	f.entry, f.spool, sp.refs = e, sp, 1
+	return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, nil
+}

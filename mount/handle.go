@@ -1,0 +1,207 @@
+package mount
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"syscall"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"dfs/core"
+)
+
+// handle is one open file description.
+type handle struct {
+	f      *File
+	rf     *core.File // the version opened, for a read-only open without a spool
+	sp     *spool     // the inode's spool this handle holds a reference on
+	append bool       // O_APPEND: writes go to the spool's end
+}
+
+// Open opens the file. Opens for writing, and any open while the inode has
+// a spool, share the spool; read-only opens otherwise read the version that
+// is newest now, keeping the kernel's page cache when it is the version
+// read last time.
+func (f *File) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
+	h, fuseFlags, err := f.open(ctx, flags)
+	return h, fuseFlags, f.sys.errno(ctx, "open", err)
+}
+
+func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) {
+	p, live := f.path()
+	if !live {
+		return nil, 0, core.ErrNotFound
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if flags&syscall.O_ACCMODE != syscall.O_RDONLY || f.spool != nil {
+		sp, err := f.acquireLocked(ctx, p, flags&syscall.O_TRUNC != 0)
+		if err != nil {
+			return nil, 0, err
+		}
+		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, 0, nil
+	}
+	rf, err := f.sys.store.Open(ctx, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	var keep uint32
+	if v := rf.Entry().Version; v == f.opened {
+		keep = fuse.FOPEN_KEEP_CACHE
+	}
+	f.entry, f.opened = rf.Entry(), rf.Entry().Version
+	return &handle{f: f, rf: rf}, keep, nil
+}
+
+// acquireLocked returns the inode's spool with one more reference, making
+// it when needed: empty for trunc, else holding the current version (to be
+// fetched on first use).
+func (f *File) acquireLocked(ctx context.Context, p string, trunc bool) (*spool, error) {
+	if f.spool == nil {
+		var e core.Entry
+		if !trunc {
+			rf, err := f.sys.store.Open(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			e = rf.Entry()
+		}
+		sp, err := newSpool(f.sys.opts.CacheDir)
+		if err != nil {
+			return nil, err
+		}
+		if !trunc && e.Size > 0 {
+			sp.pending, sp.size = &e, e.Size
+			if err := sp.f.Truncate(e.Size); err != nil {
+				sp.close()
+				return nil, err
+			}
+		}
+		f.spool = sp
+	}
+	if trunc {
+		if err := f.truncLocked(ctx, 0); err != nil {
+			return nil, err
+		}
+	}
+	f.spool.refs++
+	return f.spool, nil
+}
+
+// releaseLocked drops a reference on sp and the spool with the last one.
+func (f *File) releaseLocked(sp *spool) {
+	sp.refs--
+	if sp.refs > 0 {
+		return
+	}
+	if sp.dirty {
+		f.sys.opts.Log.Warn("dfs: dropping changes that could not be stored", "file", f.entry.Name)
+	}
+	sp.close()
+	if f.spool == sp {
+		f.spool = nil
+	}
+}
+
+// uploadLocked stores the spool as a new version if it changed. A file
+// removed meanwhile has nowhere to go: its changes are dropped.
+func (f *File) uploadLocked(ctx context.Context) error {
+	sp := f.spool
+	if sp == nil || !sp.dirty {
+		return nil
+	}
+	p, live := f.path()
+	if !live {
+		sp.dirty = false
+		return nil
+	}
+	if err := sp.load(ctx, f.sys.store); err != nil {
+		return err
+	}
+	res, err := f.sys.store.Put(ctx, p, sp.f, sp.size, core.PutOptions{Mode: os.FileMode(f.entry.Mode), MTime: sp.mtime})
+	if err != nil {
+		return err
+	}
+	sp.dirty = false
+	f.entry.Name, f.entry.Size, f.entry.MTime = p, sp.size, sp.mtime
+	f.entry.Version, f.entry.State = res.Version, res.State
+	return nil
+}
+
+// Read reads from the spool while the inode has one, else from the
+// version opened. Reads are short only at the end of the file.
+func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	n, err := h.read(ctx, dest, off)
+	return fuse.ReadResultData(dest[:n]), h.f.sys.errno(ctx, "read", err)
+}
+
+func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) {
+	f := h.f
+	f.mu.Lock()
+	if sp := f.spool; sp != nil {
+		defer f.mu.Unlock()
+		if err := sp.load(ctx, f.sys.store); err != nil {
+			return 0, err
+		}
+		return sp.readAt(dest, off)
+	}
+	f.mu.Unlock()
+	if h.rf == nil {
+		return 0, syscall.EBADF
+	}
+	n, err := h.rf.ReadAtContext(ctx, dest, off)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	if err != nil {
+		n = 0 // never hand out part of a failed read
+	}
+	return n, err
+}
+
+// Write writes into the spool (at its end for O_APPEND).
+func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
+	n, err := h.write(ctx, data, off)
+	return uint32(n), h.f.sys.errno(ctx, "write", err)
+}
+
+func (h *handle) write(ctx context.Context, data []byte, off int64) (int, error) {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	if h.sp == nil {
+		return 0, syscall.EBADF
+	}
+	if err := h.sp.load(ctx, h.f.sys.store); err != nil {
+		return 0, err
+	}
+	if h.append {
+		off = h.sp.size
+	}
+	return h.sp.writeAt(data, off)
+}
+
+// Flush (every close) uploads the spool if it changed, so that a failed
+// upload fails close(2) and cp reports it.
+func (h *handle) Flush(ctx context.Context) syscall.Errno {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	return h.f.sys.errno(ctx, "flush", h.f.uploadLocked(ctx))
+}
+
+// Fsync uploads the spool if it changed.
+func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
+	return h.Flush(ctx)
+}
+
+// Release drops the handle's reference on the spool.
+func (h *handle) Release(ctx context.Context) syscall.Errno {
+	if h.sp != nil {
+		h.f.mu.Lock()
+		defer h.f.mu.Unlock()
+		h.f.releaseLocked(h.sp)
+	}
+	return 0
+}

@@ -1,0 +1,119 @@
+//go:build linux
+
+package mount
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/posixtest"
+
+	"dfs/core"
+	"dfs/internal/testcluster"
+)
+
+// skipNoFuse skips (or, with DFS_REQUIRE_FUSE=1, fails) a test that cannot
+// mount here.
+func skipNoFuse(t *testing.T, why string, args ...any) {
+	t.Helper()
+	if os.Getenv("DFS_REQUIRE_FUSE") == "1" {
+		t.Fatalf("FUSE required (DFS_REQUIRE_FUSE=1) but "+why, args...)
+	}
+	t.Skipf("skipping FUSE test: "+why, args...)
+}
+
+// mountT mounts store under a temporary folder and unmounts it when the
+// test ends. Set DFS_FUSE_DEBUG=1 for go-fuse's request log.
+func mountT(t *testing.T, store Store) string {
+	t.Helper()
+	if _, err := os.Stat("/dev/fuse"); err != nil {
+		skipNoFuse(t, "/dev/fuse is missing: %v", err)
+	}
+	mp := t.TempDir()
+	opts := Options{
+		CacheDir: t.TempDir(),
+		Log:      slog.New(slog.NewTextHandler(testLog{t}, nil)),
+	}
+	srv, err := Mount(mp, store, opts, os.Getenv("DFS_FUSE_DEBUG") == "1")
+	if err != nil {
+		skipNoFuse(t, "mounting is not permitted here: %v", err)
+	}
+	t.Cleanup(func() {
+		for i := 0; ; i++ {
+			err := srv.Unmount()
+			if err == nil {
+				return
+			}
+			if i == 50 {
+				t.Errorf("unmount %s: %v", mp, err)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+	return mp
+}
+
+// testLog sends the mount's log to the test log.
+type testLog struct{ t *testing.T }
+
+func (w testLog) Write(p []byte) (int, error) {
+	defer func() { recover() }() // a line logged after the test ended
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+// setup starts a cluster and mounts alice's files.
+func setup(t *testing.T) (*testcluster.Cluster, *core.Client, string) {
+	t.Helper()
+	c := testcluster.Start(t)
+	cl := c.Client(t, "alice", "Crimson33")
+	return c, cl, mountT(t, cl)
+}
+
+// posixSkip lists the posixtest cases left out, each with the reason.
+var posixSkip = map[string]string{
+	"Link":              "dfs has no hard links (link(2) is EPERM by design)",
+	"LinkUnlinkRename":  "dfs has no hard links",
+	"SymlinkReadlink":   "dfs has no symbolic links (symlink(2) is EPERM by design)",
+	"SetattrSymlink":    "dfs has no symbolic links",
+	"OpenSymlinkRace":   "dfs has no symbolic links",
+	"XAttr":             "dfs stores no extended attributes; only user.dfs.status is readable",
+	"XAttrLarge":        "dfs stores no extended attributes",
+	"Fallocate":         "fallocate is not supported (no preallocation on the nodes)",
+	"FallocateKeepSize": "fallocate is not supported",
+	// Locks are kept by the kernel (local to this machine, per process as
+	// POSIX says); this case expects a second fd of the same process to
+	// conflict, which needs a lock manager in the file system.
+	"FcntlFlockLocksFile": "locks are the kernel's local POSIX locks; the same process does not conflict with itself",
+	"Tmpfile":             "O_TMPFILE needs an unnamed file, which dfs cannot store",
+	"LseekHoleSeeksToEOF": "SEEK_HOLE/SEEK_DATA are not implemented",
+	"LseekEnxioCheck":     "SEEK_HOLE/SEEK_DATA are not implemented",
+}
+
+func TestPosix(t *testing.T) {
+	t.Parallel()
+	_, _, mp := setup(t)
+	names := make([]string, 0, len(posixtest.All))
+	for name := range posixtest.All {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each case has its own folder
+			if why, ok := posixSkip[name]; ok {
+				t.Skip(why)
+			}
+			dir := filepath.Join(mp, name)
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			posixtest.All[name](t, dir)
+		})
+	}
+}

@@ -1,0 +1,71 @@
+package mount
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+	"github.com/hanwen/go-fuse/v2/fuse"
+)
+
+// Options configure the mounted file system.
+type Options struct {
+	CacheDir     string        // where spools live (unlinked temp files); default os.TempDir()
+	AttrTimeout  time.Duration // how long the kernel caches attributes; default 1s
+	EntryTimeout time.Duration // how long the kernel caches names; default 1s
+	Log          *slog.Logger  // unexpected errors; default discards
+}
+
+// withDefaults fills the zero fields of o.
+func (o Options) withDefaults() Options {
+	if o.CacheDir == "" {
+		o.CacheDir = os.TempDir()
+	}
+	if o.AttrTimeout <= 0 {
+		o.AttrTimeout = time.Second
+	}
+	if o.EntryTimeout <= 0 {
+		o.EntryTimeout = time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o
+}
+
+// negativeTimeout is how long the kernel remembers that a name is absent:
+// short, because other clients create files too.
+const negativeTimeout = 100 * time.Millisecond
+
+// MountOptions returns the go-fuse options for a dfs mount: 1 MiB writes and
+// read-ahead, no writeback cache (writes reach the spool at once), timeouts
+// from opts, and a direct mount(2) when running as root (go-fuse falls back
+// to fusermount3 when that fails).
+func MountOptions(opts Options, debug bool) *fs.Options {
+	opts = opts.withDefaults()
+	neg := negativeTimeout
+	return &fs.Options{
+		MountOptions: fuse.MountOptions{
+			MaxWrite:      1 << 20,
+			MaxReadAhead:  1 << 20,
+			FsName:        "dfs",
+			Name:          "dfs",
+			DirectMount:   os.Geteuid() == 0,
+			Debug:         debug,
+			DisableSplice: true, // reads are served from memory; splicing only logs that 1 MiB does not fit a pipe
+		},
+		EntryTimeout:    &opts.EntryTimeout,
+		AttrTimeout:     &opts.AttrTimeout,
+		NegativeTimeout: &neg,
+		UID:             uint32(os.Getuid()),
+		GID:             uint32(os.Getgid()),
+	}
+}
+
+// Mount mounts store at mountpoint and returns the running server; call
+// Unmount (or Wait) on it.
+func Mount(mountpoint string, store Store, opts Options, debug bool) (*fuse.Server, error) {
+	return fs.Mount(mountpoint, NewRoot(store, opts), MountOptions(opts, debug))
+}

@@ -1,0 +1,72 @@
+package mount
+
+import (
+	"context"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hanwen/go-fuse/v2/fs"
+
+	"dfs/core"
+)
+
+// Store is what the mount needs from the dfs client; *core.Client
+// implements it. Names are paths relative to the user's top folder.
+type Store interface {
+	Stat(ctx context.Context, name string) (core.Entry, error)
+	ReadDir(ctx context.Context, dir string) ([]core.Entry, error)
+	Open(ctx context.Context, name string) (*core.File, error)
+	Fetch(ctx context.Context, e core.Entry, w io.WriterAt, progress func(done int64)) error
+	Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error)
+	Mkdir(ctx context.Context, name string, mode os.FileMode) error
+	Rmdir(ctx context.Context, name string) error
+	Remove(ctx context.Context, name string) error
+	Rename(ctx context.Context, from, to string) error
+	SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (core.Entry, error)
+	StatFS(ctx context.Context) (core.FSStats, error)
+}
+
+var _ Store = (*core.Client)(nil)
+
+// fsys is what every node of one mount shares.
+type fsys struct {
+	store    Store
+	opts     Options
+	uid, gid uint32
+	started  time.Time // the top folder's times
+	errs     errLog
+}
+
+// NewRoot returns the top folder of a mount of store.
+func NewRoot(store Store, opts Options) fs.InodeEmbedder {
+	opts = opts.withDefaults()
+	sys := &fsys{store: store, opts: opts, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), started: time.Now()}
+	return &Dir{node: node{sys: sys}}
+}
+
+// node is the part files and folders share.
+type node struct {
+	fs.Inode
+	sys *fsys
+}
+
+// path returns the node's name relative to the top folder; ok is false when
+// the node was removed (or replaced by a rename).
+func (n *node) path() (p string, ok bool) {
+	var parts []string
+	in := n.EmbeddedInode()
+	for !in.IsRoot() {
+		name, parent := in.Parent()
+		if parent == nil {
+			return "", false
+		}
+		parts = append(parts, name)
+		in = parent
+	}
+	for i, j := 0, len(parts)-1; i < j; i, j = i+1, j-1 {
+		parts[i], parts[j] = parts[j], parts[i]
+	}
+	return strings.Join(parts, "/"), true
+}
