@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"time"
 
 	"dfs/core/wire"
 )
@@ -19,6 +20,15 @@ type HealOptions struct {
 	// foreground reads and writes keep most of the bandwidth; 0 = no cap.
 	Rate int64
 }
+
+// errInProgress marks an entry heal left alone because a writer may still
+// be committing it.
+var errInProgress = errors.New("commit in progress")
+
+// abandonAfter is how old a newer, incomplete commit must be before heal
+// treats its writer as dead: longer than any commit can take (each of its two
+// waves is bounded by the I/O timeout).
+func (c *Client) abandonAfter() time.Duration { return 4 * (c.cfg.IOTimeout + c.cfg.Reply) }
 
 // HealReport says what Heal did.
 type HealReport struct {
@@ -31,6 +41,7 @@ type HealReport struct {
 	Lost         []string      // files with a chunk that no node holds: heal cannot restore them
 	Failed       map[int]error // nodes that did not answer: not healed
 	Errors       []error       // per-entry failures
+	InProgress   []string      // files being written while heal ran: left for the next heal
 }
 
 // Heal restores two good copies of every chunk of the user's newest
@@ -63,6 +74,10 @@ func (c *Client) Heal(ctx context.Context, opt HealOptions) (HealReport, error) 
 		} else {
 			rep.Files++
 			err = c.healFile(ctx, &e, up, lim, &rep)
+		}
+		if errors.Is(err, errInProgress) {
+			rep.InProgress = append(rep.InProgress, e.Name)
+			continue
 		}
 		if err != nil {
 			rep.Errors = append(rep.Errors, fmt.Errorf("%s: %w", e.Name, err))
@@ -122,10 +137,18 @@ func (c *Client) healFile(ctx context.Context, e *Entry, up []int, lim *limiter,
 	}
 	m := metaOf(e)
 	for _, raw := range e.Raw {
-		if raw != nil && raw.Stamp > e.Stamp {
-			m.Stamp = NewVersion()
-			break
+		if raw == nil || raw.Stamp <= e.Stamp {
+			continue
 		}
+		// A newer stamp than the version served: a commit that is either
+		// still in progress or was abandoned by a writer that died. Only the
+		// second may be overruled; overruling the first would replace an
+		// acknowledged write with an older version.
+		if time.Since(VersionTime(raw.Stamp)) < c.abandonAfter() {
+			return fmt.Errorf("%w: a newer version is being committed; left for the next heal", errInProgress)
+		}
+		m.Stamp = NewVersion()
+		break
 	}
 	x := e.X()
 	for _, n := range up {

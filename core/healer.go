@@ -35,6 +35,7 @@ func (c *Client) RunHealer(ctx context.Context, opt HealerOptions) {
 	var wasDown [NumNodes]bool
 	var started [NumNodes]int64
 	last := time.Now()
+	retry := "" // set when the last heal left work for later
 	t := time.NewTicker(opt.Check)
 	defer t.Stop()
 	for {
@@ -43,7 +44,8 @@ func (c *Client) RunHealer(ctx context.Context, opt HealerOptions) {
 			return
 		case <-t.C:
 		}
-		reason := ""
+		reason := retry
+		retry = ""
 		if time.Since(last) >= opt.Every {
 			reason = "periodic check"
 		}
@@ -69,6 +71,9 @@ func (c *Client) RunHealer(ctx context.Context, opt HealerOptions) {
 		}
 		last = time.Now()
 		rep, err := c.Heal(ctx, HealOptions{Rate: opt.Rate})
+		if err != nil || len(rep.InProgress) > 0 || len(rep.Failed) > 0 {
+			retry = "previous heal incomplete"
+		}
 		log.Info("heal", "reason", reason, "files", rep.Files, "chunks_copied", rep.ChunksCopied,
 			"updated", rep.Updated, "deletes_replayed", rep.Tombstones, "lost", len(rep.Lost), "err", err)
 	}

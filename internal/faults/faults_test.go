@@ -20,9 +20,8 @@ const defaultDuration = 40 * time.Second
 // namespaces) and four clients writing and reading while nodes are killed,
 // cut off silently, wiped and corrupted; then it checks every acknowledged
 // write. DFS_FAULT_DURATION sets the workload phase; DFS_REQUIRE_NETNS=1
-// turns the skip on unsuitable machines into a failure;
-// DFS_FAULT_HEAL_UNDER_LOAD=1 heals between faults without pausing the
-// clients.
+// turns the skip on unsuitable machines into a failure. Heal runs between
+// faults while the clients keep writing; DFS_FAULT_HEAL_QUIET=1 pauses them.
 func TestFaultSuite(t *testing.T) {
 	if why := precheck(); why != "" {
 		if os.Getenv("DFS_REQUIRE_NETNS") == "1" {
@@ -92,14 +91,11 @@ func TestFaultSuite(t *testing.T) {
 		workers[i] = newWorker(i+1, newClient(), seed, gate)
 	}
 	in := &injector{c: c, healer: newClient(), rnd: rand.New(rand.NewPCG(seed, 99)), logf: t.Logf, counts: map[string]int{},
-		gate: gate, quiet: os.Getenv("DFS_FAULT_HEAL_UNDER_LOAD") != "1"}
+		gate: gate, quiet: os.Getenv("DFS_FAULT_HEAL_QUIET") == "1"}
 	if in.quiet {
-		// Heal racing writers can still lose an acknowledged write (heal
-		// re-stamps an older version over one being committed); until
-		// core/heal.go is fixed the default run pauses the clients.
-		t.Logf("the workload pauses while heal runs; DFS_FAULT_HEAL_UNDER_LOAD=1 heals under load")
+		t.Logf("DFS_FAULT_HEAL_QUIET=1: the workload pauses while heal runs")
 	} else {
-		t.Logf("DFS_FAULT_HEAL_UNDER_LOAD=1: heal runs while the clients write")
+		t.Logf("heal runs while the clients write (DFS_FAULT_HEAL_QUIET=1 pauses them)")
 	}
 	ctx, stop := context.WithTimeout(context.Background(), duration)
 	defer stop()
