@@ -32,6 +32,7 @@ type Conn struct {
 	bw       *bufio.Writer
 	maxFrame atomic.Uint32 // cap on control frames read
 	buf      []byte
+	copyBuf  []byte // reused by RecvStream
 }
 
 // NewConn wraps nc. Control frames read are capped at MaxPreAuthFrame until
@@ -185,7 +186,13 @@ func (c *Conn) RecvStream(w io.Writer, limit int64) (int64, error) {
 		if n+int64(h.Len) > limit {
 			return n, ErrStreamTooLong
 		}
-		k, err := io.CopyN(w, c.br, int64(h.Len))
+		if c.copyBuf == nil {
+			c.copyBuf = make([]byte, 64<<10)
+		}
+		k, err := io.CopyBuffer(w, io.LimitReader(c.br, int64(h.Len)), c.copyBuf)
+		if err == nil && k < int64(h.Len) {
+			err = io.ErrUnexpectedEOF
+		}
 		n += k
 		if err != nil {
 			return n, unexpected(err)
