@@ -124,17 +124,32 @@ func (c *Client) Ping(ctx context.Context) ([]NodeState, error) {
 	return out, nil
 }
 
-// noNode builds the error for "no node answered", naming each node's reason.
+// noNode builds the error for "no node answered", naming each node's
+// reason and keeping the causes testable with errors.Is.
 func (c *Client) noNode(res []error) error {
-	msg := ""
+	errs := []error{ErrNoNode}
 	for i, err := range res {
-		if err == nil {
-			continue
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s (%s): %w", c.nodes[i].name, c.nodes[i].addr, err))
 		}
-		if msg != "" {
-			msg += "; "
-		}
-		msg += fmt.Sprintf("%s (%s): %v", c.nodes[i].name, c.nodes[i].addr, err)
 	}
-	return fmt.Errorf("%w: %s", ErrNoNode, msg)
+	return &joined{errs}
 }
+
+// joined is errors.Join printed on one line: "first: second; third".
+type joined struct{ errs []error }
+
+func (j *joined) Error() string {
+	s := j.errs[0].Error()
+	for i, e := range j.errs[1:] {
+		if i == 0 {
+			s += ": "
+		} else {
+			s += "; "
+		}
+		s += e.Error()
+	}
+	return s
+}
+
+func (j *joined) Unwrap() []error { return j.errs }

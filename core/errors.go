@@ -1,6 +1,9 @@
 package core
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors; wrap them with %w and test with errors.Is. The mount maps
 // them to errno in one place (mount/errno.go).
@@ -11,6 +14,7 @@ var (
 	ErrNotDir      = errors.New("not a folder")
 	ErrIsDir       = errors.New("is a folder")
 	ErrBadName     = errors.New("invalid name")
+	ErrNameTooLong = fmt.Errorf("%w: name too long", ErrBadName)
 	ErrAuth        = errors.New("Invalid Username/Password. Please try again.") //nolint:staticcheck // the seed's message, shown as is
 	ErrNoNode      = errors.New("no node reachable")
 	ErrUnavailable = errors.New("not enough nodes reachable")

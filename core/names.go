@@ -25,7 +25,7 @@ func CleanName(name string) (string, error) {
 		return "", fmt.Errorf("%w: %q is absolute; names are relative to your folder", ErrBadName, name)
 	}
 	if len(name) > MaxPath {
-		return "", fmt.Errorf("%w: name longer than %d bytes", ErrBadName, MaxPath)
+		return "", fmt.Errorf("%w: longer than %d bytes", ErrNameTooLong, MaxPath)
 	}
 	if !utf8.ValidString(name) {
 		return "", fmt.Errorf("%w: %q is not valid UTF-8", ErrBadName, name)
@@ -40,7 +40,7 @@ func CleanName(name string) (string, error) {
 		case strings.ContainsRune(c, 0):
 			return "", fmt.Errorf("%w: %q contains a NUL byte", ErrBadName, name)
 		case len(c) > MaxComponent:
-			return "", fmt.Errorf("%w: component of %d bytes (limit %d)", ErrBadName, len(c), MaxComponent)
+			return "", fmt.Errorf("%w: component of %d bytes (limit %d)", ErrNameTooLong, len(c), MaxComponent)
 		}
 	}
 	return name, nil

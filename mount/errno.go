@@ -21,6 +21,7 @@ var errnos = []struct {
 	{core.ErrNotEmpty, syscall.ENOTEMPTY},
 	{core.ErrNotDir, syscall.ENOTDIR},
 	{core.ErrIsDir, syscall.EISDIR},
+	{core.ErrNameTooLong, syscall.ENAMETOOLONG}, // before ErrBadName, which it wraps
 	{core.ErrBadName, syscall.EINVAL},
 	{core.ErrNoSpace, syscall.ENOSPC},
 	{core.ErrAuth, syscall.EACCES},

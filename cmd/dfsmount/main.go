@@ -132,6 +132,11 @@ func serve(f flags, log *slog.Logger, report func(error)) int {
 	}
 	log.Info("mounted", "mountpoint", f.mountpoint, "user", cfg.User)
 	report(nil)
+	// Heal by itself while mounted: soon after a node comes back or
+	// restarts, and every 15 minutes (see core.RunHealer).
+	healCtx, stopHealer := context.WithCancel(context.Background())
+	defer stopHealer()
+	go client.RunHealer(healCtx, core.HealerOptions{Log: log})
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
