@@ -25,6 +25,14 @@ var errnos = []struct {
 	{core.ErrBadName, syscall.EINVAL},
 	{core.ErrNoSpace, syscall.ENOSPC},
 	{core.ErrAuth, syscall.EACCES},
+	// Node trouble is EIO even when a cause deeper in the chain is an errno
+	// (a refused connection must not reach a program as ECONNREFUSED).
+	{core.ErrNoNode, syscall.EIO},
+	{core.ErrUnavailable, syscall.EIO},
+	{core.ErrIncomplete, syscall.EIO},
+	{core.ErrCorrupt, syscall.EIO},
+	{core.ErrStale, syscall.EIO},
+	{core.ErrPinMismatch, syscall.EIO},
 }
 
 // errno returns the errno for err (0 for nil). A request the kernel
@@ -39,14 +47,18 @@ func (s *fsys) errno(ctx context.Context, op string, err error) syscall.Errno {
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		return syscall.EINTR
 	}
+	for _, m := range errnos {
+		if errors.Is(err, m.err) {
+			if m.errno == syscall.EIO {
+				s.errs.once(s, op, err)
+			}
+			return m.errno
+		}
+	}
+	// Local errors (the spool file on the cache disk) keep their errno.
 	var en syscall.Errno
 	if errors.As(err, &en) {
 		return en
-	}
-	for _, m := range errnos {
-		if errors.Is(err, m.err) {
-			return m.errno
-		}
 	}
 	s.errs.once(s, op, err)
 	return syscall.EIO
