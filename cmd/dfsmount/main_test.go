@@ -3,10 +3,12 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,6 +66,48 @@ func TestDaemon(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(cache, "dfsmount.log")); err != nil {
 		t.Fatal(err)
+	}
+
+	// A daemon killed with SIGKILL leaves a stale mount point ("transport
+	// endpoint is not connected"); the next mount cleans it up.
+	again := exec.Command(bin, "-conf", confPath, "-cache", cache, mp)
+	again.Env = append(os.Environ(), "DFS_PASSWORD=Crimson33")
+	if out, err := again.CombinedOutput(); err != nil {
+		t.Fatalf("second mount: %v: %s", err, out)
+	}
+	pid = strings.TrimSpace(runOut(t, "pgrep", "-f", "-n", "^"+bin))
+	runOut(t, "kill", "-KILL", pid)
+	for i := 0; ; i++ {
+		if _, err := os.Stat(mp); errors.Is(err, syscall.ENOTCONN) {
+			break
+		}
+		if i == 100 {
+			t.Fatal("no stale mount after SIGKILL")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	third := exec.Command(bin, "-conf", confPath, "-cache", cache, mp)
+	third.Env = append(os.Environ(), "DFS_PASSWORD=Crimson33")
+	if out, err := third.CombinedOutput(); err != nil {
+		t.Fatalf("mount over a stale mount point: %v: %s", err, out)
+	}
+	if b, err := os.ReadFile(filepath.Join(mp, "hello")); err != nil || string(b) != "hi" {
+		t.Fatalf("after remount: %q, %v", b, err)
+	}
+	runOut(t, "umount", mp)
+
+	// No node reachable: a clear message and nothing mounted.
+	for n := 0; n < 4; n++ {
+		c.Stop(n)
+	}
+	none := exec.Command(bin, "-conf", confPath, "-cache", cache, mp)
+	none.Env = append(os.Environ(), "DFS_PASSWORD=Crimson33")
+	out, err = none.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no node reachable") {
+		t.Fatalf("no node up: %v: %s", err, out)
+	}
+	if m, _ := os.ReadFile("/proc/self/mounts"); strings.Contains(string(m), mp) {
+		t.Fatal("mounted although no node is reachable")
 	}
 }
 

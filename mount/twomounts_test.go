@@ -1,0 +1,90 @@
+//go:build linux
+
+package mount
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestTwoMounts: two mounts of one user (two machines) see each other's
+// closed files within the attribute timeout, and two writers of one file end
+// with one whole version, the last to close.
+func TestTwoMounts(t *testing.T) {
+	c, _, a := setup(t)
+	b := mountT(t, c.Client(t, "alice", "Crimson33"))
+	if err := os.WriteFile(filepath.Join(a, "from-a"), []byte("written in a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := os.ReadFile(filepath.Join(b, "from-a"))
+		if err == nil && string(got) == "written in a" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("b does not see a's file: %q %v", got, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	contents := [][]byte{bytes.Repeat([]byte("A"), 3<<20), bytes.Repeat([]byte("B"), 3<<20+5)}
+	var wg sync.WaitGroup
+	for i, mp := range []string{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := os.WriteFile(filepath.Join(mp, "both"), contents[i], 0o644); err != nil {
+				t.Errorf("write through mount %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(1200 * time.Millisecond) // attribute timeout
+	var seen [][]byte
+	for _, mp := range []string{a, b} {
+		got, err := os.ReadFile(filepath.Join(mp, "both"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, contents[0]) && !bytes.Equal(got, contents[1]) {
+			t.Fatalf("a mix of two writers: %d bytes starting %q", len(got), got[:1])
+		}
+		seen = append(seen, got)
+	}
+	if !bytes.Equal(seen[0], seen[1]) {
+		t.Errorf("the mounts disagree on the last version")
+	}
+}
+
+// TestHangingNodeUnderMount: a node that accepts and never answers costs
+// about a second, not a hang: reads and writes go on without it.
+func TestHangingNodeUnderMount(t *testing.T) {
+	c, cl, mp := setup(t)
+	data := putRandom(t, cl, "f", 2<<20)
+	c.Hang(2)
+	done := make(chan error, 1)
+	go func() {
+		got, err := os.ReadFile(filepath.Join(mp, "f"))
+		if err == nil && !bytes.Equal(got, data) {
+			t.Errorf("wrong bytes with DFS3 hanging")
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(mp, "g"), data, 0o644)
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("with DFS3 hanging: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the mount hung on a hanging node")
+	}
+	c.Restart(2)
+}
