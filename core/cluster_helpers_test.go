@@ -72,11 +72,12 @@ func mustGet(t testing.TB, cl *core.Client, name string, want []byte) {
 	}
 }
 
-// chunkFiles lists the chunk files of a node's user folder.
+// chunkFiles lists the chunk files of a node's user folder (not the
+// superseded ones the node keeps for a grace period, named *.old).
 func chunkFiles(t testing.TB, dir string) []string {
 	var out []string
 	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() && filepath.Ext(p) != "" && len(filepath.Base(p)) > 25 && filepath.Base(p)[0] == '@' {
+		if err == nil && !info.IsDir() && filepath.Ext(p) != "" && len(filepath.Base(p)) > 25 && filepath.Base(p)[0] == '@' && filepath.Ext(p) != ".old" {
 			out = append(out, p)
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -87,4 +88,29 @@ func TestHangingNodeUnderMount(t *testing.T) {
 		t.Fatal("the mount hung on a hanging node")
 	}
 	c.Restart(2)
+}
+
+// TestReadDuringOverwrite: a file open for reading while another client
+// replaces it reads the version it opened, whole (the nodes keep superseded
+// chunks for a grace period).
+func TestReadDuringOverwrite(t *testing.T) {
+	c, cl, mp := setup(t)
+	v1 := putRandom(t, cl, "f", 8<<20)
+	fd, err := syscall.Open(filepath.Join(mp, "f"), syscall.O_RDONLY|syscall.O_DIRECT, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "f")
+	defer f.Close()
+	got := make([]byte, len(v1))
+	if _, err := f.ReadAt(got[:1<<20], 0); err != nil {
+		t.Fatal(err)
+	}
+	putRandom(t, c.Client(t, "alice", "Crimson33"), "f", 8<<20) // another client overwrites
+	if _, err := f.ReadAt(got[1<<20:], 1<<20); err != nil {
+		t.Fatalf("read after an overwrite by another client: %v", err)
+	}
+	if !bytes.Equal(got, v1) {
+		t.Fatal("the open file changed under its reader: not the version it opened")
+	}
 }

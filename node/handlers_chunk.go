@@ -159,6 +159,9 @@ func (c *session) getChunk(body []byte) error {
 	rel := last.rel + "/" + chunkName(req.Version, req.Chunk)
 	cf, err := c.us.openChunk(rel)
 	if errors.Is(err, fs.ErrNotExist) {
+		cf, err = c.us.openChunk(rel + supersededSuffix) // a reader still on the previous version
+	}
+	if errors.Is(err, fs.ErrNotExist) {
 		return replyErr(wire.StatusNotFound, "%s: chunk %d of version %s not on this node", p, req.Chunk, req.Version)
 	}
 	if errors.Is(err, errCorrupt) {

@@ -189,12 +189,14 @@ func (c *session) commit(body []byte) error {
 			}
 		}
 	}
-	if err := u.removeChunks(last.rel, m.Version); err != nil {
-		return err
-	}
 	m.Path = ""
 	m.Held = u.held(last.rel, &m)
 	if err := u.writeMeta(last.rel, &m); err != nil {
+		return err
+	}
+	// Only after the new meta is in place: the superseded chunks stay
+	// readable for a grace period, for readers still on the old version.
+	if err := c.s.supersede(u, last.rel, m.Version); err != nil {
 		return err
 	}
 	return c.send(wire.TypeCommit, wire.CommitResp{Held: slices.Clip(m.Held)})

@@ -59,6 +59,7 @@ type Server struct {
 
 	locks   sync.Map  // user name -> *sync.Mutex
 	started time.Time // reported by INFO, so clients notice a restart
+	old     oldChunks // superseded chunk files still served for a grace period
 
 	mu        sync.Mutex // guards the fields below
 	closed    bool
@@ -109,6 +110,7 @@ func New(cfg Config) (*Server, error) {
 		conns:     map[*session]struct{}{},
 	}
 	s.cleanStaging()
+	s.sweepSuperseded(true)
 	s.bg.Add(1)
 	go s.background()
 	return s, nil
@@ -258,6 +260,8 @@ func (s *Server) background() {
 	defer s.bg.Done()
 	clean := time.NewTicker(stagingMaxAge)
 	defer clean.Stop()
+	sweep := time.NewTicker(supersededGrace / 4)
+	defer sweep.Stop()
 	var scrub <-chan time.Time
 	if s.cfg.ScrubRate > 0 {
 		t := time.NewTicker(s.cfg.ScrubEvery)
@@ -276,6 +280,8 @@ func (s *Server) background() {
 			return
 		case <-clean.C:
 			s.cleanStaging()
+		case <-sweep.C:
+			s.sweepSuperseded(false)
 		case <-scrub:
 			rep, err := s.scrub(ctx, s.cfg.ScrubRate)
 			if err != nil && ctx.Err() == nil {

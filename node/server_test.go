@@ -155,11 +155,20 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.get("docs/a/@x.txt", m.Version, 0, 0, -1); status(err) != wire.StatusNotFound {
-		t.Errorf("old version still served: %v", err)
+	// The superseded version stays readable for a grace period (readers in
+	// the middle of it), then the sweeper removes it.
+	if _, err := c.get("docs/a/@x.txt", m.Version, 0, 0, -1); err != nil {
+		t.Errorf("superseded version not served during its grace period: %v", err)
 	}
-	names, _ := os.ReadDir(filepath.Join(n.dir, "users/alice/files/docs/a/@@x.txt"))
-	if len(names) != 5 {
+	dir := filepath.Join(n.dir, "users/alice/files/docs/a/@@x.txt")
+	if names, _ := os.ReadDir(dir); len(names) != 9 {
+		t.Errorf("entry dir holds %d files, want @meta, 4 chunks and 4 superseded ones", len(names))
+	}
+	n.s.sweepSuperseded(true)
+	if _, err := c.get("docs/a/@x.txt", m.Version, 0, 0, -1); status(err) != wire.StatusNotFound {
+		t.Errorf("old version still served after the sweep: %v", err)
+	}
+	if names, _ := os.ReadDir(dir); len(names) != 5 {
 		t.Errorf("entry dir holds %d files, want @meta and 4 chunks of %s", len(names), m2.Version)
 	}
 	// Committing over a folder.
