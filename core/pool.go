@@ -218,10 +218,20 @@ func remoteErr(re *wire.RemoteError) error {
 		if re.Message == "" {
 			return s
 		}
-		return fmt.Errorf("%w (%s)", s, re.Message)
+		return &nodeError{kind: s, msg: re.Message}
 	}
 	return re
 }
+
+// nodeError is a node's own message for an error of a known kind: printed as
+// the node said it, tested with errors.Is against the kind.
+type nodeError struct {
+	kind error
+	msg  string
+}
+
+func (e *nodeError) Error() string { return e.msg }
+func (e *nodeError) Unwrap() error { return e.kind }
 
 // replyDeadline is when a control reply must have arrived.
 func (c *Client) replyDeadline() time.Time { return time.Now().Add(c.cfg.Reply) }
