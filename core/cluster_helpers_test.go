@@ -84,3 +84,5 @@ func chunkFiles(t testing.TB, dir string) []string {
 	})
 	return out
 }
+
+func ptrMode(m uint32) *os.FileMode { fm := os.FileMode(m); return &fm }

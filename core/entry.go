@@ -3,6 +3,7 @@ package core
 import (
 	"encoding/hex"
 	"slices"
+	"strings"
 	"time"
 
 	"dfs/core/wire"
@@ -103,11 +104,13 @@ func choose(name string, metas [NumNodes]*wire.Meta) (Entry, bool) {
 			}
 		}
 	}
+	// Newest stamp first; on equal stamps (an attribute change stamped
+	// each node's own version alike) the newer content first.
 	slices.SortFunc(groups, func(a, b *group) int {
-		if a.best.Stamp > b.best.Stamp {
-			return -1
+		if c := strings.Compare(b.best.Stamp, a.best.Stamp); c != 0 {
+			return c
 		}
-		return 1
+		return strings.Compare(b.best.Version, a.best.Version)
 	})
 	pick := groups[0]
 	for _, g := range groups {

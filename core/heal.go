@@ -147,12 +147,20 @@ func (c *Client) healFile(ctx context.Context, e *Entry, up []int, lim *limiter,
 		if time.Since(VersionTime(raw.Stamp)) < c.abandonAfter() {
 			return fmt.Errorf("%w: a newer version is being committed; left for the next heal", errInProgress)
 		}
+		// With a node down, the newer version may be whole once it
+		// answers again: only when all four answer is it abandoned.
+		if len(up) < NumNodes {
+			return fmt.Errorf("%w: a newer version may be whole once every node answers", errInProgress)
+		}
 		m.Stamp = NewVersion()
 		break
 	}
 	x := e.X()
 	for _, n := range up {
 		raw := e.Raw[n]
+		if m.Stamp == e.Stamp && raw != nil && !raw.Deleted && !raw.Dir && raw.Version > e.Version {
+			continue // newer content that is not whole now: never overwritten unless abandoned
+		}
 		var missing []int
 		for _, ch := range NodeChunks(x, n) {
 			if raw == nil || raw.Version != e.Version || !slices.Contains(raw.Held, ch) {

@@ -163,8 +163,12 @@ func (c *Client) call(ctx context.Context, n int, fn func(conn *wire.Conn) error
 		stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 		err = fn(conn)
 		interrupted := !stop()
-		if err == nil {
+		if err == nil && !interrupted {
 			p.put(conn)
+			return nil
+		}
+		if err == nil {
+			conn.Close() // a cancellation may still set a deadline on it
 			return nil
 		}
 		var re *wire.RemoteError

@@ -104,7 +104,7 @@ func (c *Client) list(ctx context.Context, dir string, recursive bool) (chains [
 				}
 			}
 		})
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, ErrNotFound) && entries[n] == nil && chains[n] == nil {
 			return nil // the node lacks the folder: it has nothing under it
 		}
 		return err

@@ -20,7 +20,8 @@ type File struct {
 	mu     sync.Mutex // guards the fields below; held across spool loads and uploads
 	entry  core.Entry // the newest entry seen (kept for fstat after unlink)
 	spool  *spool     // while open for writing: the content, shared by all handles
-	opened string     // content version at the last read-only open
+	opened string     // content version at the last read-only open; "" after local writes (page cache not to be trusted)
+	stored string     // content version this mount last stored for the file
 }
 
 func (f *File) setEntry(e core.Entry, out *fuse.Attr) {
@@ -147,15 +148,42 @@ func (f *File) truncLocked(ctx context.Context, size int64) error {
 	if size == 0 {
 		sp.pending = nil // nothing of the old content survives
 	}
-	if err := sp.load(ctx, f.sys.store); err != nil {
+	if err := f.loadLocked(ctx); err != nil {
 		return err
 	}
 	return sp.truncate(size)
 }
 
+// loadLocked fetches the spool's pending content, by the file's current
+// name (it may have been renamed since it was opened).
+func (f *File) loadLocked(ctx context.Context) error {
+	if p, live := f.path(); live && f.spool.pending != nil {
+		f.spool.pending.Name = p
+	}
+	return f.spool.load(ctx, f.sys.store)
+}
+
 // create stores an empty file at p (so that other processes see it at
-// once) and opens it for writing.
+// once) and opens it for writing. If another client made the file since the
+// kernel looked, O_EXCL fails with EEXIST and otherwise the file is opened
+// as it is (emptied only for O_TRUNC), never silently replaced.
 func (f *File) create(ctx context.Context, p string, mode, flags uint32) (*handle, error) {
+	if e, err := f.sys.store.Stat(ctx, p); err == nil {
+		if flags&syscall.O_EXCL != 0 {
+			return nil, core.ErrExist
+		}
+		if e.Dir {
+			return nil, core.ErrIsDir
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.entry = e
+		sp, err := f.acquireLocked(ctx, p, flags&syscall.O_TRUNC != 0)
+		if err != nil {
+			return nil, err
+		}
+		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, nil
+	}
 	sp, err := newSpool(f.sys.opts.CacheDir)
 	if err != nil {
 		return nil, err

@@ -73,6 +73,7 @@ func (f *File) acquireLocked(ctx context.Context, p string, trunc bool) (*spool,
 		if err != nil {
 			return nil, err
 		}
+		f.opened = "" // local writes go through the page cache: do not keep it
 		if !trunc && e.Size > 0 {
 			sp.pending, sp.size = &e, e.Size
 			if err := sp.f.Truncate(e.Size); err != nil {
@@ -99,6 +100,7 @@ func (f *File) releaseLocked(sp *spool) {
 	}
 	if sp.dirty {
 		f.sys.opts.Log.Warn("dfs: dropping changes that could not be stored", "file", f.entry.Name)
+		f.opened = ""
 	}
 	sp.close()
 	if f.spool == sp {
@@ -118,7 +120,7 @@ func (f *File) uploadLocked(ctx context.Context) error {
 		sp.dirty = false
 		return nil
 	}
-	if err := sp.load(ctx, f.sys.store); err != nil {
+	if err := f.loadLocked(ctx); err != nil {
 		return err
 	}
 	res, err := f.sys.store.Put(ctx, p, sp.f, sp.size, core.PutOptions{Mode: os.FileMode(f.entry.Mode), MTime: sp.mtime})
@@ -128,6 +130,7 @@ func (f *File) uploadLocked(ctx context.Context) error {
 	sp.dirty = false
 	f.entry.Name, f.entry.Size, f.entry.MTime = p, sp.size, sp.mtime
 	f.entry.Version, f.entry.State = res.Version, res.State
+	f.stored = res.Version
 	return nil
 }
 
@@ -143,16 +146,26 @@ func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) 
 	f.mu.Lock()
 	if sp := f.spool; sp != nil {
 		defer f.mu.Unlock()
-		if err := sp.load(ctx, f.sys.store); err != nil {
+		if err := f.loadLocked(ctx); err != nil {
 			return 0, err
 		}
 		return sp.readAt(dest, off)
 	}
+	if h.rf != nil && f.stored != "" && h.rf.Entry().Version != f.stored {
+		// This mount stored a newer version since the handle was opened
+		// (through another fd): read that, not the one opened.
+		if p, live := f.path(); live {
+			if rf, err := f.sys.store.Open(ctx, p); err == nil {
+				h.rf = rf
+			}
+		}
+	}
+	rf := h.rf
 	f.mu.Unlock()
-	if h.rf == nil {
+	if rf == nil {
 		return 0, syscall.EBADF
 	}
-	n, err := h.rf.ReadAtContext(ctx, dest, off)
+	n, err := rf.ReadAtContext(ctx, dest, off)
 	if errors.Is(err, io.EOF) {
 		err = nil
 	}
@@ -174,7 +187,7 @@ func (h *handle) write(ctx context.Context, data []byte, off int64) (int, error)
 	if h.sp == nil {
 		return 0, syscall.EBADF
 	}
-	if err := h.sp.load(ctx, h.f.sys.store); err != nil {
+	if err := h.f.loadLocked(ctx); err != nil {
 		return 0, err
 	}
 	if h.append {

@@ -114,3 +114,50 @@ func TestReadDuringOverwrite(t *testing.T) {
 		t.Fatal("the open file changed under its reader: not the version it opened")
 	}
 }
+
+// TestHandlesSeeLocalWrites: a read-only fd opened before another fd of
+// this mount rewrote the file reads the new content afterwards; an append
+// fd whose file was renamed before its first write still works.
+func TestHandlesSeeLocalWrites(t *testing.T) {
+	_, _, mp := setup(t)
+	p := filepath.Join(mp, "f")
+	if err := os.WriteFile(p, []byte("version one"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	buf := make([]byte, 64)
+	if n, _ := r.ReadAt(buf, 0); string(buf[:n]) != "version one" {
+		t.Fatalf("first read: %q", buf[:n])
+	}
+	if err := os.WriteFile(p, []byte("version two"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_DIRECT, 0)
+	if err == nil {
+		syscall.Close(fd)
+	}
+	if n, _ := r.ReadAt(buf, 0); string(buf[:n]) != "version two" {
+		t.Errorf("read-only fd after a local rewrite: %q", buf[:n])
+	}
+
+	a, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(p, filepath.Join(mp, "g")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Write([]byte(" and more")); err != nil {
+		t.Fatalf("append after rename: %v", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(mp, "g")); string(b) != "version two and more" {
+		t.Errorf("after append and rename: %q", b)
+	}
+}

@@ -11,6 +11,10 @@ import (
 	"dfs/core/wire"
 )
 
+// implicitStamp stamps a folder a node made only because a change below it
+// arrived where the folder was missing.
+const implicitStamp = "000000000000000000000001"
+
 // ensureParents checks the ancestors of a change stamped stamp and makes
 // the missing or tombstoned ones live folders born at stamp. A tombstoned
 // ancestor newer than stamp makes the change stale; a file in the way is
@@ -40,6 +44,13 @@ func (u *userStore) ensureParents(steps []step, stamp string) error {
 			st.exists = true
 		}
 		m := &wire.Meta{Dir: true, Mode: 0o755, Stamp: stamp, Born: stamp, MTime: time.Now().UnixNano()}
+		if st.meta == nil {
+			// Made only because it was missing here (this node was down
+			// or blank when the folder was made): the oldest possible
+			// stamp, so the folder's real meta on other nodes wins the
+			// merge and its children are not taken for leftovers.
+			m.Stamp, m.Born = implicitStamp, implicitStamp
+		}
 		if err := u.writeMeta(st.rel, m); err != nil {
 			return err
 		}

@@ -52,29 +52,47 @@ func (c *session) list(body []byte) error {
 		}
 		rel = last.rel
 	}
-	l := &lister{c: c, batch: wire.ListResp{Chain: chain(steps), Entries: []wire.Meta{}}}
-	if err := l.walk(rel, p, req.Recursive); err != nil {
+	// The walk runs under the user's lock, so that no rename or delete
+	// moves entries under it (a listing that silently missed entries would
+	// mislead heal); the batches go out after, without the lock, so a slow
+	// client does not hold up the user's writes.
+	l := &lister{c: c}
+	c.us.mu.Lock()
+	err = l.walk(rel, p, req.Recursive)
+	c.us.mu.Unlock()
+	if err != nil {
 		return err
 	}
-	l.batch.Done = true
-	return c.send(wire.TypeList, l.batch)
+	all := l.entries
+	first := true
+	for {
+		n := min(len(all), listBatch)
+		batch := wire.ListResp{Entries: all[:n], Done: n == len(all)}
+		if batch.Entries == nil {
+			batch.Entries = []wire.Meta{}
+		}
+		if first {
+			batch.Chain = chain(steps)
+			first = false
+		}
+		if err := c.send(wire.TypeList, batch); err != nil {
+			return err
+		}
+		if batch.Done {
+			return nil
+		}
+		all = all[n:]
+	}
 }
 
-// lister collects entries and sends a batch whenever it is full.
+// lister collects the entries of a walk.
 type lister struct {
-	c     *session
-	batch wire.ListResp
+	c       *session
+	entries []wire.Meta
 }
 
 func (l *lister) add(m wire.Meta) error {
-	l.batch.Entries = append(l.batch.Entries, m)
-	if len(l.batch.Entries) < listBatch {
-		return nil
-	}
-	if err := l.c.send(wire.TypeList, l.batch); err != nil {
-		return err
-	}
-	l.batch = wire.ListResp{Entries: l.batch.Entries[:0]}
+	l.entries = append(l.entries, m)
 	return nil
 }
 

@@ -125,10 +125,12 @@ func (u *userStore) tombstone(steps []step, stamp, born string, dir bool) error 
 			return err
 		}
 	}
-	if err := u.removeChunks(last.rel, ""); err != nil {
+	// The tombstone first: a crash before the chunks are gone leaves a
+	// deleted entry with garbage, never a live entry without its chunks.
+	if err := u.writeMeta(last.rel, &wire.Meta{Dir: dir, Deleted: true, Stamp: stamp, Born: born}); err != nil {
 		return err
 	}
-	return u.writeMeta(last.rel, &wire.Meta{Dir: dir, Deleted: true, Stamp: stamp, Born: born})
+	return u.removeChunks(last.rel, "")
 }
 
 // hasLiveChildren reports whether the folder rel has a child that is not a

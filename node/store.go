@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -160,8 +161,14 @@ func (u *userStore) mkdir(rel string) error {
 	err := u.root.Mkdir(rel, 0o700)
 	if errors.Is(err, fs.ErrExist) {
 		_, err = u.statDir(rel)
+		return err
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	// The new directory's name must survive a power loss with what goes
+	// into it.
+	return u.syncDir(path.Dir(rel))
 }
 
 func randHex(n int) string {
