@@ -3,7 +3,7 @@ GO ?= go
 DATA ?= dfs-data
 MNT ?= mnt
 
-.PHONY: build run stop test unit fuzz darwin bench clean
+.PHONY: build run stop test unit fuzz darwin bench bench-go clean
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -31,9 +31,14 @@ darwin:
 	GOOS=darwin $(GO) build ./...
 	GOOS=darwin $(GO) vet ./...
 
+# The benchmark against local disk, go-fuse's loopback and sshfs
+# (BENCH_FLAGS=-install-sshfs to install sshfs and sshd first).
+bench:
+	scripts/bench.sh $(BENCH_FLAGS)
+
 # Go benchmarks: put/get of 256 MiB on a loopback cluster against a local
 # disk copy in the same run, plus hashing and chunk arithmetic.
-bench:
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./core/
 
 clean:
