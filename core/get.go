@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"dfs/core/wire"
@@ -51,6 +52,13 @@ func (c *Client) Open(ctx context.Context, name string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.OpenEntry(e)
+}
+
+// OpenEntry opens the version e describes (from Stat, ReadDir or List)
+// without asking the nodes again.
+func (c *Client) OpenEntry(e Entry) (*File, error) {
+	name := e.Name
 	if e.Dir {
 		return nil, fmt.Errorf("%s: %w", name, ErrIsDir)
 	}
@@ -85,19 +93,38 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 	if int64(len(want)) > size-off {
 		want = want[:size-off]
 	}
-	done := 0
-	for done < len(want) {
+	// One piece per chunk the range touches, fetched in parallel (a small
+	// file's chunks are on four nodes).
+	type piece struct {
+		ch       int
+		chunkOff int64
+		buf      []byte
+	}
+	var pieces []piece
+	for done := 0; done < len(want); {
 		pos := off + int64(done)
 		ch := ChunkOf(size, pos)
 		s, e := ChunkBounds(size, ch)
-		n := int64(len(want) - done)
-		if n > e-pos {
-			n = e - pos
-		}
-		if err := f.c.readRange(ctx, &f.e, ch, pos-s, want[done:done+int(n)]); err != nil {
-			return done, err
-		}
+		n := min(int64(len(want)-done), e-pos)
+		pieces = append(pieces, piece{ch, pos - s, want[done : done+int(n)]})
 		done += int(n)
+	}
+	errs := make([]error, len(pieces))
+	if len(pieces) == 1 {
+		errs[0] = f.c.readRange(ctx, &f.e, pieces[0].ch, pieces[0].chunkOff, pieces[0].buf)
+	} else {
+		var wg sync.WaitGroup
+		for i, pc := range pieces {
+			wg.Go(func() { errs[i] = f.c.readRange(ctx, &f.e, pc.ch, pc.chunkOff, pc.buf) })
+		}
+		wg.Wait()
+	}
+	done := 0
+	for i, pc := range pieces {
+		if errs[i] != nil {
+			return done, errs[i]
+		}
+		done += len(pc.buf)
 	}
 	if done < len(p) {
 		return done, io.EOF

@@ -23,19 +23,24 @@ type listCache struct {
 	gen atomic.Uint64 // bumped before and after every change
 
 	mu   sync.Mutex // guards dirs
-	dirs map[string]listing
+	dirs map[string]*listing
 }
 
 type listing struct {
 	gen     uint64
 	at      time.Time
 	entries map[string]core.Entry
+	hits    atomic.Int64 // lookups served: a folder being walked is listed again rather than looked up name by name
 }
+
+// busyListing is how many lookups a listing must have served to be listed
+// again when it expires, instead of each later name costing a lookup.
+const busyListing = 16
 
 const maxCachedDirs = 64
 
 func newListCache(s Store, ttl time.Duration) *listCache {
-	return &listCache{Store: s, ttl: ttl, dirs: map[string]listing{}}
+	return &listCache{Store: s, ttl: ttl, dirs: map[string]*listing{}}
 }
 
 // ReadDir lists dir and remembers the result.
@@ -54,22 +59,59 @@ func (c *listCache) ReadDir(ctx context.Context, dir string) ([]core.Entry, erro
 	if len(c.dirs) >= maxCachedDirs {
 		clear(c.dirs)
 	}
-	c.dirs[dir] = listing{gen: gen, at: at, entries: m}
+	c.dirs[dir] = &listing{gen: gen, at: at, entries: m}
 	c.mu.Unlock()
 	return es, nil
 }
 
-// Stat answers from a fresh listing of name's folder when it has name.
+// Stat answers from a fresh listing of name's folder when it has name. A
+// listing that expired while it was busy is listed again (one LIST for the
+// folder instead of one lookup per remaining name, as in ls -l of a large
+// folder).
 func (c *listCache) Stat(ctx context.Context, name string) (core.Entry, error) {
-	c.mu.Lock()
-	l, ok := c.dirs[core.Parent(name)]
-	c.mu.Unlock()
-	if ok && l.gen == c.gen.Load() && time.Since(l.at) < c.ttl {
-		if e, ok := l.entries[name]; ok {
-			return e, nil
-		}
+	if e, ok := c.cached(ctx, name); ok {
+		return e, nil
 	}
 	return c.Store.Stat(ctx, name)
+}
+
+// Open opens the version a fresh listing names, without asking the nodes
+// for the entry again.
+func (c *listCache) Open(ctx context.Context, name string) (*core.File, error) {
+	if e, ok := c.cached(ctx, name); ok && !e.Dir && e.State != core.StateIncomplete {
+		return c.Store.OpenEntry(e)
+	}
+	return c.Store.Open(ctx, name)
+}
+
+func (c *listCache) cached(ctx context.Context, name string) (core.Entry, bool) {
+	dir := core.Parent(name)
+	c.mu.Lock()
+	l := c.dirs[dir]
+	c.mu.Unlock()
+	if l == nil || l.gen != c.gen.Load() {
+		return core.Entry{}, false
+	}
+	if time.Since(l.at) >= c.ttl {
+		if _, known := l.entries[name]; !known || l.hits.Load() < busyListing {
+			return core.Entry{}, false
+		}
+		if _, err := c.ReadDir(ctx, dir); err != nil {
+			return core.Entry{}, false
+		}
+		c.mu.Lock()
+		l = c.dirs[dir]
+		c.mu.Unlock()
+		if l == nil {
+			return core.Entry{}, false
+		}
+		l.hits.Store(busyListing) // still busy
+	}
+	e, ok := l.entries[name]
+	if ok {
+		l.hits.Add(1)
+	}
+	return e, ok
 }
 
 // change runs a change with every listing invalidated around it.

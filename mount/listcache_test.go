@@ -11,10 +11,12 @@ import (
 // countingStore is a Store with one folder "d" holding "d/a".
 type countingStore struct {
 	Store // nil: methods not overridden would panic
-	stats int
+	stats    int
+	readdirs int
 }
 
 func (s *countingStore) ReadDir(ctx context.Context, dir string) ([]core.Entry, error) {
+	s.readdirs++
 	return []core.Entry{{Name: "d/a", Size: 1}}, nil
 }
 
@@ -47,5 +49,18 @@ func TestListCache(t *testing.T) {
 	time.Sleep(time.Millisecond)
 	if e, _ := short.Stat(ctx, "d/a"); e.Size != 2 {
 		t.Fatalf("an expired listing was used")
+	}
+
+	// A listing that served many lookups is listed again when it expires,
+	// instead of looking up each remaining name.
+	busy := newListCache(s, 50*time.Millisecond)
+	busy.ReadDir(ctx, "d")
+	for i := 0; i < busyListing; i++ {
+		busy.Stat(ctx, "d/a")
+	}
+	stats, dirs := s.stats, s.readdirs
+	time.Sleep(60 * time.Millisecond)
+	if e, _ := busy.Stat(ctx, "d/a"); e.Size != 1 || s.stats != stats || s.readdirs != dirs+1 {
+		t.Fatalf("busy expired listing: %d stats (was %d), %d listings (was %d)", s.stats, stats, s.readdirs, dirs)
 	}
 }

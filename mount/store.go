@@ -18,6 +18,7 @@ type Store interface {
 	Stat(ctx context.Context, name string) (core.Entry, error)
 	ReadDir(ctx context.Context, dir string) ([]core.Entry, error)
 	Open(ctx context.Context, name string) (*core.File, error)
+	OpenEntry(e core.Entry) (*core.File, error)
 	Fetch(ctx context.Context, e core.Entry, w io.WriterAt, progress func(done int64)) error
 	Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error)
 	Mkdir(ctx context.Context, name string, mode os.FileMode) error
