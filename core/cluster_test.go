@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -254,6 +255,23 @@ func TestCorruptChunk(t *testing.T) {
 	q, _ := filepath.Glob(filepath.Join(c.Dir(0), "users", "alice", "quarantine", "*"))
 	if len(q) == 0 {
 		t.Errorf("bad copies were not quarantined")
+	}
+	// Read repair: the chunk read from DFS1 first (its first chunk) gets a
+	// good copy back there in the background.
+	e, err := cl.Stat(ctxT(t), "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := core.NodeChunks(e.X(), 0)[0]
+	deadline := time.Now().Add(20 * time.Second)
+	for !slices.Contains(e.Copies[ch], 0) {
+		if time.Now().After(deadline) {
+			t.Fatalf("chunk %d not repaired on DFS1: copies %v", ch+1, e.Copies[ch])
+		}
+		time.Sleep(100 * time.Millisecond)
+		if e, err = cl.Stat(ctxT(t), "f"); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

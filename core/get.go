@@ -139,6 +139,7 @@ func (c *Client) readRange(ctx context.Context, e *Entry, ch int, off int64, p [
 		w := &sliceWriter{p: p}
 		err := c.getChunk(ctx, n, e, ch, off, int64(len(p)), w)
 		if err == nil && w.n == len(p) {
+			c.repairAfter(e, ch, errs)
 			return nil
 		}
 		if err == nil {
@@ -164,7 +165,7 @@ func (c *Client) chunkErr(e *Entry, ch int, errs []error) error {
 
 // getChunk streams [off, off+length) of chunk ch of e from node n into w.
 func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, length int64, w io.Writer) error {
-	return c.call(ctx, n, func(conn *wire.Conn) error {
+	err := c.call(ctx, n, func(conn *wire.Conn) error {
 		conn.SetDeadline(c.ioDeadline())
 		req := wire.GetChunkReq{Path: e.Name, Version: e.Version, Chunk: ch, Offset: off, Length: length}
 		if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, req); err != nil {
@@ -177,6 +178,10 @@ func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, len
 		_, err := conn.RecvStream(&deadlineWriter{w: w, conn: conn, c: c}, length)
 		return err
 	})
+	if errors.Is(err, ErrCorrupt) {
+		return &corruptError{node: n, err: err}
+	}
+	return err
 }
 
 type deadlineWriter struct {
@@ -219,12 +224,13 @@ func (c *Client) Fetch(ctx context.Context, e Entry, w io.WriterAt, progress fun
 				err = fmt.Errorf("%s: short chunk: %d of %d bytes", c.nodes[n].name, cw.n, end-s)
 			}
 			if err == nil && hex.EncodeToString(h.Sum(nil)) != e.Chunks[ch].SHA256 {
-				err = fmt.Errorf("%s: %w in chunk %d", c.nodes[n].name, ErrCorrupt, ch+1)
+				err = &corruptError{node: n, err: fmt.Errorf("%s: %w in chunk %d", c.nodes[n].name, ErrCorrupt, ch+1)}
 			}
 			if err == nil {
 				if progress != nil {
 					progress(done.Add(cw.n))
 				}
+				c.repairAfter(&e, ch, tried)
 				return nil
 			}
 			if ctx.Err() != nil {
