@@ -46,11 +46,13 @@ func newListCache(s Store, ttl time.Duration) *listCache {
 // ReadDir lists dir and remembers the result.
 func (c *listCache) ReadDir(ctx context.Context, dir string) ([]core.Entry, error) {
 	gen := c.gen.Load()
-	at := time.Now()
 	es, err := c.Store.ReadDir(ctx, dir)
 	if err != nil {
 		return es, err
 	}
+	// Counted from when the answer arrived: a large folder's LIST can take
+	// longer than the timeout itself, and would be stale on arrival.
+	at := time.Now()
 	m := make(map[string]core.Entry, len(es))
 	for _, e := range es {
 		m[e.Name] = e
