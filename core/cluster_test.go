@@ -184,7 +184,7 @@ func TestOverwriteMovesChunks(t *testing.T) {
 	seen := map[int]bool{}
 	var last []byte
 	for i := 0; i < 12; i++ {
-		last = randBytes(t, 1000+i)
+		last = randBytes(t, 40_000+i) // over the inline size: chunk files
 		mustPut(t, cl, "f", last)
 		e, _ := cl.Stat(ctx, "f")
 		seen[e.X()] = true

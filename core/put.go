@@ -258,11 +258,15 @@ func (c *Client) describe(failed map[int]error) string {
 // re-readable from its start, so a stale pooled connection can be retried)
 // into node n's staging area under upload.
 func (c *Client) putChunk(ctx context.Context, n int, upload string, ch int, src *io.SectionReader, info wire.ChunkInfo, progress func(int64)) error {
+	// A small file's chunks travel to the node's memory and are written
+	// with the commit, inside the entry's meta (see wire.PutChunkReq).
+	inline := info.Size <= wire.MaxInlineChunk
 	buf := bufPool.Get().(*[]byte)
 	defer bufPool.Put(buf)
 	return c.call(ctx, n, func(conn *wire.Conn) error {
 		conn.SetDeadline(c.ioDeadline())
-		if err := conn.Write(wire.TypePutChunk, wire.StatusOK, wire.PutChunkReq{Upload: upload, Chunk: ch, Size: info.Size, SHA256: info.SHA256}); err != nil {
+		req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: info.Size, SHA256: info.SHA256, Inline: inline}
+		if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
 			return err
 		}
 		if _, err := src.Seek(0, io.SeekStart); err != nil {

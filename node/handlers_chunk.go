@@ -60,6 +60,12 @@ func (c *session) putChunk(body []byte) error {
 	if err != nil || len(want) != sha256.Size {
 		return &reqError{status: wire.StatusBadRequest, msg: "invalid sha256", fatal: true}
 	}
+	if req.Inline {
+		if req.Size > wire.MaxInlineChunk {
+			return &reqError{status: wire.StatusBadRequest, msg: "inline chunk too large", fatal: true}
+		}
+		return c.putInline(req)
+	}
 	final := stagedName(req.Upload, req.Chunk)
 	tmp := final + ".tmp-" + randHex(8)
 	f, err := c.us.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
@@ -155,6 +161,9 @@ func (c *session) getChunk(body []byte) error {
 	last := steps[len(steps)-1]
 	if !last.exists {
 		return replyErr(wire.StatusNotFound, "%s: no such entry on this node", p)
+	}
+	if data, ok := inlineChunkOf(last.meta, req.Version, req.Chunk); ok {
+		return c.sendInline(data, req.Offset, req.Length)
 	}
 	rel := last.rel + "/" + chunkName(req.Version, req.Chunk)
 	cf, err := c.us.openChunk(rel)

@@ -100,6 +100,10 @@ func (u *userStore) held(rel string, m *wire.Meta) []int {
 		return out
 	}
 	for n := 0; n < 4; n++ {
+		if inlineHeld(m, n) {
+			out = append(out, n)
+			continue
+		}
 		cf, err := u.openChunk(rel + "/" + chunkName(m.Version, n))
 		if err != nil {
 			continue
@@ -130,6 +134,7 @@ func (c *session) commit(body []byte) error {
 	if err := decode(body, &req); err != nil {
 		return err
 	}
+	req.Meta = req.Meta.Public() // node-only fields are the node's to set
 	p, err := cleanPath(req.Path, false)
 	if err != nil {
 		return err
@@ -158,6 +163,7 @@ func (c *session) commit(body []byte) error {
 	if old := last.meta; old != nil {
 		if old.Stamp > m.Stamp {
 			u.removeStaged(req.Upload)
+			c.dropInline(req.Upload)
 			return replyErr(wire.StatusStale, "%s has a newer version on this node", p)
 		}
 		if live(old) && old.Dir {
@@ -167,6 +173,7 @@ func (c *session) commit(body []byte) error {
 	if err := u.ensureParents(steps, m.Stamp); err != nil {
 		if re, ok := err.(*reqError); ok && re.status == wire.StatusStale {
 			u.removeStaged(req.Upload)
+			c.dropInline(req.Upload)
 		}
 		return err
 	}
@@ -201,6 +208,7 @@ func (c *session) commit(body []byte) error {
 		}
 	}
 	m.Path = ""
+	c.takeInline(req.Upload, last.meta, &m)
 	m.Held = u.held(last.rel, &m)
 	if err := u.writeMeta(last.rel, &m); err != nil {
 		return err

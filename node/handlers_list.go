@@ -92,7 +92,7 @@ type lister struct {
 }
 
 func (l *lister) add(m wire.Meta) error {
-	l.entries = append(l.entries, m)
+	l.entries = append(l.entries, m.Public())
 	return nil
 }
 

@@ -12,6 +12,7 @@ func (c *session) update(body []byte) error {
 	if err := decode(body, &req); err != nil {
 		return err
 	}
+	req.Meta = req.Meta.Public() // node-only fields are the node's to set
 	p, err := cleanPath(req.Path, false)
 	if err != nil {
 		return err

@@ -59,7 +59,8 @@ type Server struct {
 
 	locks   sync.Map  // user name -> *sync.Mutex
 	started time.Time // reported by INFO, so clients notice a restart
-	old     oldChunks // superseded chunk files still served for a grace period
+	old     oldChunks
+	inline  inlineStage // small chunks between PUT_CHUNK and COMMIT // superseded chunk files still served for a grace period
 
 	mu        sync.Mutex // guards the fields below
 	closed    bool

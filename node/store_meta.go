@@ -121,7 +121,7 @@ func chain(steps []step) []wire.Meta {
 		if s.meta == nil {
 			break
 		}
-		m := *s.meta
+		m := s.meta.Public()
 		m.Path = s.path
 		out = append(out, m)
 	}

@@ -43,16 +43,39 @@ type Meta struct {
 	MD5     string       `json:"md5,omitempty"`
 	Chunks  [4]ChunkInfo `json:"chunks"`
 	Held    []int        `json:"held,omitempty"` // replies only: chunks of Version this node holds, good
+
+	// On the node's disk only, never in replies: small chunks kept inside
+	// the meta (see PutChunkReq.Inline), and those of the version this one
+	// replaced, still served to readers in the middle of it.
+	Inline      map[int][]byte `json:"inline,omitempty"`
+	PrevVersion string         `json:"prev_version,omitempty"`
+	PrevInline  map[int][]byte `json:"prev_inline,omitempty"`
 }
+
+// Public returns m without the node-only fields.
+func (m Meta) Public() Meta {
+	m.Inline, m.PrevVersion, m.PrevInline = nil, "", nil
+	return m
+}
+
+// MaxInlineChunk is the largest chunk a node keeps inside the entry's meta
+// rather than in a chunk file of its own.
+const MaxInlineChunk = 8 << 10
 
 // PutChunkReq starts a chunk upload into the node's staging area; Size bytes
 // of data frames and an empty data frame follow. The reply comes after the
 // chunk is on disk (fsynced) and its SHA-256 matched.
+//
+// With Inline (Size at most MaxInlineChunk) the node keeps the chunk in
+// memory until the commit, which stores it inside the entry's meta: a small
+// file costs each node one file written instead of three. An inline chunk
+// whose commit never comes (or comes after a node restart) is forgotten.
 type PutChunkReq struct {
 	Upload string `json:"upload"` // random id of this upload, 32 hex
 	Chunk  int    `json:"chunk"`  // 0..3
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
+	Inline bool   `json:"inline,omitempty"`
 }
 
 // CommitReq makes an uploaded version current for Path: staged chunks of

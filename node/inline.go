@@ -1,0 +1,177 @@
+package node
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"time"
+
+	"dfs/core/wire"
+)
+
+// Small chunks (wire.MaxInlineChunk) are kept in memory from PUT_CHUNK
+// until their COMMIT, which writes them inside the entry's @meta: a small
+// file then costs one file written per node instead of three. Kept in
+// memory only: a node restart forgets them and the commit holds fewer
+// chunks, which the client sees in Held (a degraded put, healed later).
+const (
+	inlineMaxAge   = 10 * time.Minute
+	inlineMaxBytes = 64 << 20
+)
+
+// inlineStage holds uploaded inline chunks waiting for their commit.
+type inlineStage struct {
+	mu     sync.Mutex // guards the fields below
+	chunks map[string]inlineChunk
+	bytes  int
+}
+
+type inlineChunk struct {
+	data []byte
+	at   time.Time
+}
+
+func inlineKey(user, upload string, n int) string {
+	return user + "/" + upload + "/" + string(rune('0'+n))
+}
+
+// put keeps a chunk; it reports false when the stage is full.
+func (st *inlineStage) put(key string, data []byte) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.chunks == nil {
+		st.chunks = map[string]inlineChunk{}
+	}
+	cutoff := time.Now().Add(-inlineMaxAge)
+	for k, c := range st.chunks {
+		if c.at.Before(cutoff) {
+			st.bytes -= len(c.data)
+			delete(st.chunks, k)
+		}
+	}
+	if st.bytes+len(data) > inlineMaxBytes {
+		return false
+	}
+	if old, ok := st.chunks[key]; ok {
+		st.bytes -= len(old.data)
+	}
+	st.chunks[key] = inlineChunk{data: data, at: time.Now()}
+	st.bytes += len(data)
+	return true
+}
+
+// take removes and returns a chunk.
+func (st *inlineStage) take(key string) ([]byte, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	c, ok := st.chunks[key]
+	if ok {
+		delete(st.chunks, key)
+		st.bytes -= len(c.data)
+	}
+	return c.data, ok
+}
+
+// putInline receives an inline chunk into memory.
+func (c *session) putInline(req wire.PutChunkReq) error {
+	var buf bytes.Buffer
+	n, err := c.wc.RecvStream(&buf, req.Size)
+	if err != nil {
+		return &connError{err}
+	}
+	if n != req.Size {
+		return replyErr(wire.StatusCorrupt, "received %d bytes, expected %d", n, req.Size)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	if !strings.EqualFold(hex.EncodeToString(sum[:]), req.SHA256) {
+		return replyErr(wire.StatusCorrupt, "SHA-256 of the received chunk does not match")
+	}
+	if !c.s.inline.put(inlineKey(c.user, req.Upload, req.Chunk), buf.Bytes()) {
+		return replyErr(wire.StatusBusy, "too many small uploads waiting for their commit")
+	}
+	return c.send(wire.TypePutChunk, wire.Empty{})
+}
+
+// takeInline moves the upload's inline chunks into m, keeping those m's
+// version already had (a commit adding copies) and, for a new version, the
+// replaced version's inline chunks for its readers.
+func (c *session) takeInline(upload string, old, m *wire.Meta) {
+	m.Inline, m.PrevVersion, m.PrevInline = nil, "", nil
+	if old != nil && !old.Deleted {
+		if old.Version == m.Version {
+			m.Inline = old.Inline
+			m.PrevVersion, m.PrevInline = old.PrevVersion, old.PrevInline
+		} else if len(old.Inline) > 0 {
+			m.PrevVersion, m.PrevInline = old.Version, old.Inline
+		}
+	}
+	if upload == "" {
+		return
+	}
+	for n := 0; n < 4; n++ {
+		if data, ok := c.s.inline.take(inlineKey(c.user, upload, n)); ok {
+			if m.Inline == nil {
+				m.Inline = map[int][]byte{}
+			}
+			m.Inline[n] = data
+		}
+	}
+}
+
+// dropInline forgets an upload's inline chunks (its commit was refused).
+func (c *session) dropInline(upload string) {
+	for n := 0; n < 4; n++ {
+		c.s.inline.take(inlineKey(c.user, upload, n))
+	}
+}
+
+// inlineHeld reports whether m holds chunk n inline, matching its size and
+// SHA-256.
+func inlineHeld(m *wire.Meta, n int) bool {
+	data, ok := m.Inline[n]
+	if !ok || int64(len(data)) != m.Chunks[n].Size {
+		return false
+	}
+	sum := sha256.Sum256(data)
+	return strings.EqualFold(hex.EncodeToString(sum[:]), m.Chunks[n].SHA256)
+}
+
+// inlineChunkOf returns chunk n of version v if m keeps it inline.
+func inlineChunkOf(m *wire.Meta, v string, n int) ([]byte, bool) {
+	if m == nil {
+		return nil, false
+	}
+	if m.Version == v {
+		if d, ok := m.Inline[n]; ok {
+			return d, true
+		}
+	}
+	if m.PrevVersion == v {
+		if d, ok := m.PrevInline[n]; ok {
+			return d, true
+		}
+	}
+	return nil, false
+}
+
+// sendInline answers a GET_CHUNK from an inline chunk.
+func (c *session) sendInline(data []byte, off, length int64) error {
+	size := int64(len(data))
+	if off > size {
+		return badRequest("offset %d beyond the chunk's %d bytes", off, size)
+	}
+	end := size
+	if length >= 0 && length < size-off {
+		end = off + length
+	}
+	sum := sha256.Sum256(data)
+	if err := c.send(wire.TypeGetChunk, wire.GetChunkResp{Size: size, SHA256: hex.EncodeToString(sum[:])}); err != nil {
+		return err
+	}
+	if _, err := c.wc.SendStream(bytes.NewReader(data[off:end]), make([]byte, wire.MaxInlineChunk)); err != nil {
+		return &connError{err}
+	}
+	return nil
+}
