@@ -1,53 +1,11 @@
 package core_test
 
 import (
-	"io"
-	"net"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"dfs/core"
 	"dfs/internal/testcluster"
 )
-
-// countingProxy forwards a port and counts the bytes the node sends.
-type countingProxy struct {
-	ln   net.Listener
-	sent atomic.Int64
-	wg   sync.WaitGroup
-}
-
-func newCountingProxy(t *testing.T, target string) *countingProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &countingProxy{ln: ln}
-	t.Cleanup(func() { ln.Close(); p.wg.Wait() })
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			out, err := net.Dial("tcp", target)
-			if err != nil {
-				in.Close()
-				continue
-			}
-			p.wg.Add(2)
-			go func() { defer p.wg.Done(); io.Copy(out, in); out.Close() }()
-			go func() {
-				defer p.wg.Done()
-				n, _ := io.Copy(in, out)
-				p.sent.Add(n)
-				in.Close()
-			}()
-		}
-	}()
-	return p
-}
 
 // TestGetSendsEachChunkOnce counts what each node sends during a GET with
 // all nodes up: each chunk crosses the wire once, so the nodes together send
@@ -60,9 +18,9 @@ func TestGetSendsEachChunkOnce(t *testing.T) {
 	mustPut(t, cl, "big", data)
 
 	cfg := c.Config("alice", "Crimson33")
-	var proxies []*countingProxy
+	var proxies []*tap
 	for n := range cfg.Nodes {
-		p := newCountingProxy(t, cfg.Nodes[n].Addr)
+		p := newTap(t, cfg.Nodes[n].Addr)
 		proxies = append(proxies, p)
 		cfg.Nodes[n].Addr = p.ln.Addr().String()
 	}

@@ -7,18 +7,21 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"dfs/core"
 	"dfs/internal/testcluster"
 )
 
-// tap forwards connections to target and records every byte both ways.
+// tap forwards connections to target, records every byte both ways and
+// counts the bytes the target sent.
 type tap struct {
-	ln  net.Listener
-	mu  sync.Mutex
-	buf bytes.Buffer
-	wg  sync.WaitGroup
+	ln   net.Listener
+	mu   sync.Mutex // guards buf
+	buf  bytes.Buffer
+	sent atomic.Int64
+	wg   sync.WaitGroup
 }
 
 func newTap(t *testing.T, target string) *tap {
@@ -41,7 +44,12 @@ func newTap(t *testing.T, target string) *tap {
 			}
 			tp.wg.Add(2)
 			go func() { defer tp.wg.Done(); io.Copy(io.MultiWriter(out, tp), in); out.Close() }()
-			go func() { defer tp.wg.Done(); io.Copy(io.MultiWriter(in, tp), out); in.Close() }()
+			go func() {
+				defer tp.wg.Done()
+				n, _ := io.Copy(io.MultiWriter(in, tp), out)
+				tp.sent.Add(n)
+				in.Close()
+			}()
 		}
 	}()
 	return tp
