@@ -2,6 +2,7 @@ package node
 
 import (
 	"sort"
+	"time"
 
 	"dfs/core"
 	"dfs/core/wire"
@@ -55,16 +56,38 @@ func (c *session) list(body []byte) error {
 	// The walk runs under the user's lock, so that no rename or delete
 	// moves entries under it (a listing that silently missed entries would
 	// mislead heal); the batches go out after, without the lock, so a slow
-	// client does not hold up the user's writes.
+	// client does not hold up the user's writes. A long walk (a folder of
+	// many thousand entries) sends an empty batch every second meanwhile,
+	// so the client knows the node is working, not hanging.
 	l := &lister{c: c}
-	c.us.mu.Lock()
-	err = l.walk(rel, p, req.Recursive)
-	c.us.mu.Unlock()
+	done := make(chan error, 1)
+	go func() {
+		c.us.mu.Lock()
+		defer c.us.mu.Unlock()
+		done <- l.walk(rel, p, req.Recursive)
+	}()
+	tick := time.NewTicker(listKeepalive)
+	defer tick.Stop()
+	first := true
+	for walking := true; walking; {
+		select {
+		case err = <-done:
+			walking = false
+		case <-tick.C:
+			batch := wire.ListResp{Entries: []wire.Meta{}}
+			if first {
+				batch.Chain, first = chain(steps), false
+			}
+			if err := c.send(wire.TypeList, batch); err != nil {
+				<-done
+				return err
+			}
+		}
+	}
 	if err != nil {
 		return err
 	}
 	all := l.entries
-	first := true
 	for {
 		n := min(len(all), listBatch)
 		batch := wire.ListResp{Entries: all[:n], Done: n == len(all)}
@@ -72,8 +95,7 @@ func (c *session) list(body []byte) error {
 			batch.Entries = []wire.Meta{}
 		}
 		if first {
-			batch.Chain = chain(steps)
-			first = false
+			batch.Chain, first = chain(steps), false
 		}
 		if err := c.send(wire.TypeList, batch); err != nil {
 			return err
@@ -85,6 +107,9 @@ func (c *session) list(body []byte) error {
 	}
 }
 
+// listKeepalive is how often a long LIST walk sends an empty batch.
+const listKeepalive = time.Second
+
 // lister collects the entries of a walk.
 type lister struct {
 	c       *session
@@ -92,7 +117,7 @@ type lister struct {
 }
 
 func (l *lister) add(m wire.Meta) error {
-	l.entries = append(l.entries, m.Public())
+	l.entries = append(l.entries, m)
 	return nil
 }
 
@@ -106,17 +131,25 @@ func (l *lister) walk(rel, p string, recursive bool) error {
 		return err
 	}
 	sort.Strings(names)
+	// Entries are read relative to the folder, opened once: each one then
+	// costs a lookup of one or two names instead of its whole path.
+	sub, err := u.root.OpenRoot(rel)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	here := &userStore{user: u.user, root: sub, mu: u.mu}
 	for _, n := range names {
 		name, ok := unescapeComponent(n)
 		if !ok {
 			continue
 		}
 		cr, cp := rel+"/"+n, core.Join(p, name)
-		if ok, err := u.statDir(cr); err != nil || !ok {
+		if ok, err := here.statDir(n); err != nil || !ok {
 			l.c.s.log.Warn("skipping a non-directory in the data folder", "user", u.user, "path", cp)
 			continue
 		}
-		m, err := u.readMeta(cr)
+		m, err := here.readPublicMeta(n)
 		if err != nil {
 			l.c.s.log.Warn("skipping an unreadable entry", "user", u.user, "path", cp, "err", err)
 			continue

@@ -18,26 +18,55 @@ const maxMetaSize = 1 << 20
 // readMeta returns the @meta of the entry directory rel, or nil when there is
 // none.
 func (u *userStore) readMeta(rel string) (*wire.Meta, error) {
+	var m wire.Meta
+	if found, err := u.decodeMeta(rel, &m); !found || err != nil {
+		return nil, err
+	}
+	m.Path = ""
+	return &m, nil
+}
+
+// readPublicMeta reads rel's @meta without its node-only fields (inline
+// chunks are skipped, not decoded): what LIST sends. It returns nil, nil
+// where there is no @meta.
+func (u *userStore) readPublicMeta(rel string) (*wire.Meta, error) {
+	var pm struct {
+		wire.Meta
+		Inline     skipJSON `json:"inline,omitempty"`
+		PrevInline skipJSON `json:"prev_inline,omitempty"`
+	}
+	if found, err := u.decodeMeta(rel, &pm); !found || err != nil {
+		return nil, err
+	}
+	m := pm.Meta.Public()
+	return &m, nil
+}
+
+// skipJSON is a field whose value is scanned and dropped.
+type skipJSON struct{}
+
+func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
+
+// decodeMeta decodes rel's @meta into v; found is false where there is none.
+func (u *userStore) decodeMeta(rel string, v any) (found bool, err error) {
 	name := rel + "/" + metaName
 	ok, err := u.statFile(name)
 	if err != nil || !ok {
-		return nil, err
+		return false, err
 	}
 	f, err := u.root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxMetaSize))
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	var m wire.Meta
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+	if err := json.Unmarshal(data, v); err != nil {
+		return false, fmt.Errorf("read %s: %w", name, err)
 	}
-	m.Path = ""
-	return &m, nil
+	return true, nil
 }
 
 // writeMeta replaces the @meta of rel atomically: temp file, fsync, rename,
