@@ -29,6 +29,7 @@ type listCache struct {
 type listing struct {
 	gen     uint64
 	at      time.Time
+	ttl     time.Duration
 	entries map[string]core.Entry
 	hits    atomic.Int64 // lookups served: a folder being walked is listed again rather than looked up name by name
 }
@@ -46,13 +47,17 @@ func newListCache(s Store, ttl time.Duration) *listCache {
 // ReadDir lists dir and remembers the result.
 func (c *listCache) ReadDir(ctx context.Context, dir string) ([]core.Entry, error) {
 	gen := c.gen.Load()
+	start := time.Now()
 	es, err := c.Store.ReadDir(ctx, dir)
 	if err != nil {
 		return es, err
 	}
-	// Counted from when the answer arrived: a large folder's LIST can take
-	// longer than the timeout itself, and would be stale on arrival.
+	// Counted from when the answer arrived, and kept at least as long as
+	// the LIST took: a large folder's LIST can take longer than the timeout
+	// itself, and its entries are then served while the caller (ls -l)
+	// goes through them, instead of listing the folder again and again.
 	at := time.Now()
+	ttl := max(c.ttl, at.Sub(start))
 	m := make(map[string]core.Entry, len(es))
 	for _, e := range es {
 		m[e.Name] = e
@@ -61,7 +66,7 @@ func (c *listCache) ReadDir(ctx context.Context, dir string) ([]core.Entry, erro
 	if len(c.dirs) >= maxCachedDirs {
 		clear(c.dirs)
 	}
-	c.dirs[dir] = &listing{gen: gen, at: at, entries: m}
+	c.dirs[dir] = &listing{gen: gen, at: at, ttl: ttl, entries: m}
 	c.mu.Unlock()
 	return es, nil
 }
@@ -94,7 +99,7 @@ func (c *listCache) cached(ctx context.Context, name string) (core.Entry, bool) 
 	if l == nil || l.gen != c.gen.Load() {
 		return core.Entry{}, false
 	}
-	if time.Since(l.at) >= c.ttl {
+	if time.Since(l.at) >= l.ttl {
 		if _, known := l.entries[name]; !known || l.hits.Load() < busyListing {
 			return core.Entry{}, false
 		}
