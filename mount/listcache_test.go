@@ -10,7 +10,7 @@ import (
 
 // countingStore is a Store with one folder "d" holding "d/a".
 type countingStore struct {
-	Store // nil: methods not overridden would panic
+	Store    // nil: methods not overridden would panic
 	stats    int
 	readdirs int
 }
