@@ -75,6 +75,13 @@ func (c *Client) Remove(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	return c.RemoveEntry(ctx, e)
+}
+
+// RemoveEntry is Remove of the file e describes (from Stat, ReadDir or
+// List), without asking the nodes for it again.
+func (c *Client) RemoveEntry(ctx context.Context, e Entry) error {
+	name := e.Name
 	if e.Dir {
 		return fmt.Errorf("%s: %w", name, ErrIsDir)
 	}
@@ -160,6 +167,12 @@ func (c *Client) SetAttr(ctx context.Context, name string, mode *os.FileMode, mt
 	if err != nil {
 		return Entry{}, err
 	}
+	return c.SetAttrEntry(ctx, e, mode, mtime)
+}
+
+// SetAttrEntry is SetAttr of the entry e describes, without asking the
+// nodes for it again.
+func (c *Client) SetAttrEntry(ctx context.Context, e Entry, mode *os.FileMode, mtime *time.Time) (Entry, error) {
 	if e.Name == "" {
 		return e, nil // the top folder's attributes are fixed
 	}

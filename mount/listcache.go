@@ -142,8 +142,16 @@ func (c *listCache) Rmdir(ctx context.Context, name string) error {
 	return err
 }
 
+// Remove deletes name, using its entry from a fresh listing when there is
+// one (rm -r lists each folder first) rather than asking every node again.
 func (c *listCache) Remove(ctx context.Context, name string) error {
-	_, err := change(c, func() (struct{}, error) { return struct{}{}, c.Store.Remove(ctx, name) })
+	e, ok := c.cached(ctx, name)
+	_, err := change(c, func() (struct{}, error) {
+		if ok {
+			return struct{}{}, c.Store.RemoveEntry(ctx, e)
+		}
+		return struct{}{}, c.Store.Remove(ctx, name)
+	})
 	return err
 }
 
@@ -152,6 +160,14 @@ func (c *listCache) Rename(ctx context.Context, from, to string) error {
 	return err
 }
 
+// SetAttr changes name's attributes, from a fresh listing's entry when
+// there is one.
 func (c *listCache) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (core.Entry, error) {
-	return change(c, func() (core.Entry, error) { return c.Store.SetAttr(ctx, name, mode, mtime) })
+	e, ok := c.cached(ctx, name)
+	return change(c, func() (core.Entry, error) {
+		if ok {
+			return c.Store.SetAttrEntry(ctx, e, mode, mtime)
+		}
+		return c.Store.SetAttr(ctx, name, mode, mtime)
+	})
 }

@@ -27,6 +27,8 @@ func (s *countingStore) Stat(ctx context.Context, name string) (core.Entry, erro
 
 func (s *countingStore) Remove(ctx context.Context, name string) error { return nil }
 
+func (s *countingStore) RemoveEntry(ctx context.Context, e core.Entry) error { return nil }
+
 func TestListCache(t *testing.T) {
 	ctx := context.Background()
 	s := &countingStore{}

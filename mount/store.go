@@ -24,8 +24,10 @@ type Store interface {
 	Mkdir(ctx context.Context, name string, mode os.FileMode) error
 	Rmdir(ctx context.Context, name string) error
 	Remove(ctx context.Context, name string) error
+	RemoveEntry(ctx context.Context, e core.Entry) error
 	Rename(ctx context.Context, from, to string) error
 	SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (core.Entry, error)
+	SetAttrEntry(ctx context.Context, e core.Entry, mode *os.FileMode, mtime *time.Time) (core.Entry, error)
 	StatFS(ctx context.Context) (core.FSStats, error)
 }
 
