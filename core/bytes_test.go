@@ -3,7 +3,6 @@ package core_test
 import (
 	"testing"
 
-	"dfs/core"
 	"dfs/internal/testcluster"
 )
 
@@ -17,17 +16,7 @@ func TestGetSendsEachChunkOnce(t *testing.T) {
 	data := randBytes(t, size)
 	mustPut(t, cl, "big", data)
 
-	cfg := c.Config("alice", "Crimson33")
-	var proxies []*tap
-	for n := range cfg.Nodes {
-		p := newTap(t, cfg.Nodes[n].Addr)
-		proxies = append(proxies, p)
-		cfg.Nodes[n].Addr = p.ln.Addr().String()
-	}
-	pc, err := core.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc, proxies := tappedClient(t, c)
 	mustGet(t, pc, "big", data)
 	pc.Close()
 	for _, p := range proxies {

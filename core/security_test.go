@@ -67,9 +67,9 @@ func (tp *tap) seen() []byte {
 	return bytes.Clone(tp.buf.Bytes())
 }
 
-// captureRun puts and gets a file holding a marker through taps on every
-// node and returns all bytes that crossed the wire.
-func captureRun(t *testing.T, c *testcluster.Cluster) []byte {
+// tappedClient returns a client for alice whose connections to each node
+// go through a tap, and the taps (DFS1..DFS4).
+func tappedClient(t *testing.T, c *testcluster.Cluster) (*core.Client, []*tap) {
 	cfg := c.Config("alice", "Crimson33")
 	var taps []*tap
 	for n := range cfg.Nodes {
@@ -81,6 +81,13 @@ func captureRun(t *testing.T, c *testcluster.Cluster) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cl, taps
+}
+
+// captureRun puts and gets a file holding a marker through taps on every
+// node and returns all bytes that crossed the wire.
+func captureRun(t *testing.T, c *testcluster.Cluster) []byte {
+	cl, taps := tappedClient(t, c)
 	data := bytes.Repeat([]byte("MARKER-7f3a-secret-contents "), 2000)
 	mustPut(t, cl, "secret-name-q9.txt", data)
 	mustGet(t, cl, "secret-name-q9.txt", data)

@@ -94,3 +94,17 @@ func (e *env) close() {
 		e.client.Close()
 	}
 }
+
+// oneName parses a command's arguments, which must be exactly one NAME,
+// and connects.
+func (e *env) oneName(ctx context.Context, cmd string, args []string) (string, *core.Client, error) {
+	names, err := parseArgs(e.flagSet(cmd), args)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(names) != 1 {
+		return "", nil, usagef("want exactly one NAME")
+	}
+	c, err := e.connect(ctx)
+	return names[0], c, err
+}

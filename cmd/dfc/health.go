@@ -52,23 +52,16 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 
 // runWhere shows each chunk of a file and the nodes holding good copies.
 func runWhere(ctx context.Context, e *env, args []string) error {
-	names, err := parseArgs(e.flagSet("where"), args)
+	name, c, err := e.oneName(ctx, "where", args)
 	if err != nil {
 		return err
 	}
-	if len(names) != 1 {
-		return usagef("want exactly one NAME")
-	}
-	c, err := e.connect(ctx)
-	if err != nil {
-		return err
-	}
-	f, err := c.Stat(ctx, names[0])
+	f, err := c.Stat(ctx, name)
 	if err != nil {
 		return err
 	}
 	if f.Dir {
-		return fmt.Errorf("%s: %w", names[0], core.ErrIsDir)
+		return fmt.Errorf("%s: %w", name, core.ErrIsDir)
 	}
 	x := f.X()
 	fmt.Fprintf(e.stdout, "%s: %d bytes, version %s, md5 %s, x=%d, %s\n", f.Name, f.Size, f.Version, f.MD5, x, f.State)

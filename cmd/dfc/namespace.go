@@ -44,22 +44,14 @@ func runRm(ctx context.Context, e *env, args []string) error {
 
 // runMkdir makes a folder; its parent must exist.
 func runMkdir(ctx context.Context, e *env, args []string) error {
-	fs := e.flagSet("mkdir")
-	names, err := parseArgs(fs, args)
+	name, c, err := e.oneName(ctx, "mkdir", args)
 	if err != nil {
 		return err
 	}
-	if len(names) != 1 {
-		return usagef("want exactly one NAME")
-	}
-	c, err := e.connect(ctx)
-	if err != nil {
-		return err
-	}
-	if err := c.Mkdir(ctx, names[0], 0o755); err != nil {
-		e.printErr("mkdir", names[0], err)
+	if err := c.Mkdir(ctx, name, 0o755); err != nil {
+		e.printErr("mkdir", name, err)
 		return errReported
 	}
-	fmt.Fprintf(e.stdout, "made folder %s/\n", names[0])
+	fmt.Fprintf(e.stdout, "made folder %s/\n", name)
 	return nil
 }

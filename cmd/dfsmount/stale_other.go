@@ -3,20 +3,14 @@
 package main
 
 import (
-	"errors"
-	"log/slog"
-	"os"
+	"fmt"
 	"os/exec"
-	"syscall"
 )
 
-// cleanStale unmounts a mount point left behind by a dfsmount that died.
-func cleanStale(mp string, log *slog.Logger) {
-	if _, err := os.Stat(mp); !errors.Is(err, syscall.ENOTCONN) {
-		return
-	}
-	log.Info("cleaning up a stale mount", "mountpoint", mp)
+// detach force-unmounts mp.
+func detach(mp string) error {
 	if out, err := exec.Command("umount", "-f", mp).CombinedOutput(); err != nil {
-		log.Warn("umount -f failed", "err", err, "output", string(out))
+		return fmt.Errorf("umount -f: %w: %s", err, out)
 	}
+	return nil
 }

@@ -1,0 +1,45 @@
+package mount
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"syscall"
+	"testing"
+
+	"dfs/core"
+)
+
+// TestErrno checks the one place errors become errnos, including the
+// cases that go wrong without it: a node's errno deep in a no-node error
+// must not leak out, and a long name is ENAMETOOLONG, not EINVAL.
+func TestErrno(t *testing.T) {
+	s := &fsys{opts: Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}}
+	refused := fmt.Errorf("dial: %w", syscall.ECONNREFUSED)
+	cases := []struct {
+		err  error
+		want syscall.Errno
+	}{
+		{nil, 0},
+		{fmt.Errorf("x: %w", core.ErrNotFound), syscall.ENOENT},
+		{fmt.Errorf("%w: DFS1: %w", core.ErrNoNode, refused), syscall.EIO},
+		{fmt.Errorf("%w: chunk 2", core.ErrUnavailable), syscall.EIO},
+		{fmt.Errorf("%w: chunk 2", core.ErrNoSpace), syscall.ENOSPC},
+		{fmt.Errorf("%w: component", core.ErrNameTooLong), syscall.ENAMETOOLONG},
+		{fmt.Errorf("%w: ..", core.ErrBadName), syscall.EINVAL},
+		{core.ErrNotEmpty, syscall.ENOTEMPTY},
+		{fmt.Errorf("spool: %w", syscall.ENOSPC), syscall.ENOSPC}, // the local cache disk
+		{fmt.Errorf("something new"), syscall.EIO},
+	}
+	for _, c := range cases {
+		if got := s.errno(context.Background(), "op", c.err); got != c.want {
+			t.Errorf("errno(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got := s.errno(ctx, "op", context.Canceled); got != syscall.EINTR {
+		t.Errorf("interrupted request: %v, want EINTR", got)
+	}
+}
