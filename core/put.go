@@ -154,7 +154,7 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 		}
 	}
 	if stale > 0 {
-		return c.afterStale(ctx, name, upload, meta, x, upErrs)
+		return c.afterStale(ctx, name, meta)
 	}
 	var copies [NumChunks][]int
 	for n := 0; n < NumNodes; n++ {
@@ -175,33 +175,27 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 	return res, nil
 }
 
-// afterStale decides what a commit refused as stale by some node means. If
-// a newer version (or a delete) won, ours was overwritten as if it had come
-// first: a success. If ours is what readers get, its state is reported as
-// the nodes hold it. If an older version still wins (a change to the old
-// version's attributes raced our commit), the commit is retried with a newer
-// stamp, so an acknowledged write is never left losing.
-func (c *Client) afterStale(ctx context.Context, name, upload string, meta wire.Meta, x int, upErrs []error) (PutResult, error) {
+// afterStale decides what a commit refused as stale by some node means: a
+// newer stamp reached that node first (another writer, a delete, or an
+// attribute change). If readers now get our version, its state is reported
+// as the nodes hold it; otherwise ours was overwritten as if it had come
+// first, which is a success. (An attribute change that stamped each node's
+// own version alike is resolved by choose, which prefers the newer content
+// on equal stamps.) A commit is not retried with a newer stamp: the stale
+// nodes have dropped the upload, and a retry would race the other writer.
+func (c *Client) afterStale(ctx context.Context, name string, meta wire.Meta) (PutResult, error) {
 	e, err := c.Stat(ctx, name)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return PutResult{Version: meta.Version, State: StateOK}, nil
 	case err != nil:
 		return PutResult{Version: meta.Version}, err
+	case e.Version == meta.Version && e.State == StateIncomplete:
+		return PutResult{Version: meta.Version, State: e.State}, fmt.Errorf("%w: %s: commit incomplete", ErrUnavailable, name)
 	case e.Version == meta.Version:
 		return PutResult{Version: meta.Version, State: e.State, Failed: map[int]error{}}, nil
-	case e.Version > meta.Version || meta.Stamp >= staleRetryLimit(meta.Version):
-		return PutResult{Version: meta.Version, State: StateOK}, nil
 	}
-	meta.Stamp = NewVersion()
-	return c.commit(ctx, name, upload, meta, x, upErrs)
-}
-
-// staleRetryLimit bounds afterStale's retries: a stamp more than a minute
-// newer than the version means the commit was already retried for long.
-func staleRetryLimit(version string) string {
-	t := VersionTime(version).Add(time.Minute).UnixNano()
-	return fmt.Sprintf("%016x", t)
+	return PutResult{Version: meta.Version, State: StateOK}, nil
 }
 
 func firstErr(errs ...error) error {

@@ -157,7 +157,10 @@ func (f *File) truncLocked(ctx context.Context, size int64) error {
 // loadLocked fetches the spool's pending content, by the file's current
 // name (it may have been renamed since it was opened).
 func (f *File) loadLocked(ctx context.Context) error {
-	if p, live := f.path(); live && f.spool.pending != nil {
+	if f.spool.pending == nil {
+		return nil // nothing to fetch (and, inside create, no inode to ask for its path yet)
+	}
+	if p, live := f.path(); live {
 		f.spool.pending.Name = p
 	}
 	return f.spool.load(ctx, f.sys.store)
