@@ -30,6 +30,29 @@ func (c *Client) applyAll(ctx context.Context, t wire.Type, req any) error {
 	return c.quorum(errs)
 }
 
+// Sync asks every node to make everything it acknowledged so far durable
+// (on its disk), as fsync(2) of a file or folder on the mount does. It fails
+// when a node that answered could not write to its disk, and with ErrNoNode
+// when none answered; nodes that are down have nothing of ours to flush.
+func (c *Client) Sync(ctx context.Context) error {
+	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
+		return c.call(ctx, n, func(conn *wire.Conn) error {
+			conn.SetDeadline(c.ioDeadline()) // a flush writes to disk: allow it the I/O time
+			if err := conn.Send(wire.TypeSync, wire.StatusOK, wire.SyncReq{}); err != nil {
+				return err
+			}
+			return conn.Recv(wire.TypeSync, nil)
+		})
+	})
+	for _, err := range errs {
+		var re *wire.RemoteError
+		if errors.As(err, &re) || errors.Is(err, ErrNoSpace) {
+			return err
+		}
+	}
+	return c.quorum(errs)
+}
+
 // parentDir checks that name's folder exists.
 func (c *Client) parentDir(ctx context.Context, name string) error {
 	p := Parent(name)

@@ -23,6 +23,10 @@ type PutOptions struct {
 	Mode     os.FileMode // permission bits; 0 means 0644
 	MTime    time.Time   // zero means now
 	Progress func(done int64)
+	// Sync makes Put return only once the version is on the nodes' disks
+	// (fsync). Without it Put returns once every node that took a copy has
+	// applied it; the nodes write it to disk within their flush delay.
+	Sync bool
 }
 
 // PutResult says how a Put was stored.
@@ -30,6 +34,7 @@ type PutResult struct {
 	Version string
 	State   State         // StateDegraded when some chunk got only one copy
 	Failed  map[int]error // nodes that could not take their chunks
+	Entry   Entry         // the entry as committed (Copies and State as the nodes reported)
 }
 
 // Hashes are a file's digests: MD5 of the whole (for placement) and SHA-256
@@ -120,7 +125,7 @@ func (c *Client) PutHashed(ctx context.Context, name string, r io.ReaderAt, size
 		Stamp: v, Born: v, Version: v, Size: size, Mode: mode, MTime: mtime.UnixNano(),
 		MD5: hex.EncodeToString(h.MD5[:]), Chunks: chunks,
 	}
-	return c.commit(ctx, name, upload, meta, x, upErrs)
+	return c.commit(ctx, name, upload, meta, x, upErrs, opt.Sync)
 }
 
 // commitWaves orders commits so that a writer killed between them leaves a
@@ -128,7 +133,7 @@ func (c *Client) PutHashed(ctx context.Context, name string, r io.ReaderAt, size
 // the old version stays whole on one pair while the other pair switches.
 var commitWaves = [][]int{{0, 2}, {1, 3}}
 
-func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta, x int, upErrs []error) (PutResult, error) {
+func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta, x int, upErrs []error, sync bool) (PutResult, error) {
 	res := PutResult{Version: meta.Version, Failed: map[int]error{}}
 	cErrs := make([]error, NumNodes)
 	held := make([][]int, NumNodes)
@@ -138,7 +143,7 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 			var resp wire.CommitResp
 			err := c.call(ctx, n, func(conn *wire.Conn) error {
 				conn.SetDeadline(c.ioDeadline()) // a commit fsyncs: allow it the I/O time
-				if err := conn.Send(wire.TypeCommit, wire.StatusOK, wire.CommitReq{Path: name, Upload: upload, Meta: meta}); err != nil {
+				if err := conn.Send(wire.TypeCommit, wire.StatusOK, wire.CommitReq{Path: name, Upload: upload, Meta: meta, Sync: sync}); err != nil {
 					return err
 				}
 				return conn.Recv(wire.TypeCommit, &resp)
@@ -169,6 +174,8 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 		}
 	}
 	res.State = stateOf(copies)
+	res.Entry = fromMeta(name, &meta)
+	res.Entry.Copies, res.Entry.State = copies, res.State
 	if res.State == StateIncomplete {
 		return res, fmt.Errorf("%w: commit failed: %s", ErrUnavailable, c.describe(res.Failed))
 	}

@@ -53,8 +53,8 @@ func FuzzServeConn(f *testing.F) {
 	f.Add(frame(wire.TypeGetChunk, wire.GetChunkReq{Path: "a/@b", Version: ver, Length: -1}))
 	f.Add(frame(wire.TypeUpdate, wire.UpdateReq{Op: "mkdir", Path: "d", Meta: wire.Meta{Stamp: ver}}))
 	f.Add(frame(wire.TypeRename, wire.RenameReq{From: "d", To: "e/f", Stamp: ver}))
-	f.Add([]byte{1, 5, 0, 0, 0xff, 0xff, 0xff, 0xff})
-	f.Add([]byte("\x01\x07\x00\x00\x00\x00\x00\x02{}"))
+	f.Add([]byte{wire.ProtocolVersion, 5, 0, 0, 0xff, 0xff, 0xff, 0xff})
+	f.Add([]byte("\x02\x07\x00\x00\x00\x00\x00\x02{}"))
 	users := &fakeUsers{m: map[string]string{"alice": "pw"}}
 	s, err := New(Config{Dir: f.TempDir(), Users: users, IOTimeout: time.Second, IdleTimeout: time.Second})
 	if err != nil {

@@ -86,3 +86,13 @@ func (c *session) scan(body []byte) error {
 	_ = c.nc.SetDeadline(time.Now().Add(c.s.cfg.IOTimeout))
 	return c.send(wire.TypeScan, wire.ScanResp{Checked: rep.Checked, Bad: append([]string{}, rep.Bad...)})
 }
+
+// sync replies once everything this node acknowledged before it is on its
+// disk.
+func (c *session) sync(body []byte) error {
+	var req wire.SyncReq
+	if err := decode(body, &req); err != nil {
+		return err
+	}
+	return c.send(wire.TypeSync, wire.Empty{})
+}

@@ -132,6 +132,7 @@ var handlers = map[wire.Type]handlerFunc{
 	wire.TypePasswd:   (*session).passwd,
 	wire.TypePurge:    (*session).purge,
 	wire.TypeScan:     (*session).scan,
+	wire.TypeSync:     (*session).sync,
 }
 
 // dispatch runs one request and sends its error reply if it failed. It

@@ -7,8 +7,10 @@ import (
 	"io"
 )
 
-// ProtocolVersion is the first byte of every frame header.
-const ProtocolVersion = 1
+// ProtocolVersion is the first byte of every frame header. Version 2 added
+// group commit (Sync flags and the SYNC request), chunk hashes returned by
+// the node, and binary entry lists (LIST and LOOKUP replies).
+const ProtocolVersion = 2
 
 // HeaderSize is the size of a frame header in bytes.
 const HeaderSize = 8
@@ -39,12 +41,13 @@ const (
 	TypePasswd   Type = 11
 	TypePurge    Type = 12
 	TypeScan     Type = 13
+	TypeSync     Type = 14
 )
 
 var typeNames = map[Type]string{
 	TypeAuth: "AUTH", TypePutChunk: "PUT_CHUNK", TypeCommit: "COMMIT", TypeGetChunk: "GET_CHUNK",
 	TypeList: "LIST", TypeData: "DATA", TypeLookup: "LOOKUP", TypeUpdate: "UPDATE",
-	TypeRename: "RENAME", TypeInfo: "INFO", TypePasswd: "PASSWD", TypePurge: "PURGE", TypeScan: "SCAN",
+	TypeRename: "RENAME", TypeInfo: "INFO", TypePasswd: "PASSWD", TypePurge: "PURGE", TypeScan: "SCAN", TypeSync: "SYNC",
 }
 
 func (t Type) String() string {

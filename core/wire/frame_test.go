@@ -38,22 +38,23 @@ func TestDecodeHeaderRefuses(t *testing.T) {
 		want error
 	}{
 		{"version", enc(9, 1, 0, 0, 1), ErrVersion},
-		{"type", enc(1, 99, 0, 0, 1), ErrType},
-		{"huge", enc(1, 1, 0, 0, 1<<31), ErrTooLarge},
-		{"just over", enc(1, 1, 0, 0, MaxPreAuthFrame+1), ErrTooLarge},
+		{"type", enc(ProtocolVersion, 99, 0, 0, 1), ErrType},
+		{"huge", enc(ProtocolVersion, 1, 0, 0, 1<<31), ErrTooLarge},
+		{"just over", enc(ProtocolVersion, 1, 0, 0, MaxPreAuthFrame+1), ErrTooLarge},
+		{"version 1", enc(1, 1, 0, 0, 1), ErrVersion},
 	}
 	for _, c := range cases {
 		if _, err := DecodeHeader(c.b, MaxPreAuthFrame); !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 	}
-	if _, err := DecodeHeader(enc(1, 1, 0, 7, 1), MaxPreAuthFrame); err == nil {
+	if _, err := DecodeHeader(enc(ProtocolVersion, 1, 0, 7, 1), MaxPreAuthFrame); err == nil {
 		t.Errorf("reserved byte accepted")
 	}
-	if _, _, err := ReadFrame(bytes.NewReader(enc(1, 1, 0, 0, 10)[:5]), 100, nil); !errors.Is(err, io.ErrUnexpectedEOF) {
+	if _, _, err := ReadFrame(bytes.NewReader(enc(ProtocolVersion, 1, 0, 0, 10)[:5]), 100, nil); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("truncated header: %v", err)
 	}
-	if _, _, err := ReadFrame(bytes.NewReader(append(enc(1, 1, 0, 0, 10), 1, 2)), 100, nil); !errors.Is(err, io.ErrUnexpectedEOF) {
+	if _, _, err := ReadFrame(bytes.NewReader(append(enc(ProtocolVersion, 1, 0, 0, 10), 1, 2)), 100, nil); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("truncated body: %v", err)
 	}
 }
@@ -93,8 +94,8 @@ func FuzzReadFrame(f *testing.F) {
 	var buf bytes.Buffer
 	WriteFrame(&buf, TypeAuth, StatusOK, []byte(`{"user":"alice","password":"x"}`))
 	f.Add(buf.Bytes())
-	f.Add([]byte{1, 5, 0, 0, 0, 0, 0, 2, '{', '}'})
-	f.Add([]byte{1, 6, 0, 0, 0xff, 0xff, 0xff, 0xff})
+	f.Add([]byte{ProtocolVersion, 5, 0, 0, 0, 0, 0, 2, '{', '}'})
+	f.Add([]byte{ProtocolVersion, 6, 0, 0, 0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := bytes.NewReader(b)

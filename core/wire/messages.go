@@ -63,8 +63,11 @@ func (m Meta) Public() Meta {
 const MaxInlineChunk = 8 << 10
 
 // PutChunkReq starts a chunk upload into the node's staging area; Size bytes
-// of data frames and an empty data frame follow. The reply comes after the
-// chunk is on disk (fsynced) and its SHA-256 matched.
+// of data frames and an empty data frame follow. The reply (PutChunkResp)
+// comes once the node has written the chunk (it reaches the node's disk with
+// the next flush, see Sync). With SHA256 set the node checks the data
+// against it; left empty (a client that hashes while it sends), the node
+// returns the SHA-256 it computed and the client compares.
 //
 // With Inline (Size at most MaxInlineChunk) the node keeps the chunk in
 // memory until the commit, which stores it inside the entry's meta: a small
@@ -78,14 +81,24 @@ type PutChunkReq struct {
 	Inline bool   `json:"inline,omitempty"`
 }
 
+// PutChunkResp answers a PutChunkReq with the SHA-256 of the data received.
+type PutChunkResp struct {
+	SHA256 string `json:"sha256"`
+}
+
 // CommitReq makes an uploaded version current for Path: staged chunks of
 // Upload move into place and Meta replaces the entry, unless the node holds a
 // newer stamp (StatusStale). Meta.Stamp equal to the current stamp with the
 // same Version adds chunks to it (heal).
+//
+// Without Sync the reply comes once the change is applied (other clients see
+// it); it reaches the node's disk with the node's next flush, a fraction of
+// a second later. With Sync the reply waits for that flush (group commit).
 type CommitReq struct {
 	Path   string `json:"path"`
 	Upload string `json:"upload,omitempty"`
 	Meta   Meta   `json:"meta"`
+	Sync   bool   `json:"sync,omitempty"`
 }
 
 // CommitResp answers a CommitReq.
@@ -147,18 +160,22 @@ const (
 
 // UpdateReq changes one entry's metadata. It applies only if Meta.Stamp is
 // newer than the node's (else StatusStale), so replays are harmless.
+// Sync is as in CommitReq.
 type UpdateReq struct {
 	Op   string `json:"op"`
 	Path string `json:"path"`
 	Meta Meta   `json:"meta"`
+	Sync bool   `json:"sync,omitempty"`
 }
 
 // RenameReq moves an entry (a folder with everything under it) from From to
 // To, replacing an entry at To, and leaves a tombstone stamped Stamp at From.
+// Sync is as in CommitReq.
 type RenameReq struct {
 	From  string `json:"from"`
 	To    string `json:"to"`
 	Stamp string `json:"stamp"`
+	Sync  bool   `json:"sync,omitempty"`
 }
 
 // InfoReq asks for the node's state; it has no fields.
@@ -195,6 +212,11 @@ type ScanResp struct {
 	Checked int      `json:"checked"`
 	Bad     []string `json:"bad"` // "path@version.cN" set aside in quarantine
 }
+
+// SyncReq asks the node to make everything it acknowledged before it
+// durable (on its disk) before replying with Empty: what fsync(2) of a file
+// or folder on a mount sends to every node.
+type SyncReq struct{}
 
 // Empty is the body of replies that carry nothing.
 type Empty struct{}
