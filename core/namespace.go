@@ -69,26 +69,30 @@ func (c *Client) parentDir(ctx context.Context, name string) error {
 	return nil
 }
 
-// Mkdir creates a folder; its parent must exist.
-func (c *Client) Mkdir(ctx context.Context, name string, mode os.FileMode) error {
+// Mkdir creates a folder; its parent must exist. It returns the new
+// folder's entry.
+func (c *Client) Mkdir(ctx context.Context, name string, mode os.FileMode) (Entry, error) {
 	name, err := CleanName(name)
 	if err != nil {
-		return err
+		return Entry{}, err
 	}
 	if name == "" {
-		return fmt.Errorf("top folder: %w", ErrExist)
+		return Entry{}, fmt.Errorf("top folder: %w", ErrExist)
 	}
 	if _, err := c.Stat(ctx, name); err == nil {
-		return fmt.Errorf("%s: %w", name, ErrExist)
+		return Entry{}, fmt.Errorf("%s: %w", name, ErrExist)
 	} else if !errors.Is(err, ErrNotFound) {
-		return err
+		return Entry{}, err
 	}
 	if err := c.parentDir(ctx, name); err != nil {
-		return err
+		return Entry{}, err
 	}
 	v := NewVersion()
 	m := wire.Meta{Dir: true, Stamp: v, Born: v, Mode: uint32(mode.Perm()), MTime: time.Now().UnixNano()}
-	return c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateMkdir, Path: name, Meta: m})
+	if err := c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateMkdir, Path: name, Meta: m}); err != nil {
+		return Entry{}, err
+	}
+	return fromMeta(name, &m), nil
 }
 
 // Remove deletes a file from every node that answers, leaving tombstones so

@@ -15,7 +15,7 @@ func TestWriteIntoFolderKeepsSiblings(t *testing.T) {
 	c := testcluster.Start(t)
 	cl := c.Client(t, "alice", "Crimson33")
 	c.Stop(3)
-	if err := cl.Mkdir(ctxT(t), "D", 0o755); err != nil {
+	if _, err := cl.Mkdir(ctxT(t), "D", 0o755); err != nil {
 		t.Fatal(err)
 	}
 	a := randBytes(t, 1000)

@@ -107,7 +107,7 @@ func (d *Dir) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.Ent
 	if errno != 0 {
 		return nil, errno
 	}
-	if err := d.sys.store.Mkdir(ctx, p, os.FileMode(mode).Perm()); err != nil {
+	if _, err := d.sys.store.Mkdir(ctx, p, os.FileMode(mode).Perm()); err != nil {
 		return nil, d.sys.errno(ctx, "mkdir", err)
 	}
 	return d.adopt(ctx, name, newEntry(p, true, mode), out), 0

@@ -132,9 +132,8 @@ func (c *listCache) Put(ctx context.Context, name string, r io.ReaderAt, size in
 	return change(c, func() (core.PutResult, error) { return c.Store.Put(ctx, name, r, size, opt) })
 }
 
-func (c *listCache) Mkdir(ctx context.Context, name string, mode os.FileMode) error {
-	_, err := change(c, func() (struct{}, error) { return struct{}{}, c.Store.Mkdir(ctx, name, mode) })
-	return err
+func (c *listCache) Mkdir(ctx context.Context, name string, mode os.FileMode) (core.Entry, error) {
+	return change(c, func() (core.Entry, error) { return c.Store.Mkdir(ctx, name, mode) })
 }
 
 func (c *listCache) Rmdir(ctx context.Context, name string) error {

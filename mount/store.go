@@ -21,7 +21,7 @@ type Store interface {
 	OpenEntry(e core.Entry) (*core.File, error)
 	Fetch(ctx context.Context, e core.Entry, w io.WriterAt, progress func(done int64)) error
 	Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error)
-	Mkdir(ctx context.Context, name string, mode os.FileMode) error
+	Mkdir(ctx context.Context, name string, mode os.FileMode) (core.Entry, error)
 	Rmdir(ctx context.Context, name string) error
 	Remove(ctx context.Context, name string) error
 	RemoveEntry(ctx context.Context, e core.Entry) error

@@ -48,7 +48,7 @@ func runMkdir(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Mkdir(ctx, name, 0o755); err != nil {
+	if _, err := c.Mkdir(ctx, name, 0o755); err != nil {
 		e.printErr("mkdir", name, err)
 		return errReported
 	}
