@@ -43,7 +43,7 @@ func (c *session) authenticate() bool {
 		_ = c.wc.SendError(wire.TypeAuth, wire.StatusAuthFailed, authFailedMsg)
 		return false
 	}
-	us, err := openUser(s.cfg.Dir, req.User, s.userLock(req.User))
+	us, err := s.userStore(req.User)
 	if err != nil {
 		s.log.Error("open user folder", "user", req.User, "err", err)
 		_ = c.wc.SendError(wire.TypeAuth, wire.StatusInternal, "cannot open the user's folder on this node")

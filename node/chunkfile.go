@@ -31,13 +31,20 @@ func chunkFileSize(size int64) int64 {
 // hashing it. The first write error is kept in err and later data is
 // discarded, so a caller reading a data stream can drain it and still reply.
 type chunkWriter struct {
-	f     *os.File
-	bw    *bufio.Writer
-	block []byte
-	sha   hash.Hash
-	n     int64
-	err   error
+	f       *os.File
+	bw      *bufio.Writer
+	block   []byte
+	sha     hash.Hash
+	n       int64
+	err     error
+	written int64 // bytes handed to the file so far
+	started int64 // bytes whose writeback to disk has been started
 }
+
+// writebackEvery is how much a chunk upload writes before it asks the
+// kernel to start writing it to disk, so that a flush later has little
+// left to wait for.
+const writebackEvery = 8 << 20
 
 func newChunkWriter(f *os.File) *chunkWriter {
 	w := &chunkWriter{f: f, bw: bufio.NewWriterSize(f, blockSize+4), block: make([]byte, 0, blockSize), sha: sha256.New()}
@@ -72,11 +79,18 @@ func (w *chunkWriter) flushBlock() {
 	} else if _, err := w.bw.Write(crc[:]); err != nil {
 		w.err = err
 	}
+	w.written += int64(len(w.block)) + 4
 	w.block = w.block[:0]
+	if w.err == nil && w.written-w.started >= writebackEvery {
+		if w.err = w.bw.Flush(); w.err == nil {
+			startWriteback(w.f, ChunkHeaderSize+w.started, w.written-w.started)
+			w.started = w.written
+		}
+	}
 }
 
-// finish writes the last block and the header and fsyncs the file. It
-// returns the data's SHA-256.
+// finish writes the last block and the header. It returns the data's
+// SHA-256. The file is not fsynced: the caller hands it to the flusher.
 func (w *chunkWriter) finish(index int) ([32]byte, error) {
 	var sum [32]byte
 	w.flushBlock()
@@ -91,7 +105,7 @@ func (w *chunkWriter) finish(index int) ([32]byte, error) {
 	if _, err := w.f.WriteAt(hdr, 0); err != nil {
 		return sum, err
 	}
-	return sum, w.f.Sync()
+	return sum, nil
 }
 
 // chunkFile is an open chunk file with its checked header.

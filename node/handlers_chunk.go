@@ -56,9 +56,10 @@ func (c *session) putChunk(body []byte) error {
 	if !validUpload(req.Upload) || req.Chunk < 0 || req.Chunk > 3 || req.Size < 0 || req.Size > MaxChunkSize {
 		return &reqError{status: wire.StatusBadRequest, msg: "invalid upload id, chunk or size", fatal: true}
 	}
-	want, err := hex.DecodeString(req.SHA256)
-	if err != nil || len(want) != sha256.Size {
-		return &reqError{status: wire.StatusBadRequest, msg: "invalid sha256", fatal: true}
+	if req.SHA256 != "" {
+		if want, err := hex.DecodeString(req.SHA256); err != nil || len(want) != sha256.Size {
+			return &reqError{status: wire.StatusBadRequest, msg: "invalid sha256", fatal: true}
+		}
 	}
 	if req.Inline {
 		if req.Size > wire.MaxInlineChunk {
@@ -99,21 +100,21 @@ func (c *session) putChunk(body []byte) error {
 	if err != nil {
 		return err
 	}
-	if !strings.EqualFold(hex.EncodeToString(sum[:]), req.SHA256) {
+	got := hex.EncodeToString(sum[:])
+	if req.SHA256 != "" && !strings.EqualFold(got, req.SHA256) {
 		return replyErr(wire.StatusCorrupt, "SHA-256 of the received chunk does not match")
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	ok = true
 	if err := c.us.root.Rename(tmp, final); err != nil {
-		_ = c.us.root.Remove(tmp)
 		return err
 	}
-	if err := c.us.syncDir(stagingDir); err != nil {
+	// The data reaches the disk with the next flush, before any commit
+	// that names it can be reported durable. (The staging folder's names
+	// need no flush: a commit moves the file into its entry's folder.)
+	ok = true
+	if err := c.us.syncFile(f); err != nil {
 		return err
 	}
-	return c.send(wire.TypePutChunk, wire.Empty{})
+	return c.send(wire.TypePutChunk, wire.PutChunkResp{SHA256: got})
 }
 
 // openChunk opens a chunk file without following symlinks and checks its
@@ -162,8 +163,14 @@ func (c *session) getChunk(body []byte) error {
 	if !last.exists {
 		return replyErr(wire.StatusNotFound, "%s: no such entry on this node", p)
 	}
-	if data, ok := inlineChunkOf(last.meta, req.Version, req.Chunk); ok {
-		return c.sendInline(data, req.Offset, req.Length)
+	if last.inline {
+		full, err := c.us.full(&last)
+		if err != nil {
+			return err
+		}
+		if data, ok := inlineChunkOf(full, req.Version, req.Chunk); ok {
+			return c.sendInline(data, req.Offset, req.Length)
+		}
 	}
 	rel := last.rel + "/" + chunkName(req.Version, req.Chunk)
 	cf, err := c.us.openChunk(rel)

@@ -2,8 +2,6 @@ package node
 
 import (
 	"encoding/hex"
-	"errors"
-	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -68,23 +66,7 @@ func (u *userStore) removeChildren(rel string) error {
 	}
 	for _, n := range names {
 		if _, ok := unescapeComponent(n); ok {
-			if err := u.root.RemoveAll(rel + "/" + n); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// removeChunks removes the chunk files in rel whose version is not keep.
-func (u *userStore) removeChunks(rel, keep string) error {
-	names, err := u.readNames(rel)
-	if err != nil {
-		return err
-	}
-	for _, n := range names {
-		if v, _, ok := parseChunkName(n); ok && v != keep {
-			if err := u.root.Remove(rel + "/" + n); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if err := u.removeAll(rel + "/" + n); err != nil {
 				return err
 			}
 		}
@@ -134,40 +116,53 @@ func (c *session) commit(body []byte) error {
 	if err := decode(body, &req); err != nil {
 		return err
 	}
-	req.Meta = req.Meta.Public() // node-only fields are the node's to set
-	p, err := cleanPath(req.Path, false)
+	held, err := c.applyCommit(req)
 	if err != nil {
 		return err
 	}
+	if err := c.durable(req.Sync); err != nil {
+		return err
+	}
+	return c.send(wire.TypeCommit, wire.CommitResp{Held: held})
+}
+
+// applyCommit applies a commit under the user's lock and returns the
+// chunks of the new version this node holds.
+func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
+	req.Meta = req.Meta.Public() // node-only fields are the node's to set
+	p, err := cleanPath(req.Path, false)
+	if err != nil {
+		return nil, err
+	}
 	m := req.Meta
 	if err := checkStamp("stamp", m.Stamp); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkStamp("version", m.Version); err != nil {
-		return err
+		return nil, err
 	}
 	if m.Dir || m.Deleted || m.Size < 0 {
-		return badRequest("a commit must describe a file")
+		return nil, badRequest("a commit must describe a file")
 	}
 	if req.Upload != "" && !validUpload(req.Upload) {
-		return badRequest("invalid upload id")
+		return nil, badRequest("invalid upload id")
 	}
 	u := c.us
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	steps, err := u.walk(p)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	last := &steps[len(steps)-1]
 	if old := last.meta; old != nil {
 		if old.Stamp > m.Stamp {
 			u.removeStaged(req.Upload)
 			c.dropInline(req.Upload)
-			return replyErr(wire.StatusStale, "%s has a newer version on this node", p)
+			return nil, replyErr(wire.StatusStale, "%s has a newer version on this node", p)
 		}
 		if live(old) && old.Dir {
-			return replyErr(wire.StatusIsDir, "%s is a folder", p)
+			return nil, replyErr(wire.StatusIsDir, "%s is a folder", p)
 		}
 	}
 	if err := u.ensureParents(steps, m.Stamp); err != nil {
@@ -175,17 +170,17 @@ func (c *session) commit(body []byte) error {
 			u.removeStaged(req.Upload)
 			c.dropInline(req.Upload)
 		}
-		return err
+		return nil, err
 	}
 	if !last.exists {
 		if err := u.mkdir(last.rel); err != nil {
-			return err
+			return nil, err
 		}
 	} else if last.meta == nil || last.meta.Dir {
 		// A folder tombstone (or a bare directory) becomes a file: what was
 		// under it is older than this commit.
 		if err := u.removeChildren(last.rel); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if req.Upload != "" {
@@ -197,26 +192,42 @@ func (c *session) commit(body []byte) error {
 				continue
 			}
 			if err := u.root.Rename(src, last.rel+"/"+chunkName(m.Version, n)); err != nil {
-				return err
+				return nil, err
 			}
 			moved = true
 		}
 		if moved {
 			if err := u.syncDir(last.rel); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
 	m.Path = ""
-	c.takeInline(req.Upload, last.meta, &m)
+	old, err := u.full(last)
+	if err != nil {
+		return nil, err
+	}
+	c.takeInline(req.Upload, old, &m)
 	m.Held = u.held(last.rel, &m)
 	if err := u.writeMeta(last.rel, &m); err != nil {
-		return err
+		return nil, err
 	}
 	// Only after the new meta is in place: the superseded chunks stay
 	// readable for a grace period, for readers still on the old version.
-	if err := c.s.supersede(u, last.rel, m.Version); err != nil {
-		return err
+	if err := u.supersede(last.rel, m.Version); err != nil {
+		return nil, err
 	}
-	return c.send(wire.TypeCommit, wire.CommitResp{Held: slices.Clip(m.Held)})
+	return slices.Clip(m.Held), nil
+}
+
+// durable waits, when want is set, until everything this node applied so
+// far is on its disk.
+func (c *session) durable(want bool) error {
+	if !want {
+		return nil
+	}
+	if err := c.s.flusher.sync(); err != nil {
+		return replyErr(wire.StatusInternal, "node %s could not write to its disk: %v", c.s.cfg.Name, err)
+	}
+	return nil
 }

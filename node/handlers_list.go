@@ -1,7 +1,6 @@
 package node
 
 import (
-	"sort"
 	"time"
 
 	"dfs/core"
@@ -123,33 +122,25 @@ func (l *lister) add(m wire.Meta) error {
 
 // walk adds the children of the folder rel (user path p), and their
 // descendants when recursive. Symlinks and stray files are skipped, never
-// followed.
+// followed. The metas come from the user's cache; only those it lacks are
+// read from disk.
 func (l *lister) walk(rel, p string, recursive bool) error {
 	u := l.c.us
-	names, err := u.readNames(rel)
+	ents, err := u.readDir(rel)
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
-	// Entries are read relative to the folder, opened once: each one then
-	// costs a lookup of one or two names instead of its whole path.
-	sub, err := u.root.OpenRoot(rel)
-	if err != nil {
-		return err
-	}
-	defer sub.Close()
-	here := &userStore{user: u.user, root: sub, mu: u.mu}
-	for _, n := range names {
-		name, ok := unescapeComponent(n)
+	for _, de := range ents {
+		name, ok := unescapeComponent(de.Name())
 		if !ok {
 			continue
 		}
-		cr, cp := rel+"/"+n, core.Join(p, name)
-		if ok, err := here.statDir(n); err != nil || !ok {
+		cr, cp := rel+"/"+de.Name(), core.Join(p, name)
+		if !de.IsDir() {
 			l.c.s.log.Warn("skipping a non-directory in the data folder", "user", u.user, "path", cp)
 			continue
 		}
-		m, err := here.readPublicMeta(n)
+		m, _, err := u.readMeta(cr)
 		if err != nil {
 			l.c.s.log.Warn("skipping an unreadable entry", "user", u.user, "path", cp, "err", err)
 			continue

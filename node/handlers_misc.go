@@ -94,5 +94,8 @@ func (c *session) sync(body []byte) error {
 	if err := decode(body, &req); err != nil {
 		return err
 	}
+	if err := c.durable(true); err != nil {
+		return err
+	}
 	return c.send(wire.TypeSync, wire.Empty{})
 }

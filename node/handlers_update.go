@@ -12,6 +12,16 @@ func (c *session) update(body []byte) error {
 	if err := decode(body, &req); err != nil {
 		return err
 	}
+	if err := c.applyUpdate(req); err != nil {
+		return err
+	}
+	if err := c.durable(req.Sync); err != nil {
+		return err
+	}
+	return c.send(wire.TypeUpdate, wire.Empty{})
+}
+
+func (c *session) applyUpdate(req wire.UpdateReq) error {
 	req.Meta = req.Meta.Public() // node-only fields are the node's to set
 	p, err := cleanPath(req.Path, false)
 	if err != nil {
@@ -45,7 +55,11 @@ func (c *session) update(body []byte) error {
 		if !live(old) {
 			return replyErr(wire.StatusNotFound, "%s: no such entry on this node", p)
 		}
-		nm := *old
+		full, ferr := u.full(last)
+		if ferr != nil {
+			return ferr
+		}
+		nm := *full
 		nm.Mode, nm.MTime, nm.Stamp = m.Mode, m.MTime, m.Stamp
 		err = u.writeMeta(last.rel, &nm)
 	case wire.UpdateDelete:
@@ -68,10 +82,7 @@ func (c *session) update(body []byte) error {
 	default:
 		return badRequest("unknown update %q", req.Op)
 	}
-	if err != nil {
-		return err
-	}
-	return c.send(wire.TypeUpdate, wire.Empty{})
+	return err
 }
 
 // mkdirEntry creates a folder, or resurrects a tombstone as one (removing
@@ -88,7 +99,7 @@ func (u *userStore) mkdirEntry(steps []step, m wire.Meta) error {
 		if err := u.removeChildren(last.rel); err != nil {
 			return err
 		}
-		if err := u.removeChunks(last.rel, ""); err != nil {
+		if err := u.supersede(last.rel, ""); err != nil {
 			return err
 		}
 	} else if err := u.mkdir(last.rel); err != nil {
@@ -126,12 +137,13 @@ func (u *userStore) tombstone(steps []step, stamp, born string, dir bool) error 
 			return err
 		}
 	}
-	// The tombstone first: a crash before the chunks are gone leaves a
-	// deleted entry with garbage, never a live entry without its chunks.
+	// The tombstone first, and the chunks are only set aside (superseded):
+	// readers in the middle of the file finish it, and a crash before the
+	// tombstone reached the disk finds the file whole again.
 	if err := u.writeMeta(last.rel, &wire.Meta{Dir: dir, Deleted: true, Stamp: stamp, Born: born}); err != nil {
 		return err
 	}
-	return u.removeChunks(last.rel, "")
+	return u.supersede(last.rel, "")
 }
 
 // hasLiveChildren reports whether the folder rel has a child that is not a
@@ -149,7 +161,7 @@ func (u *userStore) hasLiveChildren(rel string) (bool, error) {
 		if ok, err := u.statDir(cr); err != nil || !ok {
 			return false, err
 		}
-		cm, err := u.readMeta(cr)
+		cm, _, err := u.readMeta(cr)
 		if err != nil {
 			return false, err
 		}
@@ -171,6 +183,16 @@ func (c *session) rename(body []byte) error {
 	if err := decode(body, &req); err != nil {
 		return err
 	}
+	if err := c.applyRename(req); err != nil {
+		return err
+	}
+	if err := c.durable(req.Sync); err != nil {
+		return err
+	}
+	return c.send(wire.TypeRename, wire.Empty{})
+}
+
+func (c *session) applyRename(req wire.RenameReq) error {
 	from, err := cleanPath(req.From, false)
 	if err != nil {
 		return err
@@ -212,10 +234,7 @@ func (c *session) rename(body []byte) error {
 	if fsteps, err = u.walk(from); err != nil {
 		return err
 	}
-	if err := u.tombstone(fsteps, req.Stamp, req.Stamp, wasDir); err != nil {
-		return err
-	}
-	return c.send(wire.TypeRename, wire.Empty{})
+	return u.tombstone(fsteps, req.Stamp, req.Stamp, wasDir)
 }
 
 // moveEntry replaces the entry at the end of tsteps with the live entry
@@ -225,15 +244,19 @@ func (u *userStore) moveEntry(from *step, tsteps []step, stamp string) error {
 	if err := u.ensureParents(tsteps, stamp); err != nil {
 		return err
 	}
+	fm, err := u.full(from)
+	if err != nil {
+		return err
+	}
 	if tl.exists {
-		if err := u.root.RemoveAll(tl.rel); err != nil {
+		if err := u.removeAll(tl.rel); err != nil {
 			return err
 		}
 	}
-	if err := u.root.Rename(from.rel, tl.rel); err != nil {
+	if err := u.rename(from.rel, tl.rel); err != nil {
 		return err
 	}
-	m := *from.meta
+	m := *fm
 	m.Stamp = stamp
 	if err := u.writeMeta(tl.rel, &m); err != nil {
 		return err
@@ -277,7 +300,7 @@ func (c *session) purge(body []byte) error {
 			}
 		}
 		if !children {
-			if err := u.root.RemoveAll(last.rel); err != nil {
+			if err := u.removeAll(last.rel); err != nil {
 				return err
 			}
 			if err := u.syncDir(parentRel(last.rel)); err != nil {

@@ -85,13 +85,14 @@ func (c *session) putInline(req wire.PutChunkReq) error {
 		return replyErr(wire.StatusCorrupt, "received %d bytes, expected %d", n, req.Size)
 	}
 	sum := sha256.Sum256(buf.Bytes())
-	if !strings.EqualFold(hex.EncodeToString(sum[:]), req.SHA256) {
+	got := hex.EncodeToString(sum[:])
+	if req.SHA256 != "" && !strings.EqualFold(got, req.SHA256) {
 		return replyErr(wire.StatusCorrupt, "SHA-256 of the received chunk does not match")
 	}
 	if !c.s.inline.put(inlineKey(c.user, req.Upload, req.Chunk), buf.Bytes()) {
 		return replyErr(wire.StatusBusy, "too many small uploads waiting for their commit")
 	}
-	return c.send(wire.TypePutChunk, wire.Empty{})
+	return c.send(wire.TypePutChunk, wire.PutChunkResp{SHA256: got})
 }
 
 // takeInline moves the upload's inline chunks into m, keeping those m's

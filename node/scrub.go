@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"time"
 )
 
@@ -41,7 +40,10 @@ func (s *Server) Scrub(ctx context.Context) (ScrubReport, error) {
 
 func (s *Server) scrub(ctx context.Context, rate int64) (ScrubReport, error) {
 	sc := &scrubber{log: s.log, rate: rate}
-	return sc.scrubDir(ctx, s.cfg.Dir, s.userLock)
+	return sc.scrubDir(ctx, s.cfg.Dir, func(user string) (*userStore, func(), error) {
+		u, err := s.userStore(user)
+		return u, func() {}, err
+	})
 }
 
 // ScrubDir verifies every chunk in the data folder dir of a stopped node,
@@ -54,7 +56,13 @@ func ScrubDir(ctx context.Context, dir string, log *slog.Logger) (ScrubReport, e
 		return ScrubReport{}, fmt.Errorf("not a node data folder: %w", err)
 	}
 	sc := &scrubber{log: log}
-	return sc.scrubDir(ctx, dir, func(string) *sync.Mutex { return new(sync.Mutex) })
+	return sc.scrubDir(ctx, dir, func(user string) (*userStore, func(), error) {
+		u, err := openUser(dir, user, nil) // no flusher: every change is durable at once
+		if err != nil {
+			return nil, nil, err
+		}
+		return u, func() { u.close() }, nil
+	})
 }
 
 // scrubber verifies chunk files, at most rate bytes/s when rate > 0.
@@ -65,7 +73,9 @@ type scrubber struct {
 	bytes int64 // read so far, for the rate limit
 }
 
-func (sc *scrubber) scrubDir(ctx context.Context, dir string, lock func(string) *sync.Mutex) (ScrubReport, error) {
+// scrubDir scrubs every user of the data folder dir, getting each user's
+// folder (and a function to release it) from open.
+func (sc *scrubber) scrubDir(ctx context.Context, dir string, open func(user string) (*userStore, func(), error)) (ScrubReport, error) {
 	var rep ScrubReport
 	users, err := os.ReadDir(filepath.Join(dir, usersDir))
 	if err != nil {
@@ -75,13 +85,13 @@ func (sc *scrubber) scrubDir(ctx context.Context, dir string, lock func(string) 
 		if !e.IsDir() || !validUser(e.Name()) {
 			continue
 		}
-		u, err := openUser(dir, e.Name(), lock(e.Name()))
+		u, release, err := open(e.Name())
 		if err != nil {
 			sc.log.Error("scrub: open user folder", "user", e.Name(), "err", err)
 			continue
 		}
 		r, err := sc.scrubUser(ctx, u)
-		u.close()
+		release()
 		rep.Checked += r.Checked
 		rep.Bytes += r.Bytes
 		for _, b := range r.Bad {
@@ -225,7 +235,7 @@ func (u *userStore) quarantine(p, ver string, c int, fi os.FileInfo) (string, er
 	}
 	_ = u.syncDir(quarantineDir)
 	_ = u.syncDir(rel)
-	m, err := u.readMeta(rel)
+	m, err := u.readFull(rel)
 	if err != nil || m == nil || m.Version != ver {
 		return name, err
 	}

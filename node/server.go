@@ -41,6 +41,7 @@ type Config struct {
 	IOTimeout   time.Duration // default 60s for any single read/write during a request
 	ScrubRate   int64         // bytes/s for the background scrub; 0 = no background scrub
 	ScrubEvery  time.Duration // default 24h
+	FlushDelay  time.Duration // default DefaultFlushDelay: how long an acknowledged change may wait to be written to disk
 }
 
 // stagingMaxAge is how long an uploaded chunk may wait for its commit.
@@ -57,15 +58,17 @@ type Server struct {
 	bg      sync.WaitGroup
 	handler sync.WaitGroup
 
-	locks   sync.Map  // user name -> *sync.Mutex
-	started time.Time // reported by INFO, so clients notice a restart
-	old     oldChunks
-	inline  inlineStage // small chunks between PUT_CHUNK and COMMIT // superseded chunk files still served for a grace period
+	started time.Time     // reported by INFO, so clients notice a restart
+	old     oldChunks     // superseded chunk files still served for a grace period
+	inline  inlineStage   // small chunks between PUT_CHUNK and COMMIT
+	flusher *flusher      // group commit of every user's writes
+	grace   time.Duration // how long superseded chunks are kept (supersededGrace; tests shorten it)
 
 	mu        sync.Mutex // guards the fields below
 	closed    bool
 	listeners map[net.Listener]struct{}
 	conns     map[*session]struct{}
+	users     map[string]*userStore // opened on first use, shared by the user's connections
 }
 
 // New checks cfg, makes the data folder, removes stale staged uploads and
@@ -101,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, usersDir), 0o700); err != nil {
 		return nil, fmt.Errorf("make data folder: %w", err)
 	}
-	s := &Server{started: time.Now(),
+	s := &Server{started: time.Now(), grace: supersededGrace,
 		cfg:       cfg,
 		log:       cfg.Log.With("node", cfg.Name),
 		throttle:  newThrottle(),
@@ -109,9 +112,11 @@ func New(cfg Config) (*Server, error) {
 		done:      make(chan struct{}),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*session]struct{}{},
+		users:     map[string]*userStore{},
 	}
 	s.cleanStaging()
-	s.sweepSuperseded(true)
+	s.recoverAll()
+	s.flusher = newFlusher(cfg.FlushDelay, s.log)
 	s.bg.Add(1)
 	go s.background()
 	return s, nil
@@ -246,13 +251,33 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.handler.Wait()
 	s.bg.Wait()
+	s.flusher.close() // what was acknowledged goes to disk before the node stops
+	s.mu.Lock()
+	for _, u := range s.users {
+		u.close()
+	}
+	s.users = nil
+	s.mu.Unlock()
 	return nil
 }
 
-// userLock returns the mutex serializing namespace changes of user.
-func (s *Server) userLock(user string) *sync.Mutex {
-	m, _ := s.locks.LoadOrStore(user, new(sync.Mutex))
-	return m.(*sync.Mutex)
+// userStore returns the user's folder, opening it on first use.
+func (s *Server) userStore(user string) (*userStore, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("node is shutting down")
+	}
+	if u := s.users[user]; u != nil {
+		return u, nil
+	}
+	u, err := openUser(s.cfg.Dir, user, s.flusher)
+	if err != nil {
+		return nil, err
+	}
+	u.old = &s.old
+	s.users[user] = u
+	return u, nil
 }
 
 // background removes stale staged uploads every hour and runs the scrub
@@ -282,7 +307,7 @@ func (s *Server) background() {
 		case <-clean.C:
 			s.cleanStaging()
 		case <-sweep.C:
-			s.sweepSuperseded(false)
+			s.sweepSuperseded()
 		case <-scrub:
 			rep, err := s.scrub(ctx, s.cfg.ScrubRate)
 			if err != nil && ctx.Err() == nil {

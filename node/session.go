@@ -25,19 +25,14 @@ type session struct {
 	start  time.Time
 	authed atomic.Bool // set once AUTH succeeded; read by the MaxConns eviction
 	user   string      // the authenticated user
-	us     *userStore  // the user's folder, open after AUTH
+	us     *userStore  // the user's folder (shared by the user's connections), set by AUTH
 }
 
 func newSession(s *Server, nc net.Conn) *session {
 	return &session{s: s, nc: nc, wc: wire.NewConn(nc), remote: nc.RemoteAddr().String(), start: time.Now()}
 }
 
-func (c *session) close() {
-	c.nc.Close()
-	if c.us != nil {
-		c.us.close()
-	}
-}
+func (c *session) close() { c.nc.Close() }
 
 // serve authenticates the connection, then answers requests one at a time
 // until the peer leaves, a deadline passes or the stream is no longer

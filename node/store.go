@@ -29,15 +29,20 @@ const (
 var errSymlink = errors.New("refusing a symlink or special file in the data folder")
 
 // userStore is one user's folder, opened as an os.Root so that no name can
-// leave it.
+// leave it. A running node keeps one per user, shared by the user's
+// connections (Server.userStore).
 type userStore struct {
-	user string
-	root *os.Root
-	mu   *sync.Mutex // serializes namespace changes of this user
+	user  string
+	root  *os.Root
+	mu    sync.Mutex // serializes namespace changes of this user
+	cache *metaCache // the user's entries as last written or read
+	fl    *flusher   // nil: every write is made durable before it returns (offline tools)
+	old   *oldChunks // where superseded chunks are remembered for the sweeper; nil offline
 }
 
-// openUser makes (on first use) and opens DIR/users/<user>.
-func openUser(dir, user string, mu *sync.Mutex) (*userStore, error) {
+// openUser makes (on first use) and opens DIR/users/<user>. With fl nil,
+// writes are durable when they return.
+func openUser(dir, user string, fl *flusher) (*userStore, error) {
 	if !validUser(user) {
 		return nil, fmt.Errorf("invalid user name %q", user)
 	}
@@ -58,7 +63,7 @@ func openUser(dir, user string, mu *sync.Mutex) (*userStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &userStore{user: user, root: root, mu: mu}
+	u := &userStore{user: user, root: root, cache: newMetaCache(), fl: fl}
 	for _, d := range []string{filesDir, stagingDir, quarantineDir} {
 		if err := root.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			root.Close()
@@ -146,14 +151,50 @@ func (u *userStore) statFile(rel string) (bool, error) {
 	return true, nil
 }
 
-// syncDir fsyncs a directory so renames in it are durable.
+// syncDir makes the names in directory rel durable: now without a
+// flusher, else with the next flush.
 func (u *userStore) syncDir(rel string) error {
+	if u.fl != nil {
+		return u.fl.addDir(u, rel)
+	}
 	f, err := u.root.Open(rel)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// syncFile makes the data written to f durable and closes it: now without a
+// flusher, else with the next flush.
+func (u *userStore) syncFile(f *os.File) error {
+	if u.fl != nil {
+		u.fl.addFile(f)
+		return nil
+	}
+	err := f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// removeAll removes the directory rel with everything under it.
+func (u *userStore) removeAll(rel string) error {
+	err := u.root.RemoveAll(rel)
+	u.cache.dropTree(rel)
+	return err
+}
+
+// rename moves the entry directory from to to (which must not exist).
+func (u *userStore) rename(from, to string) error {
+	err := u.root.Rename(from, to)
+	u.cache.dropTree(from)
+	u.cache.dropTree(to)
+	if err == nil && u.fl != nil {
+		u.fl.moved(u, from, to)
+	}
+	return err
 }
 
 // mkdir creates the directory rel; an existing real directory is fine.
@@ -166,6 +207,7 @@ func (u *userStore) mkdir(rel string) error {
 	if err != nil {
 		return err
 	}
+	u.cache.set(rel, nil, false)
 	// The new directory's name must survive a power loss with what goes
 	// into it.
 	return u.syncDir(path.Dir(rel))

@@ -2,9 +2,12 @@ package node
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -15,9 +18,43 @@ import (
 // maxMetaSize caps an @meta file read from disk.
 const maxMetaSize = 1 << 20
 
-// readMeta returns the @meta of the entry directory rel, or nil when there is
-// none.
-func (u *userStore) readMeta(rel string) (*wire.Meta, error) {
+// metaNewName holds an entry's newest meta until a flush made it durable
+// and renamed it over @meta (see flush.go): after a crash, a valid @meta.new
+// is the newer one, a torn one is ignored and @meta still holds the last
+// durable state.
+const metaNewName = "@meta.new"
+
+// readMeta returns the public fields of the entry directory rel's meta
+// (from the cache when known), nil when it has no meta, and whether the
+// meta on disk keeps chunks inline (readFull has them).
+func (u *userStore) readMeta(rel string) (*wire.Meta, bool, error) {
+	if cm, ok := u.cache.get(rel); ok {
+		return cm.meta, cm.inline, nil
+	}
+	gen := u.cache.begin()
+	var pm struct {
+		wire.Meta
+		Inline     skipJSON `json:"inline,omitempty"`
+		PrevInline skipJSON `json:"prev_inline,omitempty"`
+	}
+	found, err := u.decodeMeta(rel, &pm)
+	if err != nil {
+		return nil, false, err
+	}
+	if !found {
+		u.cache.fill(rel, nil, false, gen)
+		return nil, false, nil
+	}
+	m := pm.Meta.Public()
+	m.Path = ""
+	inline := bool(pm.Inline || pm.PrevInline)
+	u.cache.fill(rel, &m, inline, gen)
+	return &m, inline, nil
+}
+
+// readFull returns rel's meta with its node-only fields (inline chunks), or
+// nil when there is none.
+func (u *userStore) readFull(rel string) (*wire.Meta, error) {
 	var m wire.Meta
 	if found, err := u.decodeMeta(rel, &m); !found || err != nil {
 		return nil, err
@@ -26,51 +63,61 @@ func (u *userStore) readMeta(rel string) (*wire.Meta, error) {
 	return &m, nil
 }
 
-// readPublicMeta reads rel's @meta without its node-only fields (inline
-// chunks are skipped, not decoded): what LIST sends. It returns nil, nil
-// where there is no @meta.
-func (u *userStore) readPublicMeta(rel string) (*wire.Meta, error) {
-	var pm struct {
-		wire.Meta
-		Inline     skipJSON `json:"inline,omitempty"`
-		PrevInline skipJSON `json:"prev_inline,omitempty"`
-	}
-	if found, err := u.decodeMeta(rel, &pm); !found || err != nil {
-		return nil, err
-	}
-	m := pm.Meta.Public()
-	return &m, nil
+// skipJSON is a field whose value is scanned and dropped; it notes whether
+// there was one.
+type skipJSON bool
+
+func (s *skipJSON) UnmarshalJSON(b []byte) error {
+	*s = string(b) != "null"
+	return nil
 }
 
-// skipJSON is a field whose value is scanned and dropped.
-type skipJSON struct{}
-
-func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
-
-// decodeMeta decodes rel's @meta into v; found is false where there is none.
+// decodeMeta decodes rel's newest meta into v: @meta.new when it is whole,
+// else @meta. found is false where there is neither.
 func (u *userStore) decodeMeta(rel string, v any) (found bool, err error) {
-	name := rel + "/" + metaName
-	ok, err := u.statFile(name)
-	if err != nil || !ok {
-		return false, err
+	data, err := u.readMetaFile(rel + "/" + metaNewName)
+	if err == nil && data != nil && json.Unmarshal(data, v) == nil {
+		return true, nil
 	}
-	f, err := u.root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxMetaSize))
-	if err != nil {
+	data, err = u.readMetaFile(rel + "/" + metaName)
+	if err != nil || data == nil {
 		return false, err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return false, fmt.Errorf("read %s: %w", name, err)
+		return false, fmt.Errorf("read %s/%s: %w", rel, metaName, err)
 	}
 	return true, nil
 }
 
-// writeMeta replaces the @meta of rel atomically: temp file, fsync, rename,
-// fsync of the directory.
+// readMetaFile returns the contents of a meta file, nil when it does not
+// exist.
+func (u *userStore) readMetaFile(name string) ([]byte, error) {
+	f, err := u.root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("%s: %w", name, errSymlink)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, err
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w", name, errSymlink)
+	}
+	return io.ReadAll(io.LimitReader(f, maxMetaSize))
+}
+
+// writeMeta makes m the meta of the entry directory rel. It is written to
+// a temporary file and renamed to @meta.new at once (readers see it); the
+// flusher fsyncs it and renames it over @meta. Without a flusher it goes
+// straight to a durable @meta.
 func (u *userStore) writeMeta(rel string, m *wire.Meta) error {
 	mm := *m
 	mm.Path = ""
@@ -84,20 +131,50 @@ func (u *userStore) writeMeta(rel string, m *wire.Meta) error {
 		return err
 	}
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && u.fl == nil {
 		err = f.Sync()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	dest := metaNewName
+	if u.fl == nil {
+		dest = metaName
 	}
 	if err == nil {
-		err = u.root.Rename(tmp, rel+"/"+metaName)
+		err = u.root.Rename(tmp, rel+"/"+dest)
 	}
 	if err != nil {
+		f.Close()
 		_ = u.root.Remove(tmp)
+		u.cache.dropTree(rel)
+		return err
+	}
+	u.cache.set(rel, &mm, len(mm.Inline) > 0 || len(mm.PrevInline) > 0)
+	if u.fl != nil {
+		u.fl.addMeta(u, rel, f)
+		return u.fl.addDir(u, rel)
+	}
+	f.Close()
+	// Offline: a leftover @meta.new would hide the @meta just written.
+	if err := u.root.Remove(rel + "/" + metaNewName); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return u.syncDir(rel)
+}
+
+// promoteMeta renames rel's @meta.new over @meta if it is still fd, the
+// file a flush made durable. The caller holds u's lock.
+func (u *userStore) promoteMeta(rel string, fd *os.File) error {
+	want, err := fd.Stat()
+	if err != nil {
+		return err
+	}
+	cur, err := u.root.Lstat(rel + "/" + metaNewName)
+	if err != nil {
+		return err
+	}
+	if !os.SameFile(want, cur) {
+		return nil // replaced since: the next flush promotes the newer one
+	}
+	return u.root.Rename(rel+"/"+metaNewName, rel+"/"+metaName)
 }
 
 // step is one component of a resolved user path.
@@ -105,7 +182,24 @@ type step struct {
 	path   string     // user path up to this component
 	rel    string     // its directory relative to the user's root
 	exists bool       // the directory exists
-	meta   *wire.Meta // its @meta, nil if none
+	meta   *wire.Meta // its meta's public fields, nil if none
+	inline bool       // its meta on disk keeps chunks inline (see full)
+}
+
+// full returns the step's meta with its inline chunks, reading them from
+// disk only when it has some.
+func (u *userStore) full(st *step) (*wire.Meta, error) {
+	if !st.inline || st.meta == nil {
+		return st.meta, nil
+	}
+	m, err := u.readFull(st.rel)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, fmt.Errorf("%s: meta vanished", st.rel)
+	}
+	return m, nil
 }
 
 // walk resolves every prefix of the cleaned non-root path p from the top,
@@ -126,6 +220,10 @@ func (u *userStore) walk(p string) ([]step, error) {
 		if missing {
 			continue
 		}
+		if cm, ok := u.cache.get(rel); ok {
+			steps[i].exists, steps[i].meta, steps[i].inline = true, cm.meta, cm.inline
+			continue
+		}
 		ok, err := u.statDir(rel)
 		if err != nil {
 			return nil, err
@@ -135,7 +233,7 @@ func (u *userStore) walk(p string) ([]step, error) {
 			continue
 		}
 		steps[i].exists = true
-		if steps[i].meta, err = u.readMeta(rel); err != nil {
+		if steps[i].meta, steps[i].inline, err = u.readMeta(rel); err != nil {
 			return nil, err
 		}
 	}
@@ -173,6 +271,19 @@ func parseChunkName(name string) (string, int, bool) {
 		return "", 0, false
 	}
 	return ver, int(c - '0'), true
+}
+
+// readDir lists directory rel sorted by name, with the types the
+// directory itself records (no stat per name).
+func (u *userStore) readDir(rel string) ([]fs.DirEntry, error) {
+	f, err := u.root.Open(rel)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
+	slices.SortFunc(ents, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return ents, err
 }
 
 // readNames lists the names in directory rel.

@@ -3,9 +3,6 @@ package node
 import (
 	"errors"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 )
@@ -13,8 +10,10 @@ import (
 // A commit supersedes the entry's previous version, but a reader may be in
 // the middle of it (a mount serving an open file). Its chunk files are
 // therefore renamed "@<version>.c<N>.old" and still served for
-// supersededGrace; then the sweeper deletes them. A node restart deletes all
-// of them at once (readers retry on the new version).
+// supersededGrace; then the sweeper deletes them, once a flush has made
+// what replaced them durable. Deletes set chunks aside the same way. At
+// start, the node restores the .old files of an entry's current version (a
+// crash lost the change that superseded them) and deletes the others.
 const (
 	supersededSuffix = ".old"
 	supersededGrace  = 2 * time.Minute
@@ -27,12 +26,20 @@ type oldChunks struct {
 }
 
 type oldChunk struct {
-	path string // absolute
-	at   time.Time
+	u   *userStore
+	rel string
+	at  time.Time
 }
 
-// supersede renames the chunk files in rel whose version is not keep.
-func (s *Server) supersede(u *userStore, rel, keep string) error {
+func (o *oldChunks) add(c oldChunk) {
+	o.mu.Lock()
+	o.files = append(o.files, c)
+	o.mu.Unlock()
+}
+
+// supersede renames the chunk files in rel whose version is not keep, and
+// remembers them for the sweeper when the store belongs to a running node.
+func (u *userStore) supersede(rel, keep string) error {
 	names, err := u.readNames(rel)
 	if err != nil {
 		return err
@@ -47,29 +54,18 @@ func (s *Server) supersede(u *userStore, rel, keep string) error {
 		if err := u.root.Rename(from, to); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		s.old.mu.Lock()
-		s.old.files = append(s.old.files, oldChunk{path: filepath.Join(s.cfg.Dir, usersDir, u.user, filepath.FromSlash(to)), at: now})
-		s.old.mu.Unlock()
+		if u.old != nil {
+			u.old.add(oldChunk{u: u, rel: to, at: now})
+		}
 	}
 	return nil
 }
 
-// sweepSuperseded deletes superseded chunk files past their grace period;
-// at start (all) it deletes every one left from before, walking the folders.
-func (s *Server) sweepSuperseded(all bool) {
-	if all {
-		root := filepath.Join(s.cfg.Dir, usersDir)
-		filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err == nil && d.Type().IsRegular() && strings.HasSuffix(p, supersededSuffix) {
-				if _, _, ok := parseChunkName(strings.TrimSuffix(d.Name(), supersededSuffix)); ok {
-					os.Remove(p)
-				}
-			}
-			return nil
-		})
-		return
-	}
-	cutoff := time.Now().Add(-supersededGrace)
+// sweepSuperseded deletes superseded chunk files past their grace period.
+// (A file whose folder was renamed meanwhile is not found; the next start
+// deletes it.)
+func (s *Server) sweepSuperseded() {
+	cutoff := time.Now().Add(-s.grace)
 	s.old.mu.Lock()
 	var due []oldChunk
 	for len(s.old.files) > 0 && s.old.files[0].at.Before(cutoff) {
@@ -77,9 +73,19 @@ func (s *Server) sweepSuperseded(all bool) {
 		s.old.files = s.old.files[1:]
 	}
 	s.old.mu.Unlock()
+	if len(due) == 0 {
+		return
+	}
+	// What replaced them must be on disk before they go.
+	if err := s.flusher.sync(); err != nil {
+		s.old.mu.Lock()
+		s.old.files = append(due, s.old.files...)
+		s.old.mu.Unlock()
+		return
+	}
 	for _, o := range due {
-		if err := os.Remove(o.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			s.log.Warn("remove superseded chunk", "file", o.path, "err", err)
+		if err := o.u.root.Remove(o.rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("remove superseded chunk", "user", o.u.user, "file", o.rel, "err", err)
 		}
 	}
 }

@@ -1,0 +1,281 @@
+package node
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"dfs/core"
+	"dfs/core/wire"
+)
+
+// never is a flush delay no test waits for: only SYNC and Sync flush.
+const never = time.Hour
+
+func exists(p string) bool { _, err := os.Lstat(p); return err == nil }
+
+// metaFiles returns the meta file names in an entry directory.
+func metaFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	names, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n.Name(), "@meta") {
+			out = append(out, n.Name())
+		}
+	}
+	return out
+}
+
+// TestGroupCommit: a change is visible as soon as it is acknowledged, sits
+// in @meta.new until a flush, and SYNC (or Sync on the change) replies only
+// after the flush promoted it to @meta.
+func TestGroupCommit(t *testing.T) {
+	n := startNode(t, func(c *Config) { c.FlushDelay = never })
+	c := login(t, n.addr, "alice", "Crimson33")
+	m, _, err := c.upload("f", testData(100<<10, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(n.dir, "users/alice/files/f")
+	if got := metaFiles(t, dir); !slices.Equal(got, []string{metaNewName}) {
+		t.Fatalf("before a flush: %v, want only %s", got, metaNewName)
+	}
+	if ch := c.lookup("f"); len(ch) != 1 || ch[0].Version != m.Version {
+		t.Fatalf("acknowledged change not visible: %+v", ch)
+	}
+	if err := c.call(wire.TypeSync, wire.SyncReq{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := metaFiles(t, dir); !slices.Equal(got, []string{metaName}) {
+		t.Fatalf("after SYNC: %v, want only %s", got, metaName)
+	}
+
+	// Sync on the change itself.
+	st := core.NewVersion()
+	if err := c.call(wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateSetattr, Path: "f", Meta: wire.Meta{Stamp: st, Mode: 0o600}, Sync: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := metaFiles(t, dir); !slices.Equal(got, []string{metaName}) {
+		t.Fatalf("after a Sync update: %v", got)
+	}
+	disk, err := os.ReadFile(filepath.Join(dir, metaName))
+	if err != nil || !bytes.Contains(disk, []byte(st)) {
+		t.Fatalf("durable meta lacks the change: %s %v", disk, err)
+	}
+}
+
+// TestBackgroundFlush: without any Sync, changes reach @meta within the
+// flush delay.
+func TestBackgroundFlush(t *testing.T) {
+	n := startNode(t, func(c *Config) { c.FlushDelay = 20 * time.Millisecond })
+	c := login(t, n.addr, "alice", "Crimson33")
+	if _, _, err := c.upload("d/f", testData(10, 2)); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(n.dir, "users/alice/files/d/f")
+	deadline := time.Now().Add(5 * time.Second)
+	for !slices.Equal(metaFiles(t, dir), []string{metaName}) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not flushed: %v", metaFiles(t, dir))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRenameBeforeFlush: entries waiting for their flush inside a folder
+// that is renamed are promoted at their new place.
+func TestRenameBeforeFlush(t *testing.T) {
+	n := startNode(t, func(c *Config) { c.FlushDelay = never })
+	c := login(t, n.addr, "alice", "Crimson33")
+	for _, p := range []string{"a/x", "a/sub/y"} {
+		if _, _, err := c.upload(p, testData(5000, 3)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.call(wire.TypeRename, wire.RenameReq{From: "a", To: "b", Stamp: core.NewVersion()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.call(wire.TypeSync, wire.SyncReq{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"b", "b/x", "b/sub", "b/sub/y", "a"} {
+		if got := metaFiles(t, filepath.Join(n.dir, "users/alice/files", p)); !slices.Equal(got, []string{metaName}) {
+			t.Errorf("%s after rename and SYNC: %v", p, got)
+		}
+	}
+}
+
+// crashCopy copies a running node's data folder: what a crash could leave
+// if every write had reached the disk.
+func crashCopy(t *testing.T, n *testNode) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "crashed")
+	if err := os.CopyFS(dst, os.DirFS(n.dir)); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// TestRecovery: what a crash can leave behind is repaired at start: a torn
+// @meta.new leaves the last durable version (with its set-aside chunks put
+// back), a whole one is kept with only the chunks that verify, and
+// temporary files go.
+func TestRecovery(t *testing.T) {
+	n := startNode(t, func(c *Config) { c.FlushDelay = never })
+	c := login(t, n.addr, "alice", "Crimson33")
+	v1data, v2data := testData(300<<10, 4), testData(200<<10, 5)
+	v1, _, err := c.upload("f", v1data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.call(wire.TypeSync, wire.SyncReq{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	v2, _, err := c.upload("f", v2data) // acknowledged, not flushed
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := randHex(16)
+	if err := c.put(up, 0, testData(70<<10, 6)); err != nil { // staged, never committed
+		t.Fatal(err)
+	}
+
+	start := func(dir string) *tclient {
+		t.Helper()
+		m := startNode(t, func(c *Config) { c.Dir = dir })
+		return login(t, m.addr, "alice", "Crimson33")
+	}
+	read := func(c *tclient, m wire.Meta, data []byte) {
+		t.Helper()
+		var got []byte
+		for i := 0; i < 4; i++ {
+			b, err := c.get("f", m.Version, i, 0, -1)
+			if err != nil {
+				t.Fatalf("chunk %d of %s: %v", i, m.Version, err)
+			}
+			got = append(got, b...)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatalf("version %s read back wrong", m.Version)
+		}
+	}
+
+	// Torn @meta.new: v1 stands, whole.
+	torn := crashCopy(t, n)
+	entry := filepath.Join(torn, "users/alice/files/f")
+	if err := os.WriteFile(filepath.Join(entry, metaNewName), []byte(`{"stamp":"00`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(entry, "@meta.tmp-0123"), []byte("junk"), 0o600)
+	os.WriteFile(filepath.Join(torn, "users/alice/staging", up+".c1.tmp-99"), []byte("junk"), 0o600)
+	tc := start(torn)
+	if ch := tc.lookup("f"); len(ch) != 1 || ch[0].Version != v1.Version || len(ch[0].Held) != 4 {
+		t.Fatalf("after a torn change: %+v, want %s whole", ch, v1.Version)
+	}
+	read(tc, v1, v1data)
+	names, _ := os.ReadDir(entry)
+	for _, e := range names {
+		if strings.HasSuffix(e.Name(), supersededSuffix) || strings.HasPrefix(e.Name(), "@meta.") || strings.Contains(e.Name(), v2.Version) {
+			t.Errorf("left in the entry after recovery: %s", e.Name())
+		}
+	}
+	if exists(filepath.Join(torn, "users/alice/staging", up+".c1.tmp-99")) || !exists(filepath.Join(torn, "users/alice/staging", up+".c0")) {
+		t.Errorf("staging after recovery: want the temporary file gone, the whole staged chunk kept")
+	}
+
+	// Whole @meta.new with a torn chunk file: v2 stands without that copy.
+	half := crashCopy(t, n)
+	entry = filepath.Join(half, "users/alice/files/f")
+	chunk := filepath.Join(entry, chunkName(v2.Version, 2))
+	b, _ := os.ReadFile(chunk)
+	for i := ChunkHeaderSize; i < len(b); i++ {
+		b[i] = 0 // written back as zeros: the data never reached the disk
+	}
+	os.WriteFile(chunk, b, 0o600)
+	hc := start(half)
+	ch := hc.lookup("f")
+	if len(ch) != 1 || ch[0].Version != v2.Version || !slices.Equal(ch[0].Held, []int{0, 1, 3}) {
+		t.Fatalf("after a torn chunk: %+v, want %s holding 0 1 3", ch, v2.Version)
+	}
+	if exists(chunk) {
+		t.Errorf("torn chunk file kept")
+	}
+	if got := metaFiles(t, entry); !slices.Equal(got, []string{metaName}) {
+		t.Errorf("meta files after recovery: %v", got)
+	}
+	for i := 0; i < 4; i++ {
+		if i == 2 {
+			continue
+		}
+		s, e := core.ChunkBounds(int64(len(v2data)), i)
+		if got, err := hc.get("f", v2.Version, i, 0, -1); err != nil || !bytes.Equal(got, v2data[s:e]) {
+			t.Errorf("chunk %d after recovery: %v", i, err)
+		}
+	}
+}
+
+// TestCacheMatchesDisk: after concurrent changes, listings served from the
+// node's cache are what a freshly started node reads from disk.
+func TestCacheMatchesDisk(t *testing.T) {
+	n := startNode(t, nil)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := login(t, n.addr, "alice", "Crimson33")
+			for i := 0; i < 20; i++ {
+				p := fmt.Sprintf("d%d/f%d", w, i%7)
+				if _, _, err := c.upload(p, testData(100+i, byte(i))); err != nil {
+					t.Error(err)
+					return
+				}
+				switch i % 5 {
+				case 1:
+					c.updateOp(wire.UpdateDelete, p, wire.Meta{Stamp: core.NewVersion()})
+				case 2:
+					c.call(wire.TypeRename, wire.RenameReq{From: p, To: p + "r", Stamp: core.NewVersion()}, nil)
+				case 3:
+					c.updateOp(wire.UpdateSetattr, p, wire.Meta{Stamp: core.NewVersion(), Mode: 0o640})
+				case 4:
+					c.call(wire.TypeRename, wire.RenameReq{From: fmt.Sprintf("d%d", w), To: fmt.Sprintf("e%d", w), Stamp: core.NewVersion()}, nil)
+					c.call(wire.TypeRename, wire.RenameReq{From: fmt.Sprintf("e%d", w), To: fmt.Sprintf("d%d", w), Stamp: core.NewVersion()}, nil)
+				}
+				c.list("", true) // readers fill the cache meanwhile
+			}
+		}()
+	}
+	wg.Wait()
+	c := login(t, n.addr, "alice", "Crimson33")
+	_, warm, err := c.list("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.call(wire.TypeSync, wire.SyncReq{}, nil); err != nil { // no flush runs while we copy
+		t.Fatal(err)
+	}
+	m := startNode(t, func(c *Config) { c.Dir = crashCopy(t, n) })
+	_, cold, err := login(t, m.addr, "alice", "Crimson33").list("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warm) != len(cold) {
+		t.Fatalf("cache lists %d entries, disk %d", len(warm), len(cold))
+	}
+	for i := range warm {
+		w, d := fmt.Sprintf("%+v", warm[i]), fmt.Sprintf("%+v", cold[i])
+		if w != d {
+			t.Errorf("cache %s\ndisk  %s", w, d)
+		}
+	}
+}

@@ -1,0 +1,333 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+)
+
+// Group commit. Request handlers write without fsync: a change is applied
+// (visible to every client) when its reply goes out, and registered here.
+// The flusher makes what was registered durable in one pass, at most
+// FlushDelay after the first registration, or at once when a request asks
+// for durability (Sync); requests that ask while a pass runs share the next
+// one. A pass fsyncs every registered file and directory (in parallel, so
+// the filesystem can merge them into few journal commits), then promotes
+// each entry's "@meta.new" to "@meta" (see writeMeta).
+//
+// Files are registered as open descriptors, so a rename of their folder
+// before the pass does not lose them; the promotion goes by path under the
+// user's lock, and moved() keeps those paths up to date.
+
+// DefaultFlushDelay is how long a change may wait for its flush.
+const DefaultFlushDelay = 100 * time.Millisecond
+
+// maxBatchFiles starts a pass early when this many descriptors wait.
+const maxBatchFiles = 512
+
+// fsyncWorkers is how many fsyncs a pass runs at once.
+const fsyncWorkers = 16
+
+type metaKey struct {
+	u   *userStore
+	rel string
+}
+
+// batch is what one pass makes durable.
+type batch struct {
+	files   []*os.File           // written data (chunk files): fsync, close
+	metas   map[metaKey]*os.File // the newest @meta.new of an entry: fsync, promote, close
+	dirs    map[metaKey]*os.File // folders whose names changed: fsync, close
+	waiters []chan error
+	first   time.Time // when the first item arrived
+}
+
+func newBatch() *batch {
+	return &batch{metas: map[metaKey]*os.File{}, dirs: map[metaKey]*os.File{}}
+}
+
+func (b *batch) size() int { return len(b.files) + len(b.metas) + len(b.dirs) }
+
+// flusher runs the passes of one node.
+type flusher struct {
+	delay time.Duration
+	log   *slog.Logger
+	kick  chan struct{} // wakes the loop (capacity 1)
+	done  chan struct{} // closed by close
+	wg    sync.WaitGroup
+
+	mu       sync.Mutex // guards cur, inflight, closed, failed
+	cur      *batch     // collecting
+	inflight *batch     // being flushed, nil between passes
+	closed   bool
+	failed   error // the last pass's error, until a pass succeeds
+}
+
+func newFlusher(delay time.Duration, log *slog.Logger) *flusher {
+	if delay <= 0 {
+		delay = DefaultFlushDelay
+	}
+	f := &flusher{delay: delay, log: log, kick: make(chan struct{}, 1), done: make(chan struct{}), cur: newBatch()}
+	f.wg.Add(1)
+	go f.loop()
+	return f
+}
+
+func (f *flusher) wake() {
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
+}
+
+// add runs fn on the collecting batch and wakes the loop.
+func (f *flusher) add(fn func(b *batch)) {
+	f.mu.Lock()
+	if f.cur.size() == 0 && len(f.cur.waiters) == 0 {
+		f.cur.first = time.Now()
+	}
+	fn(f.cur)
+	f.mu.Unlock()
+	f.wake()
+}
+
+// addFile registers a written file; the pass fsyncs and closes it.
+func (f *flusher) addFile(fd *os.File) {
+	f.add(func(b *batch) { b.files = append(b.files, fd) })
+}
+
+// addMeta registers fd, just renamed to rel/@meta.new. An older @meta.new
+// of the same entry in the batch is still fsynced (it was replaced, so this
+// is harmless) but only the newest is promoted.
+func (f *flusher) addMeta(u *userStore, rel string, fd *os.File) {
+	f.add(func(b *batch) {
+		k := metaKey{u, rel}
+		if old := b.metas[k]; old != nil {
+			b.files = append(b.files, old)
+		}
+		b.metas[k] = fd
+	})
+}
+
+// addDir registers the folder rel, whose names changed. It is opened once
+// per batch.
+func (f *flusher) addDir(u *userStore, rel string) error {
+	k := metaKey{u, rel}
+	f.mu.Lock()
+	_, ok := f.cur.dirs[k]
+	f.mu.Unlock()
+	if ok {
+		return nil
+	}
+	d, err := u.root.Open(rel)
+	if err != nil {
+		return err
+	}
+	f.add(func(b *batch) {
+		if _, ok := b.dirs[k]; ok {
+			d.Close()
+			return
+		}
+		b.dirs[k] = d
+	})
+	return nil
+}
+
+// moved renames the registered entries under from to under to (a RENAME
+// of a folder moved them), in the collecting and the running batch, so that
+// their promotion finds them. The caller holds u's lock.
+func (f *flusher) moved(u *userStore, from, to string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, b := range []*batch{f.cur, f.inflight} {
+		if b == nil {
+			continue
+		}
+		for k, fd := range b.metas {
+			if k.u != u {
+				continue
+			}
+			if r, ok := underRel(k.rel, from, to); ok {
+				delete(b.metas, k)
+				// A displaced older meta is still fsynced and closed: by
+				// this batch's own list if it is collecting, and by the
+				// running pass, which took its descriptors at its start.
+				if old := b.metas[metaKey{u, r}]; old != nil && b == f.cur {
+					b.files = append(b.files, old)
+				}
+				b.metas[metaKey{u, r}] = fd
+			}
+		}
+	}
+}
+
+// underRel returns rel moved from under from to under to.
+func underRel(rel, from, to string) (string, bool) {
+	switch {
+	case rel == from:
+		return to, true
+	case len(rel) > len(from) && rel[:len(from)] == from && rel[len(from)] == '/':
+		return to + rel[len(from):], true
+	}
+	return "", false
+}
+
+// sync waits until everything registered before the call is durable.
+func (f *flusher) sync() error {
+	ch := make(chan error, 1)
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return errors.New("node is shutting down")
+	}
+	if f.cur.size() == 0 && len(f.cur.waiters) == 0 {
+		f.cur.first = time.Now()
+	}
+	f.cur.waiters = append(f.cur.waiters, ch)
+	f.mu.Unlock()
+	f.wake()
+	return <-ch
+}
+
+// close runs a last pass and stops the loop.
+func (f *flusher) close() {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return
+	}
+	f.closed = true
+	f.mu.Unlock()
+	close(f.done)
+	f.wg.Wait()
+}
+
+func (f *flusher) loop() {
+	defer f.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		f.mu.Lock()
+		b := f.cur
+		idle := b.size() == 0 && len(b.waiters) == 0
+		due := time.Until(b.first.Add(f.delay))
+		urgent := len(b.waiters) > 0 || len(b.files)+len(b.metas) >= maxBatchFiles || due <= 0
+		if !idle && urgent {
+			f.cur, f.inflight = newBatch(), b
+		}
+		f.mu.Unlock()
+		if !idle && urgent {
+			f.pass(b)
+			continue
+		}
+		if !idle {
+			timer.Reset(due)
+		}
+		select {
+		case <-f.kick:
+		case <-timer.C:
+		case <-f.done:
+			f.mu.Lock()
+			b := f.cur
+			f.cur, f.inflight = newBatch(), b
+			f.mu.Unlock()
+			f.pass(b)
+			return
+		}
+		timer.Stop()
+	}
+}
+
+// pass makes b durable and answers its waiters.
+func (f *flusher) pass(b *batch) {
+	err := f.flushBatch(b)
+	f.mu.Lock()
+	f.inflight = nil
+	if err != nil {
+		f.failed = err
+	} else {
+		f.failed = nil
+	}
+	f.mu.Unlock()
+	if err != nil {
+		f.log.Error("writing to disk failed: changes acknowledged in the last moments may be lost on a power failure", "err", err)
+	}
+	for _, w := range b.waiters {
+		w <- err
+	}
+}
+
+// flushBatch fsyncs everything in b, then promotes its metas.
+func (f *flusher) flushBatch(b *batch) error {
+	f.mu.Lock() // moved() may re-key b.metas while the pass runs
+	var fds []*os.File
+	fds = append(fds, b.files...)
+	for _, fd := range b.metas {
+		fds = append(fds, fd)
+	}
+	for _, fd := range b.dirs {
+		fds = append(fds, fd)
+	}
+	f.mu.Unlock()
+	if len(fds) == 0 {
+		return nil
+	}
+	errs := make([]error, len(fds))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, fsyncWorkers)
+	for i, fd := range fds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			errs[i] = fd.Sync()
+			<-sem
+		}()
+	}
+	wg.Wait()
+	var first error
+	for i, err := range errs {
+		if err != nil && first == nil {
+			first = fmt.Errorf("fsync %s: %w", fds[i].Name(), err)
+		}
+	}
+	if first == nil {
+		f.promote(b)
+	}
+	for _, fd := range fds {
+		fd.Close()
+	}
+	return first
+}
+
+// promote renames each durable @meta.new to @meta, where it is still the
+// file that was fsynced (a newer one waits for the next pass).
+func (f *flusher) promote(b *batch) {
+	users := map[*userStore]bool{}
+	f.mu.Lock()
+	for k := range b.metas {
+		users[k.u] = true
+	}
+	f.mu.Unlock()
+	for u := range users {
+		u.mu.Lock()
+		f.mu.Lock() // moved() may have changed the keys meanwhile
+		cur := map[string]*os.File{}
+		for k, fd := range b.metas {
+			if k.u == u {
+				cur[k.rel] = fd
+			}
+		}
+		f.mu.Unlock()
+		for rel, fd := range cur {
+			if err := u.promoteMeta(rel, fd); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				f.log.Warn("promote meta", "user", u.user, "entry", rel, "err", err)
+			}
+		}
+		u.mu.Unlock()
+	}
+}

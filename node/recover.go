@@ -1,0 +1,204 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"dfs/core/wire"
+)
+
+// recoverAll brings every user's folder to a consistent state before the
+// node serves, after a crash as after a clean stop:
+//   - an entry's @meta.new (a change acknowledged but maybe not yet on disk
+//     when the node stopped) is kept if it is whole, with its chunk files
+//     verified, and made durable as @meta; a torn one is removed, and
+//     @meta, the last durable state, stands;
+//   - superseded (.old) chunk files of an entry's current version are put
+//     back (the change that superseded them was lost), the others deleted;
+//   - leftover temporary files are removed, and staged uploads are
+//     verified (a crash may have torn them).
+//
+// It runs without a flusher: what it writes is durable at once.
+func (s *Server) recoverAll() {
+	root := filepath.Join(s.cfg.Dir, usersDir)
+	users, err := os.ReadDir(root)
+	if err != nil {
+		s.log.Warn("list users for recovery", "err", err)
+		return
+	}
+	for _, e := range users {
+		if !e.IsDir() || !validUser(e.Name()) {
+			continue
+		}
+		u, err := openUser(s.cfg.Dir, e.Name(), nil)
+		if err != nil {
+			s.log.Error("recovery: open user folder", "user", e.Name(), "err", err)
+			continue
+		}
+		r := &recoverer{s: s, u: u}
+		if err := r.entry(filesDir); err != nil {
+			s.log.Error("recovery failed", "user", e.Name(), "err", err)
+		}
+		r.staging()
+		u.close()
+		if r.restored+r.dropped+r.kept > 0 {
+			s.log.Info("recovered after a stop", "user", e.Name(), "changes kept", r.kept,
+				"torn changes dropped", r.dropped, "chunks put back", r.restored)
+		}
+	}
+}
+
+type recoverer struct {
+	s                       *Server
+	u                       *userStore
+	kept, dropped, restored int
+}
+
+// entry recovers the entry directory rel and everything under it.
+func (r *recoverer) entry(rel string) error {
+	u := r.u
+	ents, err := u.readDir(rel)
+	if err != nil {
+		return err
+	}
+	var olds, chunks []string
+	hasNew := false
+	for _, de := range ents {
+		n := de.Name()
+		switch {
+		case n == metaNewName:
+			hasNew = true
+		case strings.HasPrefix(n, "@meta.tmp-"):
+			_ = u.root.Remove(rel + "/" + n)
+		case strings.HasSuffix(n, supersededSuffix):
+			olds = append(olds, n)
+		case strings.HasPrefix(n, "@") && !strings.HasPrefix(n, "@@") && n != metaName:
+			chunks = append(chunks, n)
+		case de.IsDir():
+			if _, ok := unescapeComponent(n); ok {
+				if err := r.entry(rel + "/" + n); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if rel == filesDir {
+		return nil
+	}
+	if hasNew {
+		if err := r.recoverNew(rel); err != nil {
+			return err
+		}
+	}
+	m, err := u.readFull(rel)
+	if err != nil {
+		r.s.log.Warn("recovery: unreadable meta", "user", u.user, "entry", rel, "err", err)
+		m = nil
+	}
+	current := func(ver string) bool { return live(m) && !m.Dir && m.Version == ver }
+	// Chunk files of another version: a commit whose meta was lost.
+	for _, n := range chunks {
+		if ver, _, ok := parseChunkName(n); ok && !current(ver) {
+			_ = u.root.Remove(rel + "/" + n)
+		}
+	}
+	for _, n := range olds {
+		name := strings.TrimSuffix(n, supersededSuffix)
+		ver, _, ok := parseChunkName(name)
+		if !ok {
+			continue
+		}
+		if current(ver) {
+			if present, _ := u.statFile(rel + "/" + name); !present {
+				if err := u.root.Rename(rel+"/"+n, rel+"/"+name); err != nil {
+					return err
+				}
+				r.restored++
+				continue
+			}
+		}
+		_ = u.root.Remove(rel + "/" + n)
+	}
+	if r.restored > 0 {
+		return u.syncDir(rel)
+	}
+	return nil
+}
+
+// recoverNew keeps a whole @meta.new as the entry's durable meta, holding
+// only the chunks whose files verify, and removes a torn one.
+func (r *recoverer) recoverNew(rel string) error {
+	u := r.u
+	name := rel + "/" + metaNewName
+	data, err := u.readMetaFile(name)
+	if err != nil {
+		return err
+	}
+	var m wire.Meta
+	if data == nil || json.Unmarshal(data, &m) != nil {
+		// Torn: @meta, the last durable state, stands.
+		r.dropped++
+		return u.root.Remove(name)
+	}
+	if live(&m) && !m.Dir {
+		m.Held = r.verifiedHeld(rel, &m)
+	}
+	r.kept++
+	return u.writeMeta(rel, &m) // durable @meta; removes @meta.new
+}
+
+// verifiedHeld returns the chunks of m in rel that verify completely (data
+// not yet flushed when the node stopped may be torn); bad files are removed
+// (the other copy is healed back).
+func (r *recoverer) verifiedHeld(rel string, m *wire.Meta) []int {
+	out := []int{}
+	for _, n := range r.u.held(rel, m) {
+		if inlineHeld(m, n) {
+			out = append(out, n)
+			continue
+		}
+		name := rel + "/" + chunkName(m.Version, n)
+		cf, err := r.u.openChunk(name)
+		if err == nil {
+			err = cf.verify(nil)
+			cf.f.Close()
+		}
+		if err == nil {
+			out = append(out, n)
+			continue
+		}
+		r.s.log.Warn("recovery: removing a chunk file torn by the stop", "user", r.u.user, "file", name, "err", err)
+		_ = r.u.root.Remove(name)
+	}
+	return out
+}
+
+// staging removes temporary upload files and staged chunks that do not
+// verify.
+func (r *recoverer) staging() {
+	u := r.u
+	names, err := u.readNames(stagingDir)
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		rel := stagingDir + "/" + n
+		if strings.Contains(n, ".tmp-") {
+			_ = u.root.Remove(rel)
+			continue
+		}
+		cf, err := u.openChunk(rel)
+		if err == nil {
+			err = cf.verify(nil)
+			cf.f.Close()
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			r.s.log.Warn("recovery: removing a torn staged upload", "user", u.user, "file", n, "err", err)
+			_ = u.root.Remove(rel)
+		}
+	}
+}
