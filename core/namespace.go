@@ -35,15 +35,7 @@ func (c *Client) applyAll(ctx context.Context, t wire.Type, req any) error {
 // when a node that answered could not write to its disk, and with ErrNoNode
 // when none answered; nodes that are down have nothing of ours to flush.
 func (c *Client) Sync(ctx context.Context) error {
-	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
-		return c.call(ctx, n, func(conn *wire.Conn) error {
-			conn.SetDeadline(c.ioDeadline()) // a flush writes to disk: allow it the I/O time
-			if err := conn.Send(wire.TypeSync, wire.StatusOK, wire.SyncReq{}); err != nil {
-				return err
-			}
-			return conn.Recv(wire.TypeSync, nil)
-		})
-	})
+	errs := c.fanout(ctx, allNodes, c.syncNode)
 	for _, err := range errs {
 		var re *wire.RemoteError
 		if errors.As(err, &re) || errors.Is(err, ErrNoSpace) {
@@ -51,6 +43,17 @@ func (c *Client) Sync(ctx context.Context) error {
 		}
 	}
 	return c.quorum(errs)
+}
+
+// syncNode asks node n to flush (SYNC).
+func (c *Client) syncNode(ctx context.Context, n int) error {
+	return c.call(ctx, n, func(conn *wire.Conn) error {
+		conn.SetDeadline(c.ioDeadline()) // a flush writes to disk: allow it the I/O time
+		if err := conn.Send(wire.TypeSync, wire.StatusOK, wire.SyncReq{}); err != nil {
+			return err
+		}
+		return conn.Recv(wire.TypeSync, nil)
+	})
 }
 
 // parentDir checks that name's folder exists.

@@ -118,6 +118,9 @@ func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
 		if errors.As(err, &pe) {
 			return nil, fmt.Errorf("%w: %v", ErrPinMismatch, pe)
 		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // the caller gave up: says nothing about the node
+		}
 		if isTimeout(err) || dctx.Err() != nil {
 			p.markDown()
 		}
@@ -154,6 +157,16 @@ func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
 // dead (node restarted) is replaced once. Errors are wrapped with the node's
 // name; a timeout marks the node down for RetryDown.
 func (c *Client) call(ctx context.Context, n int, fn func(conn *wire.Conn) error) error {
+	return c.callRetry(ctx, n, true, fn)
+}
+
+// callOnce is call without the retry on a stale pooled connection, for fn
+// that consume their input as they go; the caller retries if it can.
+func (c *Client) callOnce(ctx context.Context, n int, fn func(conn *wire.Conn) error) error {
+	return c.callRetry(ctx, n, false, fn)
+}
+
+func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(conn *wire.Conn) error) error {
 	p := c.nodes[n]
 	for attempt := 0; ; attempt++ {
 		conn, fresh, err := p.get(ctx)
@@ -180,7 +193,7 @@ func (c *Client) call(ctx context.Context, n int, fn func(conn *wire.Conn) error
 		if interrupted && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !fresh && attempt == 0 && isStaleConn(err) {
+		if retry && !fresh && attempt == 0 && isStaleConn(err) {
 			continue
 		}
 		if isTimeout(err) {

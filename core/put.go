@@ -3,15 +3,13 @@ package core
 import (
 	"context"
 	"crypto/md5"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +25,9 @@ type PutOptions struct {
 	// (fsync). Without it Put returns once every node that took a copy has
 	// applied it; the nodes write it to disk within their flush delay.
 	Sync bool
+	// MD5 is the content's MD5 when the caller computed it while the data
+	// was written (the mount does), sparing Put a read of the whole file.
+	MD5 []byte
 }
 
 // PutResult says how a Put was stored.
@@ -37,34 +38,12 @@ type PutResult struct {
 	Entry   Entry         // the entry as committed (Copies and State as the nodes reported)
 }
 
-// Hashes are a file's digests: MD5 of the whole (for placement) and SHA-256
-// of each chunk (checked on every read).
-type Hashes struct {
-	MD5    [md5.Size]byte
-	Chunks [NumChunks][sha256.Size]byte
-}
-
-// HashFile reads r once and computes its Hashes.
-func HashFile(r io.ReaderAt, size int64) (Hashes, error) {
-	var h Hashes
-	m := md5.New()
-	buf := make([]byte, 1<<20)
-	for i := 0; i < NumChunks; i++ {
-		s, e := ChunkBounds(size, i)
-		sh := sha256.New()
-		if _, err := io.CopyBuffer(io.MultiWriter(m, sh), io.NewSectionReader(r, s, e-s), buf); err != nil {
-			return h, fmt.Errorf("read: %w", err)
-		}
-		sh.Sum(h.Chunks[i][:0])
-	}
-	m.Sum(h.MD5[:0])
-	return h, nil
-}
-
 // Put stores size bytes of r as a new version of name. Every chunk goes to
 // both nodes the placement table names; the version is committed when every
 // chunk has at least one copy (reduced redundancy is reported in the result),
 // and otherwise nothing is committed and any earlier version stays current.
+// r is read twice: once for the MD5 that decides the placement (unless
+// opt.MD5 gives it), once to send the chunks.
 func (c *Client) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error) {
 	name, err := CleanName(name)
 	if err != nil {
@@ -73,17 +52,16 @@ func (c *Client) Put(ctx context.Context, name string, r io.ReaderAt, size int64
 	if name == "" {
 		return PutResult{}, fmt.Errorf("%w: cannot write the top folder", ErrIsDir)
 	}
-	h, err := HashFile(r, size)
-	if err != nil {
+	sum := opt.MD5
+	if len(sum) != md5.Size {
+		if sum, err = HashMD5(r, size); err != nil {
+			return PutResult{}, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
 		return PutResult{}, err
 	}
-	return c.PutHashed(ctx, name, r, size, h, opt)
-}
-
-// PutHashed is Put for a caller that already computed the hashes (the mount
-// hashes while the file is written).
-func (c *Client) PutHashed(ctx context.Context, name string, r io.ReaderAt, size int64, h Hashes, opt PutOptions) (PutResult, error) {
-	x := PlacementX(h.MD5[:])
+	x := PlacementX(sum)
 	upload := newUploadID()
 	var sent atomic.Int64
 	progress := func(n int64) {
@@ -91,21 +69,7 @@ func (c *Client) PutHashed(ctx context.Context, name string, r io.ReaderAt, size
 			opt.Progress(sent.Add(n) / 2)
 		}
 	}
-	var chunks [NumChunks]wire.ChunkInfo
-	for i := range chunks {
-		s, e := ChunkBounds(size, i)
-		chunks[i] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(h.Chunks[i][:])}
-	}
-	upErrs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
-		for _, ch := range NodeChunks(x, n) {
-			s, _ := ChunkBounds(size, ch)
-			src := io.NewSectionReader(r, s, chunks[ch].Size)
-			if err := c.putChunk(ctx, n, upload, ch, src, chunks[ch], progress); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	chunks, upErrs := c.upload(ctx, r, size, x, upload, progress)
 	if err := ctx.Err(); err != nil {
 		return PutResult{}, err
 	}
@@ -123,9 +87,21 @@ func (c *Client) PutHashed(ctx context.Context, name string, r io.ReaderAt, size
 	v := NewVersion()
 	meta := wire.Meta{
 		Stamp: v, Born: v, Version: v, Size: size, Mode: mode, MTime: mtime.UnixNano(),
-		MD5: hex.EncodeToString(h.MD5[:]), Chunks: chunks,
+		MD5: hex.EncodeToString(sum), Chunks: chunks,
 	}
 	return c.commit(ctx, name, upload, meta, x, upErrs, opt.Sync)
+}
+
+// HashMD5 reads size bytes of r and returns their MD5, which decides a
+// file's placement.
+func HashMD5(r io.ReaderAt, size int64) ([]byte, error) {
+	h := md5.New()
+	buf := blockPool.Get().(*[]byte)
+	defer blockPool.Put(buf)
+	if _, err := io.CopyBuffer(h, io.NewSectionReader(r, 0, size), *buf); err != nil {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	return h.Sum(nil), nil
 }
 
 // commitWaves orders commits so that a writer killed between them leaves a
@@ -133,17 +109,33 @@ func (c *Client) PutHashed(ctx context.Context, name string, r io.ReaderAt, size
 // the old version stays whole on one pair while the other pair switches.
 var commitWaves = [][]int{{0, 2}, {1, 3}}
 
+// commit sends the commits wave by wave. With sync the last wave's commits
+// wait for the nodes' disks, and the first wave's nodes are asked to flush
+// at the same time (SYNC), so durability costs one flush, not one per wave;
+// a node whose flush fails counts as not holding its copies.
 func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta, x int, upErrs []error, sync bool) (PutResult, error) {
 	res := PutResult{Version: meta.Version, Failed: map[int]error{}}
 	cErrs := make([]error, NumNodes)
 	held := make([][]int, NumNodes)
 	stale := 0
-	for _, wave := range commitWaves {
-		errs := c.fanout(ctx, wave, func(ctx context.Context, n int) error {
+	for w, wave := range commitWaves {
+		last := w == len(commitWaves)-1
+		targets := wave
+		if sync && last {
+			for _, n := range commitWaves[0] {
+				if cErrs[n] == nil {
+					targets = append(slices.Clone(targets), n)
+				}
+			}
+		}
+		errs := c.fanout(ctx, targets, func(ctx context.Context, n int) error {
+			if !slices.Contains(wave, n) {
+				return c.syncNode(ctx, n)
+			}
 			var resp wire.CommitResp
 			err := c.call(ctx, n, func(conn *wire.Conn) error {
-				conn.SetDeadline(c.ioDeadline()) // a commit fsyncs: allow it the I/O time
-				if err := conn.Send(wire.TypeCommit, wire.StatusOK, wire.CommitReq{Path: name, Upload: upload, Meta: meta, Sync: sync}); err != nil {
+				conn.SetDeadline(c.ioDeadline()) // a commit may wait for a flush: allow it the I/O time
+				if err := conn.Send(wire.TypeCommit, wire.StatusOK, wire.CommitReq{Path: name, Upload: upload, Meta: meta, Sync: sync && last}); err != nil {
 					return err
 				}
 				return conn.Recv(wire.TypeCommit, &resp)
@@ -151,9 +143,9 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 			held[n] = resp.Held
 			return err
 		})
-		for _, n := range wave {
-			cErrs[n] = errs[n]
-			if errors.Is(errs[n], ErrStale) {
+		for _, n := range targets {
+			cErrs[n] = firstErr(cErrs[n], errs[n])
+			if slices.Contains(wave, n) && errors.Is(errs[n], ErrStale) {
 				stale++
 			}
 		}
@@ -255,57 +247,3 @@ func (c *Client) describe(failed map[int]error) string {
 	return strings.Join(parts, "; ")
 }
 
-// putChunk uploads one chunk (info.Size bytes of src, which must be
-// re-readable from its start, so a stale pooled connection can be retried)
-// into node n's staging area under upload.
-func (c *Client) putChunk(ctx context.Context, n int, upload string, ch int, src *io.SectionReader, info wire.ChunkInfo, progress func(int64)) error {
-	// A small file's chunks travel to the node's memory and are written
-	// with the commit, inside the entry's meta (see wire.PutChunkReq).
-	inline := info.Size <= wire.MaxInlineChunk
-	buf := bufPool.Get().(*[]byte)
-	defer bufPool.Put(buf)
-	return c.call(ctx, n, func(conn *wire.Conn) error {
-		conn.SetDeadline(c.ioDeadline())
-		req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: info.Size, SHA256: info.SHA256, Inline: inline}
-		if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
-			return err
-		}
-		if _, err := src.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		dr := &deadlineReader{r: src, conn: conn, c: c, progress: progress}
-		if _, err := conn.SendStream(dr, *buf); err != nil {
-			return err
-		}
-		conn.SetDeadline(c.ioDeadline())
-		return conn.Recv(wire.TypePutChunk, nil)
-	})
-}
-
-// deadlineReader pushes the connection's deadline forward as data flows, so
-// only silence (not a long transfer) times out.
-type deadlineReader struct {
-	r        io.Reader
-	conn     *wire.Conn
-	c        *Client
-	progress func(int64)
-}
-
-func (d *deadlineReader) Read(p []byte) (int, error) {
-	n, err := d.r.Read(p)
-	if n > 0 {
-		d.conn.SetDeadline(d.c.ioDeadline())
-		d.progress(int64(n))
-	}
-	return n, err
-}
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
-
-func newUploadID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("BUG: crypto/rand failed: " + err.Error())
-	}
-	return hex.EncodeToString(b[:])
-}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,9 +20,10 @@ import (
 // the filesystem can merge them into few journal commits), then promotes
 // each entry's "@meta.new" to "@meta" (see writeMeta).
 //
-// Files are registered as open descriptors, so a rename of their folder
-// before the pass does not lose them; the promotion goes by path under the
-// user's lock, and moved() keeps those paths up to date.
+// Written data (chunk files) is registered as open descriptors; metas and
+// folders by path, opened by the pass under the user's lock (so no rename
+// moves them meanwhile), which keeps few descriptors open between passes.
+// A RENAME of a folder tells moved() to keep the paths up to date.
 
 // DefaultFlushDelay is how long a change may wait for its flush.
 const DefaultFlushDelay = 100 * time.Millisecond
@@ -40,14 +42,14 @@ type metaKey struct {
 // batch is what one pass makes durable.
 type batch struct {
 	files   []*os.File           // written data (chunk files): fsync, close
-	metas   map[metaKey]*os.File // the newest @meta.new of an entry: fsync, promote, close
-	dirs    map[metaKey]*os.File // folders whose names changed: fsync, close
+	metas   map[metaKey]*os.File // entries whose @meta.new to fsync and promote; the pass opens them
+	dirs    map[metaKey]struct{} // folders whose names changed: fsync
 	waiters []chan error
 	first   time.Time // when the first item arrived
 }
 
 func newBatch() *batch {
-	return &batch{metas: map[metaKey]*os.File{}, dirs: map[metaKey]*os.File{}}
+	return &batch{metas: map[metaKey]*os.File{}, dirs: map[metaKey]struct{}{}}
 }
 
 func (b *batch) size() int { return len(b.files) + len(b.metas) + len(b.dirs) }
@@ -100,46 +102,19 @@ func (f *flusher) addFile(fd *os.File) {
 	f.add(func(b *batch) { b.files = append(b.files, fd) })
 }
 
-// addMeta registers fd, just renamed to rel/@meta.new. An older @meta.new
-// of the same entry in the batch is still fsynced (it was replaced, so this
-// is harmless) but only the newest is promoted.
-func (f *flusher) addMeta(u *userStore, rel string, fd *os.File) {
-	f.add(func(b *batch) {
-		k := metaKey{u, rel}
-		if old := b.metas[k]; old != nil {
-			b.files = append(b.files, old)
-		}
-		b.metas[k] = fd
-	})
+// addMeta registers rel, whose @meta.new was just written.
+func (f *flusher) addMeta(u *userStore, rel string) {
+	f.add(func(b *batch) { b.metas[metaKey{u, rel}] = nil })
 }
 
-// addDir registers the folder rel, whose names changed. It is opened once
-// per batch.
-func (f *flusher) addDir(u *userStore, rel string) error {
-	k := metaKey{u, rel}
-	f.mu.Lock()
-	_, ok := f.cur.dirs[k]
-	f.mu.Unlock()
-	if ok {
-		return nil
-	}
-	d, err := u.root.Open(rel)
-	if err != nil {
-		return err
-	}
-	f.add(func(b *batch) {
-		if _, ok := b.dirs[k]; ok {
-			d.Close()
-			return
-		}
-		b.dirs[k] = d
-	})
-	return nil
+// addDir registers the folder rel, whose names changed.
+func (f *flusher) addDir(u *userStore, rel string) {
+	f.add(func(b *batch) { b.dirs[metaKey{u, rel}] = struct{}{} })
 }
 
-// moved renames the registered entries under from to under to (a RENAME
-// of a folder moved them), in the collecting and the running batch, so that
-// their promotion finds them. The caller holds u's lock.
+// moved renames the registered paths under from to under to (a RENAME of
+// a folder moved them), in the collecting and the running batch, so that
+// the pass finds them. The caller holds u's lock.
 func (f *flusher) moved(u *userStore, from, to string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -148,18 +123,15 @@ func (f *flusher) moved(u *userStore, from, to string) {
 			continue
 		}
 		for k, fd := range b.metas {
-			if k.u != u {
-				continue
-			}
-			if r, ok := underRel(k.rel, from, to); ok {
+			if r, ok := underRel(k.rel, from, to); ok && k.u == u {
 				delete(b.metas, k)
-				// A displaced older meta is still fsynced and closed: by
-				// this batch's own list if it is collecting, and by the
-				// running pass, which took its descriptors at its start.
-				if old := b.metas[metaKey{u, r}]; old != nil && b == f.cur {
-					b.files = append(b.files, old)
-				}
 				b.metas[metaKey{u, r}] = fd
+			}
+		}
+		for k := range b.dirs {
+			if r, ok := underRel(k.rel, from, to); ok && k.u == u {
+				delete(b.dirs, k)
+				b.dirs[metaKey{u, r}] = struct{}{}
 			}
 		}
 	}
@@ -263,17 +235,8 @@ func (f *flusher) pass(b *batch) {
 
 // flushBatch fsyncs everything in b, then promotes its metas.
 func (f *flusher) flushBatch(b *batch) error {
-	f.mu.Lock() // moved() may re-key b.metas while the pass runs
-	var fds []*os.File
-	fds = append(fds, b.files...)
-	for _, fd := range b.metas {
-		fds = append(fds, fd)
-	}
-	for _, fd := range b.dirs {
-		fds = append(fds, fd)
-	}
-	f.mu.Unlock()
-	if len(fds) == 0 {
+	fds, err := f.open(b)
+	if err == nil && len(fds) == 0 {
 		return nil
 	}
 	errs := make([]error, len(fds))
@@ -289,19 +252,65 @@ func (f *flusher) flushBatch(b *batch) error {
 		}()
 	}
 	wg.Wait()
-	var first error
-	for i, err := range errs {
-		if err != nil && first == nil {
-			first = fmt.Errorf("fsync %s: %w", fds[i].Name(), err)
+	for i, e := range errs {
+		if e != nil && err == nil {
+			err = fmt.Errorf("fsync %s: %w", fds[i].Name(), e)
 		}
 	}
-	if first == nil {
+	if err == nil {
 		f.promote(b)
 	}
 	for _, fd := range fds {
 		fd.Close()
 	}
-	return first
+	return err
+}
+
+// open returns the descriptors of everything in b: its files, and its
+// metas and folders opened under their user's lock. A path that is gone
+// (removed since) is skipped.
+func (f *flusher) open(b *batch) ([]*os.File, error) {
+	f.mu.Lock()
+	fds := slices.Clone(b.files)
+	users := map[*userStore]bool{}
+	for k := range b.metas {
+		users[k.u] = true
+	}
+	for k := range b.dirs {
+		users[k.u] = true
+	}
+	f.mu.Unlock()
+	var first error
+	for u := range users {
+		u.mu.Lock()
+		f.mu.Lock()
+		for k := range b.metas {
+			if k.u != u {
+				continue
+			}
+			fd, err := u.root.Open(k.rel + "/" + metaNewName)
+			if err == nil {
+				b.metas[k] = fd
+				fds = append(fds, fd)
+			} else if !errors.Is(err, fs.ErrNotExist) && first == nil {
+				first = err
+			}
+		}
+		for k := range b.dirs {
+			if k.u != u {
+				continue
+			}
+			fd, err := u.root.Open(k.rel)
+			if err == nil {
+				fds = append(fds, fd)
+			} else if !errors.Is(err, fs.ErrNotExist) && first == nil {
+				first = err
+			}
+		}
+		f.mu.Unlock()
+		u.mu.Unlock()
+	}
+	return fds, first
 }
 
 // promote renames each durable @meta.new to @meta, where it is still the
@@ -318,7 +327,7 @@ func (f *flusher) promote(b *batch) {
 		f.mu.Lock() // moved() may have changed the keys meanwhile
 		cur := map[string]*os.File{}
 		for k, fd := range b.metas {
-			if k.u == u {
+			if k.u == u && fd != nil {
 				cur[k.rel] = fd
 			}
 		}

@@ -155,7 +155,8 @@ func (u *userStore) statFile(rel string) (bool, error) {
 // flusher, else with the next flush.
 func (u *userStore) syncDir(rel string) error {
 	if u.fl != nil {
-		return u.fl.addDir(u, rel)
+		u.fl.addDir(u, rel)
+		return nil
 	}
 	f, err := u.root.Open(rel)
 	if err != nil {

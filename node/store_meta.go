@@ -147,12 +147,13 @@ func (u *userStore) writeMeta(rel string, m *wire.Meta) error {
 		u.cache.dropTree(rel)
 		return err
 	}
+	f.Close()
 	u.cache.set(rel, &mm, len(mm.Inline) > 0 || len(mm.PrevInline) > 0)
 	if u.fl != nil {
-		u.fl.addMeta(u, rel, f)
-		return u.fl.addDir(u, rel)
+		u.fl.addMeta(u, rel)
+		u.fl.addDir(u, rel)
+		return nil
 	}
-	f.Close()
 	// Offline: a leftover @meta.new would hide the @meta just written.
 	if err := u.root.Remove(rel + "/" + metaNewName); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err

@@ -69,8 +69,9 @@ func (e *env) putOne(ctx context.Context, c *core.Client, file, name string) err
 		return errors.New(file + " is not a regular file")
 	}
 	bar := e.newProgress(st.Size(), "put "+name)
+	// Sync: "stored" means on the nodes' disks.
 	res, err := c.Put(ctx, name, f, st.Size(), core.PutOptions{
-		Mode: st.Mode().Perm(), MTime: st.ModTime(), Progress: bar.report(),
+		Mode: st.Mode().Perm(), MTime: st.ModTime(), Progress: bar.report(), Sync: true,
 	})
 	bar.finish()
 	if err != nil {

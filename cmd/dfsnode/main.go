@@ -99,7 +99,7 @@ type serveFlags struct {
 	plaintext                      *bool
 	maxConns                       *int
 	authTimeout, idleTimeout, ioTO *time.Duration
-	scrubEvery                     *time.Duration
+	scrubEvery, flushDelay         *time.Duration
 	scrubRate                      byteSize
 }
 
@@ -116,6 +116,7 @@ func newServeFlags(out io.Writer) *serveFlags {
 	f.ioTO = f.fs.Duration("io-timeout", 60*time.Second, "time for any single read or write during a request")
 	f.fs.Var(&f.scrubRate, "scrub-rate", "background checksum scrub speed in `bytes` per second (K, M, G suffixes; 0 = off)")
 	f.scrubEvery = f.fs.Duration("scrub-every", 24*time.Hour, "time between background scrubs")
+	f.flushDelay = f.fs.Duration("flush-delay", node.DefaultFlushDelay, "longest time an acknowledged change waits to be written to disk (fsync on a mount waits for it)")
 	return f
 }
 
@@ -142,7 +143,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 	mode := "PLAINTEXT, insecure"
 	cfg := node.Config{Dir: dir, Name: name, Users: users, Log: log, MaxConns: *f.maxConns,
 		AuthTimeout: *f.authTimeout, IdleTimeout: *f.idleTimeout, IOTimeout: *f.ioTO,
-		ScrubRate: int64(f.scrubRate), ScrubEvery: *f.scrubEvery}
+		ScrubRate: int64(f.scrubRate), ScrubEvery: *f.scrubEvery, FlushDelay: *f.flushDelay}
 	if !*f.plaintext {
 		cert, err := wire.LoadOrCreateCert(dir)
 		if err != nil {

@@ -149,6 +149,23 @@ func (c *Conn) SendStream(r io.Reader, buf []byte) (int64, error) {
 	return n, c.bw.Flush()
 }
 
+// WriteData writes p as data frames (of at most MaxDataFrame bytes; none
+// for an empty p) without flushing: a piece of a data stream.
+func (c *Conn) WriteData(p []byte) error {
+	for len(p) > 0 {
+		n := min(len(p), MaxDataFrame)
+		if err := WriteFrame(c.bw, TypeData, StatusOK, p[:n]); err != nil {
+			return err
+		}
+		p = p[n:]
+	}
+	return nil
+}
+
+// WriteEnd writes the empty data frame that ends a data stream, without
+// flushing.
+func (c *Conn) WriteEnd() error { return WriteFrame(c.bw, TypeData, StatusOK, nil) }
+
 // ErrStreamTooLong is returned by RecvStream when the peer sends more than
 // the declared size.
 var ErrStreamTooLong = errors.New("wire: data stream longer than declared")

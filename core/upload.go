@@ -1,0 +1,316 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"dfs/core/wire"
+)
+
+// Uploads. Every chunk goes to both nodes the placement names. A chunk is
+// read once: its blocks are hashed (SHA-256, for the meta) as they are read
+// and the same blocks are sent to both nodes at once, each node hashing
+// what it received and answering with its hash, which must match. The
+// chunks of a file go in parallel, so all four nodes receive at once. A
+// small file's chunks (inline, see wire.MaxInlineChunk) go to each node in
+// one exchange: both requests first, then both replies.
+
+// teeBlock is how much of a chunk is read, hashed and sent at a time.
+const teeBlock = 512 << 10
+
+// teeDepth is how many blocks may wait for the slower of a chunk's two
+// nodes.
+const teeDepth = 4
+
+var blockPool = sync.Pool{New: func() any { b := make([]byte, teeBlock); return &b }}
+
+// upload stores the chunks of r (size bytes, placement x) in the nodes'
+// staging areas under upload. It returns every chunk's size and SHA-256 and
+// each node's first error (nil where the node took all its chunks).
+func (c *Client) upload(ctx context.Context, r io.ReaderAt, size int64, x int, upload string, progress func(int64)) ([NumChunks]wire.ChunkInfo, []error) {
+	var infos [NumChunks]wire.ChunkInfo
+	if size <= NumChunks*wire.MaxInlineChunk && allInline(size) {
+		return c.uploadSmall(ctx, r, size, x, upload, progress)
+	}
+	nodeErrs := make([]error, NumNodes)
+	var mu sync.Mutex // guards nodeErrs
+	fail := func(n int, err error) {
+		mu.Lock()
+		if nodeErrs[n] == nil {
+			nodeErrs[n] = err
+		}
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for ch := 0; ch < NumChunks; ch++ {
+		wg.Go(func() {
+			s, e := ChunkBounds(size, ch)
+			sec := io.NewSectionReader(r, s, e-s)
+			info, errs := c.teeChunk(ctx, sec, ch, ChunkNodes(x, ch), upload, progress)
+			infos[ch] = info
+			for i, n := range ChunkNodes(x, ch) {
+				if errs[i] == nil {
+					continue
+				}
+				// A pooled connection the node had closed (it restarted)
+				// fails at once: send that copy again on a fresh one.
+				if isStaleConn(errs[i]) && info.SHA256 != "" && ctx.Err() == nil {
+					errs[i] = c.putChunk(ctx, n, upload, ch, sec, info, progress)
+				}
+				if errs[i] != nil {
+					fail(n, errs[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return infos, nodeErrs
+}
+
+// allInline reports whether every chunk of a file of size bytes travels
+// inline.
+func allInline(size int64) bool {
+	for ch := 0; ch < NumChunks; ch++ {
+		if s, e := ChunkBounds(size, ch); e-s > wire.MaxInlineChunk {
+			return false
+		}
+	}
+	return true
+}
+
+// uploadSmall sends a small file's chunks: the whole file is read into
+// memory (at most 32 KiB) and each node gets its two chunks in one
+// exchange.
+func (c *Client) uploadSmall(ctx context.Context, r io.ReaderAt, size int64, x int, upload string, progress func(int64)) ([NumChunks]wire.ChunkInfo, []error) {
+	var infos [NumChunks]wire.ChunkInfo
+	data := make([]byte, size)
+	if _, err := r.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
+		err = fmt.Errorf("read: %w", err)
+		return infos, []error{err, err, err, err}
+	}
+	for ch := range infos {
+		s, e := ChunkBounds(size, ch)
+		sum := sha256.Sum256(data[s:e])
+		infos[ch] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
+	}
+	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
+		chs := NodeChunks(x, n)
+		return c.call(ctx, n, func(conn *wire.Conn) error {
+			conn.SetDeadline(c.ioDeadline())
+			for _, ch := range chs {
+				s, e := ChunkBounds(size, ch)
+				req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: e - s, SHA256: infos[ch].SHA256, Inline: true}
+				if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
+					return err
+				}
+				if err := conn.WriteData(data[s:e]); err != nil {
+					return err
+				}
+				if err := conn.WriteEnd(); err != nil {
+					return err
+				}
+			}
+			if err := conn.Flush(); err != nil {
+				return err
+			}
+			var first error
+			for _, ch := range chs {
+				err := conn.Recv(wire.TypePutChunk, nil)
+				var re *wire.RemoteError
+				if err != nil && !errors.As(err, &re) {
+					return err // the connection is out of step
+				}
+				if err == nil {
+					progress(infos[ch].Size)
+				} else if first == nil {
+					first = err
+				}
+			}
+			return first
+		})
+	})
+	return infos, errs
+}
+
+// block is a piece of a chunk on its way to both of the chunk's nodes.
+type block struct {
+	buf  *[]byte
+	n    int
+	refs atomic.Int32
+}
+
+func (b *block) data() []byte { return (*b.buf)[:b.n] }
+
+func (b *block) release() {
+	if b.refs.Add(-1) == 0 {
+		blockPool.Put(b.buf)
+	}
+}
+
+// teeChunk reads one chunk from sec once and sends it to both its nodes.
+// It returns the chunk's size and SHA-256 (empty when reading failed) and
+// each node's error.
+func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, ch int, nodes [2]int, upload string, progress func(int64)) (wire.ChunkInfo, [2]error) {
+	size := sec.Size()
+	info := wire.ChunkInfo{Size: size}
+	var errs [2]error
+	var feeds [2]chan *block
+	var dead [2]atomic.Bool
+	var sum string // set before the feeds close
+	var wg sync.WaitGroup
+	for i, n := range nodes {
+		feeds[i] = make(chan *block, teeDepth)
+		wg.Go(func() {
+			// No retry inside: the blocks are consumed as they go (see upload).
+			errs[i] = c.callOnce(ctx, n, func(conn *wire.Conn) error {
+				return c.sendChunk(conn, feeds[i], upload, ch, size, &sum, progress)
+			})
+			if errs[i] != nil {
+				dead[i].Store(true)
+			}
+			for b := range feeds[i] { // drain, so the reader never blocks on a dead node
+				b.release()
+			}
+		})
+	}
+	h := sha256.New()
+	readErr := c.feed(sec, h, feeds, &dead)
+	if readErr == nil {
+		sum = hex.EncodeToString(h.Sum(nil))
+		info.SHA256 = sum
+	}
+	for i := range feeds {
+		close(feeds[i])
+	}
+	wg.Wait()
+	if readErr != nil {
+		errs = [2]error{readErr, readErr}
+	}
+	return info, errs
+}
+
+// feed reads sec block by block, hashing each and handing it to both
+// feeds, until the end, a read error, or both nodes failing.
+func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [2]chan *block, dead *[2]atomic.Bool) error {
+	for off := int64(0); off < sec.Size(); {
+		if dead[0].Load() && dead[1].Load() {
+			return nil // both copies failed; their errors say why
+		}
+		buf := blockPool.Get().(*[]byte)
+		n, err := sec.ReadAt((*buf)[:min(int64(teeBlock), sec.Size()-off)], off)
+		if err != nil && !(errors.Is(err, io.EOF) && off+int64(n) == sec.Size()) {
+			blockPool.Put(buf)
+			return fmt.Errorf("read: %w", err)
+		}
+		h.Write((*buf)[:n])
+		b := &block{buf: buf, n: n}
+		b.refs.Store(2)
+		for i := range feeds {
+			feeds[i] <- b
+		}
+		off += int64(n)
+	}
+	return nil
+}
+
+// sendChunk is one node's side of teeChunk: the request, the blocks as
+// data frames, the end frame, and the node's reply, whose SHA-256 must be
+// the one the reader computed.
+func (c *Client) sendChunk(conn *wire.Conn, feed <-chan *block, upload string, ch int, size int64, sum *string, progress func(int64)) error {
+	conn.SetDeadline(c.ioDeadline())
+	req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: size, Inline: size <= wire.MaxInlineChunk}
+	if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
+		return err
+	}
+	for b := range feed {
+		conn.SetDeadline(c.ioDeadline())
+		err := conn.WriteData(b.data())
+		n := b.n
+		b.release()
+		if err != nil {
+			return err
+		}
+		progress(int64(n))
+	}
+	if *sum == "" {
+		return errors.New("chunk not read") // the reader failed; its error is reported
+	}
+	if err := conn.WriteEnd(); err != nil {
+		return err
+	}
+	if err := conn.Flush(); err != nil {
+		return err
+	}
+	conn.SetDeadline(c.ioDeadline())
+	var resp wire.PutChunkResp
+	if err := conn.Recv(wire.TypePutChunk, &resp); err != nil {
+		return err
+	}
+	if !strings.EqualFold(resp.SHA256, *sum) {
+		return fmt.Errorf("%w: the node received chunk %d with SHA-256 %s, sent %s", ErrCorrupt, ch+1, resp.SHA256, *sum)
+	}
+	return nil
+}
+
+// putChunk uploads one chunk (info.Size bytes of src, which must be
+// re-readable from its start, so a stale pooled connection can be retried)
+// into node n's staging area under upload; info.SHA256 is checked by the
+// node. Heal and retries use it.
+func (c *Client) putChunk(ctx context.Context, n int, upload string, ch int, src *io.SectionReader, info wire.ChunkInfo, progress func(int64)) error {
+	// A small file's chunks travel to the node's memory and are written
+	// with the commit, inside the entry's meta (see wire.PutChunkReq).
+	inline := info.Size <= wire.MaxInlineChunk
+	buf := blockPool.Get().(*[]byte)
+	defer blockPool.Put(buf)
+	return c.call(ctx, n, func(conn *wire.Conn) error {
+		conn.SetDeadline(c.ioDeadline())
+		req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: info.Size, SHA256: info.SHA256, Inline: inline}
+		if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
+			return err
+		}
+		if _, err := src.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		dr := &deadlineReader{r: src, conn: conn, c: c, progress: progress}
+		if _, err := conn.SendStream(dr, *buf); err != nil {
+			return err
+		}
+		conn.SetDeadline(c.ioDeadline())
+		return conn.Recv(wire.TypePutChunk, nil)
+	})
+}
+
+// deadlineReader pushes the connection's deadline forward as data flows, so
+// only silence (not a long transfer) times out.
+type deadlineReader struct {
+	r        io.Reader
+	conn     *wire.Conn
+	c        *Client
+	progress func(int64)
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if n > 0 {
+		d.conn.SetDeadline(d.c.ioDeadline())
+		d.progress(int64(n))
+	}
+	return n, err
+}
+
+func newUploadID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("BUG: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
