@@ -69,11 +69,11 @@ func (c *Client) Put(ctx context.Context, name string, r io.ReaderAt, size int64
 			opt.Progress(sent.Add(n) / 2)
 		}
 	}
-	chunks, upErrs := c.upload(ctx, r, size, x, upload, progress)
+	up := c.upload(ctx, name, r, size, x, upload, progress)
 	if err := ctx.Err(); err != nil {
 		return PutResult{}, err
 	}
-	if err := coverage(c, x, upErrs, "stored"); err != nil {
+	if err := coverage(c, x, up.errs, "stored"); err != nil {
 		return PutResult{}, err
 	}
 	mode := uint32(opt.Mode.Perm())
@@ -87,9 +87,25 @@ func (c *Client) Put(ctx context.Context, name string, r io.ReaderAt, size int64
 	v := NewVersion()
 	meta := wire.Meta{
 		Stamp: v, Born: v, Version: v, Size: size, Mode: mode, MTime: mtime.UnixNano(),
-		MD5: hex.EncodeToString(sum), Chunks: chunks,
+		MD5: hex.EncodeToString(sum), Chunks: up.chunks,
 	}
-	return c.commit(ctx, name, upload, meta, x, upErrs, opt.Sync)
+	waves := commitWaves
+	if newEverywhere(up) {
+		waves = oneWave
+	}
+	return c.commit(ctx, name, upload, meta, x, up.errs, opt.Sync, waves)
+}
+
+// newEverywhere reports whether every node took its chunks and none holds
+// an entry at the name: there is no previous version to keep whole, so all
+// four can commit at once.
+func newEverywhere(up uploaded) bool {
+	for n := range up.exists {
+		if up.exists[n] || up.errs[n] != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // HashMD5 reads size bytes of r and returns their MD5, which decides a
@@ -109,20 +125,23 @@ func HashMD5(r io.ReaderAt, size int64) ([]byte, error) {
 // the old version stays whole on one pair while the other pair switches.
 var commitWaves = [][]int{{0, 2}, {1, 3}}
 
+// oneWave commits a new file (no node had one) everywhere at once.
+var oneWave = [][]int{allNodes}
+
 // commit sends the commits wave by wave. With sync the last wave's commits
 // wait for the nodes' disks, and the first wave's nodes are asked to flush
 // at the same time (SYNC), so durability costs one flush, not one per wave;
 // a node whose flush fails counts as not holding its copies.
-func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta, x int, upErrs []error, sync bool) (PutResult, error) {
+func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta, x int, upErrs []error, sync bool, waves [][]int) (PutResult, error) {
 	res := PutResult{Version: meta.Version, Failed: map[int]error{}}
 	cErrs := make([]error, NumNodes)
 	held := make([][]int, NumNodes)
 	stale := 0
-	for w, wave := range commitWaves {
-		last := w == len(commitWaves)-1
+	for w, wave := range waves {
+		last := w == len(waves)-1
 		targets := wave
-		if sync && last {
-			for _, n := range commitWaves[0] {
+		if sync && last && w > 0 {
+			for _, n := range waves[0] {
 				if cErrs[n] == nil {
 					targets = append(slices.Clone(targets), n)
 				}
@@ -246,4 +265,3 @@ func (c *Client) describe(failed map[int]error) string {
 	}
 	return strings.Join(parts, "; ")
 }
-

@@ -22,7 +22,8 @@ import (
 // what it received and answering with its hash, which must match. The
 // chunks of a file go in parallel, so all four nodes receive at once. A
 // small file's chunks (inline, see wire.MaxInlineChunk) go to each node in
-// one exchange: both requests first, then both replies.
+// one exchange: both requests first, then both replies. Every request names
+// the entry, and the nodes say whether they hold one there (see commit).
 
 // teeBlock is how much of a chunk is read, hashed and sent at a time.
 const teeBlock = 512 << 10
@@ -33,16 +34,27 @@ const teeDepth = 4
 
 var blockPool = sync.Pool{New: func() any { b := make([]byte, teeBlock); return &b }}
 
-// upload stores the chunks of r (size bytes, placement x) in the nodes'
-// staging areas under upload. It returns every chunk's size and SHA-256 and
-// each node's first error (nil where the node took all its chunks).
-func (c *Client) upload(ctx context.Context, r io.ReaderAt, size int64, x int, upload string, progress func(int64)) ([NumChunks]wire.ChunkInfo, []error) {
-	var infos [NumChunks]wire.ChunkInfo
-	if size <= NumChunks*wire.MaxInlineChunk && allInline(size) {
-		return c.uploadSmall(ctx, r, size, x, upload, progress)
+// uploaded is what the nodes said of an upload.
+type uploaded struct {
+	chunks [NumChunks]wire.ChunkInfo // every chunk's size and SHA-256
+	errs   []error                   // per node: the first error, nil where the node took all its chunks
+	exists [NumNodes]bool            // per node: it holds a live entry at the name
+}
+
+// upload stores the chunks of r (size bytes, placement x) for the entry
+// name in the nodes' staging areas under upload.
+func (c *Client) upload(ctx context.Context, name string, r io.ReaderAt, size int64, x int, upload string, progress func(int64)) uploaded {
+	if allInline(size) {
+		return c.uploadSmall(ctx, name, r, size, x, upload, progress)
+	}
+	var up uploaded
+	var mu sync.Mutex // guards up.errs, up.exists
+	seen := func(n int, exists bool) {
+		mu.Lock()
+		up.exists[n] = up.exists[n] || exists
+		mu.Unlock()
 	}
 	nodeErrs := make([]error, NumNodes)
-	var mu sync.Mutex // guards nodeErrs
 	fail := func(n int, err error) {
 		mu.Lock()
 		if nodeErrs[n] == nil {
@@ -55,8 +67,8 @@ func (c *Client) upload(ctx context.Context, r io.ReaderAt, size int64, x int, u
 		wg.Go(func() {
 			s, e := ChunkBounds(size, ch)
 			sec := io.NewSectionReader(r, s, e-s)
-			info, errs := c.teeChunk(ctx, sec, ch, ChunkNodes(x, ch), upload, progress)
-			infos[ch] = info
+			info, errs := c.teeChunk(ctx, sec, name, ch, ChunkNodes(x, ch), upload, progress, seen)
+			up.chunks[ch] = info
 			for i, n := range ChunkNodes(x, ch) {
 				if errs[i] == nil {
 					continue
@@ -73,7 +85,8 @@ func (c *Client) upload(ctx context.Context, r io.ReaderAt, size int64, x int, u
 		})
 	}
 	wg.Wait()
-	return infos, nodeErrs
+	up.errs = nodeErrs
+	return up
 }
 
 // allInline reports whether every chunk of a file of size bytes travels
@@ -90,25 +103,27 @@ func allInline(size int64) bool {
 // uploadSmall sends a small file's chunks: the whole file is read into
 // memory (at most 32 KiB) and each node gets its two chunks in one
 // exchange.
-func (c *Client) uploadSmall(ctx context.Context, r io.ReaderAt, size int64, x int, upload string, progress func(int64)) ([NumChunks]wire.ChunkInfo, []error) {
-	var infos [NumChunks]wire.ChunkInfo
+func (c *Client) uploadSmall(ctx context.Context, name string, r io.ReaderAt, size int64, x int, upload string, progress func(int64)) uploaded {
+	var up uploaded
 	data := make([]byte, size)
 	if _, err := r.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
 		err = fmt.Errorf("read: %w", err)
-		return infos, []error{err, err, err, err}
+		up.errs = []error{err, err, err, err}
+		return up
 	}
-	for ch := range infos {
+	for ch := range up.chunks {
 		s, e := ChunkBounds(size, ch)
 		sum := sha256.Sum256(data[s:e])
-		infos[ch] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
+		up.chunks[ch] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
 	}
-	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
+	infos := up.chunks
+	up.errs = c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
 		chs := NodeChunks(x, n)
 		return c.call(ctx, n, func(conn *wire.Conn) error {
 			conn.SetDeadline(c.ioDeadline())
 			for _, ch := range chs {
 				s, e := ChunkBounds(size, ch)
-				req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: e - s, SHA256: infos[ch].SHA256, Inline: true}
+				req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: e - s, SHA256: infos[ch].SHA256, Inline: true, Path: name}
 				if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
 					return err
 				}
@@ -124,13 +139,15 @@ func (c *Client) uploadSmall(ctx context.Context, r io.ReaderAt, size int64, x i
 			}
 			var first error
 			for _, ch := range chs {
-				err := conn.Recv(wire.TypePutChunk, nil)
+				var resp wire.PutChunkResp
+				err := conn.Recv(wire.TypePutChunk, &resp)
 				var re *wire.RemoteError
 				if err != nil && !errors.As(err, &re) {
 					return err // the connection is out of step
 				}
 				if err == nil {
 					progress(infos[ch].Size)
+					up.exists[n] = up.exists[n] || resp.Exists
 				} else if first == nil {
 					first = err
 				}
@@ -138,7 +155,7 @@ func (c *Client) uploadSmall(ctx context.Context, r io.ReaderAt, size int64, x i
 			return first
 		})
 	})
-	return infos, errs
+	return up
 }
 
 // block is a piece of a chunk on its way to both of the chunk's nodes.
@@ -159,7 +176,7 @@ func (b *block) release() {
 // teeChunk reads one chunk from sec once and sends it to both its nodes.
 // It returns the chunk's size and SHA-256 (empty when reading failed) and
 // each node's error.
-func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, ch int, nodes [2]int, upload string, progress func(int64)) (wire.ChunkInfo, [2]error) {
+func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, name string, ch int, nodes [2]int, upload string, progress func(int64), seen func(n int, exists bool)) (wire.ChunkInfo, [2]error) {
 	size := sec.Size()
 	info := wire.ChunkInfo{Size: size}
 	var errs [2]error
@@ -172,7 +189,9 @@ func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, ch int, no
 		wg.Go(func() {
 			// No retry inside: the blocks are consumed as they go (see upload).
 			errs[i] = c.callOnce(ctx, n, func(conn *wire.Conn) error {
-				return c.sendChunk(conn, feeds[i], upload, ch, size, &sum, progress)
+				exists, err := c.sendChunk(conn, feeds[i], name, upload, ch, size, &sum, progress)
+				seen(n, exists)
+				return err
 			})
 			if errs[i] != nil {
 				dead[i].Store(true)
@@ -225,11 +244,11 @@ func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [2]chan *block, 
 // sendChunk is one node's side of teeChunk: the request, the blocks as
 // data frames, the end frame, and the node's reply, whose SHA-256 must be
 // the one the reader computed.
-func (c *Client) sendChunk(conn *wire.Conn, feed <-chan *block, upload string, ch int, size int64, sum *string, progress func(int64)) error {
+func (c *Client) sendChunk(conn *wire.Conn, feed <-chan *block, name, upload string, ch int, size int64, sum *string, progress func(int64)) (exists bool, err error) {
 	conn.SetDeadline(c.ioDeadline())
-	req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: size, Inline: size <= wire.MaxInlineChunk}
+	req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: size, Inline: size <= wire.MaxInlineChunk, Path: name}
 	if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
-		return err
+		return false, err
 	}
 	for b := range feed {
 		conn.SetDeadline(c.ioDeadline())
@@ -237,28 +256,28 @@ func (c *Client) sendChunk(conn *wire.Conn, feed <-chan *block, upload string, c
 		n := b.n
 		b.release()
 		if err != nil {
-			return err
+			return false, err
 		}
 		progress(int64(n))
 	}
 	if *sum == "" {
-		return errors.New("chunk not read") // the reader failed; its error is reported
+		return false, errors.New("chunk not read") // the reader failed; its error is reported
 	}
 	if err := conn.WriteEnd(); err != nil {
-		return err
+		return false, err
 	}
 	if err := conn.Flush(); err != nil {
-		return err
+		return false, err
 	}
 	conn.SetDeadline(c.ioDeadline())
 	var resp wire.PutChunkResp
 	if err := conn.Recv(wire.TypePutChunk, &resp); err != nil {
-		return err
+		return false, err
 	}
 	if !strings.EqualFold(resp.SHA256, *sum) {
-		return fmt.Errorf("%w: the node received chunk %d with SHA-256 %s, sent %s", ErrCorrupt, ch+1, resp.SHA256, *sum)
+		return false, fmt.Errorf("%w: the node received chunk %d with SHA-256 %s, sent %s", ErrCorrupt, ch+1, resp.SHA256, *sum)
 	}
-	return nil
+	return resp.Exists, nil
 }
 
 // putChunk uploads one chunk (info.Size bytes of src, which must be

@@ -279,3 +279,46 @@ func TestCacheMatchesDisk(t *testing.T) {
 		}
 	}
 }
+
+// TestPutChunkSaysExists: an upload naming its entry learns whether the
+// node holds a live one there (the client commits a new file everywhere at
+// once, an existing one in two waves).
+func TestPutChunkSaysExists(t *testing.T) {
+	n := startNode(t, nil)
+	c := login(t, n.addr, "alice", "Crimson33")
+	ask := func(p string) bool {
+		t.Helper()
+		data := []byte("abc")
+		sum := sha256Hex(data)
+		req := wire.PutChunkReq{Upload: randHex(16), Chunk: 0, Size: 3, SHA256: sum, Inline: true, Path: p}
+		if err := c.c.Send(wire.TypePutChunk, wire.StatusOK, req); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.c.SendStream(bytes.NewReader(data), make([]byte, 10)); err != nil {
+			t.Fatal(err)
+		}
+		var resp wire.PutChunkResp
+		if err := c.c.Recv(wire.TypePutChunk, &resp); err != nil {
+			t.Fatal(err)
+		}
+		if resp.SHA256 != sum {
+			t.Fatalf("node hashed %s, sent %s", resp.SHA256, sum)
+		}
+		return resp.Exists
+	}
+	if ask("d/f") {
+		t.Error("new name reported as existing")
+	}
+	if _, _, err := c.upload("d/f", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if !ask("d/f") || !ask("d") {
+		t.Error("file or folder not reported")
+	}
+	if err := c.updateOp(wire.UpdateDelete, "d/f", wire.Meta{Stamp: core.NewVersion()}); err != nil {
+		t.Fatal(err)
+	}
+	if ask("d/f") {
+		t.Error("a tombstone reported as a live entry")
+	}
+}

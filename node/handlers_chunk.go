@@ -61,6 +61,11 @@ func (c *session) putChunk(body []byte) error {
 			return &reqError{status: wire.StatusBadRequest, msg: "invalid sha256", fatal: true}
 		}
 	}
+	if req.Path != "" {
+		if _, err := cleanPath(req.Path, false); err != nil {
+			return &reqError{status: wire.StatusBadRequest, msg: err.Error(), fatal: true}
+		}
+	}
 	if req.Inline {
 		if req.Size > wire.MaxInlineChunk {
 			return &reqError{status: wire.StatusBadRequest, msg: "inline chunk too large", fatal: true}
@@ -114,7 +119,22 @@ func (c *session) putChunk(body []byte) error {
 	if err := c.us.syncFile(f); err != nil {
 		return err
 	}
-	return c.send(wire.TypePutChunk, wire.PutChunkResp{SHA256: got})
+	return c.replyPut(req, got)
+}
+
+// replyPut answers a chunk upload: the hash received and, for a request
+// naming its entry, whether a live entry is there.
+func (c *session) replyPut(req wire.PutChunkReq, sum string) error {
+	resp := wire.PutChunkResp{SHA256: sum}
+	if req.Path != "" {
+		p, _ := cleanPath(req.Path, false) // checked before the data came
+		steps, err := c.us.walk(p)
+		if err != nil {
+			return err
+		}
+		resp.Exists = live(steps[len(steps)-1].meta)
+	}
+	return c.send(wire.TypePutChunk, resp)
 }
 
 // openChunk opens a chunk file without following symlinks and checks its

@@ -147,6 +147,7 @@ func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
 	if req.Upload != "" && !validUpload(req.Upload) {
 		return nil, badRequest("invalid upload id")
 	}
+
 	u := c.us
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -186,6 +187,9 @@ func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
 	if req.Upload != "" {
 		moved := false
 		for n := 0; n < 4; n++ {
+			if c.s.inline.has(inlineKey(c.user, req.Upload, n)) {
+				continue // in memory, not in a staged file
+			}
 			src := stagedName(req.Upload, n)
 			ok, err := u.statFile(src)
 			if err != nil || !ok {
@@ -214,8 +218,10 @@ func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
 	}
 	// Only after the new meta is in place: the superseded chunks stay
 	// readable for a grace period, for readers still on the old version.
-	if err := u.supersede(last.rel, m.Version); err != nil {
-		return nil, err
+	if live(old) && !old.Dir && old.Version != m.Version {
+		if err := u.supersede(last.rel, m.Version); err != nil {
+			return nil, err
+		}
 	}
 	return slices.Clip(m.Held), nil
 }

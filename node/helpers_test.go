@@ -224,3 +224,8 @@ func paths(ms []wire.Meta) []string {
 	}
 	return out
 }
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -62,6 +62,14 @@ func (st *inlineStage) put(key string, data []byte) bool {
 	return true
 }
 
+// has reports whether the stage holds a chunk.
+func (st *inlineStage) has(key string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	_, ok := st.chunks[key]
+	return ok
+}
+
 // take removes and returns a chunk.
 func (st *inlineStage) take(key string) ([]byte, bool) {
 	st.mu.Lock()
@@ -92,7 +100,7 @@ func (c *session) putInline(req wire.PutChunkReq) error {
 	if !c.s.inline.put(inlineKey(c.user, req.Upload, req.Chunk), buf.Bytes()) {
 		return replyErr(wire.StatusBusy, "too many small uploads waiting for their commit")
 	}
-	return c.send(wire.TypePutChunk, wire.PutChunkResp{SHA256: got})
+	return c.replyPut(req, got)
 }
 
 // takeInline moves the upload's inline chunks into m, keeping those m's

@@ -223,7 +223,7 @@ func (u *userStore) quarantine(p, ver string, c int, fi os.FileInfo) (string, er
 	if err != nil {
 		return "", err
 	}
-	if fi != nil && !os.SameFile(fi, cur) {
+	if fi != nil && !sameFile(fi, cur) {
 		return "", errors.New("chunk file replaced meanwhile")
 	}
 	name := quarantineName(p, ver, c)

@@ -28,12 +28,12 @@ const (
 // non-directory) planted in the data folder: it is refused, never followed.
 var errSymlink = errors.New("refusing a symlink or special file in the data folder")
 
-// userStore is one user's folder, opened as an os.Root so that no name can
-// leave it. A running node keeps one per user, shared by the user's
+// userStore is one user's folder, opened as a tree (see tree.go) so that
+// no name can leave it. A running node keeps one per user, shared by the user's
 // connections (Server.userStore).
 type userStore struct {
 	user  string
-	root  *os.Root
+	root  *tree
 	mu    sync.Mutex // serializes namespace changes of this user
 	cache *metaCache // the user's entries as last written or read
 	fl    *flusher   // nil: every write is made durable before it returns (offline tools)
@@ -59,7 +59,7 @@ func openUser(dir, user string, fl *flusher) (*userStore, error) {
 			return nil, fmt.Errorf("%s: %w", d, errSymlink)
 		}
 	}
-	root, err := os.OpenRoot(ud)
+	root, err := openTree(ud)
 	if err != nil {
 		return nil, err
 	}

@@ -73,17 +73,25 @@ const MaxInlineChunk = 8 << 10
 // memory until the commit, which stores it inside the entry's meta: a small
 // file costs each node one file written instead of three. An inline chunk
 // whose commit never comes (or comes after a node restart) is forgotten.
+//
+// Path, when set, names the entry the upload is for: the reply then says
+// whether the node holds a live file or folder there, so a client storing a
+// new file can commit it on every node at once (no previous version to
+// keep whole).
 type PutChunkReq struct {
 	Upload string `json:"upload"` // random id of this upload, 32 hex
 	Chunk  int    `json:"chunk"`  // 0..3
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 	Inline bool   `json:"inline,omitempty"`
+	Path   string `json:"path,omitempty"`
 }
 
-// PutChunkResp answers a PutChunkReq with the SHA-256 of the data received.
+// PutChunkResp answers a PutChunkReq with the SHA-256 of the data received
+// and, when the request named a Path, whether a live entry is there.
 type PutChunkResp struct {
 	SHA256 string `json:"sha256"`
+	Exists bool   `json:"exists,omitempty"`
 }
 
 // CommitReq makes an uploaded version current for Path: staged chunks of
