@@ -76,6 +76,7 @@ func (f *File) acquireLocked(ctx context.Context, p string, trunc bool) (*spool,
 		f.opened = "" // local writes go through the page cache: do not keep it
 		if !trunc && e.Size > 0 {
 			sp.pending, sp.size = &e, e.Size
+			sp.hash.off()
 			if err := sp.f.Truncate(e.Size); err != nil {
 				sp.close()
 				return nil, err
@@ -123,7 +124,7 @@ func (f *File) uploadLocked(ctx context.Context) error {
 	if err := f.loadLocked(ctx); err != nil {
 		return err
 	}
-	res, err := f.sys.store.Put(ctx, p, sp.f, sp.size, core.PutOptions{Mode: os.FileMode(f.entry.Mode), MTime: sp.mtime})
+	res, err := f.sys.store.Put(ctx, p, sp.f, sp.size, core.PutOptions{Mode: os.FileMode(f.entry.Mode), MTime: sp.mtime, MD5: sp.md5()})
 	if err != nil {
 		return err
 	}

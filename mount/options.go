@@ -35,6 +35,9 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// maxWrite is the largest write the kernel sends.
+const maxWrite = 1 << 20
+
 // negativeTimeout is how long the kernel remembers that a name is absent:
 // short, because other clients create files too.
 const negativeTimeout = 100 * time.Millisecond
@@ -48,7 +51,7 @@ func MountOptions(opts Options, debug bool) *fs.Options {
 	neg := negativeTimeout
 	return &fs.Options{
 		MountOptions: fuse.MountOptions{
-			MaxWrite:      1 << 20,
+			MaxWrite:      maxWrite,
 			MaxReadAhead:  1 << 20,
 			FsName:        "dfs",
 			Name:          "dfs",

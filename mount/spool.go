@@ -20,6 +20,7 @@ type spool struct {
 	dirty   bool        // changed since the last upload
 	mtime   time.Time   // modification time to store with the next upload
 	refs    int         // open handles using the spool
+	hash    *contentHash
 }
 
 // newSpool makes an empty spool in dir.
@@ -32,7 +33,7 @@ func newSpool(dir string) (*spool, error) {
 		f.Close()
 		return nil, err
 	}
-	return &spool{f: f, mtime: time.Now()}, nil
+	return &spool{f: f, mtime: time.Now(), hash: newContentHash()}, nil
 }
 
 // load fetches the pending version, if any. Fetching is put off until the
@@ -42,6 +43,7 @@ func (s *spool) load(ctx context.Context, store Store) error {
 	if s.pending == nil {
 		return nil
 	}
+	s.hash.off() // the old content is not hashed
 	if err := store.Fetch(ctx, *s.pending, s.f, nil); err != nil {
 		return err
 	}
@@ -67,6 +69,11 @@ func (s *spool) readAt(p []byte, off int64) (int, error) {
 // writeAt writes into the spool; writing past the end leaves a hole.
 func (s *spool) writeAt(p []byte, off int64) (int, error) {
 	n, err := s.f.WriteAt(p, off)
+	if err == nil {
+		s.hash.wrote(p, off)
+	} else {
+		s.hash.off()
+	}
 	s.size = max(s.size, off+int64(n))
 	s.dirty = true
 	s.mtime = time.Now()
@@ -78,10 +85,19 @@ func (s *spool) truncate(size int64) error {
 	if err := s.f.Truncate(size); err != nil {
 		return err
 	}
+	if size != s.size || s.pending != nil {
+		s.hash.off()
+	}
 	s.size = size
 	s.dirty = true
 	s.mtime = time.Now()
 	return nil
 }
 
-func (s *spool) close() { s.f.Close() }
+// md5 returns the content's MD5 when it was hashed while written, else nil.
+func (s *spool) md5() []byte { return s.hash.sum(s.size) }
+
+func (s *spool) close() {
+	s.hash.close()
+	s.f.Close()
+}
