@@ -125,6 +125,15 @@ func (c *Client) Rmdir(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	return c.RmdirEntry(ctx, e)
+}
+
+// RmdirEntry is Rmdir of the folder e describes (from Stat, ReadDir or
+// List), without asking the nodes for it again. The folder's emptiness is
+// still checked across every node that answers: a node that missed a child
+// must not remove the folder.
+func (c *Client) RmdirEntry(ctx context.Context, e Entry) error {
+	name := e.Name
 	if !e.Dir {
 		return fmt.Errorf("%s: %w", name, ErrNotDir)
 	}

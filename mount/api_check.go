@@ -18,6 +18,7 @@ var (
 	_ = (fs.NodeSymlinker)((*Dir)(nil))
 	_ = (fs.NodeMknoder)((*Dir)(nil))
 	_ = (fs.NodeStatfser)((*Dir)(nil))
+	_ = (fs.NodeFsyncer)((*Dir)(nil))
 	_ = (fs.NodeGetxattrer)((*Dir)(nil))
 	_ = (fs.NodeListxattrer)((*Dir)(nil))
 	_ = (fs.NodeSetxattrer)((*Dir)(nil))

@@ -54,11 +54,28 @@ func (d *Dir) adopt(ctx context.Context, name string, e core.Entry, out *fuse.En
 	return ch
 }
 
+// unstoredChild returns the child name if it is a file this mount created
+// and has not stored yet.
+func (d *Dir) unstoredChild(name string) *File {
+	if ch := d.GetChild(name); ch != nil {
+		if f, ok := ch.Operations().(*File); ok && f.unstored() {
+			return f
+		}
+	}
+	return nil
+}
+
 // Lookup finds name in the folder (metadata only, no data).
 func (d *Dir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	p, errno := d.child(name)
 	if errno != 0 {
 		return nil, errno
+	}
+	if f := d.unstoredChild(name); f != nil {
+		f.mu.Lock()
+		f.fillLocked(&out.Attr)
+		f.mu.Unlock()
+		return f.EmbeddedInode(), 0
 	}
 	e, err := d.sys.store.Stat(ctx, p)
 	if err != nil {
@@ -95,10 +112,25 @@ func (d *Dir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	p, _ := d.path()
 	es, err := d.sys.store.ReadDir(ctx, p)
 	list := make([]fuse.DirEntry, 0, len(es))
+	seen := make(map[string]bool, len(es))
 	for _, e := range es {
 		list = append(list, fuse.DirEntry{Name: core.Base(e.Name), Mode: stableMode(e)})
+		seen[core.Base(e.Name)] = true
+	}
+	if err == nil {
+		for name := range d.Children() {
+			if !seen[name] && d.unstoredChild(name) != nil {
+				list = append(list, fuse.DirEntry{Name: name, Mode: syscall.S_IFREG})
+			}
+		}
 	}
 	return fs.NewListDirStream(list), d.sys.errno(ctx, "readdir", err)
+}
+
+// Fsync (of a folder) asks the nodes to make what they have durable:
+// changes of names reach their disks within a fraction of a second anyway.
+func (d *Dir) Fsync(ctx context.Context, f fs.FileHandle, flags uint32) syscall.Errno {
+	return d.sys.errno(ctx, "fsync", d.sys.store.Sync(ctx))
 }
 
 // Mkdir makes a folder.
@@ -122,11 +154,15 @@ func (d *Dir) Rmdir(ctx context.Context, name string) syscall.Errno {
 	return d.sys.errno(ctx, "rmdir", d.sys.store.Rmdir(ctx, p))
 }
 
-// Unlink removes a file.
+// Unlink removes a file. One this mount created and has not stored is only
+// forgotten (its close then stores nothing: the inode has no path).
 func (d *Dir) Unlink(ctx context.Context, name string) syscall.Errno {
 	p, errno := d.child(name)
 	if errno != 0 {
 		return errno
+	}
+	if d.unstoredChild(name) != nil {
+		return 0
 	}
 	return d.sys.errno(ctx, "unlink", d.sys.store.Remove(ctx, p))
 }
@@ -144,6 +180,16 @@ func (d *Dir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedde
 	to, errno := newParent.(*Dir).child(newName)
 	if errno != 0 {
 		return errno
+	}
+	// A file created here and not stored yet is stored first, so that
+	// there is something to move.
+	if f := d.unstoredChild(name); f != nil {
+		f.mu.Lock()
+		err := f.uploadLocked(ctx)
+		f.mu.Unlock()
+		if err != nil {
+			return d.sys.errno(ctx, "rename", err)
+		}
 	}
 	switch flags {
 	case 0:

@@ -2,6 +2,7 @@ package mount
 
 import (
 	"context"
+	"errors"
 	"os"
 	"sync"
 	"syscall"
@@ -22,6 +23,14 @@ type File struct {
 	spool  *spool     // while open for writing: the content, shared by all handles
 	opened string     // content version at the last read-only open; "" after local writes (page cache not to be trusted)
 	stored string     // content version this mount last stored for the file
+	fresh  bool       // created by this mount and not stored yet: only this mount knows it
+}
+
+// unstored reports a file this mount created and has not stored yet.
+func (f *File) unstored() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fresh
 }
 
 func (f *File) setEntry(e core.Entry, out *fuse.Attr) {
@@ -98,16 +107,20 @@ func setattrArgs(in *fuse.SetAttrIn) (*os.FileMode, *time.Time) {
 	return mode, mtime
 }
 
-// setattr stores mode and mtime. While the spool holds unsent changes, the
-// mtime goes with their upload instead (the upload would overwrite it).
+// setattr stores mode and mtime. While the spool holds unsent changes,
+// they go with the upload instead (one request for tar's write, utimens,
+// chmod, close).
 func (f *File) setattr(ctx context.Context, mode *os.FileMode, mtime *time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if sp := f.spool; sp != nil && sp.dirty && mtime != nil {
-		sp.mtime, mtime = *mtime, nil
-	}
 	if mode != nil {
 		f.entry.Mode = uint32(*mode)
+	}
+	if sp := f.spool; sp != nil && sp.dirty {
+		if mtime != nil {
+			sp.mtime = *mtime
+		}
+		return nil
 	}
 	p, live := f.path()
 	if !live || (mode == nil && mtime == nil) {
@@ -166,10 +179,12 @@ func (f *File) loadLocked(ctx context.Context) error {
 	return f.spool.load(ctx, f.sys.store)
 }
 
-// create stores an empty file at p (so that other processes see it at
-// once) and opens it for writing. If another client made the file since the
-// kernel looked, O_EXCL fails with EEXIST and otherwise the file is opened
-// as it is (emptied only for O_TRUNC), never silently replaced.
+// create opens a new file at p for writing. Nothing is stored until its
+// first close or fsync (one put for create, write and attributes); until
+// then only this mount shows it (see Dir.Lookup and Dir.Readdir). If
+// another client made the file since the kernel looked, O_EXCL fails with
+// EEXIST and otherwise the file is opened as it is (emptied only for
+// O_TRUNC), never silently replaced.
 func (f *File) create(ctx context.Context, p string, mode, flags uint32) (*handle, error) {
 	if e, err := f.sys.store.Stat(ctx, p); err == nil {
 		if flags&syscall.O_EXCL != 0 {
@@ -186,18 +201,14 @@ func (f *File) create(ctx context.Context, p string, mode, flags uint32) (*handl
 			return nil, err
 		}
 		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, nil
+	} else if !errors.Is(err, core.ErrNotFound) {
+		return nil, err
 	}
 	sp, err := newSpool(f.sys.opts.CacheDir)
 	if err != nil {
 		return nil, err
 	}
-	e := newEntry(p, false, mode)
-	res, err := f.sys.store.Put(ctx, p, sp.f, 0, core.PutOptions{Mode: os.FileMode(e.Mode), MTime: e.MTime})
-	if err != nil {
-		sp.close()
-		return nil, err
-	}
-	e.Version, e.State = res.Version, res.State
-	f.entry, f.spool, sp.refs = e, sp, 1
+	sp.dirty = true // an empty file is still a file to store
+	f.entry, f.spool, f.fresh, sp.refs = newEntry(p, false, mode), sp, true, 1
 	return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, nil
 }

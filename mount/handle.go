@@ -111,7 +111,11 @@ func (f *File) releaseLocked(sp *spool) {
 
 // uploadLocked stores the spool as a new version if it changed. A file
 // removed meanwhile has nowhere to go: its changes are dropped.
-func (f *File) uploadLocked(ctx context.Context) error {
+func (f *File) uploadLocked(ctx context.Context) error { return f.storeLocked(ctx, false) }
+
+// storeLocked is uploadLocked; with sync the version is on the nodes' disks
+// when it returns.
+func (f *File) storeLocked(ctx context.Context, sync bool) error {
 	sp := f.spool
 	if sp == nil || !sp.dirty {
 		return nil
@@ -124,11 +128,11 @@ func (f *File) uploadLocked(ctx context.Context) error {
 	if err := f.loadLocked(ctx); err != nil {
 		return err
 	}
-	res, err := f.sys.store.Put(ctx, p, sp.f, sp.size, core.PutOptions{Mode: os.FileMode(f.entry.Mode), MTime: sp.mtime, MD5: sp.md5()})
+	res, err := f.sys.store.Put(ctx, p, sp.f, sp.size, core.PutOptions{Mode: os.FileMode(f.entry.Mode), MTime: sp.mtime, MD5: sp.md5(), Sync: sync})
 	if err != nil {
 		return err
 	}
-	sp.dirty = false
+	sp.dirty, f.fresh = false, false
 	f.entry.Name, f.entry.Size, f.entry.MTime = p, sp.size, sp.mtime
 	f.entry.Version, f.entry.State = res.Version, res.State
 	f.stored = res.Version
@@ -157,7 +161,9 @@ func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) 
 		// (through another fd): read that, not the one opened.
 		if p, live := f.path(); live {
 			if rf, err := f.sys.store.Open(ctx, p); err == nil {
+				old := h.rf
 				h.rf = rf
+				old.Close() // a read still on it finishes without read-ahead
 			}
 		}
 	}
@@ -205,13 +211,24 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	return h.f.sys.errno(ctx, "flush", h.f.uploadLocked(ctx))
 }
 
-// Fsync uploads the spool if it changed.
+// Fsync stores the spool if it changed, on the nodes' disks before it
+// returns; otherwise it asks the nodes to make what they have durable (an
+// earlier close stored the file without waiting for the disks).
 func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	return h.Flush(ctx)
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	if h.sp != nil && h.sp.dirty {
+		return h.f.sys.errno(ctx, "fsync", h.f.storeLocked(ctx, true))
+	}
+	return h.f.sys.errno(ctx, "fsync", h.f.sys.store.Sync(ctx))
 }
 
-// Release drops the handle's reference on the spool.
+// Release drops the handle's reference on the spool, or closes the version
+// it was reading.
 func (h *handle) Release(ctx context.Context) syscall.Errno {
+	if h.rf != nil {
+		h.rf.Close()
+	}
 	if h.sp != nil {
 		h.f.mu.Lock()
 		defer h.f.mu.Unlock()

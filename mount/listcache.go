@@ -2,8 +2,11 @@ package mount
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,27 +14,29 @@ import (
 	"dfs/core"
 )
 
-// listCache serves Stat from the last listing of the parent folder while it
-// is younger than the entry timeout, so that `ls -l` of a folder costs one
-// LIST instead of one lookup per file. Any change made through this mount
-// invalidates every listing (gen), so the mount always sees its own
-// changes; other clients' changes show within the timeout, as they would
-// through the kernel's own entry cache.
+// listCache serves lookups from the last listing of the parent folder while
+// it is younger than the entry timeout, so that `ls -l` of a folder costs
+// one LIST instead of one lookup per file, and a name a fresh listing lacks
+// is absent without asking the nodes (the lookup before every create).
+// The mount's own changes are written into the listings they touch
+// (write-through), so it always sees them; other clients' changes show
+// within the timeout, as they would through the kernel's own entry cache.
 type listCache struct {
 	Store
 	ttl time.Duration
-	gen atomic.Uint64 // bumped before and after every change
 
-	mu   sync.Mutex // guards dirs
-	dirs map[string]*listing
+	mu      sync.Mutex // guards the fields below
+	dirs    map[string]*listing
+	clock   uint64            // bumped by every change
+	changed map[string]uint64 // folder -> clock of its last change
+	floor   uint64            // clock when changed was last emptied
 }
 
 type listing struct {
-	gen     uint64
 	at      time.Time
 	ttl     time.Duration
-	entries map[string]core.Entry
-	hits    atomic.Int64 // lookups served: a folder being walked is listed again rather than looked up name by name
+	entries map[string]core.Entry // guarded by listCache.mu
+	hits    atomic.Int64          // lookups served: a folder being walked is listed again rather than looked up name by name
 }
 
 // busyListing is how many lookups a listing must have served to be listed
@@ -41,13 +46,42 @@ const busyListing = 16
 const maxCachedDirs = 64
 
 func newListCache(s Store, ttl time.Duration) *listCache {
-	return &listCache{Store: s, ttl: ttl, dirs: map[string]*listing{}}
+	return &listCache{Store: s, ttl: ttl, dirs: map[string]*listing{}, changed: map[string]uint64{}}
 }
 
-// ReadDir lists dir and remembers the result.
+// lean is e without what only heal needs (each node's meta), to keep
+// listings small.
+func lean(e core.Entry) core.Entry {
+	var none core.Entry
+	e.Raw = none.Raw
+	return e
+}
+
+func sortEntries(es []core.Entry) {
+	slices.SortFunc(es, func(a, b core.Entry) int { return strings.Compare(a.Name, b.Name) })
+}
+
+// ReadDir lists dir, from a fresh listing when there is one.
 func (c *listCache) ReadDir(ctx context.Context, dir string) ([]core.Entry, error) {
-	gen := c.gen.Load()
-	start := time.Now()
+	c.mu.Lock()
+	if l := c.dirs[dir]; l != nil && time.Since(l.at) < l.ttl {
+		es := make([]core.Entry, 0, len(l.entries))
+		for _, e := range l.entries {
+			es = append(es, e)
+		}
+		c.mu.Unlock()
+		sortEntries(es)
+		return es, nil
+	}
+	start := c.clock
+	c.mu.Unlock()
+	return c.list(ctx, dir, start)
+}
+
+// list asks the nodes for dir and keeps the answer unless the folder
+// changed meanwhile (the answer may predate the change).
+func (c *listCache) list(ctx context.Context, dir string, start uint64) ([]core.Entry, error) {
+	t0 := time.Now()
 	es, err := c.Store.ReadDir(ctx, dir)
 	if err != nil {
 		return es, err
@@ -57,27 +91,66 @@ func (c *listCache) ReadDir(ctx context.Context, dir string) ([]core.Entry, erro
 	// itself, and its entries are then served while the caller (ls -l)
 	// goes through them, instead of listing the folder again and again.
 	at := time.Now()
-	ttl := max(c.ttl, at.Sub(start))
 	m := make(map[string]core.Entry, len(es))
-	for _, e := range es {
-		m[e.Name] = e
+	for i, e := range es {
+		es[i] = lean(e)
+		m[e.Name] = es[i]
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changed[dir] > start || c.floor > start {
+		return es, nil
+	}
 	if len(c.dirs) >= maxCachedDirs {
 		clear(c.dirs)
 	}
-	c.dirs[dir] = &listing{gen: gen, at: at, ttl: ttl, entries: m}
-	c.mu.Unlock()
+	c.dirs[dir] = &listing{at: at, ttl: max(c.ttl, at.Sub(t0)), entries: m}
 	return es, nil
 }
 
-// Stat answers from a fresh listing of name's folder when it has name. A
-// listing that expired while it was busy is listed again (one LIST for the
-// folder instead of one lookup per remaining name, as in ls -l of a large
-// folder).
+// lookup answers from a fresh listing of name's folder: the entry and
+// found, or absent when the listing lacks the name. A listing that expired
+// while it was busy is listed again (one LIST for the folder instead of one
+// lookup per remaining name, as in ls -l or a tar into a large folder).
+func (c *listCache) lookup(ctx context.Context, name string) (e core.Entry, found, absent bool) {
+	dir := core.Parent(name)
+	c.mu.Lock()
+	l := c.dirs[dir]
+	start := c.clock
+	c.mu.Unlock()
+	if l == nil {
+		return core.Entry{}, false, false
+	}
+	if time.Since(l.at) >= l.ttl {
+		if l.hits.Load() < busyListing {
+			return core.Entry{}, false, false
+		}
+		if _, err := c.list(ctx, dir, start); err != nil {
+			return core.Entry{}, false, false
+		}
+		c.mu.Lock()
+		l = c.dirs[dir]
+		c.mu.Unlock()
+		if l == nil {
+			return core.Entry{}, false, false
+		}
+		l.hits.Store(busyListing) // still busy
+	}
+	l.hits.Add(1)
+	c.mu.Lock()
+	e, found = l.entries[name]
+	c.mu.Unlock()
+	return e, found, !found
+}
+
+// Stat answers from a fresh listing when it can.
 func (c *listCache) Stat(ctx context.Context, name string) (core.Entry, error) {
-	if e, ok := c.cached(ctx, name); ok {
+	e, found, absent := c.lookup(ctx, name)
+	switch {
+	case found:
 		return e, nil
+	case absent:
+		return core.Entry{}, fmt.Errorf("%s: %w", name, core.ErrNotFound)
 	}
 	return c.Store.Stat(ctx, name)
 }
@@ -85,88 +158,148 @@ func (c *listCache) Stat(ctx context.Context, name string) (core.Entry, error) {
 // Open opens the version a fresh listing names, without asking the nodes
 // for the entry again.
 func (c *listCache) Open(ctx context.Context, name string) (*core.File, error) {
-	if e, ok := c.cached(ctx, name); ok && !e.Dir && e.State != core.StateIncomplete {
+	e, found, absent := c.lookup(ctx, name)
+	switch {
+	case found && !e.Dir && e.State != core.StateIncomplete:
 		return c.Store.OpenEntry(e)
+	case absent:
+		return nil, fmt.Errorf("%s: %w", name, core.ErrNotFound)
 	}
 	return c.Store.Open(ctx, name)
 }
 
-func (c *listCache) cached(ctx context.Context, name string) (core.Entry, bool) {
-	dir := core.Parent(name)
+// change runs fn, a change to the entries of the folders dirs, and then
+// edit (on success) with the lock held: it brings the listings up to date.
+// A failed change forgets the folders' listings, since what the nodes did
+// is unknown.
+func change[T any](c *listCache, dirs []string, fn func() (T, error), edit func(v T)) (T, error) {
+	c.touch(dirs)
+	v, err := fn()
 	c.mu.Lock()
-	l := c.dirs[dir]
-	c.mu.Unlock()
-	if l == nil || l.gen != c.gen.Load() {
-		return core.Entry{}, false
-	}
-	if time.Since(l.at) >= l.ttl {
-		if _, known := l.entries[name]; !known || l.hits.Load() < busyListing {
-			return core.Entry{}, false
+	defer c.mu.Unlock()
+	c.touchLocked(dirs)
+	if err != nil {
+		for _, d := range dirs {
+			delete(c.dirs, d)
 		}
-		if _, err := c.ReadDir(ctx, dir); err != nil {
-			return core.Entry{}, false
-		}
-		c.mu.Lock()
-		l = c.dirs[dir]
-		c.mu.Unlock()
-		if l == nil {
-			return core.Entry{}, false
-		}
-		l.hits.Store(busyListing) // still busy
+		return v, err
 	}
-	e, ok := l.entries[name]
-	if ok {
-		l.hits.Add(1)
-	}
-	return e, ok
+	edit(v)
+	return v, nil
 }
 
-// change runs a change with every listing invalidated around it.
-func change[T any](c *listCache, fn func() (T, error)) (T, error) {
-	c.gen.Add(1)
-	defer c.gen.Add(1)
-	return fn()
+func (c *listCache) touch(dirs []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.touchLocked(dirs)
+}
+
+// touchLocked marks the folders changed now, so that a listing taken
+// before does not overwrite them.
+func (c *listCache) touchLocked(dirs []string) {
+	c.clock++
+	if len(c.changed) >= 4*maxCachedDirs {
+		clear(c.changed)
+		c.floor = c.clock
+	}
+	for _, d := range dirs {
+		c.changed[d] = c.clock
+	}
+}
+
+// setLocked puts e into its folder's listing, if there is one.
+func (c *listCache) setLocked(e core.Entry) {
+	if e.Name == "" {
+		return // the top folder is in no listing
+	}
+	if l := c.dirs[core.Parent(e.Name)]; l != nil {
+		l.entries[e.Name] = lean(e)
+	}
+}
+
+// dropLocked takes name out of its folder's listing, and forgets the
+// listings of name and everything under it.
+func (c *listCache) dropLocked(name string) {
+	if l := c.dirs[core.Parent(name)]; l != nil {
+		delete(l.entries, name)
+	}
+	for d := range c.dirs {
+		if d == name || strings.HasPrefix(d, name+"/") {
+			delete(c.dirs, d)
+		}
+	}
 }
 
 func (c *listCache) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error) {
-	return change(c, func() (core.PutResult, error) { return c.Store.Put(ctx, name, r, size, opt) })
+	return change(c, []string{core.Parent(name)},
+		func() (core.PutResult, error) { return c.Store.Put(ctx, name, r, size, opt) },
+		func(res core.PutResult) { c.setLocked(res.Entry) })
 }
 
+// Mkdir makes a folder; its listing starts out fresh and empty.
 func (c *listCache) Mkdir(ctx context.Context, name string, mode os.FileMode) (core.Entry, error) {
-	return change(c, func() (core.Entry, error) { return c.Store.Mkdir(ctx, name, mode) })
+	return change(c, []string{core.Parent(name), name},
+		func() (core.Entry, error) { return c.Store.Mkdir(ctx, name, mode) },
+		func(e core.Entry) {
+			c.setLocked(e)
+			c.dirs[name] = &listing{at: time.Now(), ttl: c.ttl, entries: map[string]core.Entry{}}
+		})
 }
 
+// Rmdir removes a folder, using its entry from a fresh listing when there
+// is one.
 func (c *listCache) Rmdir(ctx context.Context, name string) error {
-	_, err := change(c, func() (struct{}, error) { return struct{}{}, c.Store.Rmdir(ctx, name) })
+	e, found, _ := c.lookup(ctx, name)
+	_, err := change(c, []string{core.Parent(name), name},
+		func() (struct{}, error) {
+			if found {
+				return struct{}{}, c.Store.RmdirEntry(ctx, e)
+			}
+			return struct{}{}, c.Store.Rmdir(ctx, name)
+		},
+		func(struct{}) { c.dropLocked(name) })
 	return err
 }
 
 // Remove deletes name, using its entry from a fresh listing when there is
 // one (rm -r lists each folder first) rather than asking every node again.
 func (c *listCache) Remove(ctx context.Context, name string) error {
-	e, ok := c.cached(ctx, name)
-	_, err := change(c, func() (struct{}, error) {
-		if ok {
-			return struct{}{}, c.Store.RemoveEntry(ctx, e)
-		}
-		return struct{}{}, c.Store.Remove(ctx, name)
-	})
+	e, found, _ := c.lookup(ctx, name)
+	_, err := change(c, []string{core.Parent(name)},
+		func() (struct{}, error) {
+			if found {
+				return struct{}{}, c.Store.RemoveEntry(ctx, e)
+			}
+			return struct{}{}, c.Store.Remove(ctx, name)
+		},
+		func(struct{}) { c.dropLocked(name) })
 	return err
 }
 
+// Rename moves from to to and forgets the listings involved.
 func (c *listCache) Rename(ctx context.Context, from, to string) error {
-	_, err := change(c, func() (struct{}, error) { return struct{}{}, c.Store.Rename(ctx, from, to) })
+	dirs := []string{core.Parent(from), core.Parent(to), from, to}
+	_, err := change(c, dirs,
+		func() (struct{}, error) { return struct{}{}, c.Store.Rename(ctx, from, to) },
+		func(struct{}) {
+			c.dropLocked(from)
+			c.dropLocked(to)
+			delete(c.dirs, core.Parent(from))
+			delete(c.dirs, core.Parent(to))
+		})
 	return err
 }
 
 // SetAttr changes name's attributes, from a fresh listing's entry when
 // there is one.
 func (c *listCache) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (core.Entry, error) {
-	e, ok := c.cached(ctx, name)
-	return change(c, func() (core.Entry, error) {
-		if ok {
-			return c.Store.SetAttrEntry(ctx, e, mode, mtime)
-		}
-		return c.Store.SetAttr(ctx, name, mode, mtime)
-	})
+	e, found, _ := c.lookup(ctx, name)
+	return change(c, []string{core.Parent(name)},
+		func() (core.Entry, error) {
+			if found {
+				return c.Store.SetAttrEntry(ctx, e, mode, mtime)
+			}
+			return c.Store.SetAttr(ctx, name, mode, mtime)
+		},
+		func(e core.Entry) { c.setLocked(e) })
 }

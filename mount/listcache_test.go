@@ -2,21 +2,32 @@ package mount
 
 import (
 	"context"
+	"errors"
+	"io"
+	"os"
 	"testing"
 	"time"
 
 	"dfs/core"
 )
 
-// countingStore is a Store with one folder "d" holding "d/a".
+// countingStore is a Store with one folder "d" holding "d/a", counting
+// what reaches it.
 type countingStore struct {
 	Store    // nil: methods not overridden would panic
 	stats    int
 	readdirs int
+	during   func() // runs inside ReadDir, before it answers
 }
 
 func (s *countingStore) ReadDir(ctx context.Context, dir string) ([]core.Entry, error) {
 	s.readdirs++
+	if s.during != nil {
+		s.during()
+	}
+	if dir != "d" {
+		return nil, nil
+	}
 	return []core.Entry{{Name: "d/a", Size: 1}}, nil
 }
 
@@ -25,9 +36,14 @@ func (s *countingStore) Stat(ctx context.Context, name string) (core.Entry, erro
 	return core.Entry{Name: name, Size: 2}, nil
 }
 
-func (s *countingStore) Remove(ctx context.Context, name string) error { return nil }
-
+func (s *countingStore) Remove(ctx context.Context, name string) error      { return nil }
 func (s *countingStore) RemoveEntry(ctx context.Context, e core.Entry) error { return nil }
+func (s *countingStore) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error) {
+	return core.PutResult{Entry: core.Entry{Name: name, Size: size}}, nil
+}
+func (s *countingStore) Mkdir(ctx context.Context, name string, mode os.FileMode) (core.Entry, error) {
+	return core.Entry{Name: name, Dir: true}, nil
+}
 
 func TestListCache(t *testing.T) {
 	ctx := context.Background()
@@ -39,13 +55,41 @@ func TestListCache(t *testing.T) {
 	if e, _ := c.Stat(ctx, "d/a"); e.Size != 1 || s.stats != 0 {
 		t.Fatalf("lookup after a listing went to the store (%d stats, size %d)", s.stats, e.Size)
 	}
-	if c.Stat(ctx, "d/b"); s.stats != 1 {
-		t.Fatalf("a name missing from the listing must be asked for: %d stats", s.stats)
+	// A fresh listing knows what is not there (the lookup before a create).
+	if _, err := c.Stat(ctx, "d/b"); !errors.Is(err, core.ErrNotFound) || s.stats != 0 {
+		t.Fatalf("name missing from a fresh listing: %v, %d stats", err, s.stats)
 	}
-	c.Remove(ctx, "d/a") // any change through the mount invalidates
-	if e, _ := c.Stat(ctx, "d/a"); e.Size != 2 || s.stats != 2 {
-		t.Fatalf("lookup after a change came from the old listing")
+	// The mount's own changes are written into the listing.
+	c.Put(ctx, "d/b", nil, 7, core.PutOptions{})
+	if e, err := c.Stat(ctx, "d/b"); err != nil || e.Size != 7 || s.stats != 0 {
+		t.Fatalf("after a put: %+v %v, %d stats", e, err, s.stats)
 	}
+	c.Remove(ctx, "d/a")
+	if _, err := c.Stat(ctx, "d/a"); !errors.Is(err, core.ErrNotFound) || s.stats != 0 {
+		t.Fatalf("after a remove: %v, %d stats", err, s.stats)
+	}
+	es, _ := c.ReadDir(ctx, "d")
+	if len(es) != 1 || es[0].Name != "d/b" || s.readdirs != 1 {
+		t.Fatalf("listing from the cache: %+v, %d listings", es, s.readdirs)
+	}
+	// A new folder starts with a fresh, empty listing.
+	c.Mkdir(ctx, "d/new", 0o755)
+	if _, err := c.Stat(ctx, "d/new/x"); !errors.Is(err, core.ErrNotFound) || s.stats != 0 {
+		t.Fatalf("in a new folder: %v, %d stats", err, s.stats)
+	}
+	if e, err := c.Stat(ctx, "d/new"); err != nil || !e.Dir {
+		t.Fatalf("the new folder: %+v %v", e, err)
+	}
+
+	// A listing taken while a change was made does not overwrite it.
+	racy := newListCache(s, time.Minute)
+	s.during = func() { s.during = nil; racy.Put(ctx, "e/late", nil, 3, core.PutOptions{}) }
+	racy.ReadDir(ctx, "e")
+	racy.Stat(ctx, "e/late")
+	if s.stats != 1 {
+		t.Fatalf("a listing that missed a change was kept (%d stats)", s.stats)
+	}
+
 	short := newListCache(s, time.Nanosecond)
 	short.ReadDir(ctx, "d")
 	time.Sleep(time.Millisecond)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -23,12 +24,14 @@ type Store interface {
 	Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error)
 	Mkdir(ctx context.Context, name string, mode os.FileMode) (core.Entry, error)
 	Rmdir(ctx context.Context, name string) error
+	RmdirEntry(ctx context.Context, e core.Entry) error
 	Remove(ctx context.Context, name string) error
 	RemoveEntry(ctx context.Context, e core.Entry) error
 	Rename(ctx context.Context, from, to string) error
 	SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (core.Entry, error)
 	SetAttrEntry(ctx context.Context, e core.Entry, mode *os.FileMode, mtime *time.Time) (core.Entry, error)
 	StatFS(ctx context.Context) (core.FSStats, error)
+	Sync(ctx context.Context) error
 }
 
 var _ Store = (*core.Client)(nil)
@@ -40,6 +43,8 @@ type fsys struct {
 	uid, gid uint32
 	started  time.Time // the top folder's times
 	errs     errLog
+
+	xattrCalls atomic.Int64 // extended attribute requests that reached the mount (tests)
 }
 
 // NewRoot returns the top folder of a mount of store.
