@@ -26,10 +26,19 @@ func (c *Client) Stat(ctx context.Context, name string) (Entry, error) {
 	}
 	var chains [NumNodes][]wire.Meta
 	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
-		var resp wire.LookupResp
-		err := c.request(ctx, n, wire.TypeLookup, wire.LookupReq{Path: name}, &resp)
-		chains[n] = resp.Chain
-		return err
+		return c.call(ctx, n, func(conn *wire.Conn) error {
+			conn.SetDeadline(c.replyDeadline())
+			if err := conn.Send(wire.TypeLookup, wire.StatusOK, wire.LookupReq{Path: name}); err != nil {
+				return err
+			}
+			body, err := conn.RecvBody(wire.TypeLookup)
+			if err != nil {
+				return err
+			}
+			resp, err := wire.DecodeLookupResp(body)
+			chains[n] = resp.Chain
+			return err
+		})
 	})
 	if err := c.quorum(errs); err != nil {
 		return Entry{}, err
@@ -90,9 +99,13 @@ func (c *Client) list(ctx context.Context, dir string, recursive bool) (chains [
 				return err
 			}
 			for first := true; ; first = false {
-				var resp wire.ListResp
 				conn.SetDeadline(c.replyDeadline())
-				if err := conn.Recv(wire.TypeList, &resp); err != nil {
+				body, err := conn.RecvBody(wire.TypeList)
+				if err != nil {
+					return err
+				}
+				resp, err := wire.DecodeListResp(body)
+				if err != nil {
 					return err
 				}
 				if first {

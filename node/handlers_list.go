@@ -7,8 +7,9 @@ import (
 	"dfs/core/wire"
 )
 
-// listBatch is the most entries in one LIST reply frame.
-const listBatch = 1000
+// listBatch is the most entries in one LIST reply frame (about 250 bytes
+// each, see wire.AppendMeta).
+const listBatch = 4000
 
 // lookup answers the metas of a path's ancestors and the path itself.
 func (c *session) lookup(body []byte) error {
@@ -24,7 +25,7 @@ func (c *session) lookup(body []byte) error {
 	if err != nil {
 		return err
 	}
-	return c.send(wire.TypeLookup, wire.LookupResp{Chain: chain(steps)})
+	return c.sendBody(wire.TypeLookup, wire.AppendLookupResp(nil, chain(steps)))
 }
 
 // list streams the entries under a folder in batches.
@@ -73,11 +74,11 @@ func (c *session) list(body []byte) error {
 		case err = <-done:
 			walking = false
 		case <-tick.C:
-			batch := wire.ListResp{Entries: []wire.Meta{}}
+			var ch []wire.Meta
 			if first {
-				batch.Chain, first = chain(steps), false
+				ch, first = chain(steps), false
 			}
-			if err := c.send(wire.TypeList, batch); err != nil {
+			if err := c.sendBody(wire.TypeList, wire.AppendListHead(nil, false, ch)); err != nil {
 				<-done
 				return err
 			}
@@ -87,19 +88,21 @@ func (c *session) list(body []byte) error {
 		return err
 	}
 	all := l.entries
+	var out []byte
 	for {
 		n := min(len(all), listBatch)
-		batch := wire.ListResp{Entries: all[:n], Done: n == len(all)}
-		if batch.Entries == nil {
-			batch.Entries = []wire.Meta{}
-		}
+		var ch []wire.Meta
 		if first {
-			batch.Chain, first = chain(steps), false
+			ch, first = chain(steps), false
 		}
-		if err := c.send(wire.TypeList, batch); err != nil {
+		out = wire.AppendListHead(out[:0], n == len(all), ch)
+		for i := range all[:n] {
+			out = wire.AppendMeta(out, &all[i])
+		}
+		if err := c.sendBody(wire.TypeList, out); err != nil {
 			return err
 		}
-		if batch.Done {
+		if n == len(all) {
 			return nil
 		}
 		all = all[n:]

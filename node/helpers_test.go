@@ -161,8 +161,8 @@ func (c *tclient) list(dir string, rec bool) ([]wire.Meta, []wire.Meta, error) {
 	}
 	var chain, out []wire.Meta
 	for first := true; ; first = false {
-		var r wire.ListResp
-		if err := c.c.Recv(wire.TypeList, &r); err != nil {
+		r, err := c.recvList()
+		if err != nil {
 			return nil, nil, err
 		}
 		if first {
@@ -177,8 +177,15 @@ func (c *tclient) list(dir string, rec bool) ([]wire.Meta, []wire.Meta, error) {
 
 func (c *tclient) lookup(p string) []wire.Meta {
 	c.t.Helper()
-	var r wire.LookupResp
-	if err := c.call(wire.TypeLookup, wire.LookupReq{Path: p}, &r); err != nil {
+	if err := c.c.Send(wire.TypeLookup, wire.StatusOK, wire.LookupReq{Path: p}); err != nil {
+		c.t.Fatalf("lookup %q: %v", p, err)
+	}
+	body, err := c.c.RecvBody(wire.TypeLookup)
+	if err != nil {
+		c.t.Fatalf("lookup %q: %v", p, err)
+	}
+	r, err := wire.DecodeLookupResp(body)
+	if err != nil {
 		c.t.Fatalf("lookup %q: %v", p, err)
 	}
 	return r.Chain
@@ -228,4 +235,13 @@ func paths(ms []wire.Meta) []string {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// recvList reads one LIST reply batch.
+func (c *tclient) recvList() (wire.ListResp, error) {
+	body, err := c.c.RecvBody(wire.TypeList)
+	if err != nil {
+		return wire.ListResp{}, err
+	}
+	return wire.DecodeListResp(body)
 }

@@ -104,6 +104,16 @@ type connError struct{ err error }
 func (e *connError) Error() string { return "connection: " + e.err.Error() }
 func (e *connError) Unwrap() error { return e.err }
 
+// sendBody writes one reply frame with a binary body under the I/O
+// deadline.
+func (c *session) sendBody(t wire.Type, body []byte) error {
+	_ = c.nc.SetDeadline(time.Now().Add(c.s.cfg.IOTimeout))
+	if err := c.wc.SendBody(t, body); err != nil {
+		return &connError{err}
+	}
+	return nil
+}
+
 // send writes one reply frame under the I/O deadline.
 func (c *session) send(t wire.Type, v any) error {
 	_ = c.nc.SetDeadline(time.Now().Add(c.s.cfg.IOTimeout))

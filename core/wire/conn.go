@@ -90,6 +90,31 @@ func (c *Conn) ReadRequest() (Header, []byte, error) {
 	return h, body, err
 }
 
+// SendBody writes a frame with a body that is not JSON (the binary LIST
+// and LOOKUP replies) and flushes it.
+func (c *Conn) SendBody(t Type, body []byte) error {
+	if err := WriteFrame(c.bw, t, StatusOK, body); err != nil {
+		return err
+	}
+	return c.bw.Flush()
+}
+
+// RecvBody reads a reply of type want and returns its body, valid until
+// the next read. A non-OK status becomes a *RemoteError.
+func (c *Conn) RecvBody(want Type) ([]byte, error) {
+	h, body, err := c.ReadRequest()
+	if err != nil {
+		return nil, err
+	}
+	if h.Type != want {
+		return nil, fmt.Errorf("wire: got %s frame, want %s", h.Type, want)
+	}
+	if h.Status != StatusOK {
+		return nil, Decode(h, body, nil)
+	}
+	return body, nil
+}
+
 // Recv reads a reply of type want into v. A non-OK status becomes a
 // *RemoteError; a frame of another type is a protocol error.
 func (c *Conn) Recv(want Type, v any) error {

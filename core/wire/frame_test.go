@@ -109,8 +109,8 @@ func FuzzReadFrame(f *testing.F) {
 			}
 			var m Meta
 			_ = Decode(h, body, &m)
-			var l ListResp
-			_ = Decode(h, body, &l)
+			_, _ = DecodeListResp(body)
+			_, _ = DecodeLookupResp(body)
 		}
 	})
 }
