@@ -203,4 +203,3 @@ func listNames(t *testing.T, dir string) []string {
 	}
 	return out
 }
-

@@ -36,7 +36,7 @@ func (s *countingStore) Stat(ctx context.Context, name string) (core.Entry, erro
 	return core.Entry{Name: name, Size: 2}, nil
 }
 
-func (s *countingStore) Remove(ctx context.Context, name string) error      { return nil }
+func (s *countingStore) Remove(ctx context.Context, name string) error       { return nil }
 func (s *countingStore) RemoveEntry(ctx context.Context, e core.Entry) error { return nil }
 func (s *countingStore) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error) {
 	return core.PutResult{Entry: core.Entry{Name: name, Size: size}}, nil
