@@ -227,6 +227,7 @@ var statusErrors = map[wire.Status]error{
 	wire.StatusStale:      ErrStale,
 	wire.StatusNotDir:     ErrNotDir,
 	wire.StatusIsDir:      ErrIsDir,
+	wire.StatusIncomplete: ErrIncomplete,
 }
 
 // remoteErr turns a node's error reply into an error wrapping a sentinel.

@@ -69,6 +69,9 @@ func (c *Client) Put(ctx context.Context, name string, r io.ReaderAt, size int64
 			opt.Progress(sent.Add(n) / 2)
 		}
 	}
+	if allInline(size) {
+		return c.putSmall(ctx, name, r, size, sum, x, upload, opt, progress)
+	}
 	up := c.upload(ctx, name, r, size, x, upload, progress)
 	if err := ctx.Err(); err != nil {
 		return PutResult{}, err
@@ -76,6 +79,16 @@ func (c *Client) Put(ctx context.Context, name string, r io.ReaderAt, size int64
 	if err := coverage(c, x, up.errs, "stored"); err != nil {
 		return PutResult{}, err
 	}
+	meta := newMeta(size, sum, up.chunks, opt)
+	waves := commitWaves
+	if newEverywhere(up) {
+		waves = oneWave
+	}
+	return c.commit(ctx, name, upload, meta, x, up.errs, opt.Sync, waves)
+}
+
+// newMeta is the meta of a new version, stamped now.
+func newMeta(size int64, sum []byte, chunks [NumChunks]wire.ChunkInfo, opt PutOptions) wire.Meta {
 	mode := uint32(opt.Mode.Perm())
 	if opt.Mode == 0 {
 		mode = 0o644
@@ -85,15 +98,10 @@ func (c *Client) Put(ctx context.Context, name string, r io.ReaderAt, size int64
 		mtime = time.Now()
 	}
 	v := NewVersion()
-	meta := wire.Meta{
+	return wire.Meta{
 		Stamp: v, Born: v, Version: v, Size: size, Mode: mode, MTime: mtime.UnixNano(),
-		MD5: hex.EncodeToString(sum), Chunks: up.chunks,
+		MD5: hex.EncodeToString(sum), Chunks: chunks,
 	}
-	waves := commitWaves
-	if newEverywhere(up) {
-		waves = oneWave
-	}
-	return c.commit(ctx, name, upload, meta, x, up.errs, opt.Sync, waves)
 }
 
 // newEverywhere reports whether every node took its chunks and none holds
@@ -133,7 +141,6 @@ var oneWave = [][]int{allNodes}
 // at the same time (SYNC), so durability costs one flush, not one per wave;
 // a node whose flush fails counts as not holding its copies.
 func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta, x int, upErrs []error, sync bool, waves [][]int) (PutResult, error) {
-	res := PutResult{Version: meta.Version, Failed: map[int]error{}}
 	cErrs := make([]error, NumNodes)
 	held := make([][]int, NumNodes)
 	stale := 0
@@ -172,9 +179,19 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 	if stale > 0 {
 		return c.afterStale(ctx, name, meta)
 	}
+	for n := range cErrs {
+		cErrs[n] = firstErr(upErrs[n], cErrs[n])
+	}
+	return c.committed(name, meta, x, cErrs, held)
+}
+
+// committed reports how a version was committed: on the nodes without an
+// error, holding the chunks they said.
+func (c *Client) committed(name string, meta wire.Meta, x int, errs []error, held [][]int) (PutResult, error) {
+	res := PutResult{Version: meta.Version, Failed: map[int]error{}}
 	var copies [NumChunks][]int
 	for n := 0; n < NumNodes; n++ {
-		if err := firstErr(upErrs[n], cErrs[n]); err != nil {
+		if err := errs[n]; err != nil {
 			res.Failed[n] = err
 			continue
 		}

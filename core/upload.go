@@ -20,10 +20,9 @@ import (
 // read once: its blocks are hashed (SHA-256, for the meta) as they are read
 // and the same blocks are sent to both nodes at once, each node hashing
 // what it received and answering with its hash, which must match. The
-// chunks of a file go in parallel, so all four nodes receive at once. A
-// small file's chunks (inline, see wire.MaxInlineChunk) go to each node in
-// one exchange: both requests first, then both replies. Every request names
-// the entry, and the nodes say whether they hold one there (see commit).
+// chunks of a file go in parallel, so all four nodes receive at once. Every
+// request names the entry, and the nodes say whether they hold one there
+// (see commit). Small files go their own way (putsmall.go).
 
 // teeBlock is how much of a chunk is read, hashed and sent at a time.
 const teeBlock = 512 << 10
@@ -44,9 +43,6 @@ type uploaded struct {
 // upload stores the chunks of r (size bytes, placement x) for the entry
 // name in the nodes' staging areas under upload.
 func (c *Client) upload(ctx context.Context, name string, r io.ReaderAt, size int64, x int, upload string, progress func(int64)) uploaded {
-	if allInline(size) {
-		return c.uploadSmall(ctx, name, r, size, x, upload, progress)
-	}
 	var up uploaded
 	var mu sync.Mutex // guards up.errs, up.exists
 	seen := func(n int, exists bool) {
@@ -98,64 +94,6 @@ func allInline(size int64) bool {
 		}
 	}
 	return true
-}
-
-// uploadSmall sends a small file's chunks: the whole file is read into
-// memory (at most 32 KiB) and each node gets its two chunks in one
-// exchange.
-func (c *Client) uploadSmall(ctx context.Context, name string, r io.ReaderAt, size int64, x int, upload string, progress func(int64)) uploaded {
-	var up uploaded
-	data := make([]byte, size)
-	if _, err := r.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
-		err = fmt.Errorf("read: %w", err)
-		up.errs = []error{err, err, err, err}
-		return up
-	}
-	for ch := range up.chunks {
-		s, e := ChunkBounds(size, ch)
-		sum := sha256.Sum256(data[s:e])
-		up.chunks[ch] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
-	}
-	infos := up.chunks
-	up.errs = c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
-		chs := NodeChunks(x, n)
-		return c.call(ctx, n, func(conn *wire.Conn) error {
-			conn.SetDeadline(c.ioDeadline())
-			for _, ch := range chs {
-				s, e := ChunkBounds(size, ch)
-				req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: e - s, SHA256: infos[ch].SHA256, Inline: true, Path: name}
-				if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
-					return err
-				}
-				if err := conn.WriteData(data[s:e]); err != nil {
-					return err
-				}
-				if err := conn.WriteEnd(); err != nil {
-					return err
-				}
-			}
-			if err := conn.Flush(); err != nil {
-				return err
-			}
-			var first error
-			for _, ch := range chs {
-				var resp wire.PutChunkResp
-				err := conn.Recv(wire.TypePutChunk, &resp)
-				var re *wire.RemoteError
-				if err != nil && !errors.As(err, &re) {
-					return err // the connection is out of step
-				}
-				if err == nil {
-					progress(infos[ch].Size)
-					up.exists[n] = up.exists[n] || resp.Exists
-				} else if first == nil {
-					first = err
-				}
-			}
-			return first
-		})
-	})
-	return up
 }
 
 // block is a piece of a chunk on its way to both of the chunk's nodes.

@@ -322,3 +322,41 @@ func TestPutChunkSaysExists(t *testing.T) {
 		t.Error("a tombstone reported as a live entry")
 	}
 }
+
+// TestConditionalCommit: a commit sent right behind its upload applies only
+// if the entry is new (New) and the upload's chunks arrived (Need); a
+// refused one changes nothing.
+func TestConditionalCommit(t *testing.T) {
+	n := startNode(t, nil)
+	c := login(t, n.addr, "alice", "Crimson33")
+	old, _, err := c.upload("f", []byte("old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := func(p string, new bool, need []int, upload string, m wire.Meta) error {
+		return c.call(wire.TypeCommit, wire.CommitReq{Path: p, Upload: upload, Meta: m, New: new, Need: need}, nil)
+	}
+	data := []byte("new content")
+	up := randHex(16)
+	s, e := core.ChunkBounds(int64(len(data)), 0)
+	if err := c.put(up, 0, data[s:e]); err != nil {
+		t.Fatal(err)
+	}
+	v := core.NewVersion()
+	m := wire.Meta{Stamp: v, Born: v, Version: v, Size: int64(len(data))}
+	m.Chunks[0] = wire.ChunkInfo{Size: e - s, SHA256: sha256Hex(data[s:e])}
+	wantStatus(t, "new over an existing file", commit("f", true, []int{0}, up, m), wire.StatusExist)
+	wantStatus(t, "a needed chunk missing", commit("g", true, []int{0, 1}, up, m), wire.StatusIncomplete)
+	if ch := c.lookup("f"); len(ch) != 1 || ch[0].Version != old.Version {
+		t.Fatalf("a refused commit changed f: %+v", ch)
+	}
+	if ch := c.lookup("g"); len(ch) != 0 {
+		t.Fatalf("a refused commit made g: %+v", ch)
+	}
+	if err := commit("g", true, []int{0}, up, m); err != nil {
+		t.Fatalf("new file with its chunk: %v", err)
+	}
+	if ch := c.lookup("g"); len(ch) != 1 || ch[0].Version != v {
+		t.Fatalf("g after its commit: %+v", ch)
+	}
+}

@@ -86,15 +86,21 @@ func (f *flusher) wake() {
 	}
 }
 
-// add runs fn on the collecting batch and wakes the loop.
+// add runs fn on the collecting batch. Only the first item wakes the loop
+// (to start the delay), or one that fills the batch: a wakeup is a context
+// switch, and a busy node adds several items per request.
 func (f *flusher) add(fn func(b *batch)) {
 	f.mu.Lock()
-	if f.cur.size() == 0 && len(f.cur.waiters) == 0 {
+	first := f.cur.size() == 0 && len(f.cur.waiters) == 0
+	if first {
 		f.cur.first = time.Now()
 	}
 	fn(f.cur)
+	full := len(f.cur.files)+len(f.cur.metas) >= maxBatchFiles
 	f.mu.Unlock()
-	f.wake()
+	if first || full {
+		f.wake()
+	}
 }
 
 // addFile registers a written file; the pass fsyncs and closes it.

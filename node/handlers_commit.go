@@ -156,6 +156,14 @@ func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
 		return nil, err
 	}
 	last := &steps[len(steps)-1]
+	if req.New && live(last.meta) {
+		return nil, replyErr(wire.StatusExist, "%s exists on this node", p)
+	}
+	for _, n := range req.Need {
+		if n < 0 || n > 3 || !c.staged(req.Upload, n) {
+			return nil, replyErr(wire.StatusIncomplete, "chunk %d of the upload is not on this node", n+1)
+		}
+	}
 	if old := last.meta; old != nil {
 		if old.Stamp > m.Stamp {
 			u.removeStaged(req.Upload)
@@ -224,6 +232,18 @@ func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
 		}
 	}
 	return slices.Clip(m.Held), nil
+}
+
+// staged reports whether chunk n of upload is waiting for its commit here.
+func (c *session) staged(upload string, n int) bool {
+	if upload == "" {
+		return false
+	}
+	if c.s.inline.has(inlineKey(c.user, upload, n)) {
+		return true
+	}
+	ok, _ := c.us.statFile(stagedName(upload, n))
+	return ok
 }
 
 // durable waits, when want is set, until everything this node applied so

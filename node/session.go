@@ -114,10 +114,18 @@ func (c *session) sendBody(t wire.Type, body []byte) error {
 	return nil
 }
 
-// send writes one reply frame under the I/O deadline.
+// send writes one reply frame under the I/O deadline. When the client's
+// next request is already here (it pipelines, as a small put does), the
+// reply waits to go out with the next one: one write instead of several.
 func (c *session) send(t wire.Type, v any) error {
 	_ = c.nc.SetDeadline(time.Now().Add(c.s.cfg.IOTimeout))
-	if err := c.wc.Send(t, wire.StatusOK, v); err != nil {
+	if err := c.wc.Write(t, wire.StatusOK, v); err != nil {
+		return &connError{err}
+	}
+	if c.wc.Buffered() > 0 {
+		return nil
+	}
+	if err := c.wc.Flush(); err != nil {
 		return &connError{err}
 	}
 	return nil

@@ -10,7 +10,8 @@
 #
 # DATA_DIR defaults to ./dfs-data and MOUNTPOINT to ./mnt, relative to the
 # current folder. Environment: DFS_PORT (first port, default 10001; the nodes
-# use DFS_PORT..DFS_PORT+3), DFSMOUNT_FLAGS (extra dfsmount flags).
+# use DFS_PORT..DFS_PORT+3), DFSMOUNT_FLAGS (extra dfsmount flags),
+# DFSNODE_FLAGS (extra dfsnode flags, e.g. -flush-delay 50ms).
 set -euo pipefail
 
 usage() {
@@ -115,7 +116,9 @@ start_node() {
 	# setsid: the node gets its own session, so a Ctrl-C in this terminal
 	# does not reach it; nohup-like, output goes to the log.
 	conf=$(node_conf "$n")
-	setsid "$bin/dfsnode" -conf "$conf" "$data/DFS$n" "$port" >>"$data/DFS$n.log" 2>&1 </dev/null &
+	# DFSNODE_FLAGS is split into words on purpose.
+	# shellcheck disable=SC2086
+	setsid "$bin/dfsnode" -conf "$conf" ${DFSNODE_FLAGS:-} "$data/DFS$n" "$port" >>"$data/DFS$n.log" 2>&1 </dev/null &
 	echo $! >"$data/DFS$n.pid"
 	if ! wait_port "$port" $!; then
 		echo "DFS$n did not start listening on port $port; see $data/DFS$n.log:" >&2

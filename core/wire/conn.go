@@ -55,6 +55,11 @@ func (c *Conn) Close() error { return c.nc.Close() }
 // SetDeadline sets the read and write deadline (zero clears it).
 func (c *Conn) SetDeadline(t time.Time) error { return c.nc.SetDeadline(t) }
 
+// Buffered returns how many bytes of the peer's next frames are already
+// read and waiting: a server that sees the next request there can leave
+// its reply unflushed, to go out with the next one (pipelining).
+func (c *Conn) Buffered() int { return c.br.Buffered() }
+
 // Flush sends buffered frames.
 func (c *Conn) Flush() error { return c.bw.Flush() }
 

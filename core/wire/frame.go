@@ -78,6 +78,7 @@ const (
 	StatusStale      Status = 10
 	StatusNotDir     Status = 11
 	StatusIsDir      Status = 12
+	StatusIncomplete Status = 13
 )
 
 var statusNames = map[Status]string{
@@ -85,7 +86,7 @@ var statusNames = map[Status]string{
 	StatusExist: "exists", StatusBadRequest: "bad request", StatusNoSpace: "no space left on node",
 	StatusCorrupt: "corrupt chunk", StatusInternal: "internal error", StatusNotEmpty: "folder not empty",
 	StatusBusy: "node busy", StatusStale: "superseded by a newer version", StatusNotDir: "not a folder",
-	StatusIsDir: "is a folder",
+	StatusIsDir: "is a folder", StatusIncomplete: "chunks missing",
 }
 
 func (s Status) String() string {

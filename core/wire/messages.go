@@ -102,11 +102,19 @@ type PutChunkResp struct {
 // Without Sync the reply comes once the change is applied (other clients see
 // it); it reaches the node's disk with the node's next flush, a fraction of
 // a second later. With Sync the reply waits for that flush (group commit).
+//
+// New and Need make the commit conditional, so that a client can send it
+// right behind the upload without waiting for the upload's replies: with
+// New the node applies it only if it holds no live entry at Path (else
+// StatusExist), with Need only if the upload gave it those chunks (else
+// StatusIncomplete); a refused commit changes nothing.
 type CommitReq struct {
 	Path   string `json:"path"`
 	Upload string `json:"upload,omitempty"`
 	Meta   Meta   `json:"meta"`
 	Sync   bool   `json:"sync,omitempty"`
+	New    bool   `json:"new,omitempty"`
+	Need   []int  `json:"need,omitempty"`
 }
 
 // CommitResp answers a CommitReq.
