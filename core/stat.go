@@ -111,7 +111,11 @@ func (c *Client) list(ctx context.Context, dir string, recursive bool) (chains [
 				if first {
 					chains[n] = resp.Chain
 				}
-				entries[n] = append(entries[n], resp.Entries...)
+				if entries[n] == nil {
+					entries[n] = resp.Entries // most listings are one batch: no copy
+				} else {
+					entries[n] = append(entries[n], resp.Entries...)
+				}
 				if resp.Done {
 					return nil
 				}
@@ -176,13 +180,22 @@ func (c *Client) List(ctx context.Context) (Listing, error) {
 // folders the entries hang from). With tombstones, deleted entries are
 // returned too (Deleted set).
 func mergeEntries(entries [NumNodes][]wire.Meta, known map[string]Entry, tombstones bool) []Entry {
-	byPath := map[string]*[NumNodes]*wire.Meta{}
+	most := 0
+	for n := range entries {
+		most = max(most, len(entries[n]))
+	}
+	byPath := make(map[string]*[NumNodes]*wire.Meta, most)
+	slots := make([][NumNodes]*wire.Meta, 0, most) // one allocation for the usual case
 	for n := range entries {
 		for i := range entries[n] {
 			m := &entries[n][i]
 			ms := byPath[m.Path]
 			if ms == nil {
-				ms = new([NumNodes]*wire.Meta)
+				if len(slots) == cap(slots) {
+					slots = make([][NumNodes]*wire.Meta, 0, most)
+				}
+				slots = append(slots, [NumNodes]*wire.Meta{})
+				ms = &slots[len(slots)-1]
 				byPath[m.Path] = ms
 			}
 			ms[n] = m

@@ -7,9 +7,14 @@ import (
 	"dfs/core/wire"
 )
 
-// listBatch is the most entries in one LIST reply frame (about 250 bytes
-// each, see wire.AppendMeta).
-const listBatch = 4000
+// A LIST reply frame holds at most listBatch entries and, past
+// listBatchBytes, no more (records are about 250 bytes, longer with long
+// names; frames are capped at wire.MaxControlFrame). One frame holds a
+// folder of 10,000 files.
+const (
+	listBatch      = 12000 // Config.listBatch; tests shorten it
+	listBatchBytes = 3 << 20
+)
 
 // lookup answers the metas of a path's ancestors and the path itself.
 func (c *session) lookup(body []byte) error {
@@ -90,14 +95,21 @@ func (c *session) list(body []byte) error {
 	all := l.entries
 	var out []byte
 	for {
-		n := min(len(all), listBatch)
 		var ch []wire.Meta
 		if first {
 			ch, first = chain(steps), false
 		}
-		out = wire.AppendListHead(out[:0], n == len(all), ch)
-		for i := range all[:n] {
-			out = wire.AppendMeta(out, &all[i])
+		// The head is written last, when it is known whether this batch
+		// is the last one: encode the entries after room for it.
+		head := wire.AppendListHead(nil, false, ch)
+		out = append(out[:0], head...)
+		n := 0
+		for n < len(all) && n < c.s.cfg.listBatch && len(out) < listBatchBytes {
+			out = wire.AppendMeta(out, &all[n])
+			n++
+		}
+		if n == len(all) {
+			copy(out, wire.AppendListHead(nil, true, ch)) // same length: only the flags differ
 		}
 		if err := c.sendBody(wire.TypeList, out); err != nil {
 			return err

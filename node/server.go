@@ -42,6 +42,8 @@ type Config struct {
 	ScrubRate   int64         // bytes/s for the background scrub; 0 = no background scrub
 	ScrubEvery  time.Duration // default 24h
 	FlushDelay  time.Duration // default DefaultFlushDelay: how long an acknowledged change may wait to be written to disk
+
+	listBatch int // most entries in a LIST reply frame; default listBatch (tests shorten it)
 }
 
 // stagingMaxAge is how long an uploaded chunk may wait for its commit.
@@ -58,11 +60,10 @@ type Server struct {
 	bg      sync.WaitGroup
 	handler sync.WaitGroup
 
-	started time.Time     // reported by INFO, so clients notice a restart
-	old     oldChunks     // superseded chunk files still served for a grace period
-	inline  inlineStage   // small chunks between PUT_CHUNK and COMMIT
-	flusher *flusher      // group commit of every user's writes
-	grace   time.Duration // how long superseded chunks are kept (supersededGrace; tests shorten it)
+	started time.Time   // reported by INFO, so clients notice a restart
+	old     oldChunks   // superseded chunk files still served for a grace period
+	inline  inlineStage // small chunks between PUT_CHUNK and COMMIT
+	flusher *flusher    // group commit of every user's writes
 
 	mu        sync.Mutex // guards the fields below
 	closed    bool
@@ -98,13 +99,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.IOTimeout <= 0 {
 		cfg.IOTimeout = 60 * time.Second
 	}
+	if cfg.listBatch <= 0 {
+		cfg.listBatch = listBatch
+	}
 	if cfg.ScrubEvery <= 0 {
 		cfg.ScrubEvery = 24 * time.Hour
 	}
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, usersDir), 0o700); err != nil {
 		return nil, fmt.Errorf("make data folder: %w", err)
 	}
-	s := &Server{started: time.Now(), grace: supersededGrace,
+	s := &Server{started: time.Now(),
 		cfg:       cfg,
 		log:       cfg.Log.With("node", cfg.Name),
 		throttle:  newThrottle(),
@@ -307,7 +311,7 @@ func (s *Server) background() {
 		case <-clean.C:
 			s.cleanStaging()
 		case <-sweep.C:
-			s.sweepSuperseded()
+			s.sweepSuperseded(time.Now().Add(-supersededGrace))
 		case <-scrub:
 			rep, err := s.scrub(ctx, s.cfg.ScrubRate)
 			if err != nil && ctx.Err() == nil {

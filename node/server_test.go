@@ -171,8 +171,7 @@ func TestRoundTrip(t *testing.T) {
 	if names, _ := os.ReadDir(dir); len(names) != 9 {
 		t.Errorf("entry dir holds %d files, want @meta, 4 chunks and 4 superseded ones", len(names))
 	}
-	n.s.grace = 0
-	n.s.sweepSuperseded()
+	n.s.sweepSuperseded(time.Now())
 	if _, err := c.get("docs/a/@x.txt", m.Version, 0, 0, -1); status(err) != wire.StatusNotFound {
 		t.Errorf("old version still served after the sweep: %v", err)
 	}
@@ -234,8 +233,7 @@ func TestDeleteRmdir(t *testing.T) {
 	if err := n.s.flusher.sync(); err != nil {
 		t.Fatal(err)
 	}
-	n.s.grace = 0
-	n.s.sweepSuperseded()
+	n.s.sweepSuperseded(time.Now())
 	names, _ := os.ReadDir(filepath.Join(n.dir, "users/alice/files/d/f"))
 	if len(names) != 1 {
 		t.Errorf("chunk files left after delete and sweep: %d files", len(names))
@@ -669,14 +667,14 @@ func TestTLS(t *testing.T) {
 }
 
 func TestListBatches(t *testing.T) {
-	n := startNode(t, nil)
+	n := startNode(t, func(c *Config) { c.listBatch = 1000 })
 	c := login(t, n.addr, "alice", "Crimson33")
 	st := core.NewVersion()
 	if err := c.updateOp(wire.UpdateMkdir, "big", wire.Meta{Stamp: st}); err != nil {
 		t.Fatal(err)
 	}
 	base := filepath.Join(n.dir, "users/alice/files/big")
-	for i := 0; i < listBatch+500; i++ {
+	for i := 0; i < 2500; i++ {
 		d := filepath.Join(base, "e"+strconv.Itoa(i))
 		os.Mkdir(d, 0o700)
 		os.WriteFile(filepath.Join(d, "@meta"), []byte(`{"stamp":"`+st+`","born":"`+st+`","deleted":true}`), 0o600)
@@ -690,7 +688,7 @@ func TestListBatches(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if (batches == 0) != (len(r.Chain) == 1) || len(r.Entries) > listBatch {
+		if (batches == 0) != (len(r.Chain) == 1) || len(r.Entries) > 1000 {
 			t.Fatalf("batch %d: chain %d entries %d", batches, len(r.Chain), len(r.Entries))
 		}
 		batches++
@@ -702,7 +700,7 @@ func TestListBatches(t *testing.T) {
 			break
 		}
 	}
-	if total != listBatch+500 || batches-keepalives != 2 {
+	if total != 2500 || batches-keepalives != 3 {
 		t.Errorf("%d entries in %d batches (%d keepalives)", total, batches, keepalives)
 	}
 }

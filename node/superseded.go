@@ -61,11 +61,10 @@ func (u *userStore) supersede(rel, keep string) error {
 	return nil
 }
 
-// sweepSuperseded deletes superseded chunk files past their grace period.
+// sweepSuperseded deletes superseded chunk files set aside before cutoff.
 // (A file whose folder was renamed meanwhile is not found; the next start
 // deletes it.)
-func (s *Server) sweepSuperseded() {
-	cutoff := time.Now().Add(-s.grace)
+func (s *Server) sweepSuperseded(cutoff time.Time) {
 	s.old.mu.Lock()
 	var due []oldChunk
 	for len(s.old.files) > 0 && s.old.files[0].at.Before(cutoff) {
