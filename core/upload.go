@@ -184,7 +184,10 @@ func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [2]chan *block, 
 // the one the reader computed.
 func (c *Client) sendChunk(conn *wire.Conn, feed <-chan *block, name, upload string, ch int, size int64, sum *string, progress func(int64)) (exists bool, err error) {
 	conn.SetDeadline(c.ioDeadline())
-	req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: size, Inline: size <= wire.MaxInlineChunk, Path: name}
+	// Over TLS the node takes our hash after the data (see wire.PutChunkReq).
+	inline := size <= wire.MaxInlineChunk
+	trailer := !inline && !c.cfg.Plaintext
+	req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: size, Inline: inline, Path: name, Trailer: trailer}
 	if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
 		return false, err
 	}
@@ -203,6 +206,11 @@ func (c *Client) sendChunk(conn *wire.Conn, feed <-chan *block, name, upload str
 	}
 	if err := conn.WriteEnd(); err != nil {
 		return false, err
+	}
+	if trailer {
+		if err := conn.Write(wire.TypePutChunk, wire.StatusOK, wire.PutChunkTrailer{SHA256: *sum}); err != nil {
+			return false, err
+		}
 	}
 	if err := conn.Flush(); err != nil {
 		return false, err

@@ -46,8 +46,13 @@ type chunkWriter struct {
 // left to wait for.
 const writebackEvery = 8 << 20
 
-func newChunkWriter(f *os.File) *chunkWriter {
-	w := &chunkWriter{f: f, bw: bufio.NewWriterSize(f, blockSize+4), block: make([]byte, 0, blockSize), sha: sha256.New()}
+// newChunkWriter writes a chunk file into f, hashing the data unless the
+// hash comes from elsewhere (hash false: see finish).
+func newChunkWriter(f *os.File, hash bool) *chunkWriter {
+	w := &chunkWriter{f: f, bw: bufio.NewWriterSize(f, blockSize+4), block: make([]byte, 0, blockSize)}
+	if hash {
+		w.sha = sha256.New()
+	}
 	_, w.err = w.bw.Write(make([]byte, ChunkHeaderSize))
 	return w
 }
@@ -71,7 +76,9 @@ func (w *chunkWriter) flushBlock() {
 	if len(w.block) == 0 || w.err != nil {
 		return
 	}
-	w.sha.Write(w.block)
+	if w.sha != nil {
+		w.sha.Write(w.block)
+	}
 	var crc [4]byte
 	binary.BigEndian.PutUint32(crc[:], crc32.Checksum(w.block, castagnoli))
 	if _, err := w.bw.Write(w.block); err != nil {
@@ -90,9 +97,10 @@ func (w *chunkWriter) flushBlock() {
 }
 
 // finish writes the last block and the header. It returns the data's
-// SHA-256. The file is not fsynced: the caller hands it to the flusher.
-func (w *chunkWriter) finish(index int) ([32]byte, error) {
-	var sum [32]byte
+// SHA-256: the one computed, or given when the writer did not hash. The
+// file is not fsynced: the caller hands it to the flusher.
+func (w *chunkWriter) finish(index int, given [32]byte) ([32]byte, error) {
+	sum := given
 	w.flushBlock()
 	if w.err != nil {
 		return sum, w.err
@@ -100,7 +108,9 @@ func (w *chunkWriter) finish(index int) ([32]byte, error) {
 	if err := w.bw.Flush(); err != nil {
 		return sum, err
 	}
-	copy(sum[:], w.sha.Sum(nil))
+	if w.sha != nil {
+		copy(sum[:], w.sha.Sum(nil))
+	}
 	hdr := EncodeChunkHeader(ChunkHeader{Index: index, Size: w.n, SHA256: sum})
 	if _, err := w.f.WriteAt(hdr, 0); err != nil {
 		return sum, err

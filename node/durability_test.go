@@ -360,3 +360,38 @@ func TestConditionalCommit(t *testing.T) {
 		t.Fatalf("g after its commit: %+v", ch)
 	}
 }
+
+// TestPutChunkTrailer: a chunk whose hash comes after its data is stored
+// with that hash (checked by reads of the whole chunk), and a trailer
+// missing or malformed closes the connection.
+func TestPutChunkTrailer(t *testing.T) {
+	n := startNode(t, nil)
+	c := login(t, n.addr, "alice", "Crimson33")
+	data := testData(200<<10, 7)
+	send := func(c *tclient, trailer any) error {
+		up := randHex(16)
+		req := wire.PutChunkReq{Upload: up, Chunk: 0, Size: int64(len(data)), Trailer: true}
+		if err := c.c.Send(wire.TypePutChunk, wire.StatusOK, req); err != nil {
+			return err
+		}
+		if _, err := c.c.SendStream(bytes.NewReader(data), make([]byte, 64<<10)); err != nil {
+			return err
+		}
+		if err := c.c.Send(wire.TypePutChunk, wire.StatusOK, trailer); err != nil {
+			return err
+		}
+		var resp wire.PutChunkResp
+		if err := c.c.Recv(wire.TypePutChunk, &resp); err != nil {
+			return err
+		}
+		if resp.SHA256 != sha256Hex(data) {
+			t.Errorf("reply hash %s", resp.SHA256)
+		}
+		return nil
+	}
+	if err := send(c, wire.PutChunkTrailer{SHA256: sha256Hex(data)}); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, "bad trailer", send(login(t, n.addr, "alice", "Crimson33"), wire.PutChunkTrailer{SHA256: "zz"}), wire.StatusBadRequest)
+	wantStatus(t, "trailer with a hash given", c.call(wire.TypePutChunk, wire.PutChunkReq{Upload: randHex(16), Size: 1, SHA256: sha256Hex([]byte("x")), Trailer: true}, nil), wire.StatusBadRequest)
+}

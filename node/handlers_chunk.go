@@ -61,6 +61,9 @@ func (c *session) putChunk(body []byte) error {
 			return &reqError{status: wire.StatusBadRequest, msg: "invalid sha256", fatal: true}
 		}
 	}
+	if req.Trailer && (req.Inline || req.SHA256 != "") {
+		return &reqError{status: wire.StatusBadRequest, msg: "a trailer is for a chunk file without a hash given", fatal: true}
+	}
 	if req.Path != "" {
 		if _, err := cleanPath(req.Path, false); err != nil {
 			return &reqError{status: wire.StatusBadRequest, msg: err.Error(), fatal: true}
@@ -80,6 +83,11 @@ func (c *session) putChunk(body []byte) error {
 		if _, rerr := c.wc.RecvStream(&deadlineWriter{w: io.Discard, c: c}, req.Size); rerr != nil {
 			return &connError{rerr}
 		}
+		if req.Trailer {
+			if _, terr := c.readTrailer(); terr != nil {
+				return terr
+			}
+		}
 		return err
 	}
 	ok := false
@@ -89,11 +97,17 @@ func (c *session) putChunk(body []byte) error {
 			_ = c.us.root.Remove(tmp)
 		}
 	}()
-	cw := newChunkWriter(f)
+	cw := newChunkWriter(f, !req.Trailer)
 	n, err := c.wc.RecvStream(&deadlineWriter{w: cw, c: c}, req.Size)
 	if err != nil {
 		c.s.log.Info("upload stream broken", "user", c.user, "remote", c.remote, "err", err)
 		return &connError{err}
+	}
+	var given [32]byte
+	if req.Trailer {
+		if given, err = c.readTrailer(); err != nil {
+			return err
+		}
 	}
 	if cw.err != nil {
 		return cw.err
@@ -101,7 +115,7 @@ func (c *session) putChunk(body []byte) error {
 	if n != req.Size {
 		return replyErr(wire.StatusCorrupt, "received %d bytes, expected %d", n, req.Size)
 	}
-	sum, err := cw.finish(req.Chunk)
+	sum, err := cw.finish(req.Chunk, given)
 	if err != nil {
 		return err
 	}
@@ -120,6 +134,29 @@ func (c *session) putChunk(body []byte) error {
 		return err
 	}
 	return c.replyPut(req, got)
+}
+
+// readTrailer reads the PutChunkTrailer that follows a Trailer upload's
+// data. Anything else there leaves the stream in an unknown state.
+func (c *session) readTrailer() ([32]byte, error) {
+	var sum [32]byte
+	h, body, err := c.wc.ReadRequest()
+	if err != nil {
+		return sum, &connError{err}
+	}
+	var t wire.PutChunkTrailer
+	if h.Type != wire.TypePutChunk || h.Status != wire.StatusOK {
+		return sum, &reqError{status: wire.StatusBadRequest, msg: "expected the upload's trailer", fatal: true}
+	}
+	if err := decode(body, &t); err != nil {
+		return sum, err
+	}
+	b, err := hex.DecodeString(t.SHA256)
+	if err != nil || len(b) != sha256.Size {
+		return sum, &reqError{status: wire.StatusBadRequest, msg: "invalid sha256 in the trailer", fatal: true}
+	}
+	copy(sum[:], b)
+	return sum, nil
 }
 
 // replyPut answers a chunk upload: the hash received and, for a request

@@ -78,13 +78,26 @@ const MaxInlineChunk = 8 << 10
 // whether the node holds a live file or folder there, so a client storing a
 // new file can commit it on every node at once (no previous version to
 // keep whole).
+//
+// With Trailer (over TLS only, and not for inline chunks) the client sends
+// the SHA-256 after the data, in one more PUT_CHUNK frame (PutChunkTrailer),
+// having hashed the data as it sent it; the node keeps that hash without
+// hashing again: TLS protects the transfer, the CRC-32C the node computes
+// per block as the data arrives protects it at rest, and whole-chunk reads
+// and the scrub check the SHA-256.
 type PutChunkReq struct {
-	Upload string `json:"upload"` // random id of this upload, 32 hex
-	Chunk  int    `json:"chunk"`  // 0..3
-	Size   int64  `json:"size"`
+	Upload  string `json:"upload"` // random id of this upload, 32 hex
+	Chunk   int    `json:"chunk"`  // 0..3
+	Size    int64  `json:"size"`
+	SHA256  string `json:"sha256"`
+	Inline  bool   `json:"inline,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Trailer bool   `json:"trailer,omitempty"`
+}
+
+// PutChunkTrailer follows the data of a PutChunkReq with Trailer.
+type PutChunkTrailer struct {
 	SHA256 string `json:"sha256"`
-	Inline bool   `json:"inline,omitempty"`
-	Path   string `json:"path,omitempty"`
 }
 
 // PutChunkResp answers a PutChunkReq with the SHA-256 of the data received
