@@ -42,20 +42,21 @@ type metaKey struct {
 // batch is what one pass makes durable.
 type batch struct {
 	files   []*os.File           // written data (chunk files): fsync, close
-	metas   map[metaKey]*os.File // entries whose @meta.new to fsync and promote; the pass opens them
+	metas   map[metaKey]uint64   // entries whose @meta.new to make durable and promote: the write (userStore.pending) the pass saw
 	dirs    map[metaKey]struct{} // folders whose names changed: fsync
 	waiters []chan error
 	first   time.Time // when the first item arrived
 }
 
 func newBatch() *batch {
-	return &batch{metas: map[metaKey]*os.File{}, dirs: map[metaKey]struct{}{}}
+	return &batch{metas: map[metaKey]uint64{}, dirs: map[metaKey]struct{}{}}
 }
 
 func (b *batch) size() int { return len(b.files) + len(b.metas) + len(b.dirs) }
 
 // flusher runs the passes of one node.
 type flusher struct {
+	fsys  *os.File // the data folder, for syncfs; nil: fsync only
 	delay time.Duration
 	log   *slog.Logger
 	kick  chan struct{} // wakes the loop (capacity 1)
@@ -69,11 +70,14 @@ type flusher struct {
 	failed   error // the last pass's error, until a pass succeeds
 }
 
-func newFlusher(delay time.Duration, log *slog.Logger) *flusher {
+func newFlusher(dir string, delay time.Duration, log *slog.Logger) *flusher {
 	if delay <= 0 {
 		delay = DefaultFlushDelay
 	}
 	f := &flusher{delay: delay, log: log, kick: make(chan struct{}, 1), done: make(chan struct{}), cur: newBatch()}
+	if d, err := os.Open(dir); err == nil {
+		f.fsys = d
+	}
 	f.wg.Add(1)
 	go f.loop()
 	return f
@@ -110,7 +114,7 @@ func (f *flusher) addFile(fd *os.File) {
 
 // addMeta registers rel, whose @meta.new was just written.
 func (f *flusher) addMeta(u *userStore, rel string) {
-	f.add(func(b *batch) { b.metas[metaKey{u, rel}] = nil })
+	f.add(func(b *batch) { b.metas[metaKey{u, rel}] = 0 })
 }
 
 // addDir registers the folder rel, whose names changed.
@@ -128,10 +132,10 @@ func (f *flusher) moved(u *userStore, from, to string) {
 		if b == nil {
 			continue
 		}
-		for k, fd := range b.metas {
+		for k, seq := range b.metas {
 			if r, ok := underRel(k.rel, from, to); ok && k.u == u {
 				delete(b.metas, k)
-				b.metas[metaKey{u, r}] = fd
+				b.metas[metaKey{u, r}] = seq
 			}
 		}
 		for k := range b.dirs {
@@ -182,6 +186,9 @@ func (f *flusher) close() {
 	f.mu.Unlock()
 	close(f.done)
 	f.wg.Wait()
+	if f.fsys != nil {
+		f.fsys.Close()
+	}
 }
 
 func (f *flusher) loop() {
@@ -239,9 +246,21 @@ func (f *flusher) pass(b *batch) {
 	}
 }
 
-// flushBatch fsyncs everything in b, then promotes its metas.
+// flushBatch makes everything in b durable, then promotes its metas. A
+// batch of metadata only (small files, namespace changes) takes one
+// syncfs(2) of the data folder's filesystem when little else is waiting to
+// be written there; otherwise each file and folder is fsynced, in
+// parallel (a large upload must not drag the rest of the disk's dirty data
+// along).
 func (f *flusher) flushBatch(b *batch) error {
-	fds, err := f.open(b)
+	whole := len(b.files) == 0 && f.fsys != nil && quietDisk()
+	fds, err := f.open(b, !whole)
+	if err == nil && whole {
+		if err = syncFS(f.fsys); err == nil {
+			f.promote(b)
+		}
+		return err
+	}
 	if err == nil && len(fds) == 0 {
 		return nil
 	}
@@ -272,12 +291,16 @@ func (f *flusher) flushBatch(b *batch) error {
 	return err
 }
 
-// open returns the descriptors of everything in b: its files, and its
-// metas and folders opened under their user's lock. A path that is gone
+// open notes, under each user's lock, which write of each entry's
+// @meta.new the pass makes durable, and with fds returns descriptors of
+// everything in b: its files, metas and folders. A path that is gone
 // (removed since) is skipped.
-func (f *flusher) open(b *batch) ([]*os.File, error) {
+func (f *flusher) open(b *batch, fds bool) ([]*os.File, error) {
 	f.mu.Lock()
-	fds := slices.Clone(b.files)
+	var out []*os.File
+	if fds {
+		out = slices.Clone(b.files)
+	}
 	users := map[*userStore]bool{}
 	for k := range b.metas {
 		users[k.u] = true
@@ -287,6 +310,13 @@ func (f *flusher) open(b *batch) ([]*os.File, error) {
 	}
 	f.mu.Unlock()
 	var first error
+	keep := func(fd *os.File, err error) {
+		if err == nil {
+			out = append(out, fd)
+		} else if !errors.Is(err, fs.ErrNotExist) && first == nil {
+			first = err
+		}
+	}
 	for u := range users {
 		u.mu.Lock()
 		f.mu.Lock()
@@ -294,33 +324,26 @@ func (f *flusher) open(b *batch) ([]*os.File, error) {
 			if k.u != u {
 				continue
 			}
-			fd, err := u.root.Open(k.rel + "/" + metaNewName)
-			if err == nil {
-				b.metas[k] = fd
-				fds = append(fds, fd)
-			} else if !errors.Is(err, fs.ErrNotExist) && first == nil {
-				first = err
+			b.metas[k] = u.pending[k.rel] // 0: promoted or removed since
+			if fds && b.metas[k] != 0 {
+				keep(u.root.Open(k.rel + "/" + metaNewName))
 			}
 		}
-		for k := range b.dirs {
-			if k.u != u {
-				continue
-			}
-			fd, err := u.root.Open(k.rel)
-			if err == nil {
-				fds = append(fds, fd)
-			} else if !errors.Is(err, fs.ErrNotExist) && first == nil {
-				first = err
+		if fds {
+			for k := range b.dirs {
+				if k.u == u {
+					keep(u.root.Open(k.rel))
+				}
 			}
 		}
 		f.mu.Unlock()
 		u.mu.Unlock()
 	}
-	return fds, first
+	return out, first
 }
 
-// promote renames each durable @meta.new to @meta, where it is still the
-// file that was fsynced (a newer one waits for the next pass).
+// promote renames each durable @meta.new to @meta, unless a newer write
+// replaced it after the pass began (it waits for the next pass).
 func (f *flusher) promote(b *batch) {
 	users := map[*userStore]bool{}
 	f.mu.Lock()
@@ -331,15 +354,19 @@ func (f *flusher) promote(b *batch) {
 	for u := range users {
 		u.mu.Lock()
 		f.mu.Lock() // moved() may have changed the keys meanwhile
-		cur := map[string]*os.File{}
-		for k, fd := range b.metas {
-			if k.u == u && fd != nil {
-				cur[k.rel] = fd
+		cur := map[string]uint64{}
+		for k, seq := range b.metas {
+			if k.u == u && seq != 0 {
+				cur[k.rel] = seq
 			}
 		}
 		f.mu.Unlock()
-		for rel, fd := range cur {
-			if err := u.promoteMeta(rel, fd); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		for rel, seq := range cur {
+			if u.pending[rel] != seq {
+				continue
+			}
+			delete(u.pending, rel)
+			if err := u.root.Rename(rel+"/"+metaNewName, rel+"/"+metaName); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				f.log.Warn("promote meta", "user", u.user, "entry", rel, "err", err)
 			}
 		}

@@ -120,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.cleanStaging()
 	s.recoverAll()
-	s.flusher = newFlusher(cfg.FlushDelay, s.log)
+	s.flusher = newFlusher(cfg.Dir, cfg.FlushDelay, s.log)
 	s.bg.Add(1)
 	go s.background()
 	return s, nil

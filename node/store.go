@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -38,6 +39,12 @@ type userStore struct {
 	cache *metaCache // the user's entries as last written or read
 	fl    *flusher   // nil: every write is made durable before it returns (offline tools)
 	old   *oldChunks // where superseded chunks are remembered for the sweeper; nil offline
+
+	// Guarded by mu: the entries whose @meta.new waits for a flush, with
+	// a sequence number of its last write (the flusher promotes only the
+	// write it made durable).
+	pending map[string]uint64
+	seq     uint64
 }
 
 // openUser makes (on first use) and opens DIR/users/<user>. With fl nil,
@@ -63,7 +70,7 @@ func openUser(dir, user string, fl *flusher) (*userStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	u := &userStore{user: user, root: root, cache: newMetaCache(), fl: fl}
+	u := &userStore{user: user, root: root, cache: newMetaCache(), fl: fl, pending: map[string]uint64{}}
 	for _, d := range []string{filesDir, stagingDir, quarantineDir} {
 		if err := root.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			root.Close()
@@ -184,6 +191,11 @@ func (u *userStore) syncFile(f *os.File) error {
 func (u *userStore) removeAll(rel string) error {
 	err := u.root.RemoveAll(rel)
 	u.cache.dropTree(rel)
+	for p := range u.pending {
+		if _, ok := underRel(p, rel, ""); ok {
+			delete(u.pending, p)
+		}
+	}
 	return err
 }
 
@@ -193,9 +205,25 @@ func (u *userStore) rename(from, to string) error {
 	u.cache.dropTree(from)
 	u.cache.dropTree(to)
 	if err == nil && u.fl != nil {
+		moved := map[string]uint64{}
+		for p, seq := range u.pending {
+			if r, ok := underRel(p, from, to); ok {
+				delete(u.pending, p)
+				moved[r] = seq
+			}
+		}
+		maps.Copy(u.pending, moved)
 		u.fl.moved(u, from, to)
 	}
 	return err
+}
+
+// wrote notes a new @meta.new of rel for the flusher.
+func (u *userStore) wrote(rel string) {
+	u.seq++
+	u.pending[rel] = u.seq
+	u.fl.addMeta(u, rel)
+	u.fl.addDir(u, rel)
 }
 
 // mkdir creates the directory rel; an existing real directory is fine.

@@ -142,8 +142,7 @@ func (u *userStore) writeMeta(rel string, m *wire.Meta) error {
 				return err
 			}
 			u.cache.set(rel, &mm, len(mm.Inline) > 0 || len(mm.PrevInline) > 0)
-			u.fl.addMeta(u, rel)
-			u.fl.addDir(u, rel)
+			u.wrote(rel)
 			return nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
@@ -176,8 +175,7 @@ func (u *userStore) writeMeta(rel string, m *wire.Meta) error {
 	f.Close()
 	u.cache.set(rel, &mm, len(mm.Inline) > 0 || len(mm.PrevInline) > 0)
 	if u.fl != nil {
-		u.fl.addMeta(u, rel)
-		u.fl.addDir(u, rel)
+		u.wrote(rel)
 		return nil
 	}
 	// Offline: a leftover @meta.new would hide the @meta just written.
@@ -185,23 +183,6 @@ func (u *userStore) writeMeta(rel string, m *wire.Meta) error {
 		return err
 	}
 	return u.syncDir(rel)
-}
-
-// promoteMeta renames rel's @meta.new over @meta if it is still fd, the
-// file a flush made durable. The caller holds u's lock.
-func (u *userStore) promoteMeta(rel string, fd *os.File) error {
-	want, err := fd.Stat()
-	if err != nil {
-		return err
-	}
-	cur, err := u.root.Lstat(rel + "/" + metaNewName)
-	if err != nil {
-		return err
-	}
-	if !sameFile(want, cur) {
-		return nil // replaced since: the next flush promotes the newer one
-	}
-	return u.root.Rename(rel+"/"+metaNewName, rel+"/"+metaName)
 }
 
 // step is one component of a resolved user path.

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package node
+
+import (
+	"errors"
+	"os"
+)
+
+// quietDisk is false where syncfs(2) is missing: every file is fsynced.
+func quietDisk() bool { return false }
+
+func syncFS(*os.File) error { return errors.ErrUnsupported }
