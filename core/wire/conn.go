@@ -205,46 +205,79 @@ var ErrStreamTooLong = errors.New("wire: data stream longer than declared")
 // error (for example StatusCorrupt from a node that found a bad block).
 func (c *Conn) RecvStream(w io.Writer, limit int64) (int64, error) {
 	var n int64
-	var hb [HeaderSize]byte
 	for {
-		if _, err := io.ReadFull(c.br, hb[:]); err != nil {
-			return n, unexpected(err)
-		}
-		h, err := DecodeHeader(hb[:], MaxDataFrame)
-		if err != nil {
+		k, err := c.nextDataFrame()
+		if err != nil || k == 0 {
 			return n, err
 		}
-		if h.Type != TypeData {
-			body := make([]byte, h.Len)
-			if h.Len > c.maxFrame.Load() {
-				return n, fmt.Errorf("%w: %s frame in a data stream", ErrTooLarge, h.Type)
-			}
-			if _, err := io.ReadFull(c.br, body); err != nil {
-				return n, unexpected(err)
-			}
-			if err := Decode(h, body, nil); err != nil {
-				return n, err
-			}
-			return n, fmt.Errorf("wire: %s frame inside a data stream", h.Type)
-		}
-		if h.Len == 0 {
-			return n, nil
-		}
-		if n+int64(h.Len) > limit {
+		if n+int64(k) > limit {
 			return n, ErrStreamTooLong
 		}
 		if c.copyBuf == nil {
 			c.copyBuf = make([]byte, 64<<10)
 		}
-		k, err := io.CopyBuffer(w, io.LimitReader(c.br, int64(h.Len)), c.copyBuf)
-		if err == nil && k < int64(h.Len) {
+		m, err := io.CopyBuffer(w, io.LimitReader(c.br, int64(k)), c.copyBuf)
+		if err == nil && m < int64(k) {
 			err = io.ErrUnexpectedEOF
 		}
-		n += k
+		n += m
 		if err != nil {
 			return n, unexpected(err)
 		}
 	}
+}
+
+// RecvStreamInto is RecvStream into a byte slice: the frames' bodies are
+// read straight into p (no intermediate buffer), at most len(p) bytes. When
+// idle is positive, the connection's deadline is moved idle ahead before
+// every frame, so a long stream only fails when the peer goes silent.
+func (c *Conn) RecvStreamInto(p []byte, idle time.Duration) (int, error) {
+	n := 0
+	for {
+		if idle > 0 {
+			c.nc.SetDeadline(time.Now().Add(idle))
+		}
+		k, err := c.nextDataFrame()
+		if err != nil || k == 0 {
+			return n, err
+		}
+		if int(k) > len(p)-n {
+			return n, ErrStreamTooLong
+		}
+		m, err := io.ReadFull(c.br, p[n:n+int(k)])
+		n += m
+		if err != nil {
+			return n, unexpected(err)
+		}
+	}
+}
+
+// nextDataFrame reads the next frame header of a data stream and returns its
+// body length, 0 for the end frame. A non-data frame is read whole and
+// returned as the peer's error.
+func (c *Conn) nextDataFrame() (uint32, error) {
+	var hb [HeaderSize]byte
+	if _, err := io.ReadFull(c.br, hb[:]); err != nil {
+		return 0, unexpected(err)
+	}
+	h, err := DecodeHeader(hb[:], MaxDataFrame)
+	if err != nil {
+		return 0, err
+	}
+	if h.Type == TypeData {
+		return h.Len, nil
+	}
+	if h.Len > c.maxFrame.Load() {
+		return 0, fmt.Errorf("%w: %s frame in a data stream", ErrTooLarge, h.Type)
+	}
+	body := make([]byte, h.Len)
+	if _, err := io.ReadFull(c.br, body); err != nil {
+		return 0, unexpected(err)
+	}
+	if err := Decode(h, body, nil); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("wire: %s frame inside a data stream", h.Type)
 }
 
 func unexpected(err error) error {

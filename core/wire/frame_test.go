@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFrameRoundTrip(t *testing.T) {
@@ -86,6 +87,53 @@ func TestStreamAndErrors(t *testing.T) {
 	}
 	a.Close()
 	b.Close()
+}
+
+func TestRecvStreamInto(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	ca, cb := NewConn(a), NewConn(b)
+	data := bytes.Repeat([]byte("abcdefghij"), 100_000)
+	// send streams d and returns a wait for the sender to finish: the next
+	// send must not share the writer with it.
+	send := func(d []byte, buf int) func() {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			ca.SendStream(bytes.NewReader(d), make([]byte, buf))
+		}()
+		return func() { <-done }
+	}
+	// Exact fit, a larger destination, an empty stream.
+	for _, c := range []struct{ n, dst, buf int }{{len(data), len(data), 64 << 10}, {1000, 5000, 7}, {0, 10, 1}} {
+		wait := send(data[:c.n], c.buf)
+		p := make([]byte, c.dst)
+		n, err := cb.RecvStreamInto(p, time.Minute)
+		wait()
+		if err != nil || n != c.n || !bytes.Equal(p[:n], data[:c.n]) {
+			t.Fatalf("stream of %d into %d: %d %v", c.n, c.dst, n, err)
+		}
+	}
+	send(data[:1000], 100)
+	if _, err := cb.RecvStreamInto(make([]byte, 999), 0); !errors.Is(err, ErrStreamTooLong) {
+		t.Fatalf("over-long stream: %v", err)
+	}
+	// The connection is out of step after that: use a fresh pair.
+	a2, b2 := net.Pipe()
+	defer a2.Close()
+	defer b2.Close()
+	ca2, cb2 := NewConn(a2), NewConn(b2)
+	go func() {
+		WriteFrame(ca2.bw, TypeData, StatusOK, data[:10])
+		ca2.SendError(TypeGetChunk, StatusCorrupt, "bad block 3")
+	}()
+	p := make([]byte, 100)
+	n, err := cb2.RecvStreamInto(p, 0)
+	var re *RemoteError
+	if n != 10 || !errors.As(err, &re) || re.Status != StatusCorrupt {
+		t.Fatalf("error inside a stream: %d %v", n, err)
+	}
 }
 
 // FuzzReadFrame feeds arbitrary bytes to the frame reader and the message
