@@ -138,16 +138,18 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 
 // readRange fills p from chunk ch at offset off, trying each holder.
 func (c *Client) readRange(ctx context.Context, e *Entry, ch int, off int64, p []byte) error {
+	return c.readRangeFrom(ctx, e, ch, off, p, c.holders(e, ch))
+}
+
+// readRangeFrom fills p from chunk ch at offset off, trying the nodes in
+// order until one sends the whole range.
+func (c *Client) readRangeFrom(ctx context.Context, e *Entry, ch int, off int64, p []byte, nodes []int) error {
 	var errs []error
-	for _, n := range c.holders(e, ch) {
-		w := &sliceWriter{p: p}
-		err := c.getChunk(ctx, n, e, ch, off, int64(len(p)), w)
-		if err == nil && w.n == len(p) {
+	for _, n := range nodes {
+		err := c.getChunkInto(ctx, n, e, ch, off, p)
+		if err == nil {
 			c.repairAfter(e, ch, errs)
 			return nil
-		}
-		if err == nil {
-			err = io.ErrUnexpectedEOF
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -170,13 +172,7 @@ func (c *Client) chunkErr(e *Entry, ch int, errs []error) error {
 // getChunk streams [off, off+length) of chunk ch of e from node n into w.
 func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, length int64, w io.Writer) error {
 	err := c.call(ctx, n, func(conn *wire.Conn) error {
-		conn.SetDeadline(c.ioDeadline())
-		req := wire.GetChunkReq{Path: e.Name, Version: e.Version, Chunk: ch, Offset: off, Length: length}
-		if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, req); err != nil {
-			return err
-		}
-		var resp wire.GetChunkResp
-		if err := conn.Recv(wire.TypeGetChunk, &resp); err != nil {
+		if err := c.startGetChunk(conn, e, ch, off, length); err != nil {
 			return err
 		}
 		_, err := conn.RecvStream(&deadlineWriter{w: w, conn: conn, c: c}, length)
@@ -188,6 +184,40 @@ func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, len
 	return err
 }
 
+// getChunkInto reads [off, off+len(p)) of chunk ch of e from node n
+// straight into p; a shorter answer is an error.
+func (c *Client) getChunkInto(ctx context.Context, n int, e *Entry, ch int, off int64, p []byte) error {
+	var k int
+	err := c.call(ctx, n, func(conn *wire.Conn) error {
+		if err := c.startGetChunk(conn, e, ch, off, int64(len(p))); err != nil {
+			return err
+		}
+		var err error
+		k, err = conn.RecvStreamInto(p, c.cfg.IOTimeout)
+		return err
+	})
+	if err == nil && k != len(p) {
+		// Outside call: a short answer is not a dead connection to retry.
+		err = fmt.Errorf("%s: short range: %d of %d bytes: %w", c.nodes[n].name, k, len(p), io.ErrUnexpectedEOF)
+	}
+	if errors.Is(err, ErrCorrupt) {
+		return &corruptError{node: n, err: err}
+	}
+	return err
+}
+
+// startGetChunk sends a GET_CHUNK request and reads its reply; the data
+// stream follows.
+func (c *Client) startGetChunk(conn *wire.Conn, e *Entry, ch int, off, length int64) error {
+	conn.SetDeadline(c.ioDeadline())
+	req := wire.GetChunkReq{Path: e.Name, Version: e.Version, Chunk: ch, Offset: off, Length: length}
+	if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, req); err != nil {
+		return err
+	}
+	var resp wire.GetChunkResp
+	return conn.Recv(wire.TypeGetChunk, &resp)
+}
+
 type deadlineWriter struct {
 	w    io.Writer
 	conn *wire.Conn
@@ -197,19 +227,6 @@ type deadlineWriter struct {
 func (d *deadlineWriter) Write(p []byte) (int, error) {
 	d.conn.SetDeadline(d.c.ioDeadline())
 	return d.w.Write(p)
-}
-
-type sliceWriter struct {
-	p []byte
-	n int
-}
-
-func (s *sliceWriter) Write(b []byte) (int, error) {
-	if len(b) > len(s.p)-s.n {
-		return 0, wire.ErrStreamTooLong
-	}
-	s.n += copy(s.p[s.n:], b)
-	return len(b), nil
 }
 
 // Fetch writes the whole of version e into w, fetching the four chunks in

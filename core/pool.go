@@ -193,8 +193,14 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(conn 
 		if interrupted && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if retry && !fresh && attempt == 0 && isStaleConn(err) {
-			continue
+		if !fresh && attempt == 0 && isStaleConn(err) {
+			// The node closed a pooled connection (it restarted): the
+			// other idle ones are from before too, and a retry on one of
+			// them would fail the same way.
+			p.closeIdle()
+			if retry {
+				continue
+			}
 		}
 		if isTimeout(err) {
 			p.markDown()
