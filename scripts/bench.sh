@@ -230,9 +230,10 @@ setup_local() { mkdir -p "$work/local"; target=$work/local; }
 
 setup_loopback() {
 	mkdir -p "$loopmnt" "$loopsrc"
-	# -q: no per-request log lines. It serves in the foreground: run it in
-	# the background and wait for the mount to show in /proc/mounts.
-	"$bin/loopback" -q "$loopmnt" "$loopsrc" >"$work/loopback.log" 2>&1 &
+	# -q: no per-request log lines; -directmount: mount(2) as root, as
+	# dfsmount does, so fusermount need not be installed. It serves in the
+	# foreground: run it in the background and wait for it in /proc/mounts.
+	"$bin/loopback" -q -directmount "$loopmnt" "$loopsrc" >"$work/loopback.log" 2>&1 &
 	loop_pid=$!
 	bg_pids+=("$loop_pid")
 	wait_mounted "$loopmnt" "$loop_pid" || { note[loopback]="loopback did not mount: $(tail -n 3 "$work/loopback.log")"; return 1; }
