@@ -31,15 +31,21 @@ type Config struct {
 	Reply     time.Duration // wait for a control reply; default 5s
 	IOTimeout time.Duration // silence allowed inside a data transfer; default 30s
 	RetryDown time.Duration // skip a node that timed out for this long; default 2s
+
+	// ReadAheadBudget bounds the memory all open Files hold for reading
+	// ahead of sequential readers; default DefaultReadAheadBudget (64 MiB),
+	// negative turns read-ahead off.
+	ReadAheadBudget int64
 	Log       *slog.Logger
 }
 
 // Client stores and fetches one user's files on the four nodes. It is safe
 // for concurrent use; connections to each node are pooled and reused.
 type Client struct {
-	cfg   Config
-	nodes [NumNodes]*nodePool
-	log   *slog.Logger
+	cfg      Config
+	nodes    [NumNodes]*nodePool
+	log      *slog.Logger
+	raBudget *raBudget // nil with read-ahead off
 }
 
 // New checks cfg and returns a client. It does not connect: the first request
@@ -67,7 +73,13 @@ func New(cfg Config) (*Client, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if cfg.ReadAheadBudget == 0 {
+		cfg.ReadAheadBudget = DefaultReadAheadBudget
+	}
 	c := &Client{cfg: cfg, log: log}
+	if cfg.ReadAheadBudget > 0 {
+		c.raBudget = newRABudget(cfg.ReadAheadBudget)
+	}
 	for i := range c.nodes {
 		c.nodes[i] = newNodePool(c, i, cfg.Nodes[i])
 	}

@@ -65,19 +65,23 @@ func (c *Client) OpenEntry(e Entry) (*File, error) {
 	if e.State == StateIncomplete {
 		return nil, fmt.Errorf("%w: %s: missing %s", ErrIncomplete, name, c.missingChunks(&e))
 	}
-	return &File{c: c, e: e}, nil
+	return &File{c: c, e: e, ra: readAhead{budget: c.raBudget}}, nil
 }
 
 // File is one version of a file, open for reading. Reads never mix versions:
 // a read after the version was replaced on the nodes fails with ErrStale.
 type File struct {
-	c *Client
-	e Entry
+	c  *Client
+	e  Entry
+	ra readAhead
 }
 
 // Close releases what the file holds for reading ahead. ReadAt after Close
 // still works, without read-ahead.
-func (f *File) Close() error { return nil }
+func (f *File) Close() error {
+	f.ra.close()
+	return nil
+}
 
 // Entry returns the version being read.
 func (f *File) Entry() Entry { return f.e }
@@ -87,7 +91,8 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	return f.ReadAtContext(context.Background(), p, off)
 }
 
-// ReadAtContext is ReadAt with a context.
+// ReadAtContext is ReadAt with a context. Sequential reads are served by
+// read-ahead (see readahead.go); others go to the nodes as they come.
 func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	size := f.e.Size
 	if off >= size {
@@ -97,6 +102,19 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 	if int64(len(want)) > size-off {
 		want = want[:size-off]
 	}
+	if f.ra.read(ctx, f, want, off) {
+		if len(want) < len(p) {
+			return len(want), io.EOF
+		}
+		return len(want), nil
+	}
+	return f.readDirect(ctx, want, len(p), off)
+}
+
+// readDirect reads want at off from the nodes; asked is the length the
+// caller asked for, to tell io.EOF.
+func (f *File) readDirect(ctx context.Context, want []byte, asked int, off int64) (int, error) {
+	size := f.e.Size
 	// One piece per chunk the range touches, fetched in parallel (a small
 	// file's chunks are on four nodes).
 	type piece struct {
@@ -130,7 +148,7 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 		}
 		done += len(pc.buf)
 	}
-	if done < len(p) {
+	if done < asked {
 		return done, io.EOF
 	}
 	return done, nil
