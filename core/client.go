@@ -36,7 +36,7 @@ type Config struct {
 	// ahead of sequential readers; default DefaultReadAheadBudget (64 MiB),
 	// negative turns read-ahead off.
 	ReadAheadBudget int64
-	Log       *slog.Logger
+	Log             *slog.Logger
 }
 
 // Client stores and fetches one user's files on the four nodes. It is safe
