@@ -20,7 +20,7 @@ func Dial(ctx context.Context, addr string, cfg *tls.Config) (net.Conn, error) {
 	if cfg == nil {
 		return nc, nil
 	}
-	tc := tls.Client(nc, cfg)
+	tc := newTLSClient(nc, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		nc.Close()
 		return nil, err
@@ -39,5 +39,5 @@ func Listen(addr string, cfg *tls.Config) (net.Listener, error) {
 	if cfg == nil {
 		return ln, nil
 	}
-	return tls.NewListener(ln, cfg), nil
+	return &batchListener{Listener: ln, cfg: cfg}, nil
 }
