@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -32,13 +31,12 @@ func chunkFileSize(size int64) int64 {
 // discarded, so a caller reading a data stream can drain it and still reply.
 type chunkWriter struct {
 	f       *os.File
-	bw      *bufio.Writer
+	out     *chunkOut
 	block   []byte
 	sha     hash.Hash
 	n       int64
 	err     error
-	written int64 // bytes handed to the file so far
-	started int64 // bytes whose writeback to disk has been started
+	started int64 // file bytes whose writeback to disk has been started
 }
 
 // writebackEvery is how much a chunk upload writes before it asks the
@@ -46,16 +44,20 @@ type chunkWriter struct {
 // left to wait for.
 const writebackEvery = 8 << 20
 
-// newChunkWriter writes a chunk file into f, hashing the data unless the
-// hash comes from elsewhere (hash false: see finish).
-func newChunkWriter(f *os.File, hash bool) *chunkWriter {
-	w := &chunkWriter{f: f, bw: bufio.NewWriterSize(f, blockSize+4), block: make([]byte, 0, blockSize)}
+// newChunkWriter writes a chunk file into f (opened for direct I/O when
+// direct), hashing the data unless the hash comes from elsewhere (hash
+// false: see finish). Call finish or close.
+func newChunkWriter(f *os.File, direct bool, pool *outPool, hash bool) *chunkWriter {
+	w := &chunkWriter{f: f, out: newChunkOut(f, direct, pool), block: make([]byte, 0, blockSize)}
 	if hash {
 		w.sha = sha256.New()
 	}
-	_, w.err = w.bw.Write(make([]byte, ChunkHeaderSize))
+	_, w.err = w.out.Write(make([]byte, ChunkHeaderSize))
 	return w
 }
+
+// close gives back the writer's buffer when finish was not reached.
+func (w *chunkWriter) close() { w.out.release() }
 
 // Write buffers p into blocks; it never fails (see err).
 func (w *chunkWriter) Write(p []byte) (int, error) {
@@ -81,18 +83,17 @@ func (w *chunkWriter) flushBlock() {
 	}
 	var crc [4]byte
 	binary.BigEndian.PutUint32(crc[:], crc32.Checksum(w.block, castagnoli))
-	if _, err := w.bw.Write(w.block); err != nil {
+	if _, err := w.out.Write(w.block); err != nil {
 		w.err = err
-	} else if _, err := w.bw.Write(crc[:]); err != nil {
+	} else if _, err := w.out.Write(crc[:]); err != nil {
 		w.err = err
 	}
-	w.written += int64(len(w.block)) + 4
 	w.block = w.block[:0]
-	if w.err == nil && w.written-w.started >= writebackEvery {
-		if w.err = w.bw.Flush(); w.err == nil {
-			startWriteback(w.f, ChunkHeaderSize+w.started, w.written-w.started)
-			w.started = w.written
-		}
+	// Through the page cache, start writing back what has reached the file
+	// (direct writes are on the disk already).
+	if done := w.out.written(); !w.out.direct && w.err == nil && done-w.started >= writebackEvery {
+		startWriteback(w.f, w.started, done-w.started)
+		w.started = done
 	}
 }
 
@@ -103,9 +104,10 @@ func (w *chunkWriter) finish(index int, given [32]byte) ([32]byte, error) {
 	sum := given
 	w.flushBlock()
 	if w.err != nil {
+		w.close()
 		return sum, w.err
 	}
-	if err := w.bw.Flush(); err != nil {
+	if err := w.out.finish(); err != nil {
 		return sum, err
 	}
 	if w.sha != nil {

@@ -77,7 +77,7 @@ func (c *session) putChunk(body []byte) error {
 	}
 	final := stagedName(req.Upload, req.Chunk)
 	tmp := final + ".tmp-" + randHex(8)
-	f, err := c.us.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	f, direct, err := openChunkForWrite(func(flag int) (*os.File, error) { return c.us.root.OpenFile(tmp, flag, 0o600) })
 	if err != nil {
 		// Drain the stream so the reply lands where the client expects it.
 		if _, rerr := c.wc.RecvStream(&deadlineWriter{w: io.Discard, c: c}, req.Size); rerr != nil {
@@ -97,7 +97,8 @@ func (c *session) putChunk(body []byte) error {
 			_ = c.us.root.Remove(tmp)
 		}
 	}()
-	cw := newChunkWriter(f, !req.Trailer)
+	cw := newChunkWriter(f, direct, c.s.outBufs, !req.Trailer)
+	defer cw.close()
 	n, err := c.wc.RecvStream(&deadlineWriter{w: cw, c: c}, req.Size)
 	if err != nil {
 		c.s.log.Info("upload stream broken", "user", c.user, "remote", c.remote, "err", err)

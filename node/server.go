@@ -55,6 +55,7 @@ type Server struct {
 	log      *slog.Logger
 	throttle *throttle
 	checks   chan struct{} // semaphore: concurrent password checks
+	outBufs  *outPool      // chunk uploads' aligned write buffers
 
 	done    chan struct{} // closed by Close
 	bg      sync.WaitGroup
@@ -112,6 +113,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:       cfg,
 		log:       cfg.Log.With("node", cfg.Name),
 		throttle:  newThrottle(),
+		outBufs:   newOutPool(),
 		checks:    make(chan struct{}, 4),
 		done:      make(chan struct{}),
 		listeners: map[net.Listener]struct{}{},
