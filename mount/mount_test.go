@@ -48,7 +48,7 @@ func mountRootT(t *testing.T, root fs.InodeEmbedder) string {
 		skipNoFuse(t, "/dev/fuse is missing: %v", err)
 	}
 	mp := t.TempDir()
-	srv, err := fs.Mount(mp, root, MountOptions(testOptions(t), os.Getenv("DFS_FUSE_DEBUG") == "1"))
+	srv, err := mountRoot(mp, root, testOptions(t), os.Getenv("DFS_FUSE_DEBUG") == "1")
 	if err != nil {
 		skipNoFuse(t, "mounting is not permitted here: %v", err)
 	}

@@ -52,7 +52,7 @@ func MountOptions(opts Options, debug bool) *fs.Options {
 	return &fs.Options{
 		MountOptions: fuse.MountOptions{
 			MaxWrite:      maxWrite,
-			MaxReadAhead:  1 << 20,
+			MaxReadAhead:  readAheadKB << 10,
 			FsName:        "dfs",
 			Name:          "dfs",
 			DirectMount:   os.Geteuid() == 0,
@@ -70,5 +70,22 @@ func MountOptions(opts Options, debug bool) *fs.Options {
 // Mount mounts store at mountpoint and returns the running server; call
 // Unmount (or Wait) on it.
 func Mount(mountpoint string, store Store, opts Options, debug bool) (*fuse.Server, error) {
-	return fs.Mount(mountpoint, NewRoot(store, opts), MountOptions(opts, debug))
+	return mountRoot(mountpoint, NewRoot(store, opts), opts, debug)
+}
+
+// readAheadKB is the kernel read-ahead asked for: the largest read request
+// (maxWrite), so that a sequential reader's requests are 1 MiB.
+const readAheadKB = maxWrite >> 10
+
+// mountRoot mounts root and, when allowed (root), raises the kernel's
+// read-ahead for it to readAheadKB.
+func mountRoot(mountpoint string, root fs.InodeEmbedder, opts Options, debug bool) (*fuse.Server, error) {
+	srv, err := fs.Mount(mountpoint, root, MountOptions(opts, debug))
+	if err != nil {
+		return nil, err
+	}
+	if err := raiseReadAhead(mountpoint, readAheadKB); err != nil {
+		opts.withDefaults().Log.Debug("kernel read-ahead left at its default", "err", err)
+	}
+	return srv, nil
 }
