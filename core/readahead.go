@@ -9,8 +9,11 @@ import (
 
 // Read-ahead. A File read sequentially (the mount serving cat, cp or dd)
 // fetches the segments after the one being read before they are asked for,
-// so the reader waits for a round trip only at the start, and the two
-// holders of a chunk take turns, so both nodes send at once.
+// so the reader waits for a round trip only at the start. All of a chunk's
+// segments go to the same holder (the first of holders): a node reading its
+// chunk file in order keeps the kernel's read-ahead on its disk going, and
+// taking turns between the two holders measured 20% slower after a cache
+// drop (each node then read its file with 2 MiB holes).
 const (
 	// segmentSize is what one read-ahead request fetches: large enough that
 	// the request's cost is small beside the data, small enough that a
@@ -82,7 +85,6 @@ type readAhead struct {
 	segs   []*segment // contiguous, in file order
 	next   int64      // where the latest read ended
 	seq    int        // sequential reads in a row
-	count  int        // segments started, to alternate the holders
 	closed bool
 	idle   *time.Timer
 }
@@ -200,13 +202,8 @@ func (ra *readAhead) topUpLocked(f *File, off, end int64) {
 		n := min(int64(segmentSize), ce-start) // a segment stays in one chunk
 		sctx, cancel := context.WithCancel(context.Background())
 		s := &segment{off: start, buf: (*mem)[:n], mem: mem, done: make(chan struct{}), cancel: cancel}
-		order := f.c.holders(&f.e, ch)
-		if ra.count%2 == 1 && len(order) == 2 && !f.c.nodes[order[1]].isDown() {
-			order[0], order[1] = order[1], order[0]
-		}
-		ra.count++
 		ra.segs = append(ra.segs, s)
-		go ra.fetch(sctx, f, s, ch, start-cs, order)
+		go ra.fetch(sctx, f, s, ch, start-cs, f.c.holders(&f.e, ch))
 	}
 }
 
