@@ -236,7 +236,11 @@ func (nw *network) teardown() error {
 			continue
 		}
 		if err := run("ip", "link", "del", nw.links[i]); err != nil {
-			errs = append(errs, err)
+			// The kernel removes a pair whose other end went with its
+			// namespace a moment after "ip netns del" returns.
+			if _, gone := net.InterfaceByName(nw.links[i]); gone == nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if nw.lock != nil && len(errs) == 0 {
