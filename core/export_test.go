@@ -1,12 +1,20 @@
 package core
 
+import "time"
+
 // Test hooks for the external core_test package.
 
 // SegmentSize is the read-ahead request size.
 const SegmentSize = segmentSize
 
-// ReadAheadFree returns how much of the read-ahead budget is unused.
-func (c *Client) ReadAheadFree() int64 { return c.raBudget.left.Load() }
+// ReadAheadFree returns how much of the read-ahead budget is unused (0 with
+// read-ahead off).
+func (c *Client) ReadAheadFree() int64 {
+	if c.raBudget == nil {
+		return 0
+	}
+	return c.raBudget.left.Load()
+}
 
 // ReadAheadWait waits until the File's read-ahead requests have finished
 // and returns how many segments it holds.
@@ -18,4 +26,11 @@ func (f *File) ReadAheadWait() int {
 		<-s.done
 	}
 	return len(segs)
+}
+
+// SetReadAheadIdle shortens how long the File keeps segments nobody reads.
+func (f *File) SetReadAheadIdle(d time.Duration) {
+	f.ra.mu.Lock()
+	f.ra.idleAfter = d
+	f.ra.mu.Unlock()
 }

@@ -65,7 +65,7 @@ func (c *Client) OpenEntry(e Entry) (*File, error) {
 	if e.State == StateIncomplete {
 		return nil, fmt.Errorf("%w: %s: missing %s", ErrIncomplete, name, c.missingChunks(&e))
 	}
-	return &File{c: c, e: e, ra: readAhead{budget: c.raBudget}}, nil
+	return &File{c: c, e: e, ra: readAhead{budget: c.raBudget, idleAfter: readAheadIdle}}, nil
 }
 
 // File is one version of a file, open for reading. Reads never mix versions:
@@ -102,18 +102,22 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 	if int64(len(want)) > size-off {
 		want = want[:size-off]
 	}
-	if f.ra.read(ctx, f, want, off) {
-		if len(want) < len(p) {
-			return len(want), io.EOF
+	n := len(want)
+	if !f.ra.read(ctx, f, want, off) {
+		var err error
+		if n, err = f.readDirect(ctx, want, off); err != nil {
+			return n, err
 		}
-		return len(want), nil
 	}
-	return f.readDirect(ctx, want, len(p), off)
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
 }
 
-// readDirect reads want at off from the nodes; asked is the length the
-// caller asked for, to tell io.EOF.
-func (f *File) readDirect(ctx context.Context, want []byte, asked int, off int64) (int, error) {
+// readDirect reads all of want at off from the nodes, or fails saying how
+// much it read.
+func (f *File) readDirect(ctx context.Context, want []byte, off int64) (int, error) {
 	size := f.e.Size
 	// One piece per chunk the range touches, fetched in parallel (a small
 	// file's chunks are on four nodes).
@@ -147,9 +151,6 @@ func (f *File) readDirect(ctx context.Context, want []byte, asked int, off int64
 			return done, errs[i]
 		}
 		done += len(pc.buf)
-	}
-	if done < asked {
-		return done, io.EOF
 	}
 	return done, nil
 }
@@ -196,10 +197,7 @@ func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, len
 		_, err := conn.RecvStream(&deadlineWriter{w: w, conn: conn, c: c}, length)
 		return err
 	})
-	if errors.Is(err, ErrCorrupt) {
-		return &corruptError{node: n, err: err}
-	}
-	return err
+	return nodeCorrupt(n, err)
 }
 
 // getChunkInto reads [off, off+len(p)) of chunk ch of e from node n
@@ -218,6 +216,11 @@ func (c *Client) getChunkInto(ctx context.Context, n int, e *Entry, ch int, off 
 		// Outside call: a short answer is not a dead connection to retry.
 		err = fmt.Errorf("%s: short range: %d of %d bytes: %w", c.nodes[n].name, k, len(p), io.ErrUnexpectedEOF)
 	}
+	return nodeCorrupt(n, err)
+}
+
+// nodeCorrupt marks a node's ErrCorrupt answer with the node, for repair.
+func nodeCorrupt(n int, err error) error {
 	if errors.Is(err, ErrCorrupt) {
 		return &corruptError{node: n, err: err}
 	}

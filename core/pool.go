@@ -69,12 +69,8 @@ func (p *nodePool) isDown() bool {
 func (p *nodePool) markDown() {
 	p.mu.Lock()
 	p.downUntil = time.Now().Add(p.c.cfg.RetryDown)
-	idle := p.idle
-	p.idle = nil
 	p.mu.Unlock()
-	for _, c := range idle {
-		c.Close()
-	}
+	p.closeIdle()
 }
 
 // get returns an idle connection (fresh=false) or a new authenticated one.

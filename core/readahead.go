@@ -79,7 +79,8 @@ func (s *segment) end() int64 { return s.off + int64(len(s.buf)) }
 
 // readAhead is a File's read-ahead state.
 type readAhead struct {
-	budget *raBudget
+	budget    *raBudget
+	idleAfter time.Duration // readAheadIdle; shorter in tests
 
 	mu     sync.Mutex
 	segs   []*segment // contiguous, in file order
@@ -141,9 +142,9 @@ func (ra *readAhead) read(ctx context.Context, f *File, want []byte, off int64) 
 		return false
 	}
 	if ra.idle == nil {
-		ra.idle = time.AfterFunc(readAheadIdle, ra.dropIdle)
+		ra.idle = time.AfterFunc(ra.idleAfter, ra.dropIdle)
 	} else {
-		ra.idle.Reset(readAheadIdle)
+		ra.idle.Reset(ra.idleAfter)
 	}
 	ra.mu.Unlock()
 

@@ -54,15 +54,24 @@ func waitFree(t *testing.T, cl *core.Client, want int64) {
 	}
 }
 
-func TestReadAheadSequential(t *testing.T) {
-	c := testcluster.Start(t)
-	cl := c.Client(t, "alice", "Crimson33")
-	data := randBytes(t, 21<<20+12345) // chunks of ~5.25 MiB: segments end at chunk ends
+// putOpen puts size random bytes as "big" and opens them; the File is
+// closed when the test ends.
+func putOpen(t *testing.T, cl *core.Client, size int) ([]byte, *core.File) {
+	t.Helper()
+	data := randBytes(t, size)
 	mustPut(t, cl, "big", data)
 	f, err := cl.Open(ctxT(t), "big")
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { f.Close() })
+	return data, f
+}
+
+func TestReadAheadSequential(t *testing.T) {
+	c := testcluster.Start(t)
+	cl := c.Client(t, "alice", "Crimson33")
+	data, f := putOpen(t, cl, 21<<20+12345) // chunks of ~5.25 MiB: segments end at chunk ends
 	if got := readSeq(t, f, 0, 128<<10); !bytes.Equal(got, data) {
 		t.Fatal("sequential read differs from what was put")
 	}
@@ -80,13 +89,7 @@ func TestReadAheadSequential(t *testing.T) {
 func TestReadAheadFetchesAhead(t *testing.T) {
 	c := testcluster.Start(t)
 	cl := c.Client(t, "alice", "Crimson33")
-	data := randBytes(t, 64<<20)
-	mustPut(t, cl, "big", data)
-	f, err := cl.Open(ctxT(t), "big")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	data, f := putOpen(t, cl, 64<<20)
 	buf := make([]byte, 256<<10)
 	var off int64
 	for ; off < 1<<20; off += int64(len(buf)) {
@@ -116,13 +119,7 @@ func TestReadAheadFetchesAhead(t *testing.T) {
 func TestReadAheadNodeDies(t *testing.T) {
 	c := testcluster.Start(t)
 	cl := c.Client(t, "alice", "Crimson33")
-	data := randBytes(t, 24<<20)
-	mustPut(t, cl, "big", data)
-	f, err := cl.Open(ctxT(t), "big")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	data, f := putOpen(t, cl, 24<<20)
 	got := make([]byte, len(data))
 	step := 1 << 20
 	for off := 0; off < len(data); off += step {
@@ -150,12 +147,7 @@ func TestReadAheadRandomAndBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	data := randBytes(t, 16<<20)
-	mustPut(t, cl, "big", data)
-	f, err := cl.Open(ctxT(t), "big")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, f := putOpen(t, cl, 16<<20)
 	buf := make([]byte, 64<<10)
 	for _, off := range []int64{9 << 20, 1 << 20, 13<<20 + 5, 3 << 20, 11 << 20} {
 		if _, err := f.ReadAt(buf, off); err != nil || !bytes.Equal(buf, data[off:off+int64(len(buf))]) {
@@ -189,17 +181,50 @@ func TestReadAheadRandomAndBudget(t *testing.T) {
 func TestReadAheadClosed(t *testing.T) {
 	c := testcluster.Start(t)
 	cl := c.Client(t, "alice", "Crimson33")
-	data := randBytes(t, 8<<20)
-	mustPut(t, cl, "big", data)
-	f, err := cl.Open(ctxT(t), "big")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, f := putOpen(t, cl, 8<<20)
 	f.Close()
 	if got := readSeq(t, f, 0, 256<<10); !bytes.Equal(got, data) {
 		t.Fatal("read after Close differs")
 	}
 	if free := cl.ReadAheadFree(); free != core.DefaultReadAheadBudget {
 		t.Fatalf("a closed File took %d bytes of read-ahead", core.DefaultReadAheadBudget-free)
+	}
+}
+
+// TestReadAheadIdle: segments a reader stopped reading are dropped after
+// the idle time, giving the budget back without a Close.
+func TestReadAheadIdle(t *testing.T) {
+	c := testcluster.Start(t)
+	cl := c.Client(t, "alice", "Crimson33")
+	_, f := putOpen(t, cl, 16<<20)
+	f.SetReadAheadIdle(100 * time.Millisecond)
+	buf := make([]byte, 256<<10)
+	for off := int64(0); off < 1<<20; off += int64(len(buf)) {
+		if _, err := f.ReadAt(buf, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.ReadAheadWait(); n == 0 {
+		t.Fatal("sequential reads fetched nothing ahead")
+	}
+	waitFree(t, cl, core.DefaultReadAheadBudget)
+}
+
+// TestReadAheadOff: a negative budget turns read-ahead off.
+func TestReadAheadOff(t *testing.T) {
+	c := testcluster.Start(t)
+	cfg := c.Config("alice", "Crimson33")
+	cfg.ReadAheadBudget = -1
+	cl, err := core.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	data, f := putOpen(t, cl, 8<<20)
+	if got := readSeq(t, f, 0, 256<<10); !bytes.Equal(got, data) {
+		t.Fatal("read without read-ahead differs")
+	}
+	if n := f.ReadAheadWait(); n != 0 {
+		t.Fatalf("%d segments read ahead with read-ahead off", n)
 	}
 }
