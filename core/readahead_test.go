@@ -197,16 +197,24 @@ func TestReadAheadIdle(t *testing.T) {
 	c := testcluster.Start(t)
 	cl := c.Client(t, "alice", "Crimson33")
 	_, f := putOpen(t, cl, 16<<20)
-	f.SetReadAheadIdle(100 * time.Millisecond)
 	buf := make([]byte, 256<<10)
-	for off := int64(0); off < 1<<20; off += int64(len(buf)) {
+	off := int64(0)
+	read := func() {
 		if _, err := f.ReadAt(buf, off); err != nil {
 			t.Fatal(err)
 		}
+		off += int64(len(buf))
+	}
+	// Start read-ahead on the default idle time, which a slow (-race) run
+	// cannot outlast between two reads, then re-arm the idle timer short.
+	for off < 1<<20 {
+		read()
 	}
 	if n := f.ReadAheadWait(); n == 0 {
 		t.Fatal("sequential reads fetched nothing ahead")
 	}
+	f.SetReadAheadIdle(100 * time.Millisecond)
+	read()
 	waitFree(t, cl, core.DefaultReadAheadBudget)
 }
 
