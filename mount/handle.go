@@ -57,16 +57,20 @@ func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) 
 }
 
 // writeFlags returns the FUSE open flags for a handle opened for writing
-// with flags: write-only handles that start the file over (a new file or
-// O_TRUNC: cp, dd, tar, editors saving; fresh for a Create) get direct I/O, so the kernel hands
-// the writer's pages to the spool instead of first copying them into its
-// page cache for this file, which nobody reads from a write-only handle
-// and which measured a third of the CPU of writing a large file. The
-// kernel's cache for the file holds nothing from before (new or
-// truncated); an fd reading the file while it is written may keep pages it
-// read earlier until it is opened again (close-to-open, as NFS).
+// with flags: a write-only handle on a file it creates (cp, dd, tar,
+// editors saving through a new file; fresh is true for a Create) gets
+// direct I/O, so the kernel hands the writer's pages to the spool instead
+// of first copying them into its page cache for this file, which nobody
+// reads from a write-only handle and which measured a third of the CPU of
+// writing a large file. The kernel's cache for a new file holds nothing.
+//
+// Opening an existing file with O_TRUNC does not qualify: the kernel
+// passes O_TRUNC on to a FUSE filesystem only when it negotiated
+// atomic_o_trunc, which go-fuse does not, so OPEN arrives without it and
+// a SETATTR to size 0 follows; at OPEN the file still has its contents and
+// the kernel may cache them, so such a handle keeps the page cache.
 func writeFlags(flags uint32, fresh bool) uint32 {
-	if flags&syscall.O_ACCMODE == syscall.O_WRONLY && (fresh || flags&syscall.O_TRUNC != 0) {
+	if fresh && flags&syscall.O_ACCMODE == syscall.O_WRONLY {
 		return fuse.FOPEN_DIRECT_IO
 	}
 	return 0

@@ -14,7 +14,8 @@ func TestWriteFlags(t *testing.T) {
 		want  uint32
 	}{
 		{syscall.O_WRONLY, true, fuse.FOPEN_DIRECT_IO},
-		{syscall.O_WRONLY | syscall.O_TRUNC, false, fuse.FOPEN_DIRECT_IO},
+		{syscall.O_WRONLY | syscall.O_TRUNC, true, fuse.FOPEN_DIRECT_IO},
+		{syscall.O_WRONLY | syscall.O_TRUNC, false, 0},  // an existing file: cached pages may be there
 		{syscall.O_WRONLY | syscall.O_APPEND, false, 0}, // cached pages may be there
 		{syscall.O_WRONLY, false, 0},
 		{syscall.O_RDWR | syscall.O_TRUNC, false, 0}, // reads (and mmap) use the cache
