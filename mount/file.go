@@ -149,7 +149,7 @@ func (f *File) truncate(ctx context.Context, size int64) error {
 	if err != nil {
 		return err
 	}
-	defer f.releaseLocked(sp)
+	defer f.releaseLocked(ctx, sp, false) // an upload that failed is the caller's error
 	if err := f.truncLocked(ctx, size); err != nil {
 		return err
 	}

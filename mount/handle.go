@@ -114,10 +114,20 @@ func (f *File) acquireLocked(ctx context.Context, p string, trunc bool) (*spool,
 }
 
 // releaseLocked drops a reference on sp and the spool with the last one.
-func (f *File) releaseLocked(sp *spool) {
+// Changes the spool still holds then are stored first when store is set:
+// the kernel sends RELEASE after close(2) has returned (and its FLUSH
+// stored the file), so a truncate(2) by name or a write through a shared
+// mapping can land in between, with no FLUSH after it. Only what cannot be
+// stored is dropped, with a warning (its FLUSH already reported the error).
+func (f *File) releaseLocked(ctx context.Context, sp *spool, store bool) {
 	sp.refs--
 	if sp.refs > 0 {
 		return
+	}
+	if sp.dirty && store && f.spool == sp {
+		if err := f.uploadLocked(ctx); err != nil {
+			f.sys.opts.Log.Warn("dfs: storing changes at release", "file", f.entry.Name, "err", err)
+		}
 	}
 	if sp.dirty {
 		f.sys.opts.Log.Warn("dfs: dropping changes that could not be stored", "file", f.entry.Name)
@@ -252,7 +262,7 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	if h.sp != nil {
 		h.f.mu.Lock()
 		defer h.f.mu.Unlock()
-		h.f.releaseLocked(h.sp)
+		h.f.releaseLocked(ctx, h.sp, true)
 	}
 	return 0
 }
