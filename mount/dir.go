@@ -220,7 +220,7 @@ func (d *Dir) Create(ctx context.Context, name string, flags uint32, mode uint32
 	}
 	ch := d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG})
 	f.setEntry(f.entry, &out.Attr)
-	return ch, h, writeFlags(flags, true), 0 // a new inode: nothing cached
+	return ch, h, createFlags(flags), 0
 }
 
 // Link, Symlink and Mknod are refused on purpose: dfs stores only regular

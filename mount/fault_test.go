@@ -100,17 +100,9 @@ func TestAllNodesStopped(t *testing.T) {
 	for n := 0; n < core.NumNodes; n++ {
 		c.Restart(n)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := os.WriteFile(filepath.Join(mp, "after"), []byte("y"), 0o644)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("mount did not recover: %v", err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	eventually(t, 10*time.Second, "mount did not recover", func() error {
+		return os.WriteFile(filepath.Join(mp, "after"), []byte("y"), 0o644)
+	})
 	readBack(t, filepath.Join(mp, "before"), []byte("x"))
 }
 

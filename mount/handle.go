@@ -42,7 +42,8 @@ func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) 
 		if err != nil {
 			return nil, 0, err
 		}
-		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, writeFlags(flags, false), nil
+		// An existing file keeps the page cache (see createFlags).
+		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, 0, nil
 	}
 	rf, err := f.sys.store.Open(ctx, p)
 	if err != nil {
@@ -56,21 +57,21 @@ func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) 
 	return &handle{f: f, rf: rf}, keep, nil
 }
 
-// writeFlags returns the FUSE open flags for a handle opened for writing
-// with flags: a write-only handle on a file it creates (cp, dd, tar,
-// editors saving through a new file; fresh is true for a Create) gets
-// direct I/O, so the kernel hands the writer's pages to the spool instead
-// of first copying them into its page cache for this file, which nobody
-// reads from a write-only handle and which measured a third of the CPU of
-// writing a large file. The kernel's cache for a new file holds nothing.
+// createFlags returns the FUSE open flags for a handle Create made with
+// flags: a write-only handle on a file it creates (cp, dd, tar, editors
+// saving through a new file) gets direct I/O, so the kernel hands the
+// writer's pages to the spool instead of first copying them into its page
+// cache for this file, which nobody reads from a write-only handle and
+// which measured a third of the CPU of writing a large file. The kernel's
+// cache for a new file holds nothing.
 //
-// Opening an existing file with O_TRUNC does not qualify: the kernel
-// passes O_TRUNC on to a FUSE filesystem only when it negotiated
+// Opening an existing file, even with O_TRUNC, keeps the page cache: the
+// kernel passes O_TRUNC on to a FUSE filesystem only when it negotiated
 // atomic_o_trunc, which go-fuse does not, so OPEN arrives without it and
 // a SETATTR to size 0 follows; at OPEN the file still has its contents and
-// the kernel may cache them, so such a handle keeps the page cache.
-func writeFlags(flags uint32, fresh bool) uint32 {
-	if fresh && flags&syscall.O_ACCMODE == syscall.O_WRONLY {
+// the kernel may cache them.
+func createFlags(flags uint32) uint32 {
+	if flags&syscall.O_ACCMODE == syscall.O_WRONLY {
 		return fuse.FOPEN_DIRECT_IO
 	}
 	return 0
@@ -124,13 +125,12 @@ func (f *File) releaseLocked(ctx context.Context, sp *spool, store bool) {
 	if sp.refs > 0 {
 		return
 	}
-	if sp.dirty && store && f.spool == sp {
-		if err := f.uploadLocked(ctx); err != nil {
-			f.sys.opts.Log.Warn("dfs: storing changes at release", "file", f.entry.Name, "err", err)
-		}
+	var err error
+	if sp.dirty && store {
+		err = f.uploadLocked(ctx)
 	}
 	if sp.dirty {
-		f.sys.opts.Log.Warn("dfs: dropping changes that could not be stored", "file", f.entry.Name)
+		f.sys.opts.Log.Warn("dfs: dropping changes that could not be stored", "file", f.entry.Name, "err", err)
 		f.opened = ""
 	}
 	sp.close()

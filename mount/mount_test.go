@@ -68,6 +68,23 @@ func mountRootT(t *testing.T, root fs.InodeEmbedder) string {
 	return mp
 }
 
+// eventually retries check until it succeeds, failing the test with what
+// and check's last error after timeout.
+func eventually(t *testing.T, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // testLog sends the mount's log to the test log.
 type testLog struct{ t *testing.T }
 

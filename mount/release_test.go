@@ -4,6 +4,9 @@ package mount
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -12,42 +15,59 @@ import (
 )
 
 // TestChangeBeforeRelease: a change that reaches a spool after its last
-// close (here a truncate by name while a mapping keeps the file open, so
-// that only RELEASE follows, at munmap) is stored, not dropped. The same
-// window, between close's FLUSH and the RELEASE the kernel sends after
-// close returned, lost posixtest's TruncateNoFile under load.
+// close is stored, not dropped. A mapping keeps the file open after close,
+// so that only RELEASE follows (at munmap): a truncate by name, and a write
+// through the mapping, land in that window. The same window, between
+// close's FLUSH and the RELEASE the kernel sends after close returned, lost
+// posixtest's TruncateNoFile under load.
 func TestChangeBeforeRelease(t *testing.T) {
 	_, cl, mp := setup(t)
-	p := filepath.Join(mp, "mapped")
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write([]byte("hello")); err != nil {
-		t.Fatal(err)
-	}
-	m, err := syscall.Mmap(int(f.Fd()), 0, 5, syscall.PROT_READ, syscall.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil { // FLUSH stores "hello"; the mapping holds the handle
-		t.Fatal(err)
-	}
-	if err := syscall.Truncate(p, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Munmap(m); err != nil { // RELEASE
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		e, err := cl.Stat(context.Background(), "mapped")
-		if err == nil && e.Size == 1 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stored after release: size %d, %v; want the truncate's 1", e.Size, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	for _, c := range []struct {
+		name   string
+		change func(p string, m []byte) error
+		want   string
+	}{
+		{"truncated", func(p string, m []byte) error { return syscall.Truncate(p, 1) }, "h"},
+		{"written", func(p string, m []byte) error { m[0] = 'J'; return nil }, "Jello"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(mp, c.name)
+			f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Write([]byte("hello")); err != nil {
+				t.Fatal(err)
+			}
+			m, err := syscall.Mmap(int(f.Fd()), 0, 5, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil { // FLUSH stores "hello"; the mapping holds the handle
+				t.Fatal(err)
+			}
+			if err := c.change(p, m); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Munmap(m); err != nil { // RELEASE
+				t.Fatal(err)
+			}
+			eventually(t, 10*time.Second, c.name+" stored after release", func() error {
+				rf, err := cl.Open(context.Background(), c.name)
+				if err != nil {
+					return err
+				}
+				defer rf.Close()
+				got := make([]byte, 16)
+				n, err := rf.ReadAt(got, 0)
+				if err != nil && !errors.Is(err, io.EOF) {
+					return err
+				}
+				if string(got[:n]) != c.want {
+					return fmt.Errorf("stored %q, want %q", got[:n], c.want)
+				}
+				return nil
+			})
+		})
 	}
 }

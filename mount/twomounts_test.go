@@ -4,6 +4,7 @@ package mount
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -21,17 +22,13 @@ func TestTwoMounts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(a, "from-a"), []byte("written in a"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	eventually(t, 5*time.Second, "b does not see a's file", func() error {
 		got, err := os.ReadFile(filepath.Join(b, "from-a"))
-		if err == nil && string(got) == "written in a" {
-			break
+		if err == nil && string(got) != "written in a" {
+			err = fmt.Errorf("got %q", got)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("b does not see a's file: %q %v", got, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err
+	})
 
 	contents := [][]byte{bytes.Repeat([]byte("A"), 3<<20), bytes.Repeat([]byte("B"), 3<<20+5)}
 	var wg sync.WaitGroup
