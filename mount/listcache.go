@@ -113,6 +113,11 @@ func (c *listCache) list(ctx context.Context, dir string, start uint64) ([]core.
 // while it was busy is listed again (one LIST for the folder instead of one
 // lookup per remaining name, as in ls -l or a tar into a large folder).
 func (c *listCache) lookup(ctx context.Context, name string) (e core.Entry, found, absent bool) {
+	if name == "" {
+		// The top folder is in no listing, its own included (Parent("")
+		// is ""): the nodes are asked, and it always exists.
+		return core.Entry{}, false, false
+	}
 	dir := core.Parent(name)
 	c.mu.Lock()
 	l := c.dirs[dir]
