@@ -79,7 +79,7 @@ func (d *Dir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.
 	}
 	e, err := d.sys.store.Stat(ctx, p)
 	if err != nil {
-		return nil, d.sys.errno(ctx, "lookup", err)
+		return nil, d.sys.errno("lookup", err)
 	}
 	return d.adopt(ctx, name, e, out), 0
 }
@@ -92,7 +92,7 @@ func (d *Dir) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) s
 	}
 	e, err := d.sys.store.Stat(ctx, p)
 	d.sys.fill(e, 0, &out.Attr)
-	return d.sys.errno(ctx, "getattr", err)
+	return d.sys.errno("getattr", err)
 }
 
 // Setattr changes the folder's mode or modification time.
@@ -104,7 +104,7 @@ func (d *Dir) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, 
 	mode, mtime := setattrArgs(in)
 	e, err := d.sys.store.SetAttr(ctx, p, mode, mtime)
 	d.sys.fill(e, 0, &out.Attr)
-	return d.sys.errno(ctx, "setattr", err)
+	return d.sys.errno("setattr", err)
 }
 
 // Readdir lists the folder.
@@ -124,13 +124,13 @@ func (d *Dir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 			}
 		}
 	}
-	return fs.NewListDirStream(list), d.sys.errno(ctx, "readdir", err)
+	return fs.NewListDirStream(list), d.sys.errno("readdir", err)
 }
 
 // Fsync (of a folder) asks the nodes to make what they have durable:
 // changes of names reach their disks within a fraction of a second anyway.
 func (d *Dir) Fsync(ctx context.Context, f fs.FileHandle, flags uint32) syscall.Errno {
-	return d.sys.errno(ctx, "fsync", d.sys.store.Sync(ctx))
+	return d.sys.errno("fsync", d.sys.store.Sync(ctx))
 }
 
 // Mkdir makes a folder.
@@ -140,7 +140,7 @@ func (d *Dir) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.Ent
 		return nil, errno
 	}
 	if _, err := d.sys.store.Mkdir(ctx, p, os.FileMode(mode).Perm()); err != nil {
-		return nil, d.sys.errno(ctx, "mkdir", err)
+		return nil, d.sys.errno("mkdir", err)
 	}
 	return d.adopt(ctx, name, newEntry(p, true, mode), out), 0
 }
@@ -151,7 +151,7 @@ func (d *Dir) Rmdir(ctx context.Context, name string) syscall.Errno {
 	if errno != 0 {
 		return errno
 	}
-	return d.sys.errno(ctx, "rmdir", d.sys.store.Rmdir(ctx, p))
+	return d.sys.errno("rmdir", d.sys.store.Rmdir(ctx, p))
 }
 
 // Unlink removes a file. One this mount created and has not stored is only
@@ -164,7 +164,7 @@ func (d *Dir) Unlink(ctx context.Context, name string) syscall.Errno {
 	if d.unstoredChild(name) != nil {
 		return 0
 	}
-	return d.sys.errno(ctx, "unlink", d.sys.store.Remove(ctx, p))
+	return d.sys.errno("unlink", d.sys.store.Remove(ctx, p))
 }
 
 // renameNoreplace is Linux's RENAME_NOREPLACE, as FUSE passes it.
@@ -188,7 +188,7 @@ func (d *Dir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedde
 		err := f.uploadLocked(ctx)
 		f.mu.Unlock()
 		if err != nil {
-			return d.sys.errno(ctx, "rename", err)
+			return d.sys.errno("rename", err)
 		}
 	}
 	switch flags {
@@ -199,12 +199,12 @@ func (d *Dir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedde
 			return syscall.EEXIST
 		}
 		if !errors.Is(err, core.ErrNotFound) {
-			return d.sys.errno(ctx, "rename", err)
+			return d.sys.errno("rename", err)
 		}
 	default:
 		return syscall.EINVAL
 	}
-	return d.sys.errno(ctx, "rename", d.sys.store.Rename(ctx, from, to))
+	return d.sys.errno("rename", d.sys.store.Rename(ctx, from, to))
 }
 
 // Create makes a new, empty file and opens it for writing.
@@ -216,7 +216,7 @@ func (d *Dir) Create(ctx context.Context, name string, flags uint32, mode uint32
 	f := &File{node: node{sys: d.sys}}
 	h, err := f.create(ctx, p, mode, flags)
 	if err != nil {
-		return nil, nil, 0, d.sys.errno(ctx, "create", err)
+		return nil, nil, 0, d.sys.errno("create", err)
 	}
 	ch := d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG})
 	f.setEntry(f.entry, &out.Attr)
@@ -245,5 +245,5 @@ func (n *node) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
 	const bs = 4096
 	*out = fuse.StatfsOut{Blocks: st.Total / bs, Bfree: st.Free / bs, Bavail: st.Free / bs,
 		Bsize: bs, Frsize: bs, NameLen: core.MaxComponent}
-	return n.sys.errno(ctx, "statfs", err)
+	return n.sys.errno("statfs", err)
 }

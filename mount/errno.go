@@ -1,7 +1,6 @@
 package mount
 
 import (
-	"context"
 	"errors"
 	"sync"
 	"syscall"
@@ -35,17 +34,13 @@ var errnos = []struct {
 	{core.ErrPinMismatch, syscall.EIO},
 }
 
-// errno returns the errno for err (0 for nil). A request the kernel
-// interrupted (ctx cancelled, e.g. by a signal to the caller) gives EINTR,
-// so that the caller's syscall is restarted instead of failing. Errors that
-// become EIO (nodes unreachable, incomplete or corrupt files, stale
-// versions, timeouts, anything unexpected) are logged, each message once.
-func (s *fsys) errno(ctx context.Context, op string, err error) syscall.Errno {
+// errno returns the errno for err (0 for nil). Errors that become EIO
+// (nodes unreachable, incomplete or corrupt files, stale versions,
+// timeouts, anything unexpected) are logged, each message once. There is no
+// EINTR: requests are not interrupted (see uninterruptible).
+func (s *fsys) errno(op string, err error) syscall.Errno {
 	if err == nil {
 		return 0
-	}
-	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
-		return syscall.EINTR
 	}
 	for _, m := range errnos {
 		if errors.Is(err, m.err) {

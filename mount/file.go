@@ -69,7 +69,7 @@ func (f *File) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 	f.mu.Unlock()
 	e, err := f.sys.store.Stat(ctx, p)
 	if err != nil {
-		return f.sys.errno(ctx, "getattr", err)
+		return f.sys.errno("getattr", err)
 	}
 	f.setEntry(e, &out.Attr)
 	return 0
@@ -80,12 +80,12 @@ func (f *File) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 func (f *File) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if size, ok := in.GetSize(); ok {
 		if err := f.truncate(ctx, int64(size)); err != nil {
-			return f.sys.errno(ctx, "truncate", err)
+			return f.sys.errno("truncate", err)
 		}
 	}
 	mode, mtime := setattrArgs(in)
 	if err := f.setattr(ctx, mode, mtime); err != nil {
-		return f.sys.errno(ctx, "setattr", err)
+		return f.sys.errno("setattr", err)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -27,7 +27,7 @@ type handle struct {
 // read last time.
 func (f *File) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	h, fuseFlags, err := f.open(ctx, flags)
-	return h, fuseFlags, f.sys.errno(ctx, "open", err)
+	return h, fuseFlags, f.sys.errno("open", err)
 }
 
 func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) {
@@ -173,7 +173,7 @@ func (f *File) storeLocked(ctx context.Context, sync bool) error {
 // version opened. Reads are short only at the end of the file.
 func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n, err := h.read(ctx, dest, off)
-	return fuse.ReadResultData(dest[:n]), h.f.sys.errno(ctx, "read", err)
+	return fuse.ReadResultData(dest[:n]), h.f.sys.errno("read", err)
 }
 
 func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) {
@@ -202,7 +202,7 @@ func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) 
 	if rf == nil {
 		return 0, syscall.EBADF
 	}
-	n, err := rf.ReadAtContext(ctx, dest, off)
+	n, err := rf.ReadAtContext(detach(ctx), dest, off) // not interrupted either (see uninterruptible)
 	if errors.Is(err, io.EOF) {
 		err = nil
 	}
@@ -215,7 +215,7 @@ func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) 
 // Write writes into the spool (at its end for O_APPEND).
 func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, syscall.Errno) {
 	n, err := h.write(ctx, data, off)
-	return uint32(n), h.f.sys.errno(ctx, "write", err)
+	return uint32(n), h.f.sys.errno("write", err)
 }
 
 func (h *handle) write(ctx context.Context, data []byte, off int64) (int, error) {
@@ -238,7 +238,7 @@ func (h *handle) write(ctx context.Context, data []byte, off int64) (int, error)
 func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
-	return h.f.sys.errno(ctx, "flush", h.f.uploadLocked(ctx))
+	return h.f.sys.errno("flush", h.f.uploadLocked(ctx))
 }
 
 // Fsync stores the spool if it changed, on the nodes' disks before it
@@ -248,9 +248,9 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
 	if h.sp != nil && h.sp.dirty {
-		return h.f.sys.errno(ctx, "fsync", h.f.storeLocked(ctx, true))
+		return h.f.sys.errno("fsync", h.f.storeLocked(ctx, true))
 	}
-	return h.f.sys.errno(ctx, "fsync", h.f.sys.store.Sync(ctx))
+	return h.f.sys.errno("fsync", h.f.sys.store.Sync(ctx))
 }
 
 // Release drops the handle's reference on the spool, or closes the version

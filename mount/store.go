@@ -50,7 +50,7 @@ type fsys struct {
 // NewRoot returns the top folder of a mount of store.
 func NewRoot(store Store, opts Options) fs.InodeEmbedder {
 	opts = opts.withDefaults()
-	sys := &fsys{store: newListCache(store, opts.EntryTimeout), opts: opts, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), started: time.Now()}
+	sys := &fsys{store: newListCache(uninterruptible{store}, opts.EntryTimeout), opts: opts, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), started: time.Now()}
 	return &Dir{node: node{sys: sys}}
 }
 

@@ -1,0 +1,89 @@
+package mount
+
+import (
+	"context"
+	"io"
+	"os"
+	"time"
+
+	"dfs/core"
+)
+
+// uninterruptible is the Store every FUSE method talks to: it runs each
+// call on a context that the kernel's INTERRUPT does not cancel.
+//
+// The kernel sends INTERRUPT when the caller of a syscall gets any signal it
+// does not ignore: every Go program gets SIGURG (goroutine preemption),
+// shells get SIGCHLD, editors SIGWINCH, timers SIGALRM. go-fuse cancels the
+// request's context then. Abandoning the request would fail close(2) or
+// fsync(2) with EINTR after part of an upload, and most programs (Go's
+// os.File.Close among them) take that as "not saved". A local disk never
+// fails a file operation with EINTR, so neither does the mount: a request,
+// once started, finishes or fails on the client's own timeouts. A fatal
+// signal (Ctrl-C on cat) still ends the caller at once: the kernel stops
+// waiting for the answer, which is then dropped.
+type uninterruptible struct{ s Store }
+
+var _ Store = uninterruptible{}
+
+func detach(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+func (u uninterruptible) Stat(ctx context.Context, name string) (core.Entry, error) {
+	return u.s.Stat(detach(ctx), name)
+}
+
+func (u uninterruptible) ReadDir(ctx context.Context, dir string) ([]core.Entry, error) {
+	return u.s.ReadDir(detach(ctx), dir)
+}
+
+func (u uninterruptible) Open(ctx context.Context, name string) (*core.File, error) {
+	return u.s.Open(detach(ctx), name)
+}
+
+func (u uninterruptible) OpenEntry(e core.Entry) (*core.File, error) { return u.s.OpenEntry(e) }
+
+func (u uninterruptible) Fetch(ctx context.Context, e core.Entry, w io.WriterAt, progress func(done int64)) error {
+	return u.s.Fetch(detach(ctx), e, w, progress)
+}
+
+func (u uninterruptible) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error) {
+	return u.s.Put(detach(ctx), name, r, size, opt)
+}
+
+func (u uninterruptible) Mkdir(ctx context.Context, name string, mode os.FileMode) (core.Entry, error) {
+	return u.s.Mkdir(detach(ctx), name, mode)
+}
+
+func (u uninterruptible) Rmdir(ctx context.Context, name string) error {
+	return u.s.Rmdir(detach(ctx), name)
+}
+
+func (u uninterruptible) RmdirEntry(ctx context.Context, e core.Entry) error {
+	return u.s.RmdirEntry(detach(ctx), e)
+}
+
+func (u uninterruptible) Remove(ctx context.Context, name string) error {
+	return u.s.Remove(detach(ctx), name)
+}
+
+func (u uninterruptible) RemoveEntry(ctx context.Context, e core.Entry) error {
+	return u.s.RemoveEntry(detach(ctx), e)
+}
+
+func (u uninterruptible) Rename(ctx context.Context, from, to string) error {
+	return u.s.Rename(detach(ctx), from, to)
+}
+
+func (u uninterruptible) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (core.Entry, error) {
+	return u.s.SetAttr(detach(ctx), name, mode, mtime)
+}
+
+func (u uninterruptible) SetAttrEntry(ctx context.Context, e core.Entry, mode *os.FileMode, mtime *time.Time) (core.Entry, error) {
+	return u.s.SetAttrEntry(detach(ctx), e, mode, mtime)
+}
+
+func (u uninterruptible) StatFS(ctx context.Context) (core.FSStats, error) {
+	return u.s.StatFS(detach(ctx))
+}
+
+func (u uninterruptible) Sync(ctx context.Context) error { return u.s.Sync(detach(ctx)) }
