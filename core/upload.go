@@ -155,13 +155,13 @@ func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, name strin
 	return info, errs
 }
 
-// feed reads sec block by block, hashing each and handing it to both
-// feeds, until the end, a read error, or both nodes failing.
+// feed reads sec block by block, hashing each and handing it to the feeds
+// of the nodes still taking it, until the end or a read error. When both
+// nodes have failed it still reads and hashes the rest: the hash is what
+// a retry on a fresh connection is checked against (see upload), so it
+// must be the whole chunk's.
 func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [2]chan *block, dead *[2]atomic.Bool) error {
 	for off := int64(0); off < sec.Size(); {
-		if dead[0].Load() && dead[1].Load() {
-			return nil // both copies failed; their errors say why
-		}
 		buf := blockPool.Get().(*[]byte)
 		n, err := sec.ReadAt((*buf)[:min(int64(teeBlock), sec.Size()-off)], off)
 		if err != nil && !(errors.Is(err, io.EOF) && off+int64(n) == sec.Size()) {
@@ -169,12 +169,16 @@ func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [2]chan *block, 
 			return fmt.Errorf("read: %w", err)
 		}
 		h.Write((*buf)[:n])
+		off += int64(n)
 		b := &block{buf: buf, n: n}
 		b.refs.Store(2)
 		for i := range feeds {
+			if dead[i].Load() {
+				b.release() // the node's sender has stopped taking blocks
+				continue
+			}
 			feeds[i] <- b
 		}
-		off += int64(n)
 	}
 	return nil
 }
