@@ -72,12 +72,15 @@ func mustGet(t testing.TB, cl *core.Client, name string, want []byte) {
 	}
 }
 
-// chunkFiles lists the chunk files of a node's user folder (not the
-// superseded ones the node keeps for a grace period, named *.old).
+// chunkFiles lists the chunk files of a node's entries (not the superseded
+// ones the node keeps for a grace period in its superseded folders).
 func chunkFiles(t testing.TB, dir string) []string {
 	var out []string
 	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() && filepath.Ext(p) != "" && len(filepath.Base(p)) > 25 && filepath.Base(p)[0] == '@' && filepath.Ext(p) != ".old" {
+		if err == nil && info.IsDir() && info.Name() == "superseded" {
+			return filepath.SkipDir
+		}
+		if err == nil && !info.IsDir() && filepath.Ext(p) != "" && len(filepath.Base(p)) > 25 && filepath.Base(p)[0] == '@' {
 			out = append(out, p)
 		}
 		return nil

@@ -185,9 +185,12 @@ func TestRecovery(t *testing.T) {
 	read(tc, v1, v1data)
 	names, _ := os.ReadDir(entry)
 	for _, e := range names {
-		if strings.HasSuffix(e.Name(), supersededSuffix) || strings.HasPrefix(e.Name(), "@meta.") || strings.Contains(e.Name(), v2.Version) {
+		if strings.HasPrefix(e.Name(), "@meta.") || strings.Contains(e.Name(), v2.Version) {
 			t.Errorf("left in the entry after recovery: %s", e.Name())
 		}
+	}
+	if aside, _ := os.ReadDir(filepath.Join(torn, "users/alice", supersededDir)); len(aside) != 0 {
+		t.Errorf("left set aside after recovery: %v", aside)
 	}
 	if exists(filepath.Join(torn, "users/alice/staging", up+".c1.tmp-99")) || !exists(filepath.Join(torn, "users/alice/staging", up+".c0")) {
 		t.Errorf("staging after recovery: want the temporary file gone, the whole staged chunk kept")

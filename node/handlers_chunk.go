@@ -218,22 +218,27 @@ func (c *session) getChunk(body []byte) error {
 		return err
 	}
 	last := steps[len(steps)-1]
-	if !last.exists {
-		return replyErr(wire.StatusNotFound, "%s: no such entry on this node", p)
-	}
-	if last.inline {
-		full, err := c.us.full(&last)
-		if err != nil {
-			return err
+	var cf *chunkFile
+	err = fs.ErrNotExist
+	if last.exists {
+		if last.inline {
+			full, err := c.us.full(&last)
+			if err != nil {
+				return err
+			}
+			if data, ok := inlineChunkOf(full, req.Version, req.Chunk); ok {
+				return c.sendInline(data, req.Offset, req.Length)
+			}
 		}
-		if data, ok := inlineChunkOf(full, req.Version, req.Chunk); ok {
+		cf, err = c.us.openChunk(last.rel + "/" + chunkName(req.Version, req.Chunk))
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		// A reader still on a version replaced, removed or moved since it
+		// opened it: the chunk may be set aside (see superseded.go).
+		if data, ok := c.s.old.inlineChunk(oldKey(c.user, req.Version, req.Chunk)); ok {
 			return c.sendInline(data, req.Offset, req.Length)
 		}
-	}
-	rel := last.rel + "/" + chunkName(req.Version, req.Chunk)
-	cf, err := c.us.openChunk(rel)
-	if errors.Is(err, fs.ErrNotExist) {
-		cf, err = c.us.openChunk(rel + supersededSuffix) // a reader still on the previous version
+		cf, err = c.us.openChunk(supersededDir + "/" + chunkName(req.Version, req.Chunk))
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return replyErr(wire.StatusNotFound, "%s: chunk %d of version %s not on this node", p, req.Chunk, req.Version)

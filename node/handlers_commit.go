@@ -227,7 +227,7 @@ func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
 	// Only after the new meta is in place: the superseded chunks stay
 	// readable for a grace period, for readers still on the old version.
 	if live(old) && !old.Dir && old.Version != m.Version {
-		if err := u.supersede(last.rel, m.Version); err != nil {
+		if err := u.supersede(last.rel, m.Version, old); err != nil {
 			return nil, err
 		}
 	}

@@ -99,7 +99,7 @@ func (u *userStore) mkdirEntry(steps []step, m wire.Meta) error {
 		if err := u.removeChildren(last.rel); err != nil {
 			return err
 		}
-		if err := u.supersede(last.rel, ""); err != nil {
+		if err := u.supersede(last.rel, "", nil); err != nil {
 			return err
 		}
 	} else if err := u.mkdir(last.rel); err != nil {
@@ -137,13 +137,17 @@ func (u *userStore) tombstone(steps []step, stamp, born string, dir bool) error 
 			return err
 		}
 	}
+	old, err := u.full(last)
+	if err != nil {
+		return err
+	}
 	// The tombstone first, and the chunks are only set aside (superseded):
 	// readers in the middle of the file finish it, and a crash before the
 	// tombstone reached the disk finds the file whole again.
 	if err := u.writeMeta(last.rel, &wire.Meta{Dir: dir, Deleted: true, Stamp: stamp, Born: born}); err != nil {
 		return err
 	}
-	return u.supersede(last.rel, "")
+	return u.supersede(last.rel, "", old)
 }
 
 // hasLiveChildren reports whether the folder rel has a child that is not a
@@ -249,6 +253,17 @@ func (u *userStore) moveEntry(from *step, tsteps []step, stamp string) error {
 		return err
 	}
 	if tl.exists {
+		// A file replaced by the rename (an editor's save) may have
+		// readers: its chunks are set aside like an overwrite's.
+		told, err := u.full(tl)
+		if err != nil {
+			return err
+		}
+		if live(told) && !told.Dir {
+			if err := u.supersede(tl.rel, "", told); err != nil {
+				return err
+			}
+		}
 		if err := u.removeAll(tl.rel); err != nil {
 			return err
 		}

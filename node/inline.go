@@ -104,17 +104,12 @@ func (c *session) putInline(req wire.PutChunkReq) error {
 }
 
 // takeInline moves the upload's inline chunks into m, keeping those m's
-// version already had (a commit adding copies) and, for a new version, the
-// replaced version's inline chunks for its readers.
+// version already had (a commit adding copies). The replaced version's
+// inline chunks are set aside for its readers by supersede.
 func (c *session) takeInline(upload string, old, m *wire.Meta) {
-	m.Inline, m.PrevVersion, m.PrevInline = nil, "", nil
-	if old != nil && !old.Deleted {
-		if old.Version == m.Version {
-			m.Inline = old.Inline
-			m.PrevVersion, m.PrevInline = old.PrevVersion, old.PrevInline
-		} else if len(old.Inline) > 0 {
-			m.PrevVersion, m.PrevInline = old.Version, old.Inline
-		}
+	m.Inline = nil
+	if old != nil && !old.Deleted && old.Version == m.Version {
+		m.Inline = old.Inline
 	}
 	if upload == "" {
 		return
@@ -154,11 +149,6 @@ func inlineChunkOf(m *wire.Meta, v string, n int) ([]byte, bool) {
 	}
 	if m.Version == v {
 		if d, ok := m.Inline[n]; ok {
-			return d, true
-		}
-	}
-	if m.PrevVersion == v {
-		if d, ok := m.PrevInline[n]; ok {
 			return d, true
 		}
 	}

@@ -17,8 +17,9 @@ import (
 //     when the node stopped) is kept if it is whole, with its chunk files
 //     verified, and made durable as @meta; a torn one is removed, and
 //     @meta, the last durable state, stands;
-//   - superseded (.old) chunk files of an entry's current version are put
-//     back (the change that superseded them was lost), the others deleted;
+//   - set-aside (superseded) chunk files of an entry's current version are
+//     put back (the change that superseded them was lost), the others
+//     deleted: their readers are gone with the restart;
 //   - leftover temporary files are removed, and staged uploads are
 //     verified (a crash may have torn them).
 //
@@ -39,9 +40,20 @@ func (s *Server) recoverAll() {
 			s.log.Error("recovery: open user folder", "user", e.Name(), "err", err)
 			continue
 		}
-		r := &recoverer{s: s, u: u}
+		r := &recoverer{s: s, u: u, aside: map[string]bool{}}
+		names, err := u.readNames(supersededDir)
+		if err != nil {
+			s.log.Error("recovery: list superseded chunks", "user", e.Name(), "err", err)
+		}
+		for _, n := range names {
+			r.aside[n] = true
+		}
 		if err := r.entry(filesDir); err != nil {
 			s.log.Error("recovery failed", "user", e.Name(), "err", err)
+		} else {
+			for n := range r.aside {
+				_ = u.root.Remove(supersededDir + "/" + n)
+			}
 		}
 		r.staging()
 		u.close()
@@ -55,6 +67,7 @@ func (s *Server) recoverAll() {
 type recoverer struct {
 	s                       *Server
 	u                       *userStore
+	aside                   map[string]bool // names in the superseded folder not put back (yet)
 	kept, dropped, restored int
 }
 
@@ -65,7 +78,7 @@ func (r *recoverer) entry(rel string) error {
 	if err != nil {
 		return err
 	}
-	var olds, chunks []string
+	var chunks []string
 	hasNew := false
 	for _, de := range ents {
 		n := de.Name()
@@ -74,8 +87,6 @@ func (r *recoverer) entry(rel string) error {
 			hasNew = true
 		case strings.HasPrefix(n, "@meta.tmp-"):
 			_ = u.root.Remove(rel + "/" + n)
-		case strings.HasSuffix(n, supersededSuffix):
-			olds = append(olds, n)
 		case strings.HasPrefix(n, "@") && !strings.HasPrefix(n, "@@") && n != metaName:
 			chunks = append(chunks, n)
 		case de.IsDir():
@@ -89,41 +100,55 @@ func (r *recoverer) entry(rel string) error {
 	if rel == filesDir {
 		return nil
 	}
+	// The meta that stands (a whole @meta.new, else @meta) first gets back
+	// the chunk files a lost change had set aside, so that what it holds
+	// is counted below.
+	var m wire.Meta
+	if found, err := u.decodeMeta(rel, &m); err == nil && found && live(&m) && !m.Dir {
+		if err := r.putBack(rel, m.Version); err != nil {
+			return err
+		}
+	}
 	if hasNew {
 		if err := r.recoverNew(rel); err != nil {
 			return err
 		}
 	}
-	m, err := u.readFull(rel)
+	cur, err := u.readFull(rel)
 	if err != nil {
 		r.s.log.Warn("recovery: unreadable meta", "user", u.user, "entry", rel, "err", err)
-		m = nil
+		cur = nil
 	}
-	current := func(ver string) bool { return live(m) && !m.Dir && m.Version == ver }
 	// Chunk files of another version: a commit whose meta was lost.
 	for _, n := range chunks {
-		if ver, _, ok := parseChunkName(n); ok && !current(ver) {
+		if ver, _, ok := parseChunkName(n); ok && !(live(cur) && !cur.Dir && cur.Version == ver) {
 			_ = u.root.Remove(rel + "/" + n)
 		}
 	}
-	for _, n := range olds {
-		name := strings.TrimSuffix(n, supersededSuffix)
-		ver, _, ok := parseChunkName(name)
-		if !ok {
+	return nil
+}
+
+// putBack moves the set-aside chunk files of version ver back into the
+// entry directory rel where it lacks them.
+func (r *recoverer) putBack(rel, ver string) error {
+	u := r.u
+	restored := false
+	for n := 0; n < 4; n++ {
+		name := chunkName(ver, n)
+		if !r.aside[name] {
 			continue
 		}
-		if current(ver) {
-			if present, _ := u.statFile(rel + "/" + name); !present {
-				if err := u.root.Rename(rel+"/"+n, rel+"/"+name); err != nil {
-					return err
-				}
-				r.restored++
-				continue
-			}
+		delete(r.aside, name)
+		if present, _ := u.statFile(rel + "/" + name); present {
+			continue
 		}
-		_ = u.root.Remove(rel + "/" + n)
+		if err := u.root.Rename(supersededDir+"/"+name, rel+"/"+name); err != nil {
+			return err
+		}
+		r.restored++
+		restored = true
 	}
-	if r.restored > 0 {
+	if restored {
 		return u.syncDir(rel)
 	}
 	return nil

@@ -42,6 +42,7 @@ type Config struct {
 	ScrubRate   int64         // bytes/s for the background scrub; 0 = no background scrub
 	ScrubEvery  time.Duration // default 24h
 	FlushDelay  time.Duration // default DefaultFlushDelay: how long an acknowledged change may wait to be written to disk
+	Grace       time.Duration // default DefaultGrace: how long the chunks of a replaced or removed version stay readable (superseded.go)
 
 	listBatch int // most entries in a LIST reply frame; default listBatch (tests shorten it)
 }
@@ -102,6 +103,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.listBatch <= 0 {
 		cfg.listBatch = listBatch
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = DefaultGrace
 	}
 	if cfg.ScrubEvery <= 0 {
 		cfg.ScrubEvery = 24 * time.Hour
@@ -292,7 +296,7 @@ func (s *Server) background() {
 	defer s.bg.Done()
 	clean := time.NewTicker(stagingMaxAge)
 	defer clean.Stop()
-	sweep := time.NewTicker(supersededGrace / 4)
+	sweep := time.NewTicker(s.cfg.Grace / 4)
 	defer sweep.Stop()
 	var scrub <-chan time.Time
 	if s.cfg.ScrubRate > 0 {
@@ -313,7 +317,7 @@ func (s *Server) background() {
 		case <-clean.C:
 			s.cleanStaging()
 		case <-sweep.C:
-			s.sweepSuperseded(time.Now().Add(-supersededGrace))
+			s.sweepSuperseded(time.Now().Add(-s.cfg.Grace))
 		case <-scrub:
 			rep, err := s.scrub(ctx, s.cfg.ScrubRate)
 			if err != nil && ctx.Err() == nil {

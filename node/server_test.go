@@ -169,15 +169,19 @@ func TestRoundTrip(t *testing.T) {
 	if err := n.s.flusher.sync(); err != nil { // @meta.new becomes @meta
 		t.Fatal(err)
 	}
-	if names, _ := os.ReadDir(dir); len(names) != 9 {
-		t.Errorf("entry dir holds %d files, want @meta, 4 chunks and 4 superseded ones", len(names))
+	aside := filepath.Join(n.dir, "users/alice", supersededDir)
+	if names, _ := os.ReadDir(dir); len(names) != 5 {
+		t.Errorf("entry dir holds %d files, want @meta and 4 chunks of %s", len(names), m2.Version)
+	}
+	if names, _ := os.ReadDir(aside); len(names) != 4 {
+		t.Errorf("superseded folder holds %d files, want the 4 chunks of %s", len(names), m.Version)
 	}
 	n.s.sweepSuperseded(time.Now())
 	if _, err := c.get("docs/a/@x.txt", m.Version, 0, 0, -1); status(err) != wire.StatusNotFound {
 		t.Errorf("old version still served after the sweep: %v", err)
 	}
-	if names, _ := os.ReadDir(dir); len(names) != 5 {
-		t.Errorf("entry dir holds %d files, want @meta and 4 chunks of %s", len(names), m2.Version)
+	if names, _ := os.ReadDir(aside); len(names) != 0 {
+		t.Errorf("superseded folder holds %d files after the sweep", len(names))
 	}
 	// Committing over a folder.
 	_, _, err = c.upload("docs", data[:4])

@@ -21,8 +21,9 @@ const (
 	filesDir      = "files"
 	stagingDir    = "staging"
 	quarantineDir = "quarantine"
-	metaName      = "@meta"
-	usersDir      = "users"
+	// supersededDir (superseded.go) holds chunks replaced by newer versions.
+	metaName = "@meta"
+	usersDir = "users"
 )
 
 // errSymlink is returned when a path runs into a symlink (or another
@@ -71,7 +72,7 @@ func openUser(dir, user string, fl *flusher) (*userStore, error) {
 		return nil, err
 	}
 	u := &userStore{user: user, root: root, cache: newMetaCache(), fl: fl, pending: map[string]uint64{}}
-	for _, d := range []string{filesDir, stagingDir, quarantineDir} {
+	for _, d := range []string{filesDir, stagingDir, quarantineDir, supersededDir} {
 		if err := root.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			root.Close()
 			return nil, err

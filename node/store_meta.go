@@ -34,8 +34,7 @@ func (u *userStore) readMeta(rel string) (*wire.Meta, bool, error) {
 	gen := u.cache.begin()
 	var pm struct {
 		wire.Meta
-		Inline     skipJSON `json:"inline,omitempty"`
-		PrevInline skipJSON `json:"prev_inline,omitempty"`
+		Inline skipJSON `json:"inline,omitempty"`
 	}
 	found, err := u.decodeMeta(rel, &pm)
 	if err != nil {
@@ -47,7 +46,7 @@ func (u *userStore) readMeta(rel string) (*wire.Meta, bool, error) {
 	}
 	m := pm.Meta.Public()
 	m.Path = ""
-	inline := bool(pm.Inline || pm.PrevInline)
+	inline := bool(pm.Inline)
 	u.cache.fill(rel, &m, inline, gen)
 	return &m, inline, nil
 }
@@ -141,7 +140,7 @@ func (u *userStore) writeMeta(rel string, m *wire.Meta) error {
 				u.cache.dropTree(rel)
 				return err
 			}
-			u.cache.set(rel, &mm, len(mm.Inline) > 0 || len(mm.PrevInline) > 0)
+			u.cache.set(rel, &mm, len(mm.Inline) > 0)
 			u.wrote(rel)
 			return nil
 		}
@@ -173,7 +172,7 @@ func (u *userStore) writeMeta(rel string, m *wire.Meta) error {
 		return err
 	}
 	f.Close()
-	u.cache.set(rel, &mm, len(mm.Inline) > 0 || len(mm.PrevInline) > 0)
+	u.cache.set(rel, &mm, len(mm.Inline) > 0)
 	if u.fl != nil {
 		u.wrote(rel)
 		return nil

@@ -5,41 +5,112 @@ import (
 	"io/fs"
 	"sync"
 	"time"
+
+	"dfs/core/wire"
 )
 
-// A commit supersedes the entry's previous version, but a reader may be in
-// the middle of it (a mount serving an open file). Its chunk files are
-// therefore renamed "@<version>.c<N>.old" and still served for
-// supersededGrace; then the sweeper deletes them, once a flush has made
-// what replaced them durable. Deletes set chunks aside the same way. At
-// start, the node restores the .old files of an entry's current version (a
+// A commit supersedes the entry's previous version, and a delete or a
+// rename over an entry supersedes its version too, but a reader may be in
+// the middle of it (a mount serving an open file). Its chunks are therefore
+// set aside and still served for a grace period (Config.Grace): chunk files move into the
+// user's superseded folder under their own names (@<version>.c<N>; version
+// ids are unique, so no entry path is needed to find them), and chunks kept
+// inline in the entry's meta into memory. Reads find them by version
+// whatever happened to the entry's path since, and the sweeper deletes the
+// files by the same name once a flush has made what replaced them durable:
+// renames of the entry or of a folder above it cannot leak them. At start,
+// the node puts back the set-aside files of an entry's current version (a
 // crash lost the change that superseded them) and deletes the others.
 const (
-	supersededSuffix = ".old"
-	supersededGrace  = 2 * time.Minute
+	supersededDir = "superseded"
+	// DefaultGrace is Config.Grace's default: longer than a reader takes
+	// between two reads of an open file, short enough that replaced data
+	// does not pile up.
+	DefaultGrace = 2 * time.Minute
+	// supersededInlineMax bounds the memory of set-aside inline chunks per
+	// node; beyond it the oldest go first (their readers then fail with
+	// "superseded", as after the grace).
+	supersededInlineMax = 32 << 20
 )
 
-// oldChunks remembers superseded chunk files and when they were superseded.
+// oldChunks remembers the set-aside chunks of every user of a running node,
+// oldest first.
 type oldChunks struct {
-	mu    sync.Mutex // guards files
-	files []oldChunk
+	mu          sync.Mutex // guards the fields below
+	files       []oldChunk
+	inline      map[string]oldInline // by oldKey
+	inlineOrder []oldInline          // the same, oldest first
+	inlineBytes int
 }
 
 type oldChunk struct {
-	u   *userStore
-	rel string
-	at  time.Time
+	u    *userStore
+	name string // in the user's superseded folder
+	at   time.Time
 }
 
-func (o *oldChunks) add(c oldChunk) {
+type oldInline struct {
+	key  string
+	data []byte
+	at   time.Time
+}
+
+// oldKey names a set-aside inline chunk: a user's version and chunk.
+func oldKey(user, ver string, n int) string { return user + "/" + chunkName(ver, n) }
+
+func (o *oldChunks) addFile(c oldChunk) {
 	o.mu.Lock()
 	o.files = append(o.files, c)
 	o.mu.Unlock()
 }
 
-// supersede renames the chunk files in rel whose version is not keep, and
-// remembers them for the sweeper when the store belongs to a running node.
-func (u *userStore) supersede(rel, keep string) error {
+// addInline keeps an inline chunk for the grace period, within the budget.
+func (o *oldChunks) addInline(key string, data []byte, now time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.inline == nil {
+		o.inline = map[string]oldInline{}
+	}
+	if prev, ok := o.inline[key]; ok {
+		o.inlineBytes -= len(prev.data)
+	}
+	it := oldInline{key: key, data: data, at: now}
+	o.inline[key] = it
+	o.inlineOrder = append(o.inlineOrder, it)
+	o.inlineBytes += len(data)
+	o.dropInlineLocked(time.Time{}) // the sweeper drops them by age
+
+}
+
+// dropInlineLocked forgets inline chunks set aside before cutoff, and the
+// oldest beyond the budget.
+func (o *oldChunks) dropInlineLocked(cutoff time.Time) {
+	for len(o.inlineOrder) > 0 {
+		it := o.inlineOrder[0]
+		if !it.at.Before(cutoff) && o.inlineBytes <= supersededInlineMax {
+			return
+		}
+		o.inlineOrder = o.inlineOrder[1:]
+		if cur, ok := o.inline[it.key]; ok && cur.at.Equal(it.at) {
+			delete(o.inline, it.key)
+			o.inlineBytes -= len(it.data)
+		}
+	}
+}
+
+// inlineChunk returns a set-aside inline chunk.
+func (o *oldChunks) inlineChunk(key string) ([]byte, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	it, ok := o.inline[key]
+	return it.data, ok
+}
+
+// supersede sets aside the chunks in the entry directory rel that are not
+// of version keep: its chunk files move to the superseded folder, and the
+// inline chunks of old (the entry's full meta being replaced, nil if none)
+// into memory. Offline (no sweeper) the files are deleted instead.
+func (u *userStore) supersede(rel, keep string, old *wire.Meta) error {
 	names, err := u.readNames(rel)
 	if err != nil {
 		return err
@@ -50,22 +121,30 @@ func (u *userStore) supersede(rel, keep string) error {
 		if !ok || v == keep {
 			continue
 		}
-		from, to := rel+"/"+n, rel+"/"+n+supersededSuffix
-		if err := u.root.Rename(from, to); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		from := rel + "/" + n
+		if u.old == nil {
+			if err := u.root.Remove(from); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			continue
+		}
+		if err := u.root.Rename(from, supersededDir+"/"+n); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		if u.old != nil {
-			u.old.add(oldChunk{u: u, rel: to, at: now})
+		u.old.addFile(oldChunk{u: u, name: n, at: now})
+	}
+	if u.old != nil && old != nil && old.Version != keep {
+		for n, data := range old.Inline {
+			u.old.addInline(oldKey(u.user, old.Version, n), data, now)
 		}
 	}
 	return nil
 }
 
-// sweepSuperseded deletes superseded chunk files set aside before cutoff.
-// (A file whose folder was renamed meanwhile is not found; the next start
-// deletes it.)
+// sweepSuperseded deletes the chunks set aside before cutoff.
 func (s *Server) sweepSuperseded(cutoff time.Time) {
 	s.old.mu.Lock()
+	s.old.dropInlineLocked(cutoff)
 	var due []oldChunk
 	for len(s.old.files) > 0 && s.old.files[0].at.Before(cutoff) {
 		due = append(due, s.old.files[0])
@@ -83,8 +162,8 @@ func (s *Server) sweepSuperseded(cutoff time.Time) {
 		return
 	}
 	for _, o := range due {
-		if err := o.u.root.Remove(o.rel); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			s.log.Warn("remove superseded chunk", "user", o.u.user, "file", o.rel, "err", err)
+		if err := o.u.root.Remove(supersededDir + "/" + o.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("remove superseded chunk", "user", o.u.user, "file", o.name, "err", err)
 		}
 	}
 }

@@ -45,16 +45,13 @@ type Meta struct {
 	Held    []int        `json:"held,omitempty"` // replies only: chunks of Version this node holds, good
 
 	// On the node's disk only, never in replies: small chunks kept inside
-	// the meta (see PutChunkReq.Inline), and those of the version this one
-	// replaced, still served to readers in the middle of it.
-	Inline      map[int][]byte `json:"inline,omitempty"`
-	PrevVersion string         `json:"prev_version,omitempty"`
-	PrevInline  map[int][]byte `json:"prev_inline,omitempty"`
+	// the meta (see PutChunkReq.Inline).
+	Inline map[int][]byte `json:"inline,omitempty"`
 }
 
 // Public returns m without the node-only fields.
 func (m Meta) Public() Meta {
-	m.Inline, m.PrevVersion, m.PrevInline = nil, "", nil
+	m.Inline = nil
 	return m
 }
 

@@ -32,8 +32,6 @@ func testMetas() []Meta {
 	withNodeFields := file
 	withNodeFields.Path = "small.txt"
 	withNodeFields.Inline = map[int][]byte{0: []byte("hi")}
-	withNodeFields.PrevVersion = testBorn
-	withNodeFields.PrevInline = map[int][]byte{1: []byte("old")}
 	odd := Meta{
 		Path: "Ünïcode/\x00\xff name", Stamp: "ABCDEF", Born: "abc", Version: "not hex",
 		Size: -5, Mode: 1<<32 - 1, MTime: -1 << 62, MD5: "0g", Held: []int{0, 1, 2, 3},

@@ -29,6 +29,7 @@ type Cluster struct {
 	confPath string
 	users    node.UserStore
 	plain    bool
+	grace    time.Duration // node.Config.Grace; 0 for the default
 
 	mu      sync.Mutex // guards the fields below
 	addrs   [core.NumNodes]string
@@ -43,6 +44,10 @@ type Option func(*Cluster)
 
 // Plaintext runs the nodes without TLS.
 func Plaintext() Option { return func(c *Cluster) { c.plain = true } }
+
+// Grace sets how long the nodes keep replaced versions readable (see
+// node.Config.Grace), so a test can watch them go.
+func Grace(d time.Duration) Option { return func(c *Cluster) { c.grace = d } }
 
 // userStore adapts dfs.conf to what a node needs.
 type userStore struct {
@@ -106,7 +111,7 @@ func (c *Cluster) start(n int, addr string) {
 		c.t.Fatalf("DFS%d: listen: %v", n+1, err)
 	}
 	srv, err := node.New(node.Config{
-		Dir: dir, Name: core.NodeName(n), Users: c.users, TLS: tc,
+		Dir: dir, Name: core.NodeName(n), Users: c.users, TLS: tc, Grace: c.grace,
 		Log: slog.New(slog.NewTextHandler(testWriter{c.t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
