@@ -16,14 +16,14 @@ import (
 	"dfs/core"
 )
 
-// Names inside a user's folder (DIR/users/<user>).
+// Names inside a user's folder (DIR/users/<user>); supersededDir, for the
+// chunks of replaced versions, is in superseded.go.
 const (
 	filesDir      = "files"
 	stagingDir    = "staging"
 	quarantineDir = "quarantine"
-	// supersededDir (superseded.go) holds chunks replaced by newer versions.
-	metaName = "@meta"
-	usersDir = "users"
+	metaName      = "@meta"
+	usersDir      = "users"
 )
 
 // errSymlink is returned when a path runs into a symlink (or another
