@@ -28,10 +28,21 @@ type UserDB struct {
 	stat  os.FileInfo // of the file last read (good or bad), to notice changes
 	err   error       // error of the last reload, nil if it was good
 
-	dummy string // hash checked for unknown users; set once by OpenUserDB
+	dummy  string                                    // hash checked for unknown users; set once by OpenUserDB
+	verify func(hash, password string) (bool, error) // VerifyPassword; tests count the calls
 
 	cacheKey [32]byte             // random per process: the cache is useless outside it
 	verified map[string]time.Time // HMAC(cacheKey, hash, password) -> when verified; guarded by mu
+	checking map[string]*check    // the same key -> the argon2 check in flight; guarded by mu
+}
+
+// check is one argon2 check that concurrent logins with the same
+// credentials wait for instead of each running their own (a mount opens
+// several connections per node at once; under load each check takes
+// seconds, and the queue behind them outlasts the client's login timeout).
+type check struct {
+	done chan struct{}
+	good bool // set before done closes
 }
 
 // OpenUserDB reads the dfs.conf at path, which must exist and parse.
@@ -42,7 +53,9 @@ func OpenUserDB(path string) (*UserDB, error) {
 		return nil, db.err
 	}
 	db.dummy = dummyHash()
+	db.verify = VerifyPassword
 	db.verified = map[string]time.Time{}
+	db.checking = map[string]*check{}
 	if _, err := rand.Read(db.cacheKey[:]); err != nil {
 		return nil, err
 	}
@@ -64,21 +77,31 @@ func (db *UserDB) Check(user, password string) bool {
 	key := db.verifiedKey(hash, password)
 	db.mu.Lock()
 	at, seen := db.verified[key]
-	db.mu.Unlock()
 	if ok && seen && time.Since(at) < verifiedTTL {
+		db.mu.Unlock()
 		return true
 	}
-	good, err := VerifyPassword(hash, password)
-	if ok && err == nil && good {
-		db.mu.Lock()
+	if c := db.checking[key]; c != nil {
+		db.mu.Unlock()
+		<-c.done
+		return ok && c.good
+	}
+	c := &check{done: make(chan struct{})}
+	db.checking[key] = c
+	db.mu.Unlock()
+	good, err := db.verify(hash, password)
+	c.good = err == nil && good
+	db.mu.Lock()
+	delete(db.checking, key)
+	if ok && c.good {
 		if len(db.verified) > 10000 {
 			clear(db.verified)
 		}
 		db.verified[key] = time.Now()
-		db.mu.Unlock()
-		return true
 	}
-	return false
+	db.mu.Unlock()
+	close(c.done)
+	return ok && c.good
 }
 
 func (db *UserDB) verifiedKey(hash, password string) string {

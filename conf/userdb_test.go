@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -60,5 +61,47 @@ func TestUserDB(t *testing.T) {
 	}
 	if db.Users().Len() != 1 {
 		t.Errorf("users %q", db.Users().Names())
+	}
+}
+
+// TestConcurrentLoginsOneCheck: logins with the same credentials at once
+// (a mount opening its connections) wait for one argon2 check instead of
+// each running one, right or wrong.
+func TestConcurrentLoginsOneCheck(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dfs.conf")
+	if err := AddUser(path, "Alice", "Crimson33"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := OpenUserDB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	release := make(chan struct{})
+	db.verify = func(hash, pw string) (bool, error) {
+		calls.Add(1)
+		<-release // every login arrives while the first check runs
+		return VerifyPassword(hash, pw)
+	}
+	for _, c := range []struct {
+		pw   string
+		want bool
+	}{{"wrong", false}, {"Crimson33", true}} {
+		calls.Store(0)
+		results := make(chan bool)
+		for range 8 {
+			go func() { results <- db.Check("Alice", c.pw) }()
+		}
+		time.Sleep(100 * time.Millisecond)
+		close(release)
+		for range 8 {
+			if got := <-results; got != c.want {
+				t.Errorf("password %q: %v, want %v", c.pw, got, c.want)
+			}
+		}
+		if n := calls.Load(); n != 1 {
+			t.Errorf("password %q: %d argon2 checks for 8 concurrent logins, want 1", c.pw, n)
+		}
+		release = make(chan struct{})
 	}
 }
