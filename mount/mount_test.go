@@ -120,6 +120,28 @@ var posixSkip = map[string]string{
 	"Tmpfile":             "O_TMPFILE needs an unnamed file, which dfs cannot store",
 	"LseekHoleSeeksToEOF": "SEEK_HOLE/SEEK_DATA are not implemented",
 	"LseekEnxioCheck":     "SEEK_HOLE/SEEK_DATA are not implemented",
+	"FdLeak":              "run alone by TestPosixFdLeak: it counts the process's open files, which the other tests running at the same time change",
+}
+
+// TestPosixFdLeak runs posixtest's FdLeak while no other test runs (it is
+// not parallel, so it runs before the parallel ones start), on a mount
+// already in use, as in TestPosix: its connections and the nodes' folders
+// are open.
+func TestPosixFdLeak(t *testing.T) {
+	_, _, mp := setup(t)
+	dir := filepath.Join(mp, "FdLeak")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := os.WriteFile(filepath.Join(dir, "warm"), []byte("up"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.ReadFile(filepath.Join(dir, "warm")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	posixtest.FdLeak(t, dir)
 }
 
 func TestPosix(t *testing.T) {
