@@ -27,10 +27,27 @@ type Config struct {
 	// whose Pin was empty, so the caller can record it (trust on first use).
 	OnNewPin func(node int, fingerprint string)
 
-	Timeout   time.Duration // connect + authenticate to a node; default 1s
+	// Timeout bounds connecting to a node and its TLS handshake; default
+	// 3s. It is generous because a hung node is told apart by comparison
+	// with the others (see Stall), not by it: a loaded machine handshakes
+	// slowly.
+	Timeout   time.Duration
 	Reply     time.Duration // wait for a control reply; default 5s
 	IOTimeout time.Duration // silence allowed inside a data transfer; default 30s
-	RetryDown time.Duration // skip a node that timed out for this long; default 2s
+	// RetryDown is how long a node that timed out (or was found hung) is
+	// skipped; twice as long each time it fails again right after, up to
+	// 15s. Default 2s.
+	RetryDown time.Duration
+	// Stall is how long a node may lag behind the others before an
+	// operation checks whether it is hung: once one node answered, the
+	// others have Stall (or as long again as the first took, if longer);
+	// an upload waits Stall for a node that takes no data while its
+	// partner does; a read asks the other copy too when the first has not
+	// answered within Stall. A lagging node that does not answer a check
+	// either (alive.go) is left behind and skipped, so a hung node costs
+	// about 1.5 Stall, not the timeouts; a slow one is waited for. Default
+	// 1s.
+	Stall time.Duration
 
 	// ReadAheadBudget bounds the memory all open Files hold for reading
 	// ahead of sequential readers; default DefaultReadAheadBudget (64 MiB),
@@ -58,7 +75,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("no user name")
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = time.Second
+		cfg.Timeout = 3 * time.Second
 	}
 	if cfg.Reply <= 0 {
 		cfg.Reply = 5 * time.Second
@@ -68,6 +85,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.RetryDown <= 0 {
 		cfg.RetryDown = 2 * time.Second
+	}
+	if cfg.Stall <= 0 {
+		cfg.Stall = time.Second
 	}
 	log := cfg.Log
 	if log == nil {

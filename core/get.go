@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"dfs/core/wire"
 )
@@ -161,21 +162,95 @@ func (c *Client) readRange(ctx context.Context, e *Entry, ch int, off int64, p [
 }
 
 // readRangeFrom fills p from chunk ch at offset off, trying the nodes in
-// order until one sends the whole range.
+// order until one sends the whole range. When a node has not answered
+// within Config.Stall (a hung node, whose pooled connection takes the
+// request and never answers), the next is asked at the same time, into a
+// buffer of its own, and the first to answer wins.
 func (c *Client) readRangeFrom(ctx context.Context, e *Entry, ch int, off int64, p []byte, nodes []int) error {
 	var errs []error
-	for _, n := range nodes {
-		err := c.getChunkInto(ctx, n, e, ch, off, p)
-		if err == nil {
+	for i := 0; i < len(nodes); i++ {
+		var filled bool
+		if i+1 < len(nodes) {
+			var both bool
+			var failed []error
+			filled, both, failed = c.hedgedRead(ctx, e, ch, off, p, nodes[i], nodes[i+1])
+			errs = append(errs, failed...)
+			if both {
+				i++
+			}
+		} else if err := c.getChunkInto(ctx, nodes[i], e, ch, off, p); err != nil {
+			errs = append(errs, err)
+		} else {
+			filled = true
+		}
+		if filled {
 			c.repairAfter(e, ch, errs)
 			return nil
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		errs = append(errs, err)
 	}
 	return c.chunkErr(e, ch, errs)
+}
+
+// hedgedRead reads the range from node a into p, and also from node b
+// (into a buffer of its own, copied to p if b wins) once a has not
+// answered within Config.Stall. It reports whether p was filled, whether b
+// was asked, and the errors of the nodes that failed. A node that lost to
+// its partner after the hedge is left behind (errLagging) and skipped for a
+// while.
+func (c *Client) hedgedRead(ctx context.Context, e *Entry, ch int, off int64, p []byte, a, b int) (filled, askedB bool, failed []error) {
+	started := time.Now()
+	actx, cancelA := context.WithCancelCause(ctx)
+	defer cancelA(nil)
+	first := make(chan error, 1)
+	go func() { first <- c.getChunkInto(actx, a, e, ch, off, p) }()
+	t := time.NewTimer(c.cfg.Stall)
+	defer t.Stop()
+	select {
+	case err := <-first:
+		if err != nil {
+			return false, false, []error{err}
+		}
+		return true, false, nil
+	case <-t.C:
+	}
+	buf := make([]byte, len(p))
+	bctx, cancelB := context.WithCancel(ctx)
+	defer cancelB()
+	second := make(chan error, 1)
+	go func() { second <- c.getChunkInto(bctx, b, e, ch, off, buf) }()
+	for first != nil || second != nil {
+		select {
+		case err := <-first:
+			first = nil
+			if err != nil {
+				failed = append(failed, err)
+				continue
+			}
+			filled = true
+			cancelB()
+		case err := <-second:
+			second = nil
+			if err != nil {
+				failed = append(failed, err)
+				continue
+			}
+			if !filled {
+				// a still writes into p: end it before p is filled.
+				cancelA(fmt.Errorf("%w (no answer to a read within %v)", errLagging, c.cfg.Stall))
+				if first != nil {
+					<-first
+					first = nil
+				}
+				go c.alive(context.Background(), a, started) // skipped for a while if hung
+				copy(p, buf)
+				filled = true
+			}
+		}
+	}
+	return filled, true, failed
 }
 
 func (c *Client) chunkErr(e *Entry, ch int, errs []error) error {
@@ -188,13 +263,14 @@ func (c *Client) chunkErr(e *Entry, ch int, errs []error) error {
 	return fmt.Errorf("%w: %s: chunk %d: %v", kind, e.Name, ch+1, errors.Join(errs...))
 }
 
-// getChunk streams [off, off+length) of chunk ch of e from node n into w.
-func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, length int64, w io.Writer) error {
+// getChunk streams [off, off+length) of chunk ch of e from node n into w,
+// failing when the node is silent for idle.
+func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, length int64, w io.Writer, idle time.Duration) error {
 	err := c.call(ctx, n, func(conn *wire.Conn) error {
-		if err := c.startGetChunk(conn, e, ch, off, length); err != nil {
+		if err := c.startGetChunk(conn, e, ch, off, length, idle); err != nil {
 			return err
 		}
-		_, err := conn.RecvStream(&deadlineWriter{w: w, conn: conn, c: c}, length)
+		_, err := conn.RecvStream(&deadlineWriter{w: w, conn: conn, idle: idle}, length)
 		return err
 	})
 	return nodeCorrupt(n, err)
@@ -205,7 +281,7 @@ func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, len
 func (c *Client) getChunkInto(ctx context.Context, n int, e *Entry, ch int, off int64, p []byte) error {
 	var k int
 	err := c.call(ctx, n, func(conn *wire.Conn) error {
-		if err := c.startGetChunk(conn, e, ch, off, int64(len(p))); err != nil {
+		if err := c.startGetChunk(conn, e, ch, off, int64(len(p)), c.cfg.IOTimeout); err != nil {
 			return err
 		}
 		var err error
@@ -227,10 +303,10 @@ func nodeCorrupt(n int, err error) error {
 	return err
 }
 
-// startGetChunk sends a GET_CHUNK request and reads its reply; the data
-// stream follows.
-func (c *Client) startGetChunk(conn *wire.Conn, e *Entry, ch int, off, length int64) error {
-	conn.SetDeadline(c.ioDeadline())
+// startGetChunk sends a GET_CHUNK request and reads its reply, allowing
+// the node idle to answer; the data stream follows.
+func (c *Client) startGetChunk(conn *wire.Conn, e *Entry, ch int, off, length int64, idle time.Duration) error {
+	conn.SetDeadline(time.Now().Add(idle))
 	req := wire.GetChunkReq{Path: e.Name, Version: e.Version, Chunk: ch, Offset: off, Length: length}
 	if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, req); err != nil {
 		return err
@@ -239,14 +315,16 @@ func (c *Client) startGetChunk(conn *wire.Conn, e *Entry, ch int, off, length in
 	return conn.Recv(wire.TypeGetChunk, &resp)
 }
 
+// deadlineWriter moves the connection's deadline idle ahead before each
+// write of a data stream, so that only silence fails it.
 type deadlineWriter struct {
 	w    io.Writer
 	conn *wire.Conn
-	c    *Client
+	idle time.Duration
 }
 
 func (d *deadlineWriter) Write(p []byte) (int, error) {
-	d.conn.SetDeadline(d.c.ioDeadline())
+	d.conn.SetDeadline(time.Now().Add(d.idle))
 	return d.w.Write(p)
 }
 
@@ -255,13 +333,21 @@ func (d *deadlineWriter) Write(p []byte) (int, error) {
 // the other copy when a node fails or sends bad bytes.
 func (c *Client) Fetch(ctx context.Context, e Entry, w io.WriterAt, progress func(done int64)) error {
 	var done atomic.Int64
-	errs := c.fanout(ctx, allNodes, func(ctx context.Context, ch int) error {
+	errs := parallel(NumChunks, func(ch int) error {
 		s, end := ChunkBounds(e.Size, ch)
 		var tried []error
-		for _, n := range c.holders(&e, ch) {
+		holders := c.holders(&e, ch)
+		for i, n := range holders {
 			h := sha256.New()
 			cw := &countWriter{w: io.MultiWriter(io.NewOffsetWriter(w, s), h)}
-			err := c.getChunk(ctx, n, &e, ch, 0, end-s, cw)
+			// A node silent for twice Stall while the other copy is left
+			// is given up for it (a hung node; a whole chunk is read from
+			// its disk first, hence twice); the last gets the I/O time.
+			idle := c.cfg.IOTimeout
+			if i+1 < len(holders) {
+				idle = 2 * c.cfg.Stall
+			}
+			err := c.getChunk(ctx, n, &e, ch, 0, end-s, cw, idle)
 			if err == nil && cw.n != end-s {
 				err = fmt.Errorf("%s: short chunk: %d of %d bytes", c.nodes[n].name, cw.n, end-s)
 			}

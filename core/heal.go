@@ -222,7 +222,7 @@ func (c *Client) copyChunk(ctx context.Context, e *Entry, ch, to int, upload str
 		}
 		h := sha256.New()
 		w := io.MultiWriter(io.NewOffsetWriter(tmp, 0), h)
-		err := c.getChunk(ctx, from, e, ch, 0, size, lim.writer(ctx, w))
+		err := c.getChunk(ctx, from, e, ch, 0, size, lim.writer(ctx, w), c.cfg.IOTimeout)
 		if err == nil && hex.EncodeToString(h.Sum(nil)) != e.Chunks[ch].SHA256 {
 			err = fmt.Errorf("%s: %w in chunk %d", c.nodes[from].name, ErrCorrupt, ch+1)
 		}

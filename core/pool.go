@@ -28,10 +28,18 @@ type nodePool struct {
 	name, addr string
 	tls        *tls.Config
 
-	mu        sync.Mutex // guards idle, downUntil
-	idle      []*wire.Conn
-	downUntil time.Time
+	mu         sync.Mutex // guards the fields below
+	idle       []*wire.Conn
+	downUntil  time.Time
+	downFor    time.Duration // the last skip; doubled while the node keeps failing
+	lastAnswer time.Time     // when the newest request the node answered was sent
+	probe      *probe        // the liveness check in flight (alive.go), if any
 }
+
+// maxRetryDown bounds how long a node that keeps failing is skipped: the
+// healer's checks (every 10 s) and the next request after it notice its
+// return.
+const maxRetryDown = 15 * time.Second
 
 func newNodePool(c *Client, idx int, a NodeAddr) *nodePool {
 	p := &nodePool{c: c, idx: idx, name: a.Name, addr: a.Addr}
@@ -66,11 +74,35 @@ func (p *nodePool) isDown() bool {
 	return time.Now().Before(p.downUntil)
 }
 
+// markDown skips the node for RetryDown, twice as long each time it fails
+// again right after a skip (up to maxRetryDown): every request to a hung
+// node costs the wait that shows it hangs, and a node that stays hung
+// should not cost it every two seconds.
 func (p *nodePool) markDown() {
 	p.mu.Lock()
-	p.downUntil = time.Now().Add(p.c.cfg.RetryDown)
+	now := time.Now()
+	switch {
+	case p.downFor == 0 || now.After(p.downUntil.Add(p.downFor)):
+		p.downFor = p.c.cfg.RetryDown // the first failure in a while
+	case now.After(p.downUntil):
+		p.downFor = min(2*p.downFor, maxRetryDown)
+	}
+	p.downUntil = now.Add(p.downFor)
 	p.mu.Unlock()
 	p.closeIdle()
+}
+
+// answered notes that the node answered a request sent at sent: it was
+// alive then (see alive; the time of the answer would not say it, as a
+// node may hang with an answer on its way), and its next failure is
+// skipped for RetryDown only.
+func (p *nodePool) answered(sent time.Time) {
+	p.mu.Lock()
+	p.downFor = 0
+	if sent.After(p.lastAnswer) {
+		p.lastAnswer = sent
+	}
+	p.mu.Unlock()
 }
 
 // get returns an idle connection (fresh=false) or a new authenticated one.
@@ -104,8 +136,18 @@ func (p *nodePool) put(conn *wire.Conn) {
 	}
 }
 
+// timedOut notes a request to the node sent at since that timed out: the
+// node is skipped for a while if another node answered a later request
+// (else everyone is slow, and skipping nodes would fail everything).
+func (p *nodePool) timedOut(since time.Time) {
+	if p.c.othersAnswered(p.idx, since) {
+		p.markDown()
+	}
+}
+
 // dial connects, handshakes and authenticates within the Timeout.
 func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
+	start := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, p.c.cfg.Timeout)
 	defer cancel()
 	nc, err := wire.Dial(dctx, p.addr, p.tls)
@@ -115,10 +157,10 @@ func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
 			return nil, fmt.Errorf("%w: %v", ErrPinMismatch, pe)
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err() // the caller gave up: says nothing about the node
+			return nil, context.Cause(ctx) // the caller gave up: says nothing about the node
 		}
 		if isTimeout(err) || dctx.Err() != nil {
-			p.markDown()
+			p.timedOut(start)
 		}
 		return nil, err
 	}
@@ -126,10 +168,15 @@ func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
 	// behind other logins on a busy node) gets the longer reply time.
 	conn := wire.NewConn(nc)
 	conn.SetDeadline(p.c.replyDeadline())
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	var resp wire.AuthResp
 	err = conn.Send(wire.TypeAuth, wire.StatusOK, wire.AuthReq{User: p.c.cfg.User, Password: p.c.cfg.Password})
 	if err == nil {
 		err = conn.Recv(wire.TypeAuth, &resp)
+	}
+	if !stop() {
+		conn.Close()
+		return nil, context.Cause(ctx) // the caller gave up: says nothing about the node
 	}
 	if err != nil {
 		conn.Close()
@@ -138,7 +185,7 @@ func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
 			return nil, ErrAuth
 		}
 		if isTimeout(err) {
-			p.markDown()
+			p.timedOut(start)
 			return nil, fmt.Errorf("no answer to the login within %v", p.c.cfg.Reply)
 		}
 		return nil, err
@@ -170,9 +217,11 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(conn 
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
 		stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+		sent := time.Now()
 		err = fn(conn)
 		interrupted := !stop()
 		if err == nil && !interrupted {
+			p.answered(sent)
 			p.put(conn)
 			return nil
 		}
@@ -182,12 +231,14 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(conn 
 		}
 		var re *wire.RemoteError
 		if errors.As(err, &re) && re.Status != wire.StatusBadRequest && !interrupted {
+			p.answered(sent)
 			p.put(conn) // the node answered: the connection is in step
 			return fmt.Errorf("%s: %w", p.name, remoteErr(re))
 		}
 		conn.Close()
 		if interrupted && ctx.Err() != nil {
-			return ctx.Err()
+			// The caller gave up, or left this node behind (errLagging).
+			return fmt.Errorf("%s: %w", p.name, context.Cause(ctx))
 		}
 		if !fresh && attempt == 0 && isStaleConn(err) {
 			// The node closed a pooled connection (it restarted): the
@@ -199,7 +250,7 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(conn 
 			}
 		}
 		if isTimeout(err) {
-			p.markDown()
+			p.timedOut(sent)
 			return fmt.Errorf("%s: node stopped answering: %w", p.name, err)
 		}
 		return fmt.Errorf("%s: %w", p.name, err)
@@ -232,25 +283,30 @@ var statusErrors = map[wire.Status]error{
 	wire.StatusIncomplete: ErrIncomplete,
 }
 
-// remoteErr turns a node's error reply into an error wrapping a sentinel.
+// remoteErr turns a node's error reply into a *nodeError, wrapping the
+// sentinel of its status where there is one.
 func remoteErr(re *wire.RemoteError) error {
 	if s, ok := statusErrors[re.Status]; ok {
-		if re.Message == "" {
-			return s
-		}
 		return &nodeError{kind: s, msg: re.Message}
 	}
-	return re
+	return &nodeError{kind: re}
 }
 
-// nodeError is a node's own message for an error of a known kind: printed as
-// the node said it, tested with errors.Is against the kind.
+// nodeError is a node's answer refusing a request: printed as the node said
+// it (or as its kind without a message), tested with errors.Is against the
+// kind.
 type nodeError struct {
 	kind error
 	msg  string
 }
 
-func (e *nodeError) Error() string { return e.msg }
+func (e *nodeError) Error() string {
+	if e.msg == "" {
+		return e.kind.Error()
+	}
+	return e.msg
+}
+
 func (e *nodeError) Unwrap() error { return e.kind }
 
 // replyDeadline is when a control reply must have arrived.

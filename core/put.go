@@ -154,7 +154,7 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 				}
 			}
 		}
-		errs := c.fanout(ctx, targets, func(ctx context.Context, n int) error {
+		g := c.startGroup(ctx, targets, func(ctx context.Context, n int) error {
 			if !slices.Contains(wave, n) {
 				return c.syncNode(ctx, n)
 			}
@@ -169,6 +169,14 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 			held[n] = resp.Held
 			return err
 		})
+		// A hung node is left behind only while each of its chunks has
+		// another copy: stored, and committed or still to be.
+		g.canLeave = func(n int) bool {
+			return othersHold(x, n, func(m int) bool {
+				return upErrs[m] == nil && cErrs[m] == nil && (!slices.Contains(targets, m) || g.succeeded(m))
+			})
+		}
+		errs := g.wait()
 		for _, n := range targets {
 			cErrs[n] = firstErr(cErrs[n], errs[n])
 			if slices.Contains(wave, n) && errors.Is(errs[n], ErrStale) {
@@ -231,6 +239,19 @@ func (c *Client) afterStale(ctx context.Context, name string, meta wire.Meta) (P
 		return PutResult{Version: meta.Version, State: e.State, Failed: map[int]error{}}, nil
 	}
 	return PutResult{Version: meta.Version, State: StateOK}, nil
+}
+
+// othersHold reports whether every chunk node n holds under placement x
+// has its other holder m with ok(m).
+func othersHold(x, n int, ok func(m int) bool) bool {
+	for _, ch := range NodeChunks(x, n) {
+		for _, m := range ChunkNodes(x, ch) {
+			if m != n && !ok(m) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func firstErr(errs ...error) error {

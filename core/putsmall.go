@@ -36,7 +36,7 @@ func (c *Client) putSmall(ctx context.Context, name string, r io.ReaderAt, size 
 	stageErrs := make([]error, NumNodes)
 	commitErrs := make([]error, NumNodes)
 	held := make([][]int, NumNodes)
-	connErrs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
+	g := c.startGroup(ctx, allNodes, func(ctx context.Context, n int) error {
 		chs := NodeChunks(x, n)
 		return c.call(ctx, n, func(conn *wire.Conn) error {
 			conn.SetDeadline(c.ioDeadline())
@@ -77,6 +77,14 @@ func (c *Client) putSmall(ctx context.Context, name string, r io.ReaderAt, size 
 			return nil
 		})
 	})
+	// A hung node is left behind only while each of its chunks is on its
+	// other holder: committed, or staged for the waves (the file existed).
+	g.canLeave = func(n int) bool {
+		return othersHold(x, n, func(m int) bool {
+			return g.succeeded(m) && stageErrs[m] == nil && (commitErrs[m] == nil || errors.Is(commitErrs[m], ErrExist))
+		})
+	}
+	connErrs := g.wait()
 	errs := make([]error, NumNodes)
 	exists, stale := false, false
 	for n := range errs {

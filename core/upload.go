@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"dfs/core/wire"
 )
@@ -113,34 +115,46 @@ func (b *block) release() {
 
 // teeChunk reads one chunk from sec once and sends it to both its nodes.
 // It returns the chunk's size and SHA-256 (empty when reading failed) and
-// each node's error.
+// each node's error. A node that stops taking data, or has not answered
+// well after the other did, is left behind (errLagging; see nodeGroup), so
+// a hung node costs about Config.Stall rather than the I/O timeout, and its
+// partner is never starved of data meanwhile.
 func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, name string, ch int, nodes [2]int, upload string, progress func(int64), seen func(n int, exists bool)) (wire.ChunkInfo, [2]error) {
 	size := sec.Size()
 	info := wire.ChunkInfo{Size: size}
-	var errs [2]error
 	var feeds [2]chan *block
 	var dead [2]atomic.Bool
 	var sum string // set before the feeds close
-	var wg sync.WaitGroup
-	for i, n := range nodes {
+	for i := range feeds {
 		feeds[i] = make(chan *block, teeDepth)
-		wg.Go(func() {
-			// No retry inside: the blocks are consumed as they go (see upload).
-			errs[i] = c.callOnce(ctx, n, func(conn *wire.Conn) error {
-				exists, err := c.sendChunk(conn, feeds[i], name, upload, ch, size, &sum, progress)
-				seen(n, exists)
-				return err
-			})
-			if errs[i] != nil {
-				dead[i].Store(true)
-			}
-			for b := range feeds[i] { // drain, so the reader never blocks on a dead node
-				b.release()
-			}
-		})
 	}
+	g := c.startGroup(ctx, nodes[:], func(ctx context.Context, n int) error {
+		i := slices.Index(nodes[:], n)
+		// No retry inside: the blocks are consumed as they go (see upload).
+		err := c.callOnce(ctx, n, func(conn *wire.Conn) error {
+			exists, err := c.sendChunk(conn, feeds[i], name, upload, ch, size, &sum, progress)
+			seen(n, exists)
+			return err
+		})
+		if err != nil {
+			dead[i].Store(true)
+		}
+		for b := range feeds[i] { // drain, so the reader never blocks on a dead node
+			b.release()
+		}
+		return err
+	})
+	// A hung node is left behind once its partner has the chunk; while
+	// the partner still takes data, the feeder decides (leave).
+	g.canLeave = func(n int) bool { return g.succeeded(nodes[0]) || g.succeeded(nodes[1]) }
 	h := sha256.New()
-	readErr := c.feed(sec, h, feeds, &dead)
+	readErr := c.feed(sec, h, feeds, &dead, func(i int, since time.Time) bool {
+		if c.alive(ctx, nodes[i], since) {
+			return false // only slow: its partner waits
+		}
+		g.cut(nodes[i])
+		return true
+	})
 	if readErr == nil {
 		sum = hex.EncodeToString(h.Sum(nil))
 		info.SHA256 = sum
@@ -148,7 +162,8 @@ func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, name strin
 	for i := range feeds {
 		close(feeds[i])
 	}
-	wg.Wait()
+	nodeErrs := g.wait()
+	errs := [2]error{nodeErrs[nodes[0]], nodeErrs[nodes[1]]}
 	if readErr != nil {
 		errs = [2]error{readErr, readErr}
 	}
@@ -156,11 +171,18 @@ func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, name strin
 }
 
 // feed reads sec block by block, hashing each and handing it to the feeds
-// of the nodes still taking it, until the end or a read error. When both
-// nodes have failed it still reads and hashes the rest: the hash is what
-// a retry on a fresh connection is checked against (see upload), so it
-// must be the whole chunk's.
-func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [2]chan *block, dead *[2]atomic.Bool) error {
+// of the nodes still taking it, until the end or a read error. When a
+// node's feed stays full for Config.Stall (or a quarter of the time the
+// chunk has taken so far, if longer) while its partner keeps taking data,
+// leave(i, since) decides whether to go on without it (a hung node), so
+// that its partner is not starved; when both are slow, both are waited
+// for.
+// When both nodes have failed it still reads and hashes the rest: the hash
+// is what a retry on a fresh connection is checked against (see upload),
+// so it must be the whole chunk's.
+func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [2]chan *block, dead *[2]atomic.Bool, leave func(i int, since time.Time) bool) error {
+	start := time.Now()
+	var stall *time.Timer
 	for off := int64(0); off < sec.Size(); {
 		buf := blockPool.Get().(*[]byte)
 		n, err := sec.ReadAt((*buf)[:min(int64(teeBlock), sec.Size()-off)], off)
@@ -177,7 +199,30 @@ func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [2]chan *block, 
 				b.release() // the node's sender has stopped taking blocks
 				continue
 			}
-			feeds[i] <- b
+			select {
+			case feeds[i] <- b:
+				continue
+			default:
+			}
+			if stall == nil {
+				stall = time.NewTimer(0)
+				defer stall.Stop()
+			}
+			for sent, since := false, time.Now(); !sent; {
+				stall.Reset(max(c.cfg.Stall, time.Since(start)/4))
+				select {
+				case feeds[i] <- b:
+					sent = true
+				case <-stall.C:
+					partner := 1 - i
+					if !dead[partner].Load() && len(feeds[partner]) < cap(feeds[partner]) && leave(i, since) {
+						dead[i].Store(true)
+						b.release()
+						sent = true
+					}
+				}
+			}
+			stall.Stop()
 		}
 	}
 	return nil

@@ -36,8 +36,14 @@ func Listen(addr string, cfg *tls.Config) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
+	return NewListener(ln, cfg), nil
+}
+
+// NewListener serves the protocol's transport over ln: TLS with cfg, or
+// plaintext with cfg nil. (Tests put their own listener underneath.)
+func NewListener(ln net.Listener, cfg *tls.Config) net.Listener {
 	if cfg == nil {
-		return ln, nil
+		return ln
 	}
-	return &batchListener{Listener: ln, cfg: cfg}, nil
+	return &batchListener{Listener: ln, cfg: cfg}
 }

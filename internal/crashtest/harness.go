@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -184,6 +185,25 @@ func (c *Cluster) Kill(n int) {
 	c.mu.Unlock()
 	if p != nil {
 		p.kill()
+	}
+}
+
+// Pause stops node n with SIGSTOP, as a hung machine would: its
+// connections stay open and nothing answers. Resume continues it.
+func (c *Cluster) Pause(n int) { c.signal(n, syscall.SIGSTOP) }
+
+// Resume continues a paused node with SIGCONT.
+func (c *Cluster) Resume(n int) { c.signal(n, syscall.SIGCONT) }
+
+func (c *Cluster) signal(n int, sig syscall.Signal) {
+	c.mu.Lock()
+	p := c.procs[n]
+	c.mu.Unlock()
+	if p == nil {
+		c.t.Fatalf("%s is not running", core.NodeName(n))
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		c.t.Fatalf("%s: %v: %v", core.NodeName(n), sig, err)
 	}
 }
 

@@ -37,6 +37,7 @@ type Cluster struct {
 	servers [core.NumNodes]*node.Server
 	hangs   [core.NumNodes]net.Listener
 	held    [core.NumNodes][]net.Conn
+	gates   [core.NumNodes]*gate
 }
 
 // Option changes how a cluster is started.
@@ -99,10 +100,10 @@ func (c *Cluster) start(n int, addr string) {
 		c.pins[n] = fp
 		tc = wire.ServerTLS(cert)
 	}
-	var ln net.Listener
+	var raw net.Listener
 	var err error
 	for try := 0; try < 50; try++ { // the old listener's port may take a moment to free
-		if ln, err = wire.Listen(addr, tc); err == nil {
+		if raw, err = net.Listen("tcp", addr); err == nil {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -110,6 +111,8 @@ func (c *Cluster) start(n int, addr string) {
 	if err != nil {
 		c.t.Fatalf("DFS%d: listen: %v", n+1, err)
 	}
+	g := newGate()
+	ln := wire.NewListener(gateListener{Listener: raw, g: g}, tc)
 	srv, err := node.New(node.Config{
 		Dir: dir, Name: core.NodeName(n), Users: c.users, TLS: tc, Grace: c.grace,
 		Log: slog.New(slog.NewTextHandler(testWriter{c.t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -121,6 +124,7 @@ func (c *Cluster) start(n int, addr string) {
 	c.mu.Lock()
 	c.addrs[n] = ln.Addr().String()
 	c.servers[n] = srv
+	c.gates[n] = g
 	c.mu.Unlock()
 	go srv.Serve(ln)
 }
@@ -199,7 +203,12 @@ func (c *Cluster) Stop(n int) {
 	c.hangs[n] = nil
 	held := c.held[n]
 	c.held[n] = nil
+	g := c.gates[n]
+	c.gates[n] = nil
 	c.mu.Unlock()
+	if g != nil {
+		g.set(false) // a frozen node's connections must see their close
+	}
 	if srv != nil {
 		srv.Close()
 	}
@@ -273,4 +282,82 @@ func (c *Cluster) stopAll() {
 	for n := 0; n < core.NumNodes; n++ {
 		c.Stop(n)
 	}
+}
+
+// Freeze makes node n stop in its tracks, as SIGSTOP would: its open
+// connections stay open and take what is sent to them, but nothing it
+// reads reaches the node and nothing it writes leaves; new connections are
+// accepted (by the kernel) and never answered. Thaw undoes it.
+func (c *Cluster) Freeze(n int) { c.gate(n).set(true) }
+
+// Thaw lets a frozen node go on where it stopped.
+func (c *Cluster) Thaw(n int) { c.gate(n).set(false) }
+
+func (c *Cluster) gate(n int) *gate {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gates[n] == nil {
+		c.t.Fatalf("DFS%d is not running", n+1)
+	}
+	return c.gates[n]
+}
+
+// gate holds a node's connections while it is frozen.
+type gate struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	frozen bool // guarded by mu
+}
+
+func newGate() *gate {
+	g := &gate{}
+	g.cond = sync.NewCond(&g.mu)
+	return g
+}
+
+func (g *gate) set(frozen bool) {
+	g.mu.Lock()
+	g.frozen = frozen
+	g.mu.Unlock()
+	g.cond.Broadcast()
+}
+
+func (g *gate) wait() {
+	g.mu.Lock()
+	for g.frozen {
+		g.cond.Wait()
+	}
+	g.mu.Unlock()
+}
+
+type gateListener struct {
+	net.Listener
+	g *gate
+}
+
+func (l gateListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return gateConn{Conn: nc, g: l.g}, nil
+}
+
+// gateConn passes nothing in either direction while its gate is frozen:
+// data read while frozen is held until it thaws.
+type gateConn struct {
+	net.Conn
+	g *gate
+}
+
+func (c gateConn) Read(p []byte) (int, error) {
+	c.g.wait()
+	n, err := c.Conn.Read(p)
+	c.g.wait()
+	return n, err
+}
+
+func (c gateConn) Write(p []byte) (int, error) {
+	c.g.wait()
+	return c.Conn.Write(p)
 }
