@@ -16,7 +16,7 @@ var allNodes = []int{0, 1, 2, 3}
 // other nodes had. A hung node (stopped, swapping, its disk stuck) looks
 // like this; it is skipped for a while (see nodePool.markDown) and heal
 // brings it up to date.
-var errLagging = errors.New("did not keep up with the other nodes; going on without it")
+var errLagging = errors.New("stopped answering while the other nodes answer; going on without it")
 
 // lagAllowance is how long after the first node answered the others may
 // still take: Config.Stall, or as long again as the first took, whichever
