@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"dfs/core/wire"
 )
@@ -15,7 +16,8 @@ var rootEntry = Entry{Name: "", Dir: true, Mode: 0o755}
 
 // Stat returns the merged entry for name. It fails with ErrNotFound when the
 // entry (or a folder above it) does not exist on the nodes that answered, and
-// with ErrNoNode when none answered.
+// with ErrNoNode when none answered. A file caught between the two waves of
+// a commit is asked for again (see settle).
 func (c *Client) Stat(ctx context.Context, name string) (Entry, error) {
 	name, err := CleanName(name)
 	if err != nil {
@@ -24,6 +26,49 @@ func (c *Client) Stat(ctx context.Context, name string) (Entry, error) {
 	if name == "" {
 		return rootEntry, nil
 	}
+	return c.settle(ctx, func() (Entry, error) { return c.lookup(ctx, name) })
+}
+
+// settleWaits are the pauses before asking again about a file caught
+// between two commit waves: about a third of a second in all, many times
+// the round trip that separates the waves.
+var settleWaits = []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond, 150 * time.Millisecond}
+
+// settle runs lookup until its entry is not a commit seen half-way. A writer
+// commits a new version on DFS1+DFS3 and then on DFS2+DFS4, and a lookup
+// reaches the four nodes at slightly different moments: it can find the new
+// version on some nodes and the old one on the others, neither whole among
+// the answers, though each is whole on the nodes at every moment. Asked
+// again a moment later, the nodes answer with one whole version, old or
+// new. A file incomplete for longer (nodes down, a writer that died) is
+// reported as it is once the waits are spent, and at once when its newest
+// version is older than any commit takes.
+func (c *Client) settle(ctx context.Context, lookup func() (Entry, error)) (Entry, error) {
+	for _, wait := range settleWaits {
+		e, err := lookup()
+		if err != nil || !c.mayBeCommitting(e) {
+			return e, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return e, err
+		case <-t.C:
+		}
+	}
+	return lookup()
+}
+
+// mayBeCommitting reports a file whose newest version is not whole among the
+// nodes' answers and young enough to be a commit in progress (heal leaves
+// such a version alone for the same time).
+func (c *Client) mayBeCommitting(e Entry) bool {
+	return !e.Dir && e.State == StateIncomplete && time.Since(VersionTime(e.Stamp)) < c.abandonAfter()
+}
+
+// lookup asks every node for name and its folders and merges the answers.
+func (c *Client) lookup(ctx context.Context, name string) (Entry, error) {
 	var chains [NumNodes][]wire.Meta
 	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
 		return c.call(ctx, n, func(conn *wire.Conn) error {
