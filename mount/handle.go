@@ -15,10 +15,11 @@ import (
 
 // handle is one open file description.
 type handle struct {
-	f      *File
-	rf     *core.File // the version opened, for a read-only open without a spool
-	sp     *spool     // the inode's spool this handle holds a reference on
-	append bool       // O_APPEND: writes go to the spool's end
+	f        *File
+	rf       *core.File // the version opened, for a read-only open without a spool
+	sp       *spool     // the inode's spool this handle holds a reference on
+	append   bool       // O_APPEND: writes go to the spool's end
+	readOnly bool       // opened for reading: its close stores nothing
 }
 
 // Open opens the file. Opens for writing, and any open while the inode has
@@ -43,7 +44,7 @@ func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) 
 			return nil, 0, err
 		}
 		// An existing file keeps the page cache (see createFlags).
-		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, 0, nil
+		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0, readOnly: flags&syscall.O_ACCMODE == syscall.O_RDONLY}, 0, nil
 	}
 	rf, err := f.sys.store.Open(ctx, p)
 	if err != nil {
@@ -54,7 +55,7 @@ func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) 
 		keep = fuse.FOPEN_KEEP_CACHE
 	}
 	f.entry, f.opened = rf.Entry(), rf.Entry().Version
-	return &handle{f: f, rf: rf}, keep, nil
+	return &handle{f: f, rf: rf, readOnly: true}, keep, nil
 }
 
 // createFlags returns the FUSE open flags for a handle Create made with
@@ -234,8 +235,14 @@ func (h *handle) write(ctx context.Context, data []byte, off int64) (int, error)
 }
 
 // Flush (every close) uploads the spool if it changed, so that a failed
-// upload fails close(2) and cp reports it.
+// upload fails close(2) and cp reports it. A handle opened for reading
+// stores nothing: what the spool holds then may be another handle's write
+// half done (a reader's close stored it as a version of its own); the
+// writer's close stores it, or the last release does (releaseLocked).
 func (h *handle) Flush(ctx context.Context) syscall.Errno {
+	if h.readOnly {
+		return 0
+	}
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
 	return h.f.sys.errno("flush", h.f.uploadLocked(ctx))

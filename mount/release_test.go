@@ -71,3 +71,55 @@ func TestChangeBeforeRelease(t *testing.T) {
 		})
 	}
 }
+
+// TestReaderCloseStoresNothing: closing a handle opened for reading stores
+// nothing, even while another handle of the file has written part of a new
+// content: the writer's close stores it. A reader's close that stored the
+// spool made a version of a write half done, which every client then read.
+func TestReaderCloseStoresNothing(t *testing.T) {
+	_, cl, mp := setup(t)
+	p := filepath.Join(mp, "f")
+	if err := os.WriteFile(p, []byte("the old version"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := os.OpenFile(p, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Write([]byte("half of")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stored := func() string {
+		rf, err := cl.Open(context.Background(), "f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rf.Close()
+		got := make([]byte, 64)
+		n, err := rf.ReadAt(got, 0)
+		if err != nil && !errors.Is(err, io.EOF) {
+			t.Fatal(err)
+		}
+		return string(got[:n])
+	}
+	if got := stored(); got != "the old version" {
+		t.Fatalf("after a reader's close the nodes hold %q, want the old version", got)
+	}
+	if _, err := w.Write([]byte(" the new version")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := stored(); got != "half of the new version" {
+		t.Fatalf("after the writer's close the nodes hold %q", got)
+	}
+}
