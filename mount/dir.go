@@ -73,7 +73,7 @@ func (d *Dir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.
 	}
 	if f := d.unstoredChild(name); f != nil {
 		f.mu.Lock()
-		f.fillLocked(&out.Attr)
+		f.reportLocked(&out.Attr)
 		f.mu.Unlock()
 		return f.EmbeddedInode(), 0
 	}

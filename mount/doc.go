@@ -8,6 +8,6 @@
 // Files open for writing get a spool: an unlinked temporary file in
 // Options.CacheDir, shared by all handles of the inode, that holds the
 // whole content; close (flush) and fsync upload it with Store.Put. Files
-// open only for reading read the version they opened, range by range,
-// straight from the nodes.
+// open only for reading read the version their inode shows (version.go),
+// range by range, straight from the nodes.
 package mount

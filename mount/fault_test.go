@@ -112,8 +112,9 @@ func TestAllNodesStopped(t *testing.T) {
 func TestNoXattrs(t *testing.T) {
 	t.Parallel()
 	_, cl, _ := setup(t)
-	root := NewRoot(cl, Options{CacheDir: t.TempDir()}).(*Dir)
-	mp := mountRootT(t, root)
+	opts := testOptions(t)
+	root := NewRoot(cl, opts).(*Dir)
+	mp := mountRootT(t, root, opts)
 	if err := os.WriteFile(filepath.Join(mp, "f"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}

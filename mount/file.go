@@ -18,12 +18,13 @@ import (
 type File struct {
 	node
 
-	mu     sync.Mutex // guards the fields below; held across spool loads and uploads
-	entry  core.Entry // the newest entry seen (kept for fstat after unlink)
-	spool  *spool     // while open for writing: the content, shared by all handles
-	opened string     // content version at the last read-only open; "" after local writes (page cache not to be trusted)
-	stored string     // content version this mount last stored for the file
-	fresh  bool       // created by this mount and not stored yet: only this mount knows it
+	mu      sync.Mutex // guards the fields below; held across spool loads and uploads
+	entry   core.Entry // the version the inode shows (version.go); kept for fstat after unlink
+	told    told       // what the kernel was last told of the inode's attributes
+	readers int        // read-only handles reading entry (not a spool)
+	spool   *spool     // while open for writing: the content, shared by all handles
+	cached  string     // version whose pages the kernel may cache: the last read-only open's; "" after local writes
+	fresh   bool       // created by this mount and not stored yet: only this mount knows it
 }
 
 // unstored reports a file this mount created and has not stored yet.
@@ -33,11 +34,13 @@ func (f *File) unstored() bool {
 	return f.fresh
 }
 
+// setEntry takes e from the nodes (unless the inode holds on to the
+// version it shows) and fills out for the kernel.
 func (f *File) setEntry(e core.Entry, out *fuse.Attr) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.entry = e
-	f.fillLocked(out)
+	f.adoptLocked(e)
+	f.reportLocked(out)
 }
 
 // fillLocked fills out from the cached entry, with the spool's size and
@@ -53,14 +56,15 @@ func (f *File) fillLocked(out *fuse.Attr) {
 	f.sys.fill(e, size, out)
 }
 
-// Getattr stats the file: from the spool while it is open for writing, from
-// the cache once it was removed (nlink 0), else from the nodes.
+// Getattr stats the file: from the spool while it is open for writing,
+// from the version open handles read (see version.go), from the cache once
+// it was removed (nlink 0), else from the nodes.
 func (f *File) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	p, live := f.path()
 	f.mu.Lock()
-	if !live || f.spool != nil {
+	if !live || f.spool != nil || f.readers > 0 {
 		defer f.mu.Unlock()
-		f.fillLocked(&out.Attr)
+		f.reportLocked(&out.Attr)
 		if !live {
 			out.Nlink = 0
 		}
@@ -89,7 +93,7 @@ func (f *File) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.fillLocked(&out.Attr)
+	f.reportLocked(&out.Attr)
 	return 0
 }
 

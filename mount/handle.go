@@ -16,16 +16,16 @@ import (
 // handle is one open file description.
 type handle struct {
 	f        *File
-	rf       *core.File // the version opened, for a read-only open without a spool
+	rf       *core.File // for a read-only open without a spool: the version the inode shows (version.go)
 	sp       *spool     // the inode's spool this handle holds a reference on
 	append   bool       // O_APPEND: writes go to the spool's end
 	readOnly bool       // opened for reading: its close stores nothing
 }
 
 // Open opens the file. Opens for writing, and any open while the inode has
-// a spool, share the spool; read-only opens otherwise read the version that
-// is newest now, keeping the kernel's page cache when it is the version
-// read last time.
+// a spool, share the spool; read-only opens otherwise read the version the
+// inode shows (version.go), keeping the kernel's page cache when it is the
+// version read last time.
 func (f *File) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, syscall.Errno) {
 	h, fuseFlags, err := f.open(ctx, flags)
 	return h, fuseFlags, f.sys.errno("open", err)
@@ -46,15 +46,20 @@ func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) 
 		// An existing file keeps the page cache (see createFlags).
 		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0, readOnly: flags&syscall.O_ACCMODE == syscall.O_RDONLY}, 0, nil
 	}
-	rf, err := f.sys.store.Open(ctx, p)
+	e, err := f.showLocked(ctx, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	rf, err := f.sys.store.OpenEntry(e)
 	if err != nil {
 		return nil, 0, err
 	}
 	var keep uint32
-	if v := rf.Entry().Version; v == f.opened {
+	if e.Version == f.cached {
 		keep = fuse.FOPEN_KEEP_CACHE
 	}
-	f.entry, f.opened = rf.Entry(), rf.Entry().Version
+	f.cached = e.Version
+	f.readers++
 	return &handle{f: f, rf: rf, readOnly: true}, keep, nil
 }
 
@@ -79,23 +84,22 @@ func createFlags(flags uint32) uint32 {
 }
 
 // acquireLocked returns the inode's spool with one more reference, making
-// it when needed: empty for trunc, else holding the current version (to be
-// fetched on first use).
+// it when needed: empty for trunc, else holding the version the inode shows
+// (to be fetched on first use).
 func (f *File) acquireLocked(ctx context.Context, p string, trunc bool) (*spool, error) {
 	if f.spool == nil {
 		var e core.Entry
 		if !trunc {
-			rf, err := f.sys.store.Open(ctx, p)
-			if err != nil {
+			var err error
+			if e, err = f.showLocked(ctx, p); err != nil {
 				return nil, err
 			}
-			e = rf.Entry()
 		}
 		sp, err := newSpool(f.sys.opts.CacheDir)
 		if err != nil {
 			return nil, err
 		}
-		f.opened = "" // local writes go through the page cache: do not keep it
+		f.cached = "" // local writes go through the page cache: do not keep it
 		if !trunc && e.Size > 0 {
 			sp.pending, sp.size = &e, e.Size
 			sp.hash.off()
@@ -132,7 +136,7 @@ func (f *File) releaseLocked(ctx context.Context, sp *spool, store bool) {
 	}
 	if sp.dirty {
 		f.sys.opts.Log.Warn("dfs: dropping changes that could not be stored", "file", f.entry.Name, "err", err)
-		f.opened = ""
+		f.cached = ""
 	}
 	sp.close()
 	if f.spool == sp {
@@ -164,14 +168,28 @@ func (f *File) storeLocked(ctx context.Context, sync bool) error {
 		return err
 	}
 	sp.dirty, f.fresh = false, false
-	f.entry.Name, f.entry.Size, f.entry.MTime = p, sp.size, sp.mtime
-	f.entry.Version, f.entry.State = res.Version, res.State
-	f.stored = res.Version
+	f.storedLocked(ctx, p, res)
 	return nil
 }
 
-// Read reads from the spool while the inode has one, else from the
-// version opened. Reads are short only at the end of the file.
+// storedLocked makes the version just stored the one the inode shows: the
+// kernel holds its size and pages, written through this mount. When a
+// newer commit from another client won over it, the inode shows that one,
+// and the kernel is told of it before it reads (version.go).
+func (f *File) storedLocked(ctx context.Context, p string, res core.PutResult) {
+	if res.Entry.Version == res.Version {
+		f.entry = res.Entry
+		f.told.note(res.Version)
+		return
+	}
+	if e, err := f.sys.store.Stat(ctx, p); err == nil {
+		f.entry = e
+	}
+	f.told.note("")
+}
+
+// Read reads from the spool while the inode has one, else from the version
+// the inode shows. Reads are short only at the end of the file.
 func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n, err := h.read(ctx, dest, off)
 	return fuse.ReadResultData(dest[:n]), h.f.sys.errno("read", err)
@@ -187,16 +205,18 @@ func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) 
 		}
 		return sp.readAt(dest, off)
 	}
-	if h.rf != nil && f.stored != "" && h.rf.Entry().Version != f.stored {
+	if h.rf != nil && h.rf.Entry().Version != f.entry.Version {
 		// This mount stored a newer version since the handle was opened
-		// (through another fd): read that, not the one opened.
-		if p, live := f.path(); live {
-			if rf, err := f.sys.store.Open(ctx, p); err == nil {
-				old := h.rf
-				h.rf = rf
-				old.Close() // a read still on it finishes without read-ahead
-			}
+		// (through another fd): the kernel's size and pages are that
+		// one's now, so read it, as a local disk would.
+		rf, err := f.sys.store.OpenEntry(f.entry)
+		if err != nil {
+			f.mu.Unlock()
+			return 0, err
 		}
+		old := h.rf
+		h.rf = rf
+		old.Close() // a read still on it finishes without read-ahead
 	}
 	rf := h.rf
 	f.mu.Unlock()
@@ -265,6 +285,9 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 func (h *handle) Release(ctx context.Context) syscall.Errno {
 	if h.rf != nil {
 		h.rf.Close()
+		h.f.mu.Lock()
+		h.f.readers--
+		h.f.mu.Unlock()
 	}
 	if h.sp != nil {
 		h.f.mu.Lock()

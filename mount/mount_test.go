@@ -31,7 +31,13 @@ func skipNoFuse(t *testing.T, why string, args ...any) {
 // test ends. Set DFS_FUSE_DEBUG=1 for go-fuse's request log.
 func mountT(t *testing.T, store Store) string {
 	t.Helper()
-	return mountRootT(t, NewRoot(store, testOptions(t)))
+	return mountOptsT(t, store, testOptions(t))
+}
+
+// mountOptsT is mountT with options of the test's own.
+func mountOptsT(t *testing.T, store Store, opts Options) string {
+	t.Helper()
+	return mountRootT(t, NewRoot(store, opts), opts)
 }
 
 func testOptions(t *testing.T) Options {
@@ -41,14 +47,14 @@ func testOptions(t *testing.T) Options {
 	}
 }
 
-// mountRootT mounts root like mountT.
-func mountRootT(t *testing.T, root fs.InodeEmbedder) string {
+// mountRootT mounts root like mountT, with the options root was made with.
+func mountRootT(t *testing.T, root fs.InodeEmbedder, opts Options) string {
 	t.Helper()
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		skipNoFuse(t, "/dev/fuse is missing: %v", err)
 	}
 	mp := t.TempDir()
-	srv, err := mountRoot(mp, root, testOptions(t), os.Getenv("DFS_FUSE_DEBUG") == "1")
+	srv, err := mountRoot(mp, root, opts, os.Getenv("DFS_FUSE_DEBUG") == "1")
 	if err != nil {
 		skipNoFuse(t, "mounting is not permitted here: %v", err)
 	}
