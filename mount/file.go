@@ -162,8 +162,11 @@ func (f *File) truncate(ctx context.Context, size int64) error {
 
 func (f *File) truncLocked(ctx context.Context, size int64) error {
 	sp := f.spool
-	if size == 0 {
-		sp.pending = nil // nothing of the old content survives
+	if size == 0 && sp.pending != nil {
+		// Nothing of the old content survives: it is not fetched.
+		if err := sp.discard(); err != nil {
+			return err
+		}
 	}
 	if err := f.loadLocked(ctx); err != nil {
 		return err

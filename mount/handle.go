@@ -20,6 +20,7 @@ type handle struct {
 	sp       *spool     // the inode's spool this handle holds a reference on
 	append   bool       // O_APPEND: writes go to the spool's end
 	readOnly bool       // opened for reading: its close stores nothing
+	direct   bool       // O_DIRECT: its reads bypass the kernel's page cache and size
 }
 
 // Open opens the file. Opens for writing, and any open while the inode has
@@ -44,7 +45,8 @@ func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) 
 			return nil, 0, err
 		}
 		// An existing file keeps the page cache (see createFlags).
-		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0, readOnly: flags&syscall.O_ACCMODE == syscall.O_RDONLY}, 0, nil
+		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0,
+			readOnly: flags&syscall.O_ACCMODE == syscall.O_RDONLY, direct: flags&syscall.O_DIRECT != 0}, 0, nil
 	}
 	e, err := f.showLocked(ctx, p)
 	if err != nil {
@@ -60,7 +62,7 @@ func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) 
 	}
 	f.cached = e.Version
 	f.readers++
-	return &handle{f: f, rf: rf, readOnly: true}, keep, nil
+	return &handle{f: f, rf: rf, readOnly: true, direct: flags&syscall.O_DIRECT != 0}, keep, nil
 }
 
 // createFlags returns the FUSE open flags for a handle Create made with
@@ -101,7 +103,7 @@ func (f *File) acquireLocked(ctx context.Context, p string, trunc bool) (*spool,
 		}
 		f.cached = "" // local writes go through the page cache: do not keep it
 		if !trunc && e.Size > 0 {
-			sp.pending, sp.size = &e, e.Size
+			sp.pending, sp.size, sp.length = &e, e.Size, e.Size
 			sp.hash.off()
 			if err := sp.f.Truncate(e.Size); err != nil {
 				sp.close()
@@ -202,6 +204,11 @@ func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) 
 		defer f.mu.Unlock()
 		if err := f.loadLocked(ctx); err != nil {
 			return 0, err
+		}
+		if off >= sp.size && !h.direct {
+			// The kernel asked before it learned of a shrink: it reads
+			// through its page cache only below the size it holds.
+			return sp.readPast(detach(ctx), f.sys.store, dest, off)
 		}
 		return sp.readAt(dest, off)
 	}

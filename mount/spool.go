@@ -15,7 +15,10 @@ import (
 // sits in memory. Its fields are guarded by the owning File's mu.
 type spool struct {
 	f       *os.File
-	size    int64       // logical size; the temp file has this length once loaded
+	size    int64       // logical size; the temp file holds the content up to it once loaded
+	cut     int64       // size before the last shrink: past size, what it cut off is kept for readPast
+	past    *core.Entry // the version cut off, when it was never fetched; else the temp file holds it
+	length  int64       // the temp file's length (past cut it holds leftovers of earlier shrinks)
 	pending *core.Entry // version still to be fetched before the first access (nil: loaded)
 	dirty   bool        // changed since the last upload
 	mtime   time.Time   // modification time to store with the next upload
@@ -51,6 +54,15 @@ func (s *spool) load(ctx context.Context, store Store) error {
 	return nil
 }
 
+// discard drops the pending version unfetched, emptying the spool (an
+// O_TRUNC open; truncate follows): readPast reads what that cut off from
+// the nodes.
+func (s *spool) discard() error {
+	s.past, s.pending = s.pending, nil
+	s.cut, s.size, s.length = s.size, 0, 0
+	return s.f.Truncate(0) // the room made for the fetch is no content
+}
+
 // readAt reads from the spool; short only at its end.
 func (s *spool) readAt(p []byte, off int64) (int, error) {
 	if off >= s.size {
@@ -66,8 +78,46 @@ func (s *spool) readAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
+// readPast answers a read at or past the spool's end with what the last
+// shrink cut off there. The kernel reads only below the size it holds,
+// and it learns of a truncate after the file system applied it: a read it
+// asked for before (read-ahead of another handle, while a writer's
+// O_TRUNC empties the file) arrives after the spool shrank. Answered short,
+// the kernel would fill the pages with zeros and hand them to the reader
+// while it still holds the old size; answered with the old bytes, the
+// reader gets what a local disk gives a read just before a truncate, and
+// the kernel drops the pages when it applies the new size. Past the old
+// size the answer is short, as it was then.
+func (s *spool) readPast(ctx context.Context, store Store, p []byte, off int64) (int, error) {
+	if off >= s.cut {
+		return 0, nil
+	}
+	if int64(len(p)) > s.cut-off {
+		p = p[:s.cut-off]
+	}
+	var n int
+	var err error
+	if s.past != nil {
+		var rf *core.File
+		if rf, err = store.OpenEntry(*s.past); err != nil {
+			return 0, err
+		}
+		defer rf.Close()
+		n, err = rf.ReadAtContext(ctx, p, off)
+	} else {
+		n, err = s.f.ReadAt(p, off)
+	}
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	return n, err
+}
+
 // writeAt writes into the spool; writing past the end leaves a hole.
 func (s *spool) writeAt(p []byte, off int64) (int, error) {
+	if err := s.dropPast(off); err != nil {
+		return 0, err
+	}
 	n, err := s.f.WriteAt(p, off)
 	if err == nil {
 		s.hash.wrote(p, off)
@@ -75,15 +125,36 @@ func (s *spool) writeAt(p []byte, off int64) (int, error) {
 		s.hash.off()
 	}
 	s.size = max(s.size, off+int64(n))
+	s.length = max(s.length, s.size)
 	s.dirty = true
 	s.mtime = time.Now()
 	return n, err
 }
 
-// truncate sets the spool's size.
+// dropPast forgets what shrinks cut off when the spool is to grow to end
+// with a hole: the hole reads as zeros.
+func (s *spool) dropPast(end int64) error {
+	if end <= s.size || s.length == s.size {
+		return nil
+	}
+	s.cut, s.past, s.length = 0, nil, s.size
+	return s.f.Truncate(s.size)
+}
+
+// truncate sets the spool's size. Shrinking keeps the bytes cut off in the
+// file, for readPast.
 func (s *spool) truncate(size int64) error {
-	if err := s.f.Truncate(size); err != nil {
+	if err := s.dropPast(size); err != nil {
 		return err
+	}
+	switch {
+	case size > s.size:
+		if err := s.f.Truncate(size); err != nil {
+			return err
+		}
+		s.length = size
+	case size < s.size:
+		s.cut, s.past = s.size, nil
 	}
 	if size != s.size || s.pending != nil {
 		s.hash.off()
