@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -19,38 +21,21 @@ import (
 // so that only RELEASE follows (at munmap): a truncate by name, and a write
 // through the mapping, land in that window. The same window, between
 // close's FLUSH and the RELEASE the kernel sends after close returned, lost
-// posixtest's TruncateNoFile under load.
+// posixtest's TruncateNoFile under load. The mapping is made by a process
+// of its own: munmap in the process that also serves the mount can wait on
+// writeback that a server thread, stuck behind the same mm lock, never does.
 func TestChangeBeforeRelease(t *testing.T) {
 	_, cl, mp := setup(t)
 	for _, c := range []struct {
-		name   string
-		change func(p string, m []byte) error
-		want   string
-	}{
-		{"truncated", func(p string, m []byte) error { return syscall.Truncate(p, 1) }, "h"},
-		{"written", func(p string, m []byte) error { m[0] = 'J'; return nil }, "Jello"},
-	} {
+		name string
+		want string
+	}{{"truncated", "h"}, {"written", "Jello"}} {
 		t.Run(c.name, func(t *testing.T) {
-			p := filepath.Join(mp, c.name)
-			f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.Write([]byte("hello")); err != nil {
-				t.Fatal(err)
-			}
-			m, err := syscall.Mmap(int(f.Fd()), 0, 5, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := f.Close(); err != nil { // FLUSH stores "hello"; the mapping holds the handle
-				t.Fatal(err)
-			}
-			if err := c.change(p, m); err != nil {
-				t.Fatal(err)
-			}
-			if err := syscall.Munmap(m); err != nil { // RELEASE
-				t.Fatal(err)
+			cmd := exec.Command(os.Args[0], "-test.run=^TestMappedWriter$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "DFS_MAPPED_WRITER="+filepath.Join(mp, c.name))
+			cmd.Dir = t.TempDir() // never inside the mount (see run)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("the mapping writer failed: %v\n%s", err, out)
 			}
 			eventually(t, 10*time.Second, c.name+" stored after release", func() error {
 				rf, err := cl.Open(context.Background(), c.name)
@@ -69,6 +54,42 @@ func TestChangeBeforeRelease(t *testing.T) {
 				return nil
 			})
 		})
+	}
+}
+
+// TestMappedWriter is TestChangeBeforeRelease's writer: it writes "hello",
+// maps the file, closes it (FLUSH stores "hello"; the mapping holds the
+// handle), changes it (truncate by name for a path ending in "truncated",
+// else a write through the mapping), then unmaps it (RELEASE).
+func TestMappedWriter(t *testing.T) {
+	p := os.Getenv("DFS_MAPPED_WRITER")
+	if p == "" {
+		t.Skip("run by TestChangeBeforeRelease")
+	}
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	m, err := syscall.Mmap(int(f.Fd()), 0, 5, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasSuffix(p, "truncated") {
+		err = syscall.Truncate(p, 1)
+	} else {
+		m[0] = 'J'
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Munmap(m); err != nil {
+		t.Fatal(err)
 	}
 }
 
