@@ -45,12 +45,12 @@ func (c *session) applyUpdate(req wire.UpdateReq) error {
 	}
 	last := &steps[len(steps)-1]
 	old := last.meta
-	if old != nil && old.Stamp >= m.Stamp {
+	if old != nil && !supersedes(req, old) {
 		return replyErr(wire.StatusStale, "%s has a newer change on this node", p)
 	}
 	switch req.Op {
 	case wire.UpdateMkdir:
-		err = u.mkdirEntry(steps, m)
+		err = u.mkdirEntry(steps, m, req.Heal)
 	case wire.UpdateSetattr:
 		if !live(old) {
 			return replyErr(wire.StatusNotFound, "%s: no such entry on this node", p)
@@ -72,10 +72,8 @@ func (c *session) applyUpdate(req wire.UpdateReq) error {
 			return replyErr(wire.StatusNotDir, "%s is a file", p)
 		}
 		if last.exists {
-			if busy, berr := u.hasLiveChildren(last.rel); berr != nil {
-				return berr
-			} else if busy {
-				return replyErr(wire.StatusNotEmpty, "%s is not empty", p)
+			if err := u.clearForRmdir(last, m.Stamp, req.Heal); err != nil {
+				return err
 			}
 		}
 		err = u.tombstone(steps, m.Stamp, keptBorn(old, m), true)
@@ -83,34 +81,6 @@ func (c *session) applyUpdate(req wire.UpdateReq) error {
 		return badRequest("unknown update %q", req.Op)
 	}
 	return err
-}
-
-// mkdirEntry creates a folder, or resurrects a tombstone as one (removing
-// whatever is left under it: it is older than the new folder).
-func (u *userStore) mkdirEntry(steps []step, m wire.Meta) error {
-	last := &steps[len(steps)-1]
-	if live(last.meta) {
-		return replyErr(wire.StatusExist, "%s already exists", last.path)
-	}
-	if err := u.ensureParents(steps, m.Stamp); err != nil {
-		return err
-	}
-	if last.exists {
-		if err := u.removeChildren(last.rel); err != nil {
-			return err
-		}
-		if err := u.supersede(last.rel, "", nil); err != nil {
-			return err
-		}
-	} else if err := u.mkdir(last.rel); err != nil {
-		return err
-	}
-	m.Path, m.Dir, m.Deleted, m.Held, m.Version = "", true, false, nil, ""
-	m.Chunks = [4]wire.ChunkInfo{}
-	if m.Born == "" {
-		m.Born = m.Stamp
-	}
-	return u.writeMeta(last.rel, &m)
 }
 
 // keptBorn is the Born of a tombstone replacing old: the entry's own, else
@@ -148,36 +118,6 @@ func (u *userStore) tombstone(steps []step, stamp, born string, dir bool) error 
 		return err
 	}
 	return u.supersede(last.rel, "", old)
-}
-
-// hasLiveChildren reports whether the folder rel has a child that is not a
-// tombstone.
-func (u *userStore) hasLiveChildren(rel string) (bool, error) {
-	names, err := u.readNames(rel)
-	if err != nil {
-		return false, err
-	}
-	for _, n := range names {
-		if _, ok := unescapeComponent(n); !ok {
-			continue
-		}
-		cr := rel + "/" + n
-		if ok, err := u.statDir(cr); err != nil || !ok {
-			return false, err
-		}
-		cm, _, err := u.readMeta(cr)
-		if err != nil {
-			return false, err
-		}
-		if live(cm) {
-			return true, nil
-		}
-		// A bare directory or a tombstone may still hold live entries.
-		if busy, err := u.hasLiveChildren(cr); err != nil || busy {
-			return busy, err
-		}
-	}
-	return false, nil
 }
 
 // rename moves an entry with everything under it and leaves a tombstone at

@@ -181,17 +181,29 @@ const (
 	UpdateMkdir   = "mkdir"   // create a folder entry
 	UpdateSetattr = "setattr" // change mode / mtime of an entry, same content
 	UpdateDelete  = "delete"  // tombstone a file (its chunks are removed)
-	UpdateRmdir   = "rmdir"   // tombstone a folder; refused if it has live children
+	UpdateRmdir   = "rmdir"   // tombstone a folder; refused if it has live children (see UpdateReq.Heal)
 )
 
 // UpdateReq changes one entry's metadata. It applies only if Meta.Stamp is
 // newer than the node's (else StatusStale), so replays are harmless.
 // Sync is as in CommitReq.
+//
+// Heal marks heal bringing a node that missed changes in line with the
+// merged view, where the node may remove what that view already ignores:
+// a mkdir then also replaces a live folder at the name that has another
+// Born (an earlier folder, or one the node made itself for a change below
+// it), with the same stamp too when its Born is newer, and removes the
+// entries under it older than the new Born; an rmdir is not blocked by live
+// entries older than it (removed on the other nodes while this one was
+// away) and removes them. Without it a mkdir over a live folder is
+// StatusExist and an rmdir over any live entry StatusNotEmpty. Nodes that
+// predate the field ignore it.
 type UpdateReq struct {
 	Op   string `json:"op"`
 	Path string `json:"path"`
 	Meta Meta   `json:"meta"`
 	Sync bool   `json:"sync,omitempty"`
+	Heal bool   `json:"heal,omitempty"`
 }
 
 // RenameReq moves an entry (a folder with everything under it) from From to
