@@ -51,14 +51,17 @@ func (e *Entry) X() int {
 }
 
 // choose merges the metas the nodes hold for one path. The newest stamp
-// decides whether the entry is live, a folder, or deleted; for a file, the
-// newest content version that can be reassembled from the nodes' copies is
-// chosen, falling back to older ones (a writer killed mid-commit), and to the
-// newest one marked incomplete when none is whole.
+// decides whether the entry is live, a folder, or deleted; on equal stamps
+// the newest Born (a setattr that stamped a folder alike on a node still
+// holding an earlier folder at the name: the later folder is the real one,
+// and nodes order a mkdir the same way). For a file, the newest content
+// version that can be reassembled from the nodes' copies is chosen, falling
+// back to older ones (a writer killed mid-commit), and to the newest one
+// marked incomplete when none is whole.
 func choose(name string, metas [NumNodes]*wire.Meta) (Entry, bool) {
 	var top *wire.Meta
 	for _, m := range metas {
-		if m != nil && (top == nil || m.Stamp > top.Stamp) {
+		if m != nil && (top == nil || m.Stamp > top.Stamp || m.Stamp == top.Stamp && m.Born > top.Born) {
 			top = m
 		}
 	}
@@ -144,6 +147,21 @@ func fromMeta(name string, m *wire.Meta) Entry {
 		Name: name, Dir: m.Dir, Size: m.Size, Mode: m.Mode, MTime: time.Unix(0, m.MTime),
 		Version: m.Version, Stamp: m.Stamp, Born: m.Born, MD5: m.MD5, Chunks: m.Chunks,
 	}
+}
+
+// mergeAt is choose for a path in a folder born at parentBorn. Metas older
+// than the folder are leftovers a node kept from before the folder was
+// removed and made again (or a folder it made itself for a change below
+// it, which has no age of its own) and do not count; a tombstone keeps
+// them in Raw, though, so that heal replays the delete there too.
+func mergeAt(name string, metas [NumNodes]*wire.Meta, parentBorn string) (Entry, bool) {
+	all := metas
+	dropStale(&metas, parentBorn)
+	e, live := choose(name, metas)
+	if e.Deleted {
+		e.Raw = all
+	}
+	return e, live
 }
 
 // dropStale removes metas older than their folder's birth: leftovers a node

@@ -105,21 +105,30 @@ func metaOf(e *Entry) wire.Meta {
 		Size: e.Size, Mode: e.Mode, MTime: e.MTime.UnixNano(), MD5: e.MD5, Chunks: e.Chunks}
 }
 
+// healDir gives every node the folder's meta. A node whose folder at the
+// name has another Born holds an earlier folder (one it kept while it missed
+// the removal and the mkdir, or made itself for a change below it): a mkdir
+// makes it this folder and removes what it held from before (node
+// mkdirEntry); a setattr would keep its Born, and the earlier folder's
+// entries would come back.
 func (c *Client) healDir(ctx context.Context, e *Entry, up []int, rep *HealReport) error {
 	m := metaOf(e)
 	for _, n := range up {
 		raw := e.Raw[n]
 		op := ""
 		switch {
-		case raw == nil || raw.Deleted || !raw.Dir:
+		case raw == nil || raw.Deleted || !raw.Dir || raw.Born != e.Born:
 			op = wire.UpdateMkdir
 		case raw.Stamp < e.Stamp:
 			op = wire.UpdateSetattr
 		default:
 			continue
 		}
-		err := c.request(ctx, n, wire.TypeUpdate, wire.UpdateReq{Op: op, Path: e.Name, Meta: m}, nil)
-		if err != nil && !errors.Is(err, ErrStale) {
+		err := c.request(ctx, n, wire.TypeUpdate, wire.UpdateReq{Op: op, Path: e.Name, Meta: m, Heal: true}, nil)
+		if errors.Is(err, ErrStale) {
+			continue // changed meanwhile: the newer change is someone else's to spread
+		}
+		if err != nil {
 			return err
 		}
 		rep.Updated++
@@ -243,7 +252,10 @@ func (c *Client) copyChunk(ctx context.Context, e *Entry, ch, to int, upload str
 }
 
 // healTombstone replays a delete on nodes that still hold the entry, and
-// purges the tombstone once every node has it.
+// purges the tombstone once every node has it. A folder's removal is
+// replayed as heal's (UpdateReq.Heal): what the node still holds under it
+// and is older was removed on the others while it was away (its deletes,
+// replayed first, may be gone already).
 func (c *Client) healTombstone(ctx context.Context, e *Entry, up []int, rep *HealReport) error {
 	m := metaOf(e)
 	op := wire.UpdateDelete
@@ -255,8 +267,11 @@ func (c *Client) healTombstone(ctx context.Context, e *Entry, up []int, rep *Hea
 		if raw == nil || raw.Deleted {
 			continue
 		}
-		err := c.request(ctx, n, wire.TypeUpdate, wire.UpdateReq{Op: op, Path: e.Name, Meta: m}, nil)
-		if err != nil && !errors.Is(err, ErrStale) {
+		err := c.request(ctx, n, wire.TypeUpdate, wire.UpdateReq{Op: op, Path: e.Name, Meta: m, Heal: true}, nil)
+		if errors.Is(err, ErrStale) {
+			continue
+		}
+		if err != nil {
 			return err
 		}
 		rep.Tombstones++

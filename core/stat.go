@@ -102,9 +102,8 @@ func walkChain(name string, chains [NumNodes][]wire.Meta) (Entry, error) {
 				metas[n] = &chains[n][k]
 			}
 		}
-		dropStale(&metas, parent.Born)
 		level := strings.Join(parts[:k+1], "/")
-		e, live := choose(level, metas)
+		e, live := mergeAt(level, metas, parent.Born)
 		if !live {
 			return Entry{}, fmt.Errorf("%s: %w", level, ErrNotFound)
 		}
@@ -263,9 +262,7 @@ func mergeEntries(entries [NumNodes][]wire.Meta, known map[string]Entry, tombsto
 		if !ok || !parent.Dir {
 			continue
 		}
-		ms := byPath[p]
-		dropStale(ms, parent.Born)
-		e, live := choose(p, *ms)
+		e, live := mergeAt(p, *byPath[p], parent.Born)
 		if !live {
 			if tombstones && e.Deleted {
 				out = append(out, e)
