@@ -2,14 +2,9 @@ package core
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
-	"time"
 
 	"dfs/core/wire"
 )
@@ -25,11 +20,6 @@ type HealOptions struct {
 // be committing it.
 var errInProgress = errors.New("commit in progress")
 
-// abandonAfter is how old a newer, incomplete commit must be before heal
-// treats its writer as dead: longer than any commit can take (each of its two
-// waves is bounded by the I/O timeout).
-func (c *Client) abandonAfter() time.Duration { return 4 * (c.cfg.IOTimeout + c.cfg.Reply) }
-
 // HealReport says what Heal did.
 type HealReport struct {
 	Files        int           // live files looked at
@@ -39,7 +29,7 @@ type HealReport struct {
 	Tombstones   int           // deletes replayed on nodes that missed them
 	Purged       int           // tombstones removed once every node had them
 	Lost         []string      // files with a chunk that no node holds: heal cannot restore them
-	Failed       map[int]error // nodes that did not answer: not healed
+	Failed       map[int]error // nodes that did not answer (at the start or on the way): not healed
 	Errors       []error       // per-entry failures
 	InProgress   []string      // files being written while heal ran: left for the next heal
 }
@@ -47,49 +37,20 @@ type HealReport struct {
 // Heal restores two good copies of every chunk of the user's newest
 // versions on the nodes the placement table names, brings folders, attributes
 // and deletes up to date on every node, and removes tombstones once every
-// node holds them. Nodes that do not answer are reported and skipped.
+// node holds them. It walks the tree one folder at a time, so its memory
+// follows the largest folder, not the tree. Nodes that do not answer are
+// reported and skipped.
 func (c *Client) Heal(ctx context.Context, opt HealOptions) (HealReport, error) {
-	_, entries, errs := c.list(ctx, "", true)
-	if err := c.quorum(errs); err != nil {
-		return HealReport{}, err
-	}
-	rep := HealReport{Failed: map[int]error{}}
-	var up []int
-	for n, err := range errs {
-		if err != nil {
-			rep.Failed[n] = err
-		} else {
-			up = append(up, n)
+	h := &healRun{c: c, lim: newLimiter(opt.Rate), up: slices.Clone(allNodes)}
+	h.rep.Failed = map[int]error{}
+	h.folder(ctx, rootEntry, false)
+	rep := h.rep
+	if len(h.up) == 0 {
+		errs := make([]error, NumNodes)
+		for n, err := range rep.Failed {
+			errs[n] = err
 		}
-	}
-	lim := newLimiter(opt.Rate)
-	all := mergeEntries(entries, map[string]Entry{"": rootEntry}, true)
-	for _, e := range all {
-		if e.Deleted || ctx.Err() != nil {
-			continue
-		}
-		var err error
-		if e.Dir {
-			err = c.healDir(ctx, &e, up, &rep)
-		} else {
-			rep.Files++
-			err = c.healFile(ctx, &e, up, lim, &rep)
-		}
-		if errors.Is(err, errInProgress) {
-			rep.InProgress = append(rep.InProgress, e.Name)
-			continue
-		}
-		if err != nil {
-			rep.Errors = append(rep.Errors, fmt.Errorf("%s: %w", e.Name, err))
-		}
-	}
-	// Deletes deepest first, so folders are empty when their turn comes.
-	for i := len(all) - 1; i >= 0 && ctx.Err() == nil; i-- {
-		if e := all[i]; e.Deleted {
-			if err := c.healTombstone(ctx, &e, up, &rep); err != nil {
-				rep.Errors = append(rep.Errors, fmt.Errorf("%s: %w", e.Name, err))
-			}
-		}
+		return rep, c.quorum(errs)
 	}
 	if err := ctx.Err(); err != nil {
 		return rep, err
@@ -98,6 +59,62 @@ func (c *Client) Heal(ctx context.Context, opt HealOptions) (HealReport, error) 
 		return rep, fmt.Errorf("heal: %d entries failed: %w", len(rep.Errors), errors.Join(rep.Errors...))
 	}
 	return rep, nil
+}
+
+// healRun is one Heal's state.
+type healRun struct {
+	c   *Client
+	lim *limiter
+	rep HealReport
+	up  []int // nodes that answered every request of this heal's walk so far
+}
+
+// entry heals one entry by the rules of its place: under a removed folder
+// (removed) only deletes are replayed, since the folder's own removal needs
+// every node's copy of it empty; live entries there are left for that
+// removal to take.
+func (h *healRun) entry(ctx context.Context, e *Entry, removed bool) {
+	var err error
+	switch {
+	case e.Deleted:
+		err = h.c.healTombstone(ctx, e, h.up, &h.rep)
+	case removed:
+		return
+	case e.Dir:
+		err = h.c.healDir(ctx, e, h.up, &h.rep)
+	default:
+		h.rep.Files++
+		err = h.c.healFile(ctx, e, h.up, h.lim, &h.rep)
+	}
+	switch {
+	case errors.Is(err, errInProgress):
+		h.rep.InProgress = append(h.rep.InProgress, e.Name)
+	case err != nil:
+		h.rep.Errors = append(h.rep.Errors, fmt.Errorf("%s: %w", e.Name, err))
+	}
+}
+
+// answers sorts the errors of a request of the walk about name. A node
+// that failed to answer is taken out of the rest of this heal: one that went
+// away must not cost a timeout per folder, and gets a whole heal when it
+// answers again (RunHealer). A node that answered with an error it has no
+// word for (it could not read its disk, say) fails name alone, and answers
+// reports false. A file where others have a
+// folder (ErrNotDir) is healed like any other difference.
+func (h *healRun) answers(name string, errs []error) bool {
+	for _, err := range errs {
+		if _, ok := errors.AsType[*wire.RemoteError](err); ok {
+			h.rep.Errors = append(h.rep.Errors, fmt.Errorf("%s: %w", name, err))
+			return false
+		}
+	}
+	for n, err := range errs {
+		if err != nil && !errors.Is(err, ErrNotDir) {
+			h.rep.Failed[n] = err
+			h.up = slices.DeleteFunc(h.up, func(m int) bool { return m == n })
+		}
+	}
+	return len(h.up) > 0
 }
 
 func metaOf(e *Entry) wire.Meta {
@@ -134,121 +151,6 @@ func (c *Client) healDir(ctx context.Context, e *Entry, up []int, rep *HealRepor
 		rep.Updated++
 	}
 	return nil
-}
-
-// healFile gives every node the file's current meta and the chunks the
-// placement table assigns it. A newer version left incomplete by a writer
-// that died mid-commit is overruled by re-stamping the whole version.
-func (c *Client) healFile(ctx context.Context, e *Entry, up []int, lim *limiter, rep *HealReport) error {
-	if e.State == StateIncomplete {
-		rep.Lost = append(rep.Lost, e.Name)
-		return nil
-	}
-	m := metaOf(e)
-	for _, raw := range e.Raw {
-		if raw == nil || raw.Stamp <= e.Stamp {
-			continue
-		}
-		// A newer stamp than the version served: a commit that is either
-		// still in progress or was abandoned by a writer that died. Only the
-		// second may be overruled; overruling the first would replace an
-		// acknowledged write with an older version.
-		if time.Since(VersionTime(raw.Stamp)) < c.abandonAfter() {
-			return fmt.Errorf("%w: a newer version is being committed; left for the next heal", errInProgress)
-		}
-		// With a node down, the newer version may be whole once it
-		// answers again: only when all four answer is it abandoned.
-		if len(up) < NumNodes {
-			return fmt.Errorf("%w: a newer version may be whole once every node answers", errInProgress)
-		}
-		m.Stamp = NewVersion()
-		break
-	}
-	x := e.X()
-	for _, n := range up {
-		raw := e.Raw[n]
-		if m.Stamp == e.Stamp && raw != nil && !raw.Deleted && !raw.Dir && raw.Version > e.Version {
-			continue // newer content that is not whole now: never overwritten unless abandoned
-		}
-		var missing []int
-		for _, ch := range NodeChunks(x, n) {
-			if raw == nil || raw.Version != e.Version || !slices.Contains(raw.Held, ch) {
-				missing = append(missing, ch)
-			}
-		}
-		if raw != nil && raw.Stamp == m.Stamp && len(missing) == 0 {
-			continue
-		}
-		upload := ""
-		if len(missing) > 0 {
-			upload = newUploadID()
-		}
-		for _, ch := range missing {
-			k, err := c.copyChunk(ctx, e, ch, n, upload, lim)
-			if err != nil {
-				return err
-			}
-			rep.ChunksCopied++
-			rep.BytesCopied += k
-		}
-		var resp wire.CommitResp
-		err := c.call(ctx, n, func(conn *wire.Conn) error {
-			conn.SetDeadline(c.ioDeadline())
-			if err := conn.Send(wire.TypeCommit, wire.StatusOK, wire.CommitReq{Path: e.Name, Upload: upload, Meta: m}); err != nil {
-				return err
-			}
-			return conn.Recv(wire.TypeCommit, &resp)
-		})
-		if errors.Is(err, ErrStale) {
-			continue // overwritten meanwhile: the newer version is someone else's to place
-		}
-		if err != nil {
-			return err
-		}
-		rep.Updated++
-	}
-	return nil
-}
-
-// copyChunk copies chunk ch of e from a good holder to node `to`'s staging
-// area, through a temporary file so memory stays small, checking the
-// SHA-256 before sending it on.
-func (c *Client) copyChunk(ctx context.Context, e *Entry, ch, to int, upload string, lim *limiter) (int64, error) {
-	tmp, err := os.CreateTemp("", "dfs-heal-*")
-	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	size := e.Chunks[ch].Size
-	var errs []error
-	for _, from := range c.holders(e, ch) {
-		if from == to {
-			continue
-		}
-		if err := tmp.Truncate(0); err != nil {
-			return 0, err
-		}
-		h := sha256.New()
-		w := io.MultiWriter(io.NewOffsetWriter(tmp, 0), h)
-		err := c.getChunk(ctx, from, e, ch, 0, size, lim.writer(ctx, w), c.cfg.IOTimeout)
-		if err == nil && hex.EncodeToString(h.Sum(nil)) != e.Chunks[ch].SHA256 {
-			err = fmt.Errorf("%s: %w in chunk %d", c.nodes[from].name, ErrCorrupt, ch+1)
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		info := e.Chunks[ch]
-		if err := c.putChunk(ctx, to, upload, ch, io.NewSectionReader(tmp, 0, size), info, func(int64) {}); err != nil {
-			return 0, err
-		}
-		return size, nil
-	}
-	if len(errs) == 0 {
-		return 0, fmt.Errorf("chunk %d: no other copy to copy from", ch+1)
-	}
-	return 0, fmt.Errorf("chunk %d: %w", ch+1, errors.Join(errs...))
 }
 
 // healTombstone replays a delete on nodes that still hold the entry, and

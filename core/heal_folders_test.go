@@ -65,6 +65,24 @@ func mustBeEmptyFolder(t *testing.T, cl *core.Client, dir string) {
 	mustStatus(t, cl, true)
 }
 
+// TestHealDeletedFolderThenRemake: the deletes of the files inside a folder
+// removed while DFS1 was down reach DFS1, so the folder's own removal can,
+// every tombstone goes once all nodes have it, and a folder made again at
+// the name is empty.
+func TestHealDeletedFolderThenRemake(t *testing.T) {
+	_, cl := removedWhileDown(t)
+	if rep := mustHeal(t, cl); rep.Tombstones != 6 || rep.Purged != 6 {
+		t.Errorf("first heal: %+v, want the 6 removals replayed on DFS1 and purged", rep)
+	}
+	noWork(t, mustHeal(t, cl))
+	if _, err := cl.Mkdir(ctxT(t), "w/z", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mustHeal(t, cl)
+	mustBeEmptyFolder(t, cl, "w/z")
+	noWork(t, mustHeal(t, cl))
+}
+
 // TestRemakeDeletedFolderBeforeHeal: the folder is made again before any
 // heal, while DFS1 still holds the old one with its files: the new folder
 // replaces the old one there, files and all.

@@ -136,7 +136,12 @@ func (c *Client) quorum(errs []error) error {
 
 // list runs LIST on every node and returns each node's entries and chain.
 func (c *Client) list(ctx context.Context, dir string, recursive bool) (chains [NumNodes][]wire.Meta, entries [NumNodes][]wire.Meta, errs []error) {
-	errs = c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
+	return c.listOn(ctx, allNodes, dir, recursive)
+}
+
+// listOn is list on the given nodes only.
+func (c *Client) listOn(ctx context.Context, nodes []int, dir string, recursive bool) (chains [NumNodes][]wire.Meta, entries [NumNodes][]wire.Meta, errs []error) {
+	errs = c.fanout(ctx, nodes, func(ctx context.Context, n int) error {
 		err := c.call(ctx, n, func(conn *wire.Conn) error {
 			conn.SetDeadline(c.replyDeadline())
 			if err := conn.Send(wire.TypeList, wire.StatusOK, wire.ListReq{Dir: dir, Recursive: recursive}); err != nil {
