@@ -14,6 +14,10 @@ type HealOptions struct {
 	// Rate caps the bytes per second heal copies between nodes, so that
 	// foreground reads and writes keep most of the bandwidth; 0 = no cap.
 	Rate int64
+	// Names, when set, limits heal to these entries, each by itself (not
+	// what is under a folder among them): a report's Left, so that a retry
+	// costs what the last heal left rather than another walk over everything.
+	Names []string
 }
 
 // errInProgress marks an entry heal left alone because a writer may still
@@ -30,20 +34,46 @@ type HealReport struct {
 	Purged       int           // tombstones removed once every node had them
 	Lost         []string      // files with a chunk that no node holds: heal cannot restore them
 	Failed       map[int]error // nodes that did not answer (at the start or on the way): not healed
-	Errors       []error       // per-entry failures
+	Errors       []error       // per-entry failures, each an *EntryError
 	InProgress   []string      // files being written while heal ran: left for the next heal
+}
+
+// EntryError is heal's failure on one entry.
+type EntryError struct {
+	Name string
+	Err  error
+}
+
+func (e *EntryError) Error() string { return e.Name + ": " + e.Err.Error() }
+func (e *EntryError) Unwrap() error { return e.Err }
+
+// Left returns the entries heal did not finish, failed or in progress: what
+// a retry passes as HealOptions.Names. Nodes that did not answer are not in
+// it; they need a whole heal once they answer again.
+func (r *HealReport) Left() []string {
+	out := slices.Clone(r.InProgress)
+	for _, err := range r.Errors {
+		if ee, ok := errors.AsType[*EntryError](err); ok {
+			out = append(out, ee.Name)
+		}
+	}
+	return out
 }
 
 // Heal restores two good copies of every chunk of the user's newest
 // versions on the nodes the placement table names, brings folders, attributes
 // and deletes up to date on every node, and removes tombstones once every
 // node holds them. It walks the tree one folder at a time, so its memory
-// follows the largest folder, not the tree. Nodes that do not answer are
-// reported and skipped.
+// follows the largest folder, not the tree; with opt.Names it heals those
+// entries alone. Nodes that do not answer are reported and skipped.
 func (c *Client) Heal(ctx context.Context, opt HealOptions) (HealReport, error) {
 	h := &healRun{c: c, lim: newLimiter(opt.Rate), up: slices.Clone(allNodes)}
 	h.rep.Failed = map[int]error{}
-	h.folder(ctx, rootEntry, false)
+	if opt.Names != nil {
+		h.names(ctx, opt.Names)
+	} else {
+		h.folder(ctx, rootEntry, false)
+	}
 	rep := h.rep
 	if len(h.up) == 0 {
 		errs := make([]error, NumNodes)
@@ -90,7 +120,7 @@ func (h *healRun) entry(ctx context.Context, e *Entry, removed bool) {
 	case errors.Is(err, errInProgress):
 		h.rep.InProgress = append(h.rep.InProgress, e.Name)
 	case err != nil:
-		h.rep.Errors = append(h.rep.Errors, fmt.Errorf("%s: %w", e.Name, err))
+		h.rep.Errors = append(h.rep.Errors, &EntryError{Name: e.Name, Err: err})
 	}
 }
 
@@ -99,12 +129,12 @@ func (h *healRun) entry(ctx context.Context, e *Entry, removed bool) {
 // away must not cost a timeout per folder, and gets a whole heal when it
 // answers again (RunHealer). A node that answered with an error it has no
 // word for (it could not read its disk, say) fails name alone, and answers
-// reports false. A file where others have a
+// reports false: name is left for a retry. A file where others have a
 // folder (ErrNotDir) is healed like any other difference.
 func (h *healRun) answers(name string, errs []error) bool {
 	for _, err := range errs {
 		if _, ok := errors.AsType[*wire.RemoteError](err); ok {
-			h.rep.Errors = append(h.rep.Errors, fmt.Errorf("%s: %w", name, err))
+			h.rep.Errors = append(h.rep.Errors, &EntryError{Name: name, Err: err})
 			return false
 		}
 	}

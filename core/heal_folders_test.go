@@ -128,3 +128,22 @@ func TestHealFolderMadeWhileDown(t *testing.T) {
 	}
 	mustGet(t, cl, "p/d/f", data)
 }
+
+// TestHealNamesRemovedFolder: a heal of named entries alone (the healer's
+// retry) replays deletes under a removed folder before its removal, in
+// whatever order the names come.
+func TestHealNamesRemovedFolder(t *testing.T) {
+	_, cl := removedWhileDown(t)
+	names := []string{"w/z"}
+	for i := range 5 {
+		names = append(names, fmt.Sprintf("w/z/f%d", i))
+	}
+	rep, err := cl.Heal(ctxT(t), core.HealOptions{Names: names})
+	if err != nil || rep.Tombstones != 6 || len(rep.Left()) != 0 {
+		t.Fatalf("heal of %q: %v (%+v)", names, err, rep)
+	}
+	if ents, err := cl.ReadDir(ctxT(t), "w"); err != nil || len(ents) != 0 {
+		t.Errorf("readdir w: %d entries (%v), want none", len(ents), err)
+	}
+	noWork(t, mustHeal(t, cl))
+}

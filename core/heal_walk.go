@@ -1,6 +1,10 @@
 package core
 
-import "context"
+import (
+	"context"
+	"slices"
+	"strings"
+)
 
 // folder heals the entries directly in dir, then each folder among them,
 // depth first; a removed folder's own removal is replayed after what is
@@ -57,4 +61,34 @@ func detach(e Entry) Entry {
 		}
 	}
 	return e
+}
+
+// names heals the named entries one by one (LOOKUP on each node), deepest
+// first, so that the entries of a removed folder come before its removal.
+// A name no node holds any more has nothing left to heal.
+func (h *healRun) names(ctx context.Context, names []string) {
+	names = slices.Clone(names)
+	slices.SortFunc(names, func(a, b string) int {
+		if da, db := strings.Count(a, "/"), strings.Count(b, "/"); da != db {
+			return db - da
+		}
+		return strings.Compare(a, b)
+	})
+	for _, name := range slices.Compact(names) {
+		if ctx.Err() != nil || len(h.up) == 0 {
+			return
+		}
+		if name == "" {
+			continue // the top folder itself is never healed
+		}
+		chains, errs := h.c.lookupOn(ctx, h.up, name)
+		if !h.answers(name, errs) {
+			continue
+		}
+		e, gone, err := chainEntry(name, chains)
+		if err != nil {
+			continue
+		}
+		h.entry(ctx, &e, gone != "" && gone != name)
+	}
 }

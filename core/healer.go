@@ -18,6 +18,12 @@ type HealerOptions struct {
 // node answering again after it was down (or restarting, which its start
 // time shows), and at least every Every. Copies are rate-limited so that
 // foreground reads and writes keep most of the bandwidth.
+//
+// Those heals walk everything. What one leaves unfinished (entries that
+// failed or were being written) is retried at the next check by name
+// alone, so a retry costs what was left, not the tree; a node that stopped
+// answering during a heal counts as down and gets a whole heal when it
+// answers again.
 func (c *Client) RunHealer(ctx context.Context, opt HealerOptions) {
 	if opt.Check <= 0 {
 		opt.Check = 10 * time.Second
@@ -35,7 +41,7 @@ func (c *Client) RunHealer(ctx context.Context, opt HealerOptions) {
 	var wasDown [NumNodes]bool
 	var started [NumNodes]int64
 	last := time.Now()
-	retry := "" // set when the last heal left work for later
+	var left []string // what the last heal did not finish
 	t := time.NewTicker(opt.Check)
 	defer t.Stop()
 	for {
@@ -44,8 +50,7 @@ func (c *Client) RunHealer(ctx context.Context, opt HealerOptions) {
 			return
 		case <-t.C:
 		}
-		reason := retry
-		retry = ""
+		reason := ""
 		if time.Since(last) >= opt.Every {
 			reason = "periodic check"
 		}
@@ -66,15 +71,23 @@ func (c *Client) RunHealer(ctx context.Context, opt HealerOptions) {
 				started[n] = info.Started
 			}
 		}
+		var names []string
+		if reason == "" && len(left) > 0 {
+			reason, names = "previous heal incomplete", left
+		}
 		if reason == "" || ctx.Err() != nil {
 			continue
 		}
-		last = time.Now()
-		rep, err := c.Heal(ctx, HealOptions{Rate: opt.Rate})
-		if err != nil || len(rep.InProgress) > 0 || len(rep.Failed) > 0 {
-			retry = "previous heal incomplete"
+		if names == nil {
+			last = time.Now()
+		}
+		rep, err := c.Heal(ctx, HealOptions{Rate: opt.Rate, Names: names})
+		left = rep.Left()
+		for n := range rep.Failed {
+			wasDown[n] = true
 		}
 		log.Info("heal", "reason", reason, "files", rep.Files, "chunks_copied", rep.ChunksCopied,
-			"updated", rep.Updated, "deletes_replayed", rep.Tombstones, "lost", len(rep.Lost), "err", err)
+			"updated", rep.Updated, "deletes_replayed", rep.Tombstones, "lost", len(rep.Lost),
+			"left", len(left), "err", err)
 	}
 }

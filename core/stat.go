@@ -69,8 +69,18 @@ func (c *Client) mayBeCommitting(e Entry) bool {
 
 // lookup asks every node for name and its folders and merges the answers.
 func (c *Client) lookup(ctx context.Context, name string) (Entry, error) {
-	var chains [NumNodes][]wire.Meta
-	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
+	chains, errs := c.lookupOn(ctx, allNodes, name)
+	if err := c.quorum(errs); err != nil {
+		return Entry{}, err
+	}
+	return walkChain(name, chains)
+}
+
+// lookupOn runs LOOKUP of name on the given nodes and returns each one's
+// chain: the metas of name's folders and of name, as far as the node has
+// them.
+func (c *Client) lookupOn(ctx context.Context, nodes []int, name string) (chains [NumNodes][]wire.Meta, errs []error) {
+	errs = c.fanout(ctx, nodes, func(ctx context.Context, n int) error {
 		return c.call(ctx, n, func(conn *wire.Conn) error {
 			conn.SetDeadline(c.replyDeadline())
 			if err := conn.Send(wire.TypeLookup, wire.StatusOK, wire.LookupReq{Path: name}); err != nil {
@@ -85,14 +95,27 @@ func (c *Client) lookup(ctx context.Context, name string) (Entry, error) {
 			return err
 		})
 	})
-	if err := c.quorum(errs); err != nil {
-		return Entry{}, err
-	}
-	return walkChain(name, chains)
+	return chains, errs
 }
 
-// walkChain merges the nodes' LOOKUP chains level by level from the root.
+// walkChain merges the nodes' LOOKUP chains level by level from the root
+// and returns name's entry, ErrNotFound when it or a folder above it is not
+// live.
 func walkChain(name string, chains [NumNodes][]wire.Meta) (Entry, error) {
+	e, gone, err := chainEntry(name, chains)
+	if gone != "" {
+		return Entry{}, fmt.Errorf("%s: %w", gone, ErrNotFound)
+	}
+	return e, err
+}
+
+// chainEntry merges the nodes' LOOKUP chains level by level from the root,
+// each level's metas filtered by its folder's Born (dropStale). gone is the
+// first level that is not live, "" when all are; below it nothing is taken
+// for a leftover, since heal replays every delete under a removed folder.
+// It fails with ErrNotFound for a level no node has, and ErrNotDir for a
+// live file above name.
+func chainEntry(name string, chains [NumNodes][]wire.Meta) (e Entry, gone string, err error) {
 	parts := strings.Split(name, "/")
 	parent := rootEntry
 	for k := range parts {
@@ -102,17 +125,23 @@ func walkChain(name string, chains [NumNodes][]wire.Meta) (Entry, error) {
 				metas[n] = &chains[n][k]
 			}
 		}
-		level := strings.Join(parts[:k+1], "/")
-		e, live := mergeAt(level, metas, parent.Born)
-		if !live {
-			return Entry{}, fmt.Errorf("%s: %w", level, ErrNotFound)
+		born := parent.Born
+		if gone != "" {
+			born = ""
 		}
-		if k < len(parts)-1 && !e.Dir {
-			return Entry{}, fmt.Errorf("%s: %w", level, ErrNotDir)
+		level := strings.Join(parts[:k+1], "/")
+		e, live := mergeAt(level, metas, born)
+		switch {
+		case !live && !e.Deleted:
+			return Entry{}, gone, fmt.Errorf("%s: %w", level, ErrNotFound)
+		case !live && gone == "":
+			gone = level
+		case live && gone == "" && k < len(parts)-1 && !e.Dir:
+			return Entry{}, gone, fmt.Errorf("%s: %w", level, ErrNotDir)
 		}
 		parent = e
 	}
-	return parent, nil
+	return parent, gone, nil
 }
 
 // quorum returns nil when at least one node answered, else ErrNoNode (or the
