@@ -24,7 +24,7 @@ import (
 // with its files while DFS2 is down again (item 4). It returns the number
 // of entries.
 func healTree(t testing.TB, c *testcluster.Cluster, cl *core.Client, tops, subs, files int) int {
-	ctx := ctxT(t)
+	ctx := ctxT(t) // for each phase: the puts of a large tree take minutes
 	c.Stop(1)
 	for i := range tops {
 		if _, err := cl.Mkdir(ctx, fmt.Sprintf("t%d", i), 0o755); err != nil {
@@ -55,6 +55,7 @@ func healTree(t testing.TB, c *testcluster.Cluster, cl *core.Client, tops, subs,
 	}
 	close(names)
 	wg.Wait()
+	ctx = ctxT(t)
 	c.Stop(1)
 	last := fmt.Sprintf("t%d/s%d", tops-1, subs-1)
 	for k := range files {
