@@ -46,7 +46,7 @@ func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) 
 		}
 		// An existing file keeps the page cache (see createFlags).
 		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0,
-			readOnly: flags&syscall.O_ACCMODE == syscall.O_RDONLY, direct: flags&syscall.O_DIRECT != 0}, 0, nil
+			readOnly: flags&syscall.O_ACCMODE == syscall.O_RDONLY, direct: flags&oDirect != 0}, 0, nil
 	}
 	e, err := f.showLocked(ctx, p)
 	if err != nil {
@@ -62,7 +62,7 @@ func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) 
 	}
 	f.cached = e.Version
 	f.readers++
-	return &handle{f: f, rf: rf, readOnly: true, direct: flags&syscall.O_DIRECT != 0}, keep, nil
+	return &handle{f: f, rf: rf, readOnly: true, direct: flags&oDirect != 0}, keep, nil
 }
 
 // createFlags returns the FUSE open flags for a handle Create made with
