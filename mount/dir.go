@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -114,8 +115,11 @@ func (d *Dir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	list := make([]fuse.DirEntry, 0, len(es))
 	seen := make(map[string]bool, len(es))
 	for _, e := range es {
-		list = append(list, fuse.DirEntry{Name: core.Base(e.Name), Mode: stableMode(e)})
-		seen[core.Base(e.Name)] = true
+		// A copy: go-fuse keeps the name as the child's key, and a
+		// substring of a decoded entry would keep all of its strings.
+		name := strings.Clone(core.Base(e.Name))
+		list = append(list, fuse.DirEntry{Name: name, Mode: stableMode(e)})
+		seen[name] = true
 	}
 	if err == nil {
 		for name := range d.Children() {
@@ -219,7 +223,9 @@ func (d *Dir) Create(ctx context.Context, name string, flags uint32, mode uint32
 		return nil, nil, 0, d.sys.errno("create", err)
 	}
 	ch := d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG})
-	f.setEntry(f.entry, &out.Attr)
+	f.mu.Lock()
+	f.reportLocked(&out.Attr)
+	f.mu.Unlock()
 	return ch, h, createFlags(flags), 0
 }
 

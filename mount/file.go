@@ -18,13 +18,14 @@ import (
 type File struct {
 	node
 
-	mu      sync.Mutex // guards the fields below; held across spool loads and uploads
-	entry   core.Entry // the version the inode shows (version.go); kept for fstat after unlink
-	told    told       // what the kernel was last told of the inode's attributes
-	readers int        // read-only handles reading entry (not a spool)
-	spool   *spool     // while open for writing: the content, shared by all handles
-	cached  string     // version whose pages the kernel may cache: the last read-only open's; "" after local writes
-	fresh   bool       // created by this mount and not stored yet: only this mount knows it
+	mu      sync.Mutex  // guards the fields below; held across spool loads and uploads
+	shown   attrs       // what the inode shows of its version (version.go); kept for fstat after unlink
+	whole   *core.Entry // that version whole, while handles read it or this mount just stored it
+	told    told        // what the kernel was last told of the inode's attributes
+	readers int         // read-only handles reading whole (not a spool)
+	spool   *spool      // while open for writing: the content, shared by all handles
+	cached  string      // version whose pages the kernel may cache: the last read-only open's; "" after local writes
+	fresh   bool        // created by this mount and not stored yet: only this mount knows it
 }
 
 // unstored reports a file this mount created and has not stored yet.
@@ -46,7 +47,7 @@ func (f *File) setEntry(e core.Entry, out *fuse.Attr) {
 // fillLocked fills out from the cached entry, with the spool's size and
 // modification time while one exists.
 func (f *File) fillLocked(out *fuse.Attr) {
-	e, size := f.entry, f.entry.Size
+	e, size := f.shown.entry(), f.shown.size
 	if sp := f.spool; sp != nil {
 		size = sp.size
 		if sp.dirty {
@@ -118,7 +119,7 @@ func (f *File) setattr(ctx context.Context, mode *os.FileMode, mtime *time.Time)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if mode != nil {
-		f.entry.Mode = uint32(*mode)
+		f.shown.mode = uint32(*mode)
 	}
 	if sp := f.spool; sp != nil && sp.dirty {
 		if mtime != nil {
@@ -132,7 +133,7 @@ func (f *File) setattr(ctx context.Context, mode *os.FileMode, mtime *time.Time)
 	}
 	e, err := f.sys.store.SetAttr(ctx, p, mode, mtime)
 	if err == nil {
-		f.entry.Mode, f.entry.MTime = e.Mode, e.MTime
+		f.shown.mode, f.shown.mtime = e.Mode, attrsOf(e).mtime
 	}
 	return err
 }
@@ -202,7 +203,7 @@ func (f *File) create(ctx context.Context, p string, mode, flags uint32) (*handl
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		f.entry = e
+		f.shown = attrsOf(e)
 		sp, err := f.acquireLocked(ctx, p, flags&syscall.O_TRUNC != 0)
 		if err != nil {
 			return nil, err
@@ -216,6 +217,6 @@ func (f *File) create(ctx context.Context, p string, mode, flags uint32) (*handl
 		return nil, err
 	}
 	sp.dirty = true // an empty file is still a file to store
-	f.entry, f.spool, f.fresh, sp.refs = newEntry(p, false, mode), sp, true, 1
+	f.shown, f.spool, f.fresh, sp.refs = attrsOf(newEntry(p, false, mode)), sp, true, 1
 	return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, nil
 }

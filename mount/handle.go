@@ -137,13 +137,15 @@ func (f *File) releaseLocked(ctx context.Context, sp *spool, store bool) {
 		err = f.uploadLocked(ctx)
 	}
 	if sp.dirty {
-		f.sys.opts.Log.Warn("dfs: dropping changes that could not be stored", "file", f.entry.Name, "err", err)
+		p, _ := f.path()
+		f.sys.opts.Log.Warn("dfs: dropping changes that could not be stored", "file", p, "err", err)
 		f.cached = ""
 	}
 	sp.close()
 	if f.spool == sp {
 		f.spool = nil
 	}
+	f.idleLocked()
 }
 
 // uploadLocked stores the spool as a new version if it changed. A file
@@ -165,7 +167,7 @@ func (f *File) storeLocked(ctx context.Context, sync bool) error {
 	if err := f.loadLocked(ctx); err != nil {
 		return err
 	}
-	res, err := f.sys.store.Put(ctx, p, sp.f, sp.size, core.PutOptions{Mode: os.FileMode(f.entry.Mode), MTime: sp.mtime, MD5: sp.md5(), Sync: sync})
+	res, err := f.sys.store.Put(ctx, p, sp.f, sp.size, core.PutOptions{Mode: os.FileMode(f.shown.mode), MTime: sp.mtime, MD5: sp.md5(), Sync: sync})
 	if err != nil {
 		return err
 	}
@@ -180,12 +182,12 @@ func (f *File) storeLocked(ctx context.Context, sync bool) error {
 // and the kernel is told of it before it reads (version.go).
 func (f *File) storedLocked(ctx context.Context, p string, res core.PutResult) {
 	if res.Entry.Version == res.Version {
-		f.entry = res.Entry
+		f.showWholeLocked(res.Entry)
 		f.told.note(res.Version)
 		return
 	}
 	if e, err := f.sys.store.Stat(ctx, p); err == nil {
-		f.entry = e
+		f.showWholeLocked(e)
 	}
 	f.told.note("")
 }
@@ -212,11 +214,14 @@ func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) 
 		}
 		return sp.readAt(dest, off)
 	}
-	if h.rf != nil && h.rf.Entry().Version != f.entry.Version {
+	if h.rf != nil && f.whole != nil && h.rf.Entry().Version != f.whole.Version {
 		// This mount stored a newer version since the handle was opened
 		// (through another fd): the kernel's size and pages are that
 		// one's now, so read it, as a local disk would.
-		rf, err := f.sys.store.OpenEntry(f.entry)
+		if p, live := f.path(); live {
+			f.whole.Name = p
+		}
+		rf, err := f.sys.store.OpenEntry(*f.whole)
 		if err != nil {
 			f.mu.Unlock()
 			return 0, err
@@ -292,14 +297,15 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 func (h *handle) Release(ctx context.Context) syscall.Errno {
 	if h.rf != nil {
 		h.rf.Close()
-		h.f.mu.Lock()
+	}
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	if h.rf != nil {
 		h.f.readers--
-		h.f.mu.Unlock()
 	}
 	if h.sp != nil {
-		h.f.mu.Lock()
-		defer h.f.mu.Unlock()
 		h.f.releaseLocked(ctx, h.sp, true)
 	}
+	h.f.idleLocked()
 	return 0
 }

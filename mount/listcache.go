@@ -101,11 +101,24 @@ func (c *listCache) list(ctx context.Context, dir string, start uint64) ([]core.
 	if c.changed[dir] > start || c.floor > start {
 		return es, nil
 	}
+	c.dropStaleLocked(at)
 	if len(c.dirs) >= maxCachedDirs {
 		clear(c.dirs)
 	}
 	c.dirs[dir] = &listing{at: at, ttl: max(c.ttl, at.Sub(t0)), entries: m}
 	return es, nil
+}
+
+// dropStaleLocked forgets the listings that expired a while before now:
+// what a walk of a tree (find, ls -lR) listed is otherwise kept until 64
+// folders were listed, tens of MiB for large folders. One expired less
+// than a timeout ago stays, for a folder still being walked (see lookup).
+func (c *listCache) dropStaleLocked(now time.Time) {
+	for d, l := range c.dirs {
+		if now.Sub(l.at) >= l.ttl+c.ttl {
+			delete(c.dirs, d)
+		}
+	}
 }
 
 // lookup answers from a fresh listing of name's folder: the entry and

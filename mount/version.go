@@ -2,6 +2,7 @@ package mount
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -17,8 +18,8 @@ import (
 // were invalidated it asks (GETATTR) before its next read. Every handle of
 // an inode must therefore read the version whose size the kernel holds: a
 // reader given another version gets it cut at, or padded with zeros to, the
-// size of the one before. File.entry is that version, the one place that
-// decides it:
+// size of the one before. File.shown is that version, the one place that
+// decides it (and File.whole all of it while handles read it):
 //
 //   - While the inode has a spool, the spool is what it shows (handle.go).
 //   - While a read-only handle is open, entry changes only to a version this
@@ -36,11 +37,13 @@ import (
 //     one an open settles on, the open invalidates them, so that the kernel
 //     asks again, and gets entry's, before it reads.
 
-// told is what the kernel was last told of an inode's attributes.
+// told is what the kernel was last told of an inode's attributes. (Times
+// are Unix nanoseconds: an inode per name the kernel remembers makes size
+// matter.)
 type told struct {
-	version string    // whose: a stored version, or "" for a spool's content
-	at      time.Time // when
-	other   time.Time // when it was last told another version's
+	version string // whose: a stored version, or "" for a spool's content
+	at      int64  // when
+	other   int64  // when it was last told another version's
 }
 
 // note records that the kernel is given version's attributes now.
@@ -48,13 +51,7 @@ func (k *told) note(version string) {
 	if version != k.version {
 		k.other, k.version = k.at, version
 	}
-	k.at = time.Now()
-}
-
-// fresh reports whether the kernel was told version's attributes within
-// ttl, so that it still holds them.
-func (k *told) fresh(version string, ttl time.Duration) bool {
-	return version != "" && version == k.version && time.Since(k.at) < ttl
+	k.at = time.Now().UnixNano()
 }
 
 // sure reports whether the kernel can hold no attributes but version's:
@@ -64,14 +61,14 @@ func (k *told) fresh(version string, ttl time.Duration) bool {
 // answer that was overtaken by another one for the inode, so the last
 // answer given is not always the one it holds.
 func (k *told) sure(version string, ttl time.Duration) bool {
-	return k.at.IsZero() || version == k.version && time.Since(k.other) > 2*ttl
+	return k.at == 0 || version == k.version && time.Now().UnixNano()-k.other > int64(2*ttl)
 }
 
 // reportLocked fills out with the attributes the inode shows, for the
 // kernel.
 func (f *File) reportLocked(out *fuse.Attr) {
 	f.fillLocked(out)
-	v := f.entry.Version
+	v := f.shown.version
 	if f.spool != nil {
 		v = ""
 	}
@@ -86,33 +83,75 @@ func (f *File) adoptLocked(e core.Entry) {
 	if f.readers > 0 || f.spool != nil {
 		return
 	}
-	if e.Stamp < f.entry.Stamp && f.entry.State != core.StateIncomplete {
+	if e.Stamp < f.shown.stamp && !f.shown.incomplete {
 		return
 	}
-	f.entry = e
+	f.shown = attrsOf(e)
+}
+
+// showWholeLocked makes e the version the inode shows, kept whole: handles
+// read it.
+func (f *File) showWholeLocked(e core.Entry) {
+	f.shown, f.whole = attrsOf(e), &e
+}
+
+// attrs is what an inode keeps of the version it shows: what stat shows,
+// and what tells versions apart. The kernel keeps an inode for every name
+// it remembers (100,000 after a find over as many files) and only handles
+// need more (the chunks, their hashes and copies: File.whole), so this is
+// small. The strings are copies: an entry decoded from a listing shares
+// one allocation for all its strings, which a kept substring would keep.
+type attrs struct {
+	version, stamp string
+	size, mtime    int64 // mtime in Unix nanoseconds
+	mode           uint32
+	incomplete     bool // the version lacks a chunk on the nodes that answered
+}
+
+func attrsOf(e core.Entry) attrs {
+	a := attrs{version: strings.Clone(e.Version), stamp: strings.Clone(e.Stamp), size: e.Size,
+		mode: e.Mode, incomplete: e.State == core.StateIncomplete}
+	if !e.MTime.IsZero() {
+		a.mtime = e.MTime.UnixNano()
+	}
+	return a
+}
+
+// entry is a as the entry of a file, for fill.
+func (a attrs) entry() core.Entry {
+	return core.Entry{Size: a.size, Mode: a.mode, MTime: time.Unix(0, a.mtime), Version: a.version}
+}
+
+// idleLocked lets go of the whole version once no handle reads it and no
+// spool holds the file.
+func (f *File) idleLocked() {
+	if f.readers == 0 && f.spool == nil {
+		f.whole = nil
+	}
 }
 
 // showLocked settles the stored version the inode shows, for a read-only
-// open or a new spool's content, and returns it: the one open handles read,
-// or the one the kernel holds the attributes of, else the newest on the
-// nodes. The inode has no spool.
+// open or a new spool's content, and returns it whole: the one open handles
+// read, else the newest on the nodes (from a fresh listing of the folder
+// when there is one: what stat showed, without a second question). The
+// inode has no spool.
 func (f *File) showLocked(ctx context.Context, p string) (core.Entry, error) {
 	ttl := f.sys.opts.AttrTimeout
-	f.entry.Name = p // renamed by this mount since: the same version, moved
-	if f.readers == 0 && !(f.told.fresh(f.entry.Version, ttl) && f.entry.State != core.StateIncomplete) {
+	if f.readers == 0 || f.whole == nil {
 		rf, err := f.sys.store.Open(ctx, p)
 		if err != nil {
 			return core.Entry{}, err
 		}
 		rf.Close()
-		f.adoptLocked(rf.Entry())
+		f.showWholeLocked(rf.Entry()) // a handle or a spool will read it
 	}
-	if !f.told.sure(f.entry.Version, ttl) {
+	f.whole.Name = p // renamed by this mount since: the same version, moved
+	if !f.told.sure(f.whole.Version, ttl) {
 		// Without attributes the kernel asks before it reads (with
 		// auto_inval_data before every read call), and Getattr answers
 		// from entry while the handle is open. An error leaves nothing
 		// to invalidate: the kernel forgot the inode.
 		f.EmbeddedInode().NotifyContent(-1, 0)
 	}
-	return f.entry, nil
+	return *f.whole, nil
 }
