@@ -27,11 +27,10 @@ type probe struct {
 // node is skipped for a while (markDown).
 func (c *Client) alive(ctx context.Context, n int, since time.Time) bool {
 	p := c.nodes[n]
-	p.mu.Lock()
-	if p.lastAnswer.After(since) {
-		p.mu.Unlock()
+	if p.lastAnswered().After(since) {
 		return true
 	}
+	p.mu.Lock()
 	pr := p.probe
 	if pr == nil {
 		pr = &probe{done: make(chan struct{})}
@@ -81,10 +80,7 @@ func (c *Client) reference(n int) int {
 		if m == n || p.isDown() {
 			continue
 		}
-		p.mu.Lock()
-		t := p.lastAnswer
-		p.mu.Unlock()
-		if best < 0 || t.After(at) {
+		if t := p.lastAnswered(); best < 0 || t.After(at) {
 			best, at = m, t
 		}
 	}
@@ -96,13 +92,7 @@ func (c *Client) reference(n int) int {
 // or the network being slow for everyone.
 func (c *Client) othersAnswered(n int, since time.Time) bool {
 	for m, p := range c.nodes {
-		if m == n {
-			continue
-		}
-		p.mu.Lock()
-		ok := p.lastAnswer.After(since)
-		p.mu.Unlock()
-		if ok {
+		if m != n && p.lastAnswered().After(since) {
 			return true
 		}
 	}

@@ -110,12 +110,12 @@ func (g *nodeGroup) wait() []error {
 			if expired {
 				leave() // a success may let a dead node go
 			}
-			if deadline == nil && len(g.pending) > 0 && answered(r.err) {
+			if deadline == nil && len(g.pending) > 0 && isAnswer(r.err) {
 				allow := g.c.lagAllowance(g.start, time.Now())
-				c, d := time.NewTimer(allow/2), time.NewTimer(allow)
-				defer c.Stop()
-				defer d.Stop()
-				check, deadline = c.C, d.C
+				ct, dt := time.NewTimer(allow/2), time.NewTimer(allow)
+				defer ct.Stop()
+				defer dt.Stop()
+				check, deadline = ct.C, dt.C
 			}
 		case <-check:
 			for n := range g.pending {
@@ -144,9 +144,9 @@ func (c *Client) fanout(ctx context.Context, nodes []int, fn func(ctx context.Co
 	return c.startGroup(ctx, nodes, fn).wait()
 }
 
-// answered reports whether err is a node's answer (success or a refusal),
+// isAnswer reports whether err is a node's answer (success or a refusal),
 // as opposed to a node that could not be reached or did not answer.
-func answered(err error) bool {
+func isAnswer(err error) bool {
 	var ne *nodeError
 	return err == nil || errors.As(err, &ne)
 }

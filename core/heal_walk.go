@@ -41,7 +41,7 @@ func (h *healRun) entries(ctx context.Context, dir Entry, removed bool) []Entry 
 			return nil
 		}
 		if e.Dir {
-			subs = append(subs, detach(e))
+			subs = append(subs, unshared(e))
 			if e.Deleted {
 				continue
 			}
@@ -51,9 +51,9 @@ func (h *healRun) entries(ctx context.Context, dir Entry, removed bool) []Entry 
 	return subs
 }
 
-// detach returns e with its own copies of the nodes' metas, so that
+// unshared returns e with its own copies of the nodes' metas, so that
 // keeping it does not keep the whole listing they point into.
-func detach(e Entry) Entry {
+func unshared(e Entry) Entry {
 	for n, m := range e.Raw {
 		if m != nil {
 			cp := *m

@@ -105,6 +105,13 @@ func (p *nodePool) answered(sent time.Time) {
 	p.mu.Unlock()
 }
 
+// lastAnswered is when the newest request the node answered was sent.
+func (p *nodePool) lastAnswered() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastAnswer
+}
+
 // get returns an idle connection (fresh=false) or a new authenticated one.
 func (p *nodePool) get(ctx context.Context) (conn *wire.Conn, fresh bool, err error) {
 	p.mu.Lock()

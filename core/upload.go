@@ -171,18 +171,12 @@ func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, name strin
 }
 
 // feed reads sec block by block, hashing each and handing it to the feeds
-// of the nodes still taking it, until the end or a read error. When a
-// node's feed stays full for Config.Stall (or a quarter of the time the
-// chunk has taken so far, if longer) while its partner keeps taking data,
-// leave(i, since) decides whether to go on without it (a hung node), so
-// that its partner is not starved; when both are slow, both are waited
-// for.
-// When both nodes have failed it still reads and hashes the rest: the hash
-// is what a retry on a fresh connection is checked against (see upload),
-// so it must be the whole chunk's.
+// of the nodes still taking it (push), until the end or a read error. When
+// both nodes have failed it still reads and hashes the rest: the hash is
+// what a retry on a fresh connection is checked against (see upload), so it
+// must be the whole chunk's.
 func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [2]chan *block, dead *[2]atomic.Bool, leave func(i int, since time.Time) bool) error {
 	start := time.Now()
-	var stall *time.Timer
 	for off := int64(0); off < sec.Size(); {
 		buf := blockPool.Get().(*[]byte)
 		n, err := sec.ReadAt((*buf)[:min(int64(teeBlock), sec.Size()-off)], off)
@@ -194,38 +188,44 @@ func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [2]chan *block, 
 		off += int64(n)
 		b := &block{buf: buf, n: n}
 		b.refs.Store(2)
+		wait := max(c.cfg.Stall, time.Since(start)/4)
 		for i := range feeds {
-			if dead[i].Load() {
-				b.release() // the node's sender has stopped taking blocks
-				continue
+			if dead[i].Load() || !push(feeds, dead, i, b, wait, leave) {
+				b.release() // the node's sender takes no more blocks
 			}
-			select {
-			case feeds[i] <- b:
-				continue
-			default:
-			}
-			if stall == nil {
-				stall = time.NewTimer(0)
-				defer stall.Stop()
-			}
-			for sent, since := false, time.Now(); !sent; {
-				stall.Reset(max(c.cfg.Stall, time.Since(start)/4))
-				select {
-				case feeds[i] <- b:
-					sent = true
-				case <-stall.C:
-					partner := 1 - i
-					if !dead[partner].Load() && len(feeds[partner]) < cap(feeds[partner]) && leave(i, since) {
-						dead[i].Store(true)
-						b.release()
-						sent = true
-					}
-				}
-			}
-			stall.Stop()
 		}
 	}
 	return nil
+}
+
+// push hands b to node i's feed, waiting while the feed is full. Each time
+// it stays full for wait (Config.Stall, or a quarter of the time the chunk
+// has taken so far, if longer) while the partner keeps taking data,
+// leave(i, since) decides whether to go on without the node (a hung node:
+// its partner must not be starved); push then marks it dead and reports
+// false. When both are slow, both are waited for.
+func push(feeds [2]chan *block, dead *[2]atomic.Bool, i int, b *block, wait time.Duration, leave func(i int, since time.Time) bool) bool {
+	select {
+	case feeds[i] <- b:
+		return true
+	default:
+	}
+	since := time.Now()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	partner := 1 - i
+	for {
+		select {
+		case feeds[i] <- b:
+			return true
+		case <-t.C:
+			if !dead[partner].Load() && len(feeds[partner]) < cap(feeds[partner]) && leave(i, since) {
+				dead[i].Store(true)
+				return false
+			}
+			t.Reset(wait)
+		}
+	}
 }
 
 // sendChunk is one node's side of teeChunk: the request, the blocks as
