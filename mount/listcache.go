@@ -27,10 +27,23 @@ type listCache struct {
 
 	mu      sync.Mutex // guards the fields below
 	dirs    map[string]*listing
+	looked  map[string]looked // single lookups of names no fresh listing holds
 	clock   uint64            // bumped by every change
 	changed map[string]uint64 // folder -> clock of its last change
 	floor   uint64            // clock when changed was last emptied
 }
+
+// looked is the answer to one lookup, served like a listing's entry for
+// the timeout: the kernel's LOOKUP of a name is followed at once by the
+// OPEN (cat f), and that open then needs no second question to the nodes.
+type looked struct {
+	e     core.Entry
+	at    time.Time
+	clock uint64 // clock when the lookup started: a change to the folder since voids it
+}
+
+// maxLooked bounds the single lookups remembered.
+const maxLooked = 4096
 
 type listing struct {
 	at      time.Time
@@ -46,7 +59,7 @@ const busyListing = 16
 const maxCachedDirs = 64
 
 func newListCache(s Store, ttl time.Duration) *listCache {
-	return &listCache{Store: s, ttl: ttl, dirs: map[string]*listing{}, changed: map[string]uint64{}}
+	return &listCache{Store: s, ttl: ttl, dirs: map[string]*listing{}, looked: map[string]looked{}, changed: map[string]uint64{}}
 }
 
 // lean is e without what only heal needs (each node's meta), to keep
@@ -135,14 +148,13 @@ func (c *listCache) lookup(ctx context.Context, name string) (e core.Entry, foun
 	c.mu.Lock()
 	l := c.dirs[dir]
 	start := c.clock
+	lk, memo := c.looked[name]
+	memo = memo && time.Since(lk.at) < c.ttl && c.changed[dir] <= lk.clock && c.floor <= lk.clock
 	c.mu.Unlock()
-	if l == nil {
-		return core.Entry{}, false, false
+	if l == nil || time.Since(l.at) >= l.ttl && l.hits.Load() < busyListing {
+		return lk.e, memo, false
 	}
 	if time.Since(l.at) >= l.ttl {
-		if l.hits.Load() < busyListing {
-			return core.Entry{}, false, false
-		}
 		if _, err := c.list(ctx, dir, start); err != nil {
 			return core.Entry{}, false, false
 		}
@@ -170,7 +182,32 @@ func (c *listCache) Stat(ctx context.Context, name string) (core.Entry, error) {
 	case absent:
 		return core.Entry{}, fmt.Errorf("%s: %w", name, core.ErrNotFound)
 	}
-	return c.Store.Stat(ctx, name)
+	c.mu.Lock()
+	start := c.clock
+	c.mu.Unlock()
+	e, err := c.Store.Stat(ctx, name)
+	if err == nil && name != "" {
+		c.remember(name, e, start)
+	}
+	return e, err
+}
+
+// remember keeps the answer to a lookup that started at clock start.
+func (c *listCache) remember(name string, e core.Entry, start uint64) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.looked) >= maxLooked {
+		for n, lk := range c.looked {
+			if now.Sub(lk.at) >= c.ttl {
+				delete(c.looked, n)
+			}
+		}
+		if len(c.looked) >= maxLooked {
+			clear(c.looked)
+		}
+	}
+	c.looked[name] = looked{e: lean(e), at: now, clock: start}
 }
 
 // Open opens the version a fresh listing names, without asking the nodes
@@ -236,7 +273,7 @@ func (c *listCache) setLocked(e core.Entry) {
 }
 
 // dropLocked takes name out of its folder's listing, and forgets the
-// listings of name and everything under it.
+// listings and single lookups of name and everything under it.
 func (c *listCache) dropLocked(name string) {
 	if l := c.dirs[core.Parent(name)]; l != nil {
 		delete(l.entries, name)
@@ -244,6 +281,11 @@ func (c *listCache) dropLocked(name string) {
 	for d := range c.dirs {
 		if d == name || strings.HasPrefix(d, name+"/") {
 			delete(c.dirs, d)
+		}
+	}
+	for n := range c.looked {
+		if n == name || strings.HasPrefix(n, name+"/") {
+			delete(c.looked, n)
 		}
 	}
 }

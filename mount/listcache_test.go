@@ -110,3 +110,43 @@ func TestListCache(t *testing.T) {
 		t.Fatalf("busy expired listing: %d stats (was %d), %d listings (was %d)", s.stats, stats, s.readdirs, dirs)
 	}
 }
+
+// TestListCacheSingleLookup: a name looked up alone (no fresh listing of
+// its folder) is answered again from memory for the timeout, so the open
+// that follows the kernel's lookup asks the nodes once, not twice; any
+// change to its folder, or to the name, voids that answer.
+func TestListCacheSingleLookup(t *testing.T) {
+	ctx := context.Background()
+	s := &countingStore{}
+	c := newListCache(s, time.Minute)
+	for range 2 {
+		if _, err := c.Stat(ctx, "x/f"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.stats != 1 {
+		t.Fatalf("a second lookup within the timeout: %d stats, want 1", s.stats)
+	}
+	if err := c.Remove(ctx, "x/g"); err != nil { // a change in the folder
+		t.Fatal(err)
+	}
+	c.Stat(ctx, "x/f")
+	if s.stats != 2 {
+		t.Fatalf("a lookup after a change in its folder: %d stats, want 2", s.stats)
+	}
+	c.Stat(ctx, "x/f")
+	if err := c.Remove(ctx, "x/f"); err != nil {
+		t.Fatal(err)
+	}
+	c.Stat(ctx, "x/f")
+	if s.stats != 3 {
+		t.Fatalf("a lookup after the name was removed: %d stats, want 3", s.stats)
+	}
+	short := newListCache(s, time.Millisecond)
+	short.Stat(ctx, "y")
+	time.Sleep(5 * time.Millisecond)
+	short.Stat(ctx, "y")
+	if s.stats != 5 {
+		t.Fatalf("a lookup after the timeout: %d stats, want 5", s.stats)
+	}
+}
