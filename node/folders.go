@@ -50,7 +50,7 @@ func (u *userStore) mkdirEntry(steps []step, m wire.Meta, heal bool) error {
 			}
 		}
 		if !live(old) {
-			if err := u.supersede(last.rel, "", nil); err != nil {
+			if err := u.supersede(last.rel, ""); err != nil {
 				return err
 			}
 		}

@@ -220,6 +220,9 @@ func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
 		return nil, err
 	}
 	c.takeInline(req.Upload, old, &m)
+	if live(old) && !old.Dir {
+		u.asideInline(old, m.Version) // before the new meta: see asideInline
+	}
 	m.Held = u.held(last.rel, &m)
 	if err := u.writeMeta(last.rel, &m); err != nil {
 		return nil, err
@@ -227,7 +230,7 @@ func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
 	// Only after the new meta is in place: the superseded chunks stay
 	// readable for a grace period, for readers still on the old version.
 	if live(old) && !old.Dir && old.Version != m.Version {
-		if err := u.supersede(last.rel, m.Version, old); err != nil {
+		if err := u.supersede(last.rel, m.Version); err != nil {
 			return nil, err
 		}
 	}

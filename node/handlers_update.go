@@ -114,10 +114,11 @@ func (u *userStore) tombstone(steps []step, stamp, born string, dir bool) error 
 	// The tombstone first, and the chunks are only set aside (superseded):
 	// readers in the middle of the file finish it, and a crash before the
 	// tombstone reached the disk finds the file whole again.
+	u.asideInline(old, "")
 	if err := u.writeMeta(last.rel, &wire.Meta{Dir: dir, Deleted: true, Stamp: stamp, Born: born}); err != nil {
 		return err
 	}
-	return u.supersede(last.rel, "", old)
+	return u.supersede(last.rel, "")
 }
 
 // rename moves an entry with everything under it and leaves a tombstone at
@@ -200,7 +201,8 @@ func (u *userStore) moveEntry(from *step, tsteps []step, stamp string) error {
 			return err
 		}
 		if live(told) && !told.Dir {
-			if err := u.supersede(tl.rel, "", told); err != nil {
+			u.asideInline(told, "")
+			if err := u.supersede(tl.rel, ""); err != nil {
 				return err
 			}
 		}

@@ -106,11 +106,26 @@ func (o *oldChunks) inlineChunk(key string) ([]byte, bool) {
 	return it.data, ok
 }
 
-// supersede sets aside the chunks in the entry directory rel that are not
-// of version keep: its chunk files move to the superseded folder, and the
-// inline chunks of old (the entry's full meta being replaced, nil if none)
-// into memory. Offline (no sweeper) the files are deleted instead.
-func (u *userStore) supersede(rel, keep string, old *wire.Meta) error {
+// asideInline keeps the inline chunks of old (an entry's full meta about
+// to be replaced, nil if none) in memory for the grace period, unless they
+// are of version keep. It runs before the meta that replaces old is
+// written: a read of old's version in between would find it neither in the
+// new meta nor here.
+func (u *userStore) asideInline(old *wire.Meta, keep string) {
+	if u.old == nil || old == nil || old.Version == keep {
+		return
+	}
+	now := time.Now()
+	for n, data := range old.Inline {
+		u.old.addInline(oldKey(u.user, old.Version, n), data, now)
+	}
+}
+
+// supersede sets aside the chunk files in the entry directory rel that are
+// not of version keep: they move to the superseded folder (a rename, so a
+// read finds each in one place or the other). Offline (no sweeper) they
+// are deleted instead.
+func (u *userStore) supersede(rel, keep string) error {
 	names, err := u.readNames(rel)
 	if err != nil {
 		return err
@@ -132,11 +147,6 @@ func (u *userStore) supersede(rel, keep string, old *wire.Meta) error {
 			return err
 		}
 		u.old.addFile(oldChunk{u: u, name: n, at: now})
-	}
-	if u.old != nil && old != nil && old.Version != keep {
-		for n, data := range old.Inline {
-			u.old.addInline(oldKey(u.user, old.Version, n), data, now)
-		}
 	}
 	return nil
 }

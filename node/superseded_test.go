@@ -2,6 +2,8 @@ package node
 
 import (
 	"bytes"
+	"fmt"
+	"sync/atomic"
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
@@ -143,4 +145,51 @@ func uploadInline(c *tclient, path string, data []byte) (wire.Meta, error) {
 		}
 	}
 	return m, c.call(wire.TypeCommit, wire.CommitReq{Path: path, Upload: up, Meta: m}, nil)
+}
+
+// TestSupersededInlineNoGap: a reader of a small file's version keeps
+// reading it while the file is rewritten again and again: there is no
+// moment when the version is in neither the entry's meta nor the set-aside
+// chunks (its chunks once went aside only after the new meta was written).
+func TestSupersededInlineNoGap(t *testing.T) {
+	n := startNode(t, nil)
+	w := login(t, n.addr, "alice", "Crimson33")
+	r := login(t, n.addr, "alice", "Crimson33")
+	cur, err := uploadInline(w, "f", testData(3000, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reading atomic.Value
+	reading.Store(cur)
+	stop := make(chan struct{})
+	failed := make(chan error, 1)
+	go func() {
+		defer close(failed)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			m := reading.Load().(wire.Meta)
+			if _, err := r.get("f", m.Version, 2, 0, -1); err != nil {
+				failed <- fmt.Errorf("version %s while it was being replaced: %w", m.Version, err)
+				return
+			}
+		}
+	}()
+	for i := 1; i <= 300; i++ {
+		m, err := uploadInline(w, "f", testData(3000+i, byte(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reading.Store(m)
+		if len(failed) > 0 {
+			break
+		}
+	}
+	close(stop)
+	if err := <-failed; err != nil {
+		t.Fatal(err)
+	}
 }
