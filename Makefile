@@ -3,7 +3,7 @@ GO ?= go
 DATA ?= dfs-data
 MNT ?= mnt
 
-.PHONY: build run stop test unit fuzz darwin bench bench-go clean
+.PHONY: build run stop test layers unit fuzz darwin bench bench-go clean
 
 build:
 	$(GO) build -o bin/ ./cmd/...
@@ -16,9 +16,18 @@ stop:
 	-scripts/cluster.sh unmount $(DATA) $(MNT)
 	scripts/cluster.sh stop $(DATA)
 
-# Everything CI runs: vet, every test under the race detector, 30,000
-# executions of each fuzz target, and a macOS build.
-test: unit fuzz darwin
+# Everything CI runs: the layering check, vet, every test under the race
+# detector, 30,000 executions of each fuzz target, and a macOS build.
+test: layers unit fuzz darwin
+
+# The node and the shared model (core, core/wire) must never depend on the
+# client library: client and node are peers over core.
+layers:
+	@for p in ./node/... ./core ./core/wire; do \
+		if $(GO) list -deps $$p | grep -qx 'dfs/core/client'; then \
+			echo "layers: $$p imports dfs/core/client; node/ and core/ must not depend on the client" >&2; exit 1; \
+		fi; \
+	done
 
 unit:
 	$(GO) vet ./...
@@ -40,7 +49,7 @@ bench:
 # Go benchmarks: put/get of 256 MiB on a loopback cluster against a local
 # disk copy in the same run, plus hashing and chunk arithmetic.
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./core/
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./core/...
 
 clean:
 	rm -rf bin

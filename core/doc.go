@@ -1,5 +1,6 @@
-// Package core is the dfs client library: chunk arithmetic, the placement
-// table, names and versions, and the Client that stores a user's files on
-// four chunk nodes and reads them back. It has no FUSE in it; the mount and
-// the dfc command are thin layers over it.
+// Package core is what dfs clients and chunk nodes share: chunk arithmetic,
+// the placement table, names, version ids and the sentinel errors. The
+// protocol both speak is its subpackage wire; the client library is its
+// subpackage client. Nothing here does I/O, and node/ never imports the
+// client.
 package core

@@ -5,9 +5,15 @@ import "fmt"
 // NumNodes is how many chunk nodes a cluster has (DFS1..DFS4).
 const NumNodes = 4
 
+// Copies is how many nodes keep each chunk, so that any one node can be lost.
+const Copies = 2
+
+// ChunksPerNode is how many of a file's chunks each node keeps.
+const ChunksPerNode = NumChunks * Copies / NumNodes
+
 // seedTable is the proof of concept's placement: for each x, the two chunks
 // (1-based) that DFS1..DFS4 receive.
-var seedTable = [NumChunks][NumNodes][2]int{
+var seedTable = [NumChunks][NumNodes][ChunksPerNode]int{
 	{{1, 2}, {2, 3}, {3, 4}, {4, 1}},
 	{{4, 1}, {1, 2}, {2, 3}, {3, 4}},
 	{{3, 4}, {4, 1}, {1, 2}, {2, 3}},
@@ -20,19 +26,19 @@ func PlacementX(md5sum []byte) int {
 	if len(md5sum) == 0 {
 		panic("BUG: PlacementX of an empty digest")
 	}
-	return int(md5sum[len(md5sum)-1] % 4)
+	return int(md5sum[len(md5sum)-1] % NumChunks)
 }
 
 // NodeChunks returns the two chunks (0-based) node n (0-based) holds for x.
-func NodeChunks(x, n int) [2]int {
+func NodeChunks(x, n int) [ChunksPerNode]int {
 	checkXN(x, n)
 	p := seedTable[x][n]
-	return [2]int{p[0] - 1, p[1] - 1}
+	return [ChunksPerNode]int{p[0] - 1, p[1] - 1}
 }
 
 // ChunkNodes returns the two nodes (0-based, ascending) holding chunk c for x.
-func ChunkNodes(x, c int) [2]int {
-	var out [2]int
+func ChunkNodes(x, c int) [Copies]int {
+	var out [Copies]int
 	k := 0
 	for n := 0; n < NumNodes; n++ {
 		p := NodeChunks(x, n)
@@ -41,7 +47,7 @@ func ChunkNodes(x, c int) [2]int {
 			k++
 		}
 	}
-	if k != 2 {
+	if k != Copies {
 		panic(fmt.Sprintf("BUG: chunk %d of x=%d is on %d nodes", c, x, k))
 	}
 	return out

@@ -1,18 +1,17 @@
 package mount
 
 import (
+	"dfs/core/client"
 	"syscall"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
-
-	"dfs/core"
 )
 
 // fill sets out from e as stat(2) shows it: the mounting user owns
 // everything, files have one link, folders two, and all three times are the
 // modification time. size overrides e.Size (a spool's size).
-func (s *fsys) fill(e core.Entry, size int64, out *fuse.Attr) {
+func (s *fsys) fill(e client.Entry, size int64, out *fuse.Attr) {
 	mtime := e.MTime
 	if mtime.IsZero() || mtime.Unix() <= 0 {
 		mtime = s.started // the top folder has no times of its own
@@ -31,7 +30,7 @@ func (s *fsys) fill(e core.Entry, size int64, out *fuse.Attr) {
 }
 
 // stableMode is the file type bits go-fuse keeps for an inode.
-func stableMode(e core.Entry) uint32 {
+func stableMode(e client.Entry) uint32 {
 	if e.Dir {
 		return syscall.S_IFDIR
 	}
@@ -39,6 +38,6 @@ func stableMode(e core.Entry) uint32 {
 }
 
 // newEntry is the entry of a file or folder this mount just made.
-func newEntry(name string, dir bool, mode uint32) core.Entry {
-	return core.Entry{Name: name, Dir: dir, Mode: mode & 0o7777, MTime: time.Now()}
+func newEntry(name string, dir bool, mode uint32) client.Entry {
+	return client.Entry{Name: name, Dir: dir, Mode: mode & 0o7777, MTime: time.Now()}
 }

@@ -14,16 +14,17 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/client"
 	"dfs/internal/testcluster"
 )
 
 // countingClient counts the puts and syncs a mount makes.
 type countingClient struct {
-	*core.Client
+	*client.Client
 	puts, syncs, durable atomic.Int64
 }
 
-func (c *countingClient) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error) {
+func (c *countingClient) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt client.PutOptions) (client.PutResult, error) {
 	c.puts.Add(1)
 	if opt.Sync {
 		c.durable.Add(1)

@@ -2,11 +2,10 @@ package mount
 
 import (
 	"context"
+	"dfs/core/client"
 	"io"
 	"os"
 	"time"
-
-	"dfs/core"
 )
 
 // uninterruptible is the Store every FUSE method talks to: it runs each
@@ -28,29 +27,29 @@ var _ Store = uninterruptible{}
 
 func detach(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
-func (u uninterruptible) Stat(ctx context.Context, name string) (core.Entry, error) {
+func (u uninterruptible) Stat(ctx context.Context, name string) (client.Entry, error) {
 	return u.s.Stat(detach(ctx), name)
 }
 
-func (u uninterruptible) ReadDir(ctx context.Context, dir string) ([]core.Entry, error) {
+func (u uninterruptible) ReadDir(ctx context.Context, dir string) ([]client.Entry, error) {
 	return u.s.ReadDir(detach(ctx), dir)
 }
 
-func (u uninterruptible) Open(ctx context.Context, name string) (*core.File, error) {
+func (u uninterruptible) Open(ctx context.Context, name string) (*client.File, error) {
 	return u.s.Open(detach(ctx), name)
 }
 
-func (u uninterruptible) OpenEntry(e core.Entry) (*core.File, error) { return u.s.OpenEntry(e) }
+func (u uninterruptible) OpenEntry(e client.Entry) (*client.File, error) { return u.s.OpenEntry(e) }
 
-func (u uninterruptible) Fetch(ctx context.Context, e core.Entry, w io.WriterAt, progress func(done int64)) error {
+func (u uninterruptible) Fetch(ctx context.Context, e client.Entry, w io.WriterAt, progress func(done int64)) error {
 	return u.s.Fetch(detach(ctx), e, w, progress)
 }
 
-func (u uninterruptible) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error) {
+func (u uninterruptible) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt client.PutOptions) (client.PutResult, error) {
 	return u.s.Put(detach(ctx), name, r, size, opt)
 }
 
-func (u uninterruptible) Mkdir(ctx context.Context, name string, mode os.FileMode) (core.Entry, error) {
+func (u uninterruptible) Mkdir(ctx context.Context, name string, mode os.FileMode) (client.Entry, error) {
 	return u.s.Mkdir(detach(ctx), name, mode)
 }
 
@@ -58,7 +57,7 @@ func (u uninterruptible) Rmdir(ctx context.Context, name string) error {
 	return u.s.Rmdir(detach(ctx), name)
 }
 
-func (u uninterruptible) RmdirEntry(ctx context.Context, e core.Entry) error {
+func (u uninterruptible) RmdirEntry(ctx context.Context, e client.Entry) error {
 	return u.s.RmdirEntry(detach(ctx), e)
 }
 
@@ -66,7 +65,7 @@ func (u uninterruptible) Remove(ctx context.Context, name string) error {
 	return u.s.Remove(detach(ctx), name)
 }
 
-func (u uninterruptible) RemoveEntry(ctx context.Context, e core.Entry) error {
+func (u uninterruptible) RemoveEntry(ctx context.Context, e client.Entry) error {
 	return u.s.RemoveEntry(detach(ctx), e)
 }
 
@@ -74,15 +73,15 @@ func (u uninterruptible) Rename(ctx context.Context, from, to string) error {
 	return u.s.Rename(detach(ctx), from, to)
 }
 
-func (u uninterruptible) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (core.Entry, error) {
+func (u uninterruptible) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (client.Entry, error) {
 	return u.s.SetAttr(detach(ctx), name, mode, mtime)
 }
 
-func (u uninterruptible) SetAttrEntry(ctx context.Context, e core.Entry, mode *os.FileMode, mtime *time.Time) (core.Entry, error) {
+func (u uninterruptible) SetAttrEntry(ctx context.Context, e client.Entry, mode *os.FileMode, mtime *time.Time) (client.Entry, error) {
 	return u.s.SetAttrEntry(detach(ctx), e, mode, mtime)
 }
 
-func (u uninterruptible) StatFS(ctx context.Context) (core.FSStats, error) {
+func (u uninterruptible) StatFS(ctx context.Context) (client.FSStats, error) {
 	return u.s.StatFS(detach(ctx))
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // Dir is a folder (the top folder too).
@@ -21,10 +22,10 @@ type Dir struct {
 // entrySetter is implemented by Dir and File: take a fresh entry from the
 // store and fill out from it.
 type entrySetter interface {
-	setEntry(e core.Entry, out *fuse.Attr)
+	setEntry(e client.Entry, out *fuse.Attr)
 }
 
-func (d *Dir) setEntry(e core.Entry, out *fuse.Attr) { d.sys.fill(e, e.Size, out) }
+func (d *Dir) setEntry(e client.Entry, out *fuse.Attr) { d.sys.fill(e, e.Size, out) }
 
 // child returns the path of name inside d.
 func (d *Dir) child(name string) (string, syscall.Errno) {
@@ -41,7 +42,7 @@ func (d *Dir) child(name string) (string, syscall.Errno) {
 // adopt returns the inode for child name described by e, reusing the one
 // the kernel already knows when the type matches, so that all opens of one
 // file share one inode (and its spool).
-func (d *Dir) adopt(ctx context.Context, name string, e core.Entry, out *fuse.EntryOut) *fs.Inode {
+func (d *Dir) adopt(ctx context.Context, name string, e client.Entry, out *fuse.EntryOut) *fs.Inode {
 	if ch := d.GetChild(name); ch != nil && ch.Mode() == stableMode(e) {
 		ch.Operations().(entrySetter).setEntry(e, &out.Attr)
 		return ch

@@ -1,6 +1,6 @@
 // Package mount serves a user's dfs files as a FUSE file system.
 //
-// It is a thin adapter over core.Client (seen through the Store interface):
+// It is a thin adapter over client.Client (seen through the Store interface):
 // each FUSE method makes one Store call and maps the error to an errno in
 // errno.go. Inodes find their path with Inode.Path-like walks to the root,
 // so renames move whole subtrees without bookkeeping here.

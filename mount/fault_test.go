@@ -15,14 +15,15 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // putRandom stores size random bytes as name through cl.
-func putRandom(t *testing.T, cl *core.Client, name string, size int) []byte {
+func putRandom(t *testing.T, cl *client.Client, name string, size int) []byte {
 	t.Helper()
 	data := make([]byte, size)
 	rand.Read(data)
-	if _, err := cl.Put(context.Background(), name, bytes.NewReader(data), int64(size), core.PutOptions{}); err != nil {
+	if _, err := cl.Put(context.Background(), name, bytes.NewReader(data), int64(size), client.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return data

@@ -12,20 +12,21 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // File is a regular file.
 type File struct {
 	node
 
-	mu      sync.Mutex  // guards the fields below; held across spool loads and uploads
-	shown   attrs       // what the inode shows of its version (version.go); kept for fstat after unlink
-	whole   *core.Entry // that version whole, while handles read it or this mount just stored it
-	told    told        // what the kernel was last told of the inode's attributes
-	readers int         // read-only handles reading whole (not a spool)
-	spool   *spool      // while open for writing: the content, shared by all handles
-	cached  string      // version whose pages the kernel may cache: the last read-only open's; "" after local writes
-	fresh   bool        // created by this mount and not stored yet: only this mount knows it
+	mu      sync.Mutex    // guards the fields below; held across spool loads and uploads
+	shown   attrs         // what the inode shows of its version (version.go); kept for fstat after unlink
+	whole   *client.Entry // that version whole, while handles read it or this mount just stored it
+	told    told          // what the kernel was last told of the inode's attributes
+	readers int           // read-only handles reading whole (not a spool)
+	spool   *spool        // while open for writing: the content, shared by all handles
+	cached  string        // version whose pages the kernel may cache: the last read-only open's; "" after local writes
+	fresh   bool          // created by this mount and not stored yet: only this mount knows it
 }
 
 // unstored reports a file this mount created and has not stored yet.
@@ -37,7 +38,7 @@ func (f *File) unstored() bool {
 
 // setEntry takes e from the nodes (unless the inode holds on to the
 // version it shows) and fills out for the kernel.
-func (f *File) setEntry(e core.Entry, out *fuse.Attr) {
+func (f *File) setEntry(e client.Entry, out *fuse.Attr) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.adoptLocked(e)

@@ -11,16 +11,17 @@ import (
 	"github.com/hanwen/go-fuse/v2/fuse"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // handle is one open file description.
 type handle struct {
 	f        *File
-	rf       *core.File // for a read-only open without a spool: the version the inode shows (version.go)
-	sp       *spool     // the inode's spool this handle holds a reference on
-	append   bool       // O_APPEND: writes go to the spool's end
-	readOnly bool       // opened for reading: its close stores nothing
-	direct   bool       // O_DIRECT: its reads bypass the kernel's page cache and size
+	rf       *client.File // for a read-only open without a spool: the version the inode shows (version.go)
+	sp       *spool       // the inode's spool this handle holds a reference on
+	append   bool         // O_APPEND: writes go to the spool's end
+	readOnly bool         // opened for reading: its close stores nothing
+	direct   bool         // O_DIRECT: its reads bypass the kernel's page cache and size
 }
 
 // Open opens the file. Opens for writing, and any open while the inode has
@@ -90,7 +91,7 @@ func createFlags(flags uint32) uint32 {
 // (to be fetched on first use).
 func (f *File) acquireLocked(ctx context.Context, p string, trunc bool) (*spool, error) {
 	if f.spool == nil {
-		var e core.Entry
+		var e client.Entry
 		if !trunc {
 			var err error
 			if e, err = f.showLocked(ctx, p); err != nil {
@@ -167,7 +168,7 @@ func (f *File) storeLocked(ctx context.Context, sync bool) error {
 	if err := f.loadLocked(ctx); err != nil {
 		return err
 	}
-	res, err := f.sys.store.Put(ctx, p, sp.f, sp.size, core.PutOptions{Mode: os.FileMode(f.shown.mode), MTime: sp.mtime, MD5: sp.md5(), Sync: sync})
+	res, err := f.sys.store.Put(ctx, p, sp.f, sp.size, client.PutOptions{Mode: os.FileMode(f.shown.mode), MTime: sp.mtime, MD5: sp.md5(), Sync: sync})
 	if err != nil {
 		return err
 	}
@@ -180,7 +181,7 @@ func (f *File) storeLocked(ctx context.Context, sync bool) error {
 // kernel holds its size and pages, written through this mount. When a
 // newer commit from another client won over it, the inode shows that one,
 // and the kernel is told of it before it reads (version.go).
-func (f *File) storedLocked(ctx context.Context, p string, res core.PutResult) {
+func (f *File) storedLocked(ctx context.Context, p string, res client.PutResult) {
 	if res.Entry.Version == res.Version {
 		f.showWholeLocked(res.Entry)
 		f.told.note(res.Version)

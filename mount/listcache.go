@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // listCache serves lookups from the last listing of the parent folder while
@@ -37,7 +38,7 @@ type listCache struct {
 // the timeout: the kernel's LOOKUP of a name is followed at once by the
 // OPEN (cat f), and that open then needs no second question to the nodes.
 type looked struct {
-	e     core.Entry
+	e     client.Entry
 	at    time.Time
 	clock uint64 // clock when the lookup started: a change to the folder since voids it
 }
@@ -48,8 +49,8 @@ const maxLooked = 4096
 type listing struct {
 	at      time.Time
 	ttl     time.Duration
-	entries map[string]core.Entry // guarded by listCache.mu
-	hits    atomic.Int64          // lookups served: a folder being walked is listed again rather than looked up name by name
+	entries map[string]client.Entry // guarded by listCache.mu
+	hits    atomic.Int64            // lookups served: a folder being walked is listed again rather than looked up name by name
 }
 
 // busyListing is how many lookups a listing must have served to be listed
@@ -64,21 +65,21 @@ func newListCache(s Store, ttl time.Duration) *listCache {
 
 // lean is e without what only heal needs (each node's meta), to keep
 // listings small.
-func lean(e core.Entry) core.Entry {
-	var none core.Entry
+func lean(e client.Entry) client.Entry {
+	var none client.Entry
 	e.Raw = none.Raw
 	return e
 }
 
-func sortEntries(es []core.Entry) {
-	slices.SortFunc(es, func(a, b core.Entry) int { return strings.Compare(a.Name, b.Name) })
+func sortEntries(es []client.Entry) {
+	slices.SortFunc(es, func(a, b client.Entry) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // ReadDir lists dir, from a fresh listing when there is one.
-func (c *listCache) ReadDir(ctx context.Context, dir string) ([]core.Entry, error) {
+func (c *listCache) ReadDir(ctx context.Context, dir string) ([]client.Entry, error) {
 	c.mu.Lock()
 	if l := c.dirs[dir]; l != nil && time.Since(l.at) < l.ttl {
-		es := make([]core.Entry, 0, len(l.entries))
+		es := make([]client.Entry, 0, len(l.entries))
 		for _, e := range l.entries {
 			es = append(es, e)
 		}
@@ -93,7 +94,7 @@ func (c *listCache) ReadDir(ctx context.Context, dir string) ([]core.Entry, erro
 
 // list asks the nodes for dir and keeps the answer unless the folder
 // changed meanwhile (the answer may predate the change).
-func (c *listCache) list(ctx context.Context, dir string, start uint64) ([]core.Entry, error) {
+func (c *listCache) list(ctx context.Context, dir string, start uint64) ([]client.Entry, error) {
 	t0 := time.Now()
 	es, err := c.Store.ReadDir(ctx, dir)
 	if err != nil {
@@ -104,7 +105,7 @@ func (c *listCache) list(ctx context.Context, dir string, start uint64) ([]core.
 	// itself, and its entries are then served while the caller (ls -l)
 	// goes through them, instead of listing the folder again and again.
 	at := time.Now()
-	m := make(map[string]core.Entry, len(es))
+	m := make(map[string]client.Entry, len(es))
 	for i, e := range es {
 		es[i] = lean(e)
 		m[e.Name] = es[i]
@@ -138,11 +139,11 @@ func (c *listCache) dropStaleLocked(now time.Time) {
 // found, or absent when the listing lacks the name. A listing that expired
 // while it was busy is listed again (one LIST for the folder instead of one
 // lookup per remaining name, as in ls -l or a tar into a large folder).
-func (c *listCache) lookup(ctx context.Context, name string) (e core.Entry, found, absent bool) {
+func (c *listCache) lookup(ctx context.Context, name string) (e client.Entry, found, absent bool) {
 	if name == "" {
 		// The top folder is in no listing, its own included (Parent("")
 		// is ""): the nodes are asked, and it always exists.
-		return core.Entry{}, false, false
+		return client.Entry{}, false, false
 	}
 	dir := core.Parent(name)
 	c.mu.Lock()
@@ -156,13 +157,13 @@ func (c *listCache) lookup(ctx context.Context, name string) (e core.Entry, foun
 	}
 	if time.Since(l.at) >= l.ttl {
 		if _, err := c.list(ctx, dir, start); err != nil {
-			return core.Entry{}, false, false
+			return client.Entry{}, false, false
 		}
 		c.mu.Lock()
 		l = c.dirs[dir]
 		c.mu.Unlock()
 		if l == nil {
-			return core.Entry{}, false, false
+			return client.Entry{}, false, false
 		}
 		l.hits.Store(busyListing) // still busy
 	}
@@ -174,13 +175,13 @@ func (c *listCache) lookup(ctx context.Context, name string) (e core.Entry, foun
 }
 
 // Stat answers from a fresh listing when it can.
-func (c *listCache) Stat(ctx context.Context, name string) (core.Entry, error) {
+func (c *listCache) Stat(ctx context.Context, name string) (client.Entry, error) {
 	e, found, absent := c.lookup(ctx, name)
 	switch {
 	case found:
 		return e, nil
 	case absent:
-		return core.Entry{}, fmt.Errorf("%s: %w", name, core.ErrNotFound)
+		return client.Entry{}, fmt.Errorf("%s: %w", name, core.ErrNotFound)
 	}
 	c.mu.Lock()
 	start := c.clock
@@ -193,7 +194,7 @@ func (c *listCache) Stat(ctx context.Context, name string) (core.Entry, error) {
 }
 
 // remember keeps the answer to a lookup that started at clock start.
-func (c *listCache) remember(name string, e core.Entry, start uint64) {
+func (c *listCache) remember(name string, e client.Entry, start uint64) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -212,10 +213,10 @@ func (c *listCache) remember(name string, e core.Entry, start uint64) {
 
 // Open opens the version a fresh listing names, without asking the nodes
 // for the entry again.
-func (c *listCache) Open(ctx context.Context, name string) (*core.File, error) {
+func (c *listCache) Open(ctx context.Context, name string) (*client.File, error) {
 	e, found, absent := c.lookup(ctx, name)
 	switch {
-	case found && !e.Dir && e.State != core.StateIncomplete:
+	case found && !e.Dir && e.State != client.StateIncomplete:
 		return c.Store.OpenEntry(e)
 	case absent:
 		return nil, fmt.Errorf("%s: %w", name, core.ErrNotFound)
@@ -263,7 +264,7 @@ func (c *listCache) touchLocked(dirs []string) {
 }
 
 // setLocked puts e into its folder's listing, if there is one.
-func (c *listCache) setLocked(e core.Entry) {
+func (c *listCache) setLocked(e client.Entry) {
 	if e.Name == "" {
 		return // the top folder is in no listing
 	}
@@ -290,19 +291,19 @@ func (c *listCache) dropLocked(name string) {
 	}
 }
 
-func (c *listCache) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error) {
+func (c *listCache) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt client.PutOptions) (client.PutResult, error) {
 	return change(c, []string{core.Parent(name)},
-		func() (core.PutResult, error) { return c.Store.Put(ctx, name, r, size, opt) },
-		func(res core.PutResult) { c.setLocked(res.Entry) })
+		func() (client.PutResult, error) { return c.Store.Put(ctx, name, r, size, opt) },
+		func(res client.PutResult) { c.setLocked(res.Entry) })
 }
 
 // Mkdir makes a folder; its listing starts out fresh and empty.
-func (c *listCache) Mkdir(ctx context.Context, name string, mode os.FileMode) (core.Entry, error) {
+func (c *listCache) Mkdir(ctx context.Context, name string, mode os.FileMode) (client.Entry, error) {
 	return change(c, []string{core.Parent(name), name},
-		func() (core.Entry, error) { return c.Store.Mkdir(ctx, name, mode) },
-		func(e core.Entry) {
+		func() (client.Entry, error) { return c.Store.Mkdir(ctx, name, mode) },
+		func(e client.Entry) {
 			c.setLocked(e)
-			c.dirs[name] = &listing{at: time.Now(), ttl: c.ttl, entries: map[string]core.Entry{}}
+			c.dirs[name] = &listing{at: time.Now(), ttl: c.ttl, entries: map[string]client.Entry{}}
 		})
 }
 
@@ -352,14 +353,14 @@ func (c *listCache) Rename(ctx context.Context, from, to string) error {
 
 // SetAttr changes name's attributes, from a fresh listing's entry when
 // there is one.
-func (c *listCache) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (core.Entry, error) {
+func (c *listCache) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (client.Entry, error) {
 	e, found, _ := c.lookup(ctx, name)
 	return change(c, []string{core.Parent(name)},
-		func() (core.Entry, error) {
+		func() (client.Entry, error) {
 			if found {
 				return c.Store.SetAttrEntry(ctx, e, mode, mtime)
 			}
 			return c.Store.SetAttr(ctx, name, mode, mtime)
 		},
-		func(e core.Entry) { c.setLocked(e) })
+		func(e client.Entry) { c.setLocked(e) })
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // countingStore is a Store with one folder "d" holding "d/a", counting
@@ -20,7 +21,7 @@ type countingStore struct {
 	during   func() // runs inside ReadDir, before it answers
 }
 
-func (s *countingStore) ReadDir(ctx context.Context, dir string) ([]core.Entry, error) {
+func (s *countingStore) ReadDir(ctx context.Context, dir string) ([]client.Entry, error) {
 	s.readdirs++
 	if s.during != nil {
 		s.during()
@@ -28,21 +29,21 @@ func (s *countingStore) ReadDir(ctx context.Context, dir string) ([]core.Entry, 
 	if dir != "d" {
 		return nil, nil
 	}
-	return []core.Entry{{Name: "d/a", Size: 1}}, nil
+	return []client.Entry{{Name: "d/a", Size: 1}}, nil
 }
 
-func (s *countingStore) Stat(ctx context.Context, name string) (core.Entry, error) {
+func (s *countingStore) Stat(ctx context.Context, name string) (client.Entry, error) {
 	s.stats++
-	return core.Entry{Name: name, Size: 2}, nil
+	return client.Entry{Name: name, Size: 2}, nil
 }
 
-func (s *countingStore) Remove(ctx context.Context, name string) error       { return nil }
-func (s *countingStore) RemoveEntry(ctx context.Context, e core.Entry) error { return nil }
-func (s *countingStore) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error) {
-	return core.PutResult{Entry: core.Entry{Name: name, Size: size}}, nil
+func (s *countingStore) Remove(ctx context.Context, name string) error         { return nil }
+func (s *countingStore) RemoveEntry(ctx context.Context, e client.Entry) error { return nil }
+func (s *countingStore) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt client.PutOptions) (client.PutResult, error) {
+	return client.PutResult{Entry: client.Entry{Name: name, Size: size}}, nil
 }
-func (s *countingStore) Mkdir(ctx context.Context, name string, mode os.FileMode) (core.Entry, error) {
-	return core.Entry{Name: name, Dir: true}, nil
+func (s *countingStore) Mkdir(ctx context.Context, name string, mode os.FileMode) (client.Entry, error) {
+	return client.Entry{Name: name, Dir: true}, nil
 }
 
 func TestListCache(t *testing.T) {
@@ -60,7 +61,7 @@ func TestListCache(t *testing.T) {
 		t.Fatalf("name missing from a fresh listing: %v, %d stats", err, s.stats)
 	}
 	// The mount's own changes are written into the listing.
-	c.Put(ctx, "d/b", nil, 7, core.PutOptions{})
+	c.Put(ctx, "d/b", nil, 7, client.PutOptions{})
 	if e, err := c.Stat(ctx, "d/b"); err != nil || e.Size != 7 || s.stats != 0 {
 		t.Fatalf("after a put: %+v %v, %d stats", e, err, s.stats)
 	}
@@ -83,7 +84,7 @@ func TestListCache(t *testing.T) {
 
 	// A listing taken while a change was made does not overwrite it.
 	racy := newListCache(s, time.Minute)
-	s.during = func() { s.during = nil; racy.Put(ctx, "e/late", nil, 3, core.PutOptions{}) }
+	s.during = func() { s.during = nil; racy.Put(ctx, "e/late", nil, 3, client.PutOptions{}) }
 	racy.ReadDir(ctx, "e")
 	racy.Stat(ctx, "e/late")
 	if s.stats != 1 {

@@ -13,7 +13,7 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/posixtest"
 
-	"dfs/core"
+	"dfs/core/client"
 	"dfs/internal/testcluster"
 )
 
@@ -101,7 +101,7 @@ func (w testLog) Write(p []byte) (int, error) {
 }
 
 // setup starts a cluster and mounts alice's files.
-func setup(t *testing.T) (*testcluster.Cluster, *core.Client, string) {
+func setup(t *testing.T) (*testcluster.Cluster, *client.Client, string) {
 	t.Helper()
 	c := testcluster.Start(t)
 	cl := c.Client(t, "alice", "Crimson33")

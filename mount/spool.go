@@ -2,12 +2,11 @@ package mount
 
 import (
 	"context"
+	"dfs/core/client"
 	"errors"
 	"io"
 	"os"
 	"time"
-
-	"dfs/core"
 )
 
 // spool is the local copy of a file open for writing: an unlinked temporary
@@ -15,14 +14,14 @@ import (
 // sits in memory. Its fields are guarded by the owning File's mu.
 type spool struct {
 	f       *os.File
-	size    int64       // logical size; the temp file holds the content up to it once loaded
-	cut     int64       // size before the last shrink: past size, what it cut off is kept for readPast
-	past    *core.Entry // the version cut off, when it was never fetched; else the temp file holds it
-	length  int64       // the temp file's length (past cut it holds leftovers of earlier shrinks)
-	pending *core.Entry // version still to be fetched before the first access (nil: loaded)
-	dirty   bool        // changed since the last upload
-	mtime   time.Time   // modification time to store with the next upload
-	refs    int         // open handles using the spool
+	size    int64         // logical size; the temp file holds the content up to it once loaded
+	cut     int64         // size before the last shrink: past size, what it cut off is kept for readPast
+	past    *client.Entry // the version cut off, when it was never fetched; else the temp file holds it
+	length  int64         // the temp file's length (past cut it holds leftovers of earlier shrinks)
+	pending *client.Entry // version still to be fetched before the first access (nil: loaded)
+	dirty   bool          // changed since the last upload
+	mtime   time.Time     // modification time to store with the next upload
+	refs    int           // open handles using the spool
 	hash    *contentHash
 }
 
@@ -98,7 +97,7 @@ func (s *spool) readPast(ctx context.Context, store Store, p []byte, off int64) 
 	var n int
 	var err error
 	if s.past != nil {
-		var rf *core.File
+		var rf *client.File
 		if rf, err = store.OpenEntry(*s.past); err != nil {
 			return 0, err
 		}

@@ -2,6 +2,7 @@ package mount
 
 import (
 	"context"
+	"dfs/core/client"
 	"io"
 	"os"
 	"strings"
@@ -9,32 +10,30 @@ import (
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
-
-	"dfs/core"
 )
 
-// Store is what the mount needs from the dfs client; *core.Client
+// Store is what the mount needs from the dfs client; *client.Client
 // implements it. Names are paths relative to the user's top folder.
 type Store interface {
-	Stat(ctx context.Context, name string) (core.Entry, error)
-	ReadDir(ctx context.Context, dir string) ([]core.Entry, error)
-	Open(ctx context.Context, name string) (*core.File, error)
-	OpenEntry(e core.Entry) (*core.File, error)
-	Fetch(ctx context.Context, e core.Entry, w io.WriterAt, progress func(done int64)) error
-	Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt core.PutOptions) (core.PutResult, error)
-	Mkdir(ctx context.Context, name string, mode os.FileMode) (core.Entry, error)
+	Stat(ctx context.Context, name string) (client.Entry, error)
+	ReadDir(ctx context.Context, dir string) ([]client.Entry, error)
+	Open(ctx context.Context, name string) (*client.File, error)
+	OpenEntry(e client.Entry) (*client.File, error)
+	Fetch(ctx context.Context, e client.Entry, w io.WriterAt, progress func(done int64)) error
+	Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt client.PutOptions) (client.PutResult, error)
+	Mkdir(ctx context.Context, name string, mode os.FileMode) (client.Entry, error)
 	Rmdir(ctx context.Context, name string) error
-	RmdirEntry(ctx context.Context, e core.Entry) error
+	RmdirEntry(ctx context.Context, e client.Entry) error
 	Remove(ctx context.Context, name string) error
-	RemoveEntry(ctx context.Context, e core.Entry) error
+	RemoveEntry(ctx context.Context, e client.Entry) error
 	Rename(ctx context.Context, from, to string) error
-	SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (core.Entry, error)
-	SetAttrEntry(ctx context.Context, e core.Entry, mode *os.FileMode, mtime *time.Time) (core.Entry, error)
-	StatFS(ctx context.Context) (core.FSStats, error)
+	SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (client.Entry, error)
+	SetAttrEntry(ctx context.Context, e client.Entry, mode *os.FileMode, mtime *time.Time) (client.Entry, error)
+	StatFS(ctx context.Context) (client.FSStats, error)
 	Sync(ctx context.Context) error
 }
 
-var _ Store = (*core.Client)(nil)
+var _ Store = (*client.Client)(nil)
 
 // fsys is what every node of one mount shares.
 type fsys struct {

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"dfs/core/client"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,8 +14,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"dfs/core"
 )
 
 // run runs a command in dir (never inside the mount: the forked child
@@ -221,7 +220,7 @@ func TestSecondClient(t *testing.T) {
 	for _, size := range []int{5000, 70000} { // a new file, then an overwrite
 		data := make([]byte, size)
 		rand.Read(data)
-		if _, err := other.Put(ctx, "from-client", bytes.NewReader(data), int64(size), core.PutOptions{}); err != nil {
+		if _, err := other.Put(ctx, "from-client", bytes.NewReader(data), int64(size), client.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(1200 * time.Millisecond) // the kernel caches attributes for 1s

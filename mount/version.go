@@ -2,12 +2,11 @@ package mount
 
 import (
 	"context"
+	"dfs/core/client"
 	"strings"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
-
-	"dfs/core"
 )
 
 // Which version an inode shows.
@@ -79,7 +78,7 @@ func (f *File) reportLocked(out *fuse.Attr) {
 // shows, unless a handle or a spool holds the current one, or e is older
 // than it: an answer overtaken by a newer one, or a lookup that found the
 // newest version not yet whole and fell back to the one before.
-func (f *File) adoptLocked(e core.Entry) {
+func (f *File) adoptLocked(e client.Entry) {
 	if f.readers > 0 || f.spool != nil {
 		return
 	}
@@ -91,7 +90,7 @@ func (f *File) adoptLocked(e core.Entry) {
 
 // showWholeLocked makes e the version the inode shows, kept whole: handles
 // read it.
-func (f *File) showWholeLocked(e core.Entry) {
+func (f *File) showWholeLocked(e client.Entry) {
 	f.shown, f.whole = attrsOf(e), &e
 }
 
@@ -108,9 +107,9 @@ type attrs struct {
 	incomplete     bool // the version lacks a chunk on the nodes that answered
 }
 
-func attrsOf(e core.Entry) attrs {
+func attrsOf(e client.Entry) attrs {
 	a := attrs{version: strings.Clone(e.Version), stamp: strings.Clone(e.Stamp), size: e.Size,
-		mode: e.Mode, incomplete: e.State == core.StateIncomplete}
+		mode: e.Mode, incomplete: e.State == client.StateIncomplete}
 	if !e.MTime.IsZero() {
 		a.mtime = e.MTime.UnixNano()
 	}
@@ -118,8 +117,8 @@ func attrsOf(e core.Entry) attrs {
 }
 
 // entry is a as the entry of a file, for fill.
-func (a attrs) entry() core.Entry {
-	return core.Entry{Size: a.size, Mode: a.mode, MTime: time.Unix(0, a.mtime), Version: a.version}
+func (a attrs) entry() client.Entry {
+	return client.Entry{Size: a.size, Mode: a.mode, MTime: time.Unix(0, a.mtime), Version: a.version}
 }
 
 // idleLocked lets go of the whole version once no handle reads it and no
@@ -135,12 +134,12 @@ func (f *File) idleLocked() {
 // read, else the newest on the nodes (from a fresh listing of the folder
 // when there is one: what stat showed, without a second question). The
 // inode has no spool.
-func (f *File) showLocked(ctx context.Context, p string) (core.Entry, error) {
+func (f *File) showLocked(ctx context.Context, p string) (client.Entry, error) {
 	ttl := f.sys.opts.AttrTimeout
 	if f.readers == 0 || f.whole == nil {
 		rf, err := f.sys.store.Open(ctx, p)
 		if err != nil {
-			return core.Entry{}, err
+			return client.Entry{}, err
 		}
 		rf.Close()
 		f.showWholeLocked(rf.Entry()) // a handle or a spool will read it

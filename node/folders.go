@@ -1,6 +1,7 @@
 package node
 
 import (
+	"dfs/core"
 	"dfs/core/wire"
 )
 
@@ -58,7 +59,7 @@ func (u *userStore) mkdirEntry(steps []step, m wire.Meta, heal bool) error {
 		return err
 	}
 	m.Path, m.Dir, m.Deleted, m.Held, m.Version = "", true, false, nil, ""
-	m.Chunks = [4]wire.ChunkInfo{}
+	m.Chunks = [core.NumChunks]wire.ChunkInfo{}
 	return u.writeMeta(last.rel, &m)
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"dfs/core"
 	"dfs/core/wire"
 )
 
@@ -81,7 +82,7 @@ func (u *userStore) held(rel string, m *wire.Meta) []int {
 	if m.Version == "" {
 		return out
 	}
-	for n := 0; n < 4; n++ {
+	for n := 0; n < core.NumNodes; n++ {
 		if inlineHeld(m, n) {
 			out = append(out, n)
 			continue
@@ -105,7 +106,7 @@ func (u *userStore) removeStaged(upload string) {
 	if upload == "" {
 		return
 	}
-	for n := 0; n < 4; n++ {
+	for n := 0; n < core.NumNodes; n++ {
 		_ = u.root.Remove(stagedName(upload, n))
 	}
 }
@@ -194,7 +195,7 @@ func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
 	}
 	if req.Upload != "" {
 		moved := false
-		for n := 0; n < 4; n++ {
+		for n := 0; n < core.NumNodes; n++ {
 			if c.s.inline.has(inlineKey(c.user, req.Upload, n)) {
 				continue // in memory, not in a staged file
 			}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"dfs/core"
 	"dfs/core/wire"
 )
 
@@ -114,7 +115,7 @@ func (c *session) takeInline(upload string, old, m *wire.Meta) {
 	if upload == "" {
 		return
 	}
-	for n := 0; n < 4; n++ {
+	for n := 0; n < core.NumNodes; n++ {
 		if data, ok := c.s.inline.take(inlineKey(c.user, upload, n)); ok {
 			if m.Inline == nil {
 				m.Inline = map[int][]byte{}
@@ -126,7 +127,7 @@ func (c *session) takeInline(upload string, old, m *wire.Meta) {
 
 // dropInline forgets an upload's inline chunks (its commit was refused).
 func (c *session) dropInline(upload string) {
-	for n := 0; n < 4; n++ {
+	for n := 0; n < core.NumNodes; n++ {
 		c.s.inline.take(inlineKey(c.user, upload, n))
 	}
 }

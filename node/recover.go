@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"dfs/core"
 	"dfs/core/wire"
 )
 
@@ -133,7 +134,7 @@ func (r *recoverer) entry(rel string) error {
 func (r *recoverer) putBack(rel, ver string) error {
 	u := r.u
 	restored := false
-	for n := 0; n < 4; n++ {
+	for n := 0; n < core.NumNodes; n++ {
 		name := chunkName(ver, n)
 		if !r.aside[name] {
 			continue

@@ -2,13 +2,13 @@ package node
 
 import (
 	"bytes"
-	"fmt"
-	"sync/atomic"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 

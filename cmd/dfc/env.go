@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"dfs/core"
+	"dfs/core/client"
 	"dfs/internal/clientconf"
 )
 
@@ -18,8 +19,8 @@ type env struct {
 	stdout, stderr io.Writer
 	confPath       string
 
-	cfg    core.Config
-	client *core.Client
+	cfg    client.Config
+	client *client.Client
 	pinged bool // Ping succeeded once: the password is right and a node is up
 }
 
@@ -56,13 +57,13 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 // with a Ping the first time. Ping fails with core.ErrAuth on a wrong
 // password and core.ErrNoNode when no node answers (within the 1 s connect
 // timeout), so every command reports those the same way, before any work.
-func (e *env) connect(ctx context.Context) (*core.Client, error) {
+func (e *env) connect(ctx context.Context) (*client.Client, error) {
 	if e.client == nil {
 		cfg, err := clientconf.Load(e.confPath)
 		if err != nil {
 			return nil, err
 		}
-		c, err := core.New(cfg)
+		c, err := client.New(cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +98,7 @@ func (e *env) close() {
 
 // oneName parses a command's arguments, which must be exactly one NAME,
 // and connects.
-func (e *env) oneName(ctx context.Context, cmd string, args []string) (string, *core.Client, error) {
+func (e *env) oneName(ctx context.Context, cmd string, args []string) (string, *client.Client, error) {
 	names, err := parseArgs(e.flagSet(cmd), args)
 	if err != nil {
 		return "", nil, err

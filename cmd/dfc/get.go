@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // runGet fetches NAME into DEST: by default its base name in the current
@@ -46,7 +47,7 @@ func runGet(ctx context.Context, e *env, args []string) error {
 		e.printErr("get", name, err)
 		return errReported
 	}
-	if ent.State == core.StateDegraded {
+	if ent.State == client.StateDegraded {
 		fmt.Fprintf(e.stderr, "dfc: get %s: note: stored with reduced redundancy (some chunks have one copy)\n", clean)
 	}
 	fmt.Fprintf(e.stdout, "got %s (%d bytes) -> %s\n", clean, ent.Size, dest)
@@ -56,7 +57,7 @@ func runGet(ctx context.Context, e *env, args []string) error {
 // getOne writes name into a temp file next to dest and renames it over dest
 // only once it is whole, synced and has the entry's mode and mtime; on any
 // error the temp file is removed, so dest is never left partial.
-func (e *env) getOne(ctx context.Context, c *core.Client, name, dest string) (ent core.Entry, err error) {
+func (e *env) getOne(ctx context.Context, c *client.Client, name, dest string) (ent client.Entry, err error) {
 	var bar *progress
 	if e.wantProgress() {
 		// The size is needed before the transfer to size the bar.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // errAtRisk makes dfc exit 3: the command worked, and found files at risk.
@@ -39,7 +40,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	for _, f := range r.Files {
-		if f.State != core.StateOK {
+		if f.State != client.StateOK {
 			fmt.Fprintf(e.stdout, "%-10s %s\n", f.State, f.Name)
 		}
 	}
@@ -96,7 +97,7 @@ func runHeal(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := c.Heal(ctx, core.HealOptions{})
+	rep, err := c.Heal(ctx, client.HealOptions{})
 	fmt.Fprintf(e.stdout, "heal: %d files checked, %d chunk copies restored (%s), %d entries updated, %d deletes replayed, %d tombstones purged\n",
 		rep.Files, rep.ChunksCopied, human(uint64(rep.BytesCopied)), rep.Updated, rep.Tombstones, rep.Purged)
 	for n, ferr := range rep.Failed {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // runList prints one line per file or folder, sorted by name: size, mtime,
@@ -50,7 +51,7 @@ func runList(ctx context.Context, e *env, args []string) error {
 }
 
 // listLine formats one entry: "   5242880  2006-01-02 15:04  a/b.bin  [degraded]".
-func listLine(ent core.Entry) string {
+func listLine(ent client.Entry) string {
 	size := fmt.Sprint(ent.Size)
 	name := ent.Name
 	if ent.Dir {
@@ -59,9 +60,9 @@ func listLine(ent core.Entry) string {
 	line := fmt.Sprintf("%12s  %s  %s", size, ent.MTime.Local().Format("2006-01-02 15:04"), name)
 	switch {
 	case ent.Dir:
-	case ent.State == core.StateIncomplete:
+	case ent.State == client.StateIncomplete:
 		line += "  [incomplete]"
-	case ent.State == core.StateDegraded:
+	case ent.State == client.StateDegraded:
 		line += "  [degraded]"
 	}
 	return line

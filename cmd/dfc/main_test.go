@@ -92,7 +92,7 @@ func (c *cluster) setup() error {
 	}
 	// Each node gets its own copy, as the seed's servers did: with one shared
 	// file, a password change by the first node would make the others refuse
-	// the old password and core.Passwd would roll back.
+	// the old password and client.Passwd would roll back.
 	data, err := os.ReadFile(serverConf)
 	if err != nil {
 		return err

@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"dfs/conf"
-	"dfs/core"
+	"dfs/core/client"
 	"dfs/internal/clientconf"
 )
 
@@ -43,7 +43,7 @@ func runPasswd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	cfg := clientconf.FromConf(cc, oldPw)
-	c, err := core.New(cfg)
+	c, err := client.New(cfg)
 	if err != nil {
 		return err
 	}

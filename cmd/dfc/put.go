@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // runPut stores each FILE under its base name, inside folder DIR with -to,
@@ -55,7 +56,7 @@ func runPut(ctx context.Context, e *env, args []string) error {
 }
 
 // putOne stores local file as remote name and says how it was stored.
-func (e *env) putOne(ctx context.Context, c *core.Client, file, name string) error {
+func (e *env) putOne(ctx context.Context, c *client.Client, file, name string) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return err
@@ -70,14 +71,14 @@ func (e *env) putOne(ctx context.Context, c *core.Client, file, name string) err
 	}
 	bar := e.newProgress(st.Size(), "put "+name)
 	// Sync: "stored" means on the nodes' disks.
-	res, err := c.Put(ctx, name, f, st.Size(), core.PutOptions{
+	res, err := c.Put(ctx, name, f, st.Size(), client.PutOptions{
 		Mode: st.Mode().Perm(), MTime: st.ModTime(), Progress: bar.report(), Sync: true,
 	})
 	bar.finish()
 	if err != nil {
 		return err
 	}
-	if res.State == core.StateDegraded {
+	if res.State == client.StateDegraded {
 		fmt.Fprintf(e.stderr, "dfc: put %s: stored with reduced redundancy (some chunks have one copy); failed: %s\n",
 			name, e.describeFailed(res.Failed))
 	}

@@ -25,7 +25,7 @@ import (
 	"syscall"
 	"time"
 
-	"dfs/core"
+	"dfs/core/client"
 	"dfs/internal/clientconf"
 	"dfs/mount"
 )
@@ -103,14 +103,14 @@ func serve(f flags, log *slog.Logger, report func(error)) int {
 	}
 	os.Unsetenv(clientconf.PasswordEnv) // not for anything this process starts
 	cfg.Log = log
-	client, err := core.New(cfg)
+	cl, err := client.New(cfg)
 	if err != nil {
 		report(err)
 		return 1
 	}
-	defer client.Close()
+	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	_, err = client.Ping(ctx)
+	_, err = cl.Ping(ctx)
 	cancel()
 	if err != nil {
 		report(err)
@@ -125,7 +125,7 @@ func serve(f flags, log *slog.Logger, report func(error)) int {
 		return 1
 	}
 	cleanStale(f.mountpoint, log)
-	srv, err := mount.Mount(f.mountpoint, client, mount.Options{CacheDir: f.cache, Log: log}, f.debug)
+	srv, err := mount.Mount(f.mountpoint, cl, mount.Options{CacheDir: f.cache, Log: log}, f.debug)
 	if err != nil {
 		report(fmt.Errorf("mount %s: %w", f.mountpoint, err))
 		return 1
@@ -133,10 +133,10 @@ func serve(f flags, log *slog.Logger, report func(error)) int {
 	log.Info("mounted", "mountpoint", f.mountpoint, "user", cfg.User)
 	report(nil)
 	// Heal by itself while mounted: soon after a node comes back or
-	// restarts, and every 15 minutes (see core.RunHealer).
+	// restarts, and every 15 minutes (see client.RunHealer).
 	healCtx, stopHealer := context.WithCancel(context.Background())
 	defer stopHealer()
-	go client.RunHealer(healCtx, core.HealerOptions{Log: log})
+	go cl.RunHealer(healCtx, client.HealerOptions{Log: log})
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {

@@ -1,5 +1,7 @@
 package wire
 
+import "dfs/core"
+
 // The JSON bodies of control frames. One request frame gets one reply frame
 // of the same type, except where a data stream or a batch stream follows
 // (see docs/protocol.md).
@@ -31,18 +33,18 @@ type ChunkInfo struct {
 // node stores it. Stamps and versions are version ids (see core.NewVersion):
 // they sort by time as strings.
 type Meta struct {
-	Path    string       `json:"path,omitempty"` // set in LIST and LOOKUP replies
-	Dir     bool         `json:"dir,omitempty"`
-	Deleted bool         `json:"deleted,omitempty"`
-	Stamp   string       `json:"stamp"`             // last change of this entry; the newest stamp wins
-	Born    string       `json:"born"`              // creation of the name; older children are stale
-	Version string       `json:"version,omitempty"` // content version; chunk files are named by it
-	Size    int64        `json:"size"`
-	Mode    uint32       `json:"mode"`  // permission bits
-	MTime   int64        `json:"mtime"` // unix nanoseconds
-	MD5     string       `json:"md5,omitempty"`
-	Chunks  [4]ChunkInfo `json:"chunks"`
-	Held    []int        `json:"held,omitempty"` // replies only: chunks of Version this node holds, good
+	Path    string                    `json:"path,omitempty"` // set in LIST and LOOKUP replies
+	Dir     bool                      `json:"dir,omitempty"`
+	Deleted bool                      `json:"deleted,omitempty"`
+	Stamp   string                    `json:"stamp"`             // last change of this entry; the newest stamp wins
+	Born    string                    `json:"born"`              // creation of the name; older children are stale
+	Version string                    `json:"version,omitempty"` // content version; chunk files are named by it
+	Size    int64                     `json:"size"`
+	Mode    uint32                    `json:"mode"`  // permission bits
+	MTime   int64                     `json:"mtime"` // unix nanoseconds
+	MD5     string                    `json:"md5,omitempty"`
+	Chunks  [core.NumChunks]ChunkInfo `json:"chunks"`
+	Held    []int                     `json:"held,omitempty"` // replies only: chunks of Version this node holds, good
 
 	// On the node's disk only, never in replies: small chunks kept inside
 	// the meta (see PutChunkReq.Inline).

@@ -1,4 +1,4 @@
-// Package clientconf turns a dfc.conf into a core.Config for dfc and
+// Package clientconf turns a dfc.conf into a client.Config for dfc and
 // dfsmount: it finds the file, takes the password from the environment, the
 // file or a prompt, and records node key pins on first contact.
 package clientconf
@@ -8,7 +8,7 @@ import (
 	"os"
 
 	"dfs/conf"
-	"dfs/core"
+	"dfs/core/client"
 )
 
 // PasswordEnv overrides the password in dfc.conf.
@@ -17,17 +17,17 @@ const PasswordEnv = "DFS_PASSWORD"
 // Load finds and reads the client configuration (flagPath, $DFS_CONF,
 // ./dfc.conf, ~/.config/dfs/dfc.conf). The password comes from $DFS_PASSWORD,
 // else the file, else a prompt on the terminal (or a line on stdin).
-func Load(flagPath string) (core.Config, error) {
+func Load(flagPath string) (client.Config, error) {
 	path, err := conf.FindClient(flagPath)
 	if err != nil {
-		return core.Config{}, err
+		return client.Config{}, err
 	}
 	cc, err := conf.LoadClient(path)
 	if err != nil {
-		return core.Config{}, err
+		return client.Config{}, err
 	}
 	if cc.User == "" {
-		return core.Config{}, fmt.Errorf("%s: no Username line", path)
+		return client.Config{}, fmt.Errorf("%s: no Username line", path)
 	}
 	pw := cc.Password
 	if env, ok := os.LookupEnv(PasswordEnv); ok {
@@ -36,18 +36,18 @@ func Load(flagPath string) (core.Config, error) {
 	if pw == "" {
 		pw, err = conf.ReadPassword(fmt.Sprintf("Password for %s: ", cc.User), os.Stdin, os.Stderr)
 		if err != nil {
-			return core.Config{}, fmt.Errorf("read password: %w", err)
+			return client.Config{}, fmt.Errorf("read password: %w", err)
 		}
 	}
 	return FromConf(cc, pw), nil
 }
 
-// FromConf builds a core.Config from a parsed dfc.conf and a password. New
+// FromConf builds a client.Config from a parsed dfc.conf and a password. New
 // node keys are pinned into the file the conf was read from.
-func FromConf(cc *conf.Client, password string) core.Config {
-	cfg := core.Config{User: cc.User, Password: password, Plaintext: cc.Plaintext}
+func FromConf(cc *conf.Client, password string) client.Config {
+	cfg := client.Config{User: cc.User, Password: password, Plaintext: cc.Plaintext}
 	for _, s := range cc.Servers {
-		cfg.Nodes = append(cfg.Nodes, core.NodeAddr{Name: s.Name, Addr: s.Addr, Pin: s.Pin})
+		cfg.Nodes = append(cfg.Nodes, client.NodeAddr{Name: s.Name, Addr: s.Addr, Pin: s.Pin})
 	}
 	path := cc.Path
 	cfg.OnNewPin = func(n int, fp string) {

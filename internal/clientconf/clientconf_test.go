@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"dfs/conf"
-	"dfs/core"
+	"dfs/core/client"
 	"dfs/internal/testcluster"
 )
 
@@ -31,7 +31,7 @@ func TestPinsRecordedOnFirstContact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := core.New(cfg)
+	cl, err := client.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 var binDir string // the built dfsnode and dfc
@@ -191,7 +192,7 @@ func heal(t *testing.T, c *Cluster) {
 	ctx := context.Background()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		rep, err := cl.Heal(ctx, core.HealOptions{})
+		rep, err := cl.Heal(ctx, client.HealOptions{})
 		if err != nil {
 			t.Fatalf("heal: %v", err)
 		}
@@ -220,7 +221,7 @@ func TestKillNodeDuringPut(t *testing.T) {
 	cl := c.Client(t, c.Config())
 	ctx := context.Background()
 	put := func(data []byte) error {
-		_, err := cl.Put(ctx, "f", bytes.NewReader(data), int64(len(data)), core.PutOptions{})
+		_, err := cl.Put(ctx, "f", bytes.NewReader(data), int64(len(data)), client.PutOptions{})
 		return err
 	}
 	read := func() []byte {
@@ -267,7 +268,7 @@ func TestKillNodeDuringPut(t *testing.T) {
 			t.Fatalf("round %d: %s killed after %v, put returned %v: f reads %s", round, core.NodeName(victim), d, putErr, what)
 		}
 
-		rep, err := cl.Heal(ctx, core.HealOptions{})
+		rep, err := cl.Heal(ctx, client.HealOptions{})
 		if err != nil || len(rep.Failed) > 0 || len(rep.Lost) > 0 || len(rep.InProgress) > 0 {
 			t.Fatalf("round %d: heal: %v; failed %v, lost %v, in progress %v", round, err, rep.Failed, rep.Lost, rep.InProgress)
 		}

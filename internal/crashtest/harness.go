@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // User and Password are the account every harness cluster has.
@@ -214,21 +215,21 @@ func (c *Cluster) killAll() {
 }
 
 // Config is a core client configuration for User.
-func (c *Cluster) Config() core.Config {
+func (c *Cluster) Config() client.Config {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	cfg := core.Config{User: User, Password: Password}
+	cfg := client.Config{User: User, Password: Password}
 	for n := 0; n < core.NumNodes; n++ {
-		cfg.Nodes = append(cfg.Nodes, core.NodeAddr{
+		cfg.Nodes = append(cfg.Nodes, client.NodeAddr{
 			Name: core.NodeName(n), Addr: fmt.Sprintf("127.0.0.1:%d", c.ports[n]), Pin: c.pins[n]})
 	}
 	return cfg
 }
 
 // Client returns a core client for User, closed when the test ends.
-func (c *Cluster) Client(t testing.TB, cfg core.Config) *core.Client {
+func (c *Cluster) Client(t testing.TB, cfg client.Config) *client.Client {
 	t.Helper()
-	cl, err := core.New(cfg)
+	cl, err := client.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +307,7 @@ func KillAfter(cmd *exec.Cmd, d time.Duration) (finished bool, code int, err err
 }
 
 // Get reads name whole with cl.
-func Get(ctx context.Context, cl *core.Client, name string) ([]byte, error) {
+func Get(ctx context.Context, cl *client.Client, name string) ([]byte, error) {
 	var b buffer
 	_, err := cl.Get(ctx, name, &b, nil)
 	return b.data, err

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // checker reads back every name after the run.
 type checker struct {
 	c      *cluster
-	client *core.Client
+	client *client.Client
 	hist   map[string]history // every worker's, merged
 	t      *tally
 	logf   func(format string, args ...any)
@@ -56,7 +57,7 @@ func (ch *checker) heal() error {
 	var last error
 	for try := 1; try <= 3; try++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		rep, herr := ch.client.Heal(ctx, core.HealOptions{})
+		rep, herr := ch.client.Heal(ctx, client.HealOptions{})
 		st, serr := ch.client.Status(ctx)
 		cancel()
 		ch.logf("final heal %d: %d files, %d chunks copied, %d updated; heal error: %v", try, rep.Files, rep.ChunksCopied, rep.Updated, herr)
@@ -91,9 +92,9 @@ func (ch *checker) eachNodeDown() error {
 
 // explain logs what each node holds of the files status calls lost, so a
 // failure can be understood after the run's folders are gone.
-func (ch *checker) explain(st core.StatusReport) {
+func (ch *checker) explain(st client.StatusReport) {
 	for _, e := range st.Files {
-		if e.State != core.StateIncomplete {
+		if e.State != client.StateIncomplete {
 			continue
 		}
 		ch.logf("%s: version %s stamp %s state %v copies %v", e.Name, e.Version, e.Stamp, e.State, e.Copies)

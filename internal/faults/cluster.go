@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // port is every node's port; each node has its own address.
@@ -79,17 +80,17 @@ func (c *cluster) dir(n int) string { return filepath.Join(c.root, core.NodeName
 func (c *cluster) addr(n int) string { return net.JoinHostPort(c.nw.nodeIP(n), port) }
 
 // nodes is the client's view of the cluster.
-func (c *cluster) nodes() []core.NodeAddr {
-	out := make([]core.NodeAddr, core.NumNodes)
+func (c *cluster) nodes() []client.NodeAddr {
+	out := make([]client.NodeAddr, core.NumNodes)
 	for n := range out {
-		out[n] = core.NodeAddr{Name: core.NodeName(n), Addr: c.addr(n), Pin: c.pins[n]}
+		out[n] = client.NodeAddr{Name: core.NodeName(n), Addr: c.addr(n), Pin: c.pins[n]}
 	}
 	return out
 }
 
 // client returns a new client of the suite's user.
-func (c *cluster) client() (*core.Client, error) {
-	return core.New(core.Config{Nodes: c.nodes(), User: c.user, Password: c.password,
+func (c *cluster) client() (*client.Client, error) {
+	return client.New(client.Config{Nodes: c.nodes(), User: c.user, Password: c.password,
 		Timeout: time.Second, Reply: 5 * time.Second, IOTimeout: 10 * time.Second})
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // defaultDuration is the workload phase of the short (CI) run.
@@ -74,7 +75,7 @@ func TestFaultSuite(t *testing.T) {
 			}
 		}
 	})
-	newClient := func() *core.Client {
+	newClient := func() *client.Client {
 		cl, err := c.client()
 		if err != nil {
 			t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 // faultKinds are injected in turn, one node at a time.
@@ -23,7 +24,7 @@ var faultKinds = []string{"kill", "drop", "wipe", "corrupt"}
 // that no moment has more than one faulty node.
 type injector struct {
 	c      *cluster
-	healer *core.Client
+	healer *client.Client
 	rnd    *rand.Rand
 	logf   func(format string, args ...any)
 	counts map[string]int // written by run's goroutine, read after it ends
@@ -129,7 +130,7 @@ func (in *injector) healUntilOK(limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_, herr := in.healer.Heal(ctx, core.HealOptions{})
+		_, herr := in.healer.Heal(ctx, client.HealOptions{})
 		st, serr := in.healer.Status(ctx)
 		cancel()
 		if herr == nil && serr == nil && st.OK() {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/client"
 )
 
 const (
@@ -156,7 +157,7 @@ type counts struct {
 }
 
 // get reads name whole.
-func get(ctx context.Context, c *core.Client, name string) ([]byte, error) {
+func get(ctx context.Context, c *client.Client, name string) ([]byte, error) {
 	var buf buffer
 	e, err := c.Get(ctx, name, &buf, nil)
 	buf.mu.Lock()
@@ -218,13 +219,13 @@ func (t *tally) add(f func(t *tally)) {
 type worker struct {
 	gate    *sync.RWMutex // held shared per operation; see injector.gate
 	id      int
-	client  *core.Client
+	client  *client.Client
 	rnd     *rand.Rand
 	hist    map[string]history // written only by this worker's goroutine
 	nextSeq uint64
 }
 
-func newWorker(id int, c *core.Client, seed uint64, gate *sync.RWMutex) *worker {
+func newWorker(id int, c *client.Client, seed uint64, gate *sync.RWMutex) *worker {
 	return &worker{gate: gate, id: id, client: c, rnd: rand.New(rand.NewPCG(seed, uint64(id))), hist: map[string]history{}}
 }
 
@@ -259,7 +260,7 @@ func (w *worker) put(ctx context.Context, name string, t *tally) {
 	o := op{seed: uint64(w.id)<<48 | w.nextSeq, size: size}
 	data := content(o.seed, size)
 	o.sum = sha256.Sum256(data)
-	_, err := w.client.Put(ctx, name, bytes.NewReader(data), int64(size), core.PutOptions{})
+	_, err := w.client.Put(ctx, name, bytes.NewReader(data), int64(size), client.PutOptions{})
 	o.acked = err == nil
 	w.hist[name] = append(h, o)
 	t.add(func(t *tally) {

@@ -15,6 +15,7 @@ import (
 
 	"dfs/conf"
 	"dfs/core"
+	"dfs/core/client"
 	"dfs/core/wire"
 	"dfs/node"
 )
@@ -152,25 +153,25 @@ func (c *Cluster) Addr(n int) string {
 func (c *Cluster) ConfPath() string { return c.confPath }
 
 // Nodes returns the node addresses with their pins, as dfc.conf has them.
-func (c *Cluster) Nodes() []core.NodeAddr {
+func (c *Cluster) Nodes() []client.NodeAddr {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]core.NodeAddr, core.NumNodes)
+	out := make([]client.NodeAddr, core.NumNodes)
 	for n := range out {
-		out[n] = core.NodeAddr{Name: core.NodeName(n), Addr: c.addrs[n], Pin: c.pins[n]}
+		out[n] = client.NodeAddr{Name: core.NodeName(n), Addr: c.addrs[n], Pin: c.pins[n]}
 	}
 	return out
 }
 
 // Config returns a client configuration for user.
-func (c *Cluster) Config(user, password string) core.Config {
-	return core.Config{Nodes: c.Nodes(), User: user, Password: password, Plaintext: c.plain}
+func (c *Cluster) Config(user, password string) client.Config {
+	return client.Config{Nodes: c.Nodes(), User: user, Password: password, Plaintext: c.plain}
 }
 
 // Client returns a client for user, closed when the test ends.
-func (c *Cluster) Client(t testing.TB, user, password string) *core.Client {
+func (c *Cluster) Client(t testing.TB, user, password string) *client.Client {
 	t.Helper()
-	cl, err := core.New(c.Config(user, password))
+	cl, err := client.New(c.Config(user, password))
 	if err != nil {
 		t.Fatal(err)
 	}

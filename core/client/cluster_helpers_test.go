@@ -1,0 +1,90 @@
+package client_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"dfs/core/client"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// ctxT returns a context that ends with the test (bounded, so a hang fails
+// instead of blocking the suite).
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func randBytes(t testing.TB, n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// put stores data under name.
+func put(t testing.TB, cl *client.Client, name string, data []byte) (client.PutResult, error) {
+	t.Helper()
+	return cl.Put(ctxT(t), name, bytes.NewReader(data), int64(len(data)), client.PutOptions{})
+}
+
+func mustPut(t testing.TB, cl *client.Client, name string, data []byte) client.PutResult {
+	t.Helper()
+	res, err := put(t, cl, name, data)
+	if err != nil {
+		t.Fatalf("put %s: %v", name, err)
+	}
+	return res
+}
+
+// get fetches name into memory through a temp file.
+func get(t testing.TB, cl *client.Client, name string) ([]byte, error) {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "get")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := cl.Get(ctxT(t), name, f, nil); err != nil {
+		return nil, err
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	return io.ReadAll(f)
+}
+
+func mustGet(t testing.TB, cl *client.Client, name string, want []byte) {
+	t.Helper()
+	got, err := get(t, cl, name)
+	if err != nil {
+		t.Fatalf("get %s: %v", name, err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("get %s: %d bytes differ from the %d put", name, len(got), len(want))
+	}
+}
+
+// chunkFiles lists the chunk files of a node's entries (not the superseded
+// ones the node keeps for a grace period in its superseded folders).
+func chunkFiles(t testing.TB, dir string) []string {
+	var out []string
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.IsDir() && info.Name() == "superseded" {
+			return filepath.SkipDir
+		}
+		if err == nil && !info.IsDir() && filepath.Ext(p) != "" && len(filepath.Base(p)) > 25 && filepath.Base(p)[0] == '@' {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
+}
+
+func ptrMode(m uint32) *os.FileMode { fm := os.FileMode(m); return &fm }

@@ -1,0 +1,176 @@
+package client
+
+import (
+	"encoding/hex"
+	"slices"
+	"strings"
+	"time"
+
+	"dfs/core"
+	"dfs/core/wire"
+)
+
+// State is how well a file's newest version is stored.
+type State int
+
+// States of a file, from best to worst.
+const (
+	StateOK         State = iota // every chunk has two good copies
+	StateDegraded                // every chunk has at least one copy; some only one
+	StateIncomplete              // some chunk has no copy on the nodes that answered
+)
+
+func (s State) String() string {
+	return [...]string{"ok", "degraded", "incomplete"}[s]
+}
+
+// Entry is the merged view of one file or folder across the nodes.
+type Entry struct {
+	Name    string
+	Dir     bool
+	Deleted bool // a tombstone: the newest change removed the entry
+	Size    int64
+	Mode    uint32 // permission bits
+	MTime   time.Time
+	Version string // content version (files)
+	Stamp   string // newest change
+	Born    string
+	MD5     string
+	Chunks  [core.NumChunks]wire.ChunkInfo
+	Copies  [core.NumChunks][]int // nodes holding a good copy of each chunk of Version
+	State   State
+	Raw     [core.NumNodes]*wire.Meta // what each node reported (nil: nothing or no answer)
+}
+
+// X returns the placement x of the file's content.
+func (e *Entry) X() int {
+	b, err := hex.DecodeString(e.MD5)
+	if err != nil || len(b) == 0 {
+		return 0
+	}
+	return core.PlacementX(b)
+}
+
+// choose merges the metas the nodes hold for one path. The newest stamp
+// decides whether the entry is live, a folder, or deleted; on equal stamps
+// the newest Born (a setattr that stamped a folder alike on a node still
+// holding an earlier folder at the name: the later folder is the real one,
+// and nodes order a mkdir the same way). For a file, the newest content
+// version that can be reassembled from the nodes' copies is chosen, falling
+// back to older ones (a writer killed mid-commit), and to the newest one
+// marked incomplete when none is whole.
+func choose(name string, metas [core.NumNodes]*wire.Meta) (Entry, bool) {
+	var top *wire.Meta
+	for _, m := range metas {
+		if m != nil && (top == nil || m.Stamp > top.Stamp || m.Stamp == top.Stamp && m.Born > top.Born) {
+			top = m
+		}
+	}
+	if top == nil {
+		return Entry{}, false
+	}
+	if top.Deleted {
+		e := fromMeta(name, top)
+		e.Deleted, e.Raw = true, metas
+		return e, false
+	}
+	if top.Dir {
+		e := fromMeta(name, top)
+		e.Raw = metas
+		return e, true
+	}
+	// Group file metas by content version, newest stamp first.
+	type group struct {
+		best   *wire.Meta
+		copies [core.NumChunks][]int
+	}
+	var groups []*group
+	for n, m := range metas {
+		if m == nil || m.Deleted || m.Dir {
+			continue
+		}
+		var g *group
+		for _, h := range groups {
+			if h.best.Version == m.Version {
+				g = h
+			}
+		}
+		if g == nil {
+			g = &group{best: m}
+			groups = append(groups, g)
+		}
+		if m.Stamp > g.best.Stamp {
+			g.best = m
+		}
+		for _, c := range m.Held {
+			if c >= 0 && c < core.NumChunks && !slices.Contains(g.copies[c], n) {
+				g.copies[c] = append(g.copies[c], n)
+			}
+		}
+	}
+	// Newest stamp first; on equal stamps (an attribute change stamped
+	// each node's own version alike) the newer content first.
+	slices.SortFunc(groups, func(a, b *group) int {
+		if c := strings.Compare(b.best.Stamp, a.best.Stamp); c != 0 {
+			return c
+		}
+		return strings.Compare(b.best.Version, a.best.Version)
+	})
+	pick := groups[0]
+	for _, g := range groups {
+		if stateOf(g.copies) != StateIncomplete {
+			pick = g
+			break
+		}
+	}
+	e := fromMeta(name, pick.best)
+	e.Copies = pick.copies
+	e.State = stateOf(pick.copies)
+	e.Raw = metas
+	return e, true
+}
+
+func stateOf(copies [core.NumChunks][]int) State {
+	s := StateOK
+	for _, c := range copies {
+		switch {
+		case len(c) == 0:
+			return StateIncomplete
+		case len(c) == 1:
+			s = StateDegraded
+		}
+	}
+	return s
+}
+
+func fromMeta(name string, m *wire.Meta) Entry {
+	return Entry{
+		Name: name, Dir: m.Dir, Size: m.Size, Mode: m.Mode, MTime: time.Unix(0, m.MTime),
+		Version: m.Version, Stamp: m.Stamp, Born: m.Born, MD5: m.MD5, Chunks: m.Chunks,
+	}
+}
+
+// mergeAt is choose for a path in a folder born at parentBorn. Metas older
+// than the folder are leftovers a node kept from before the folder was
+// removed and made again (or a folder it made itself for a change below
+// it, which has no age of its own) and do not count; a tombstone keeps
+// them in Raw, though, so that heal replays the delete there too.
+func mergeAt(name string, metas [core.NumNodes]*wire.Meta, parentBorn string) (Entry, bool) {
+	all := metas
+	dropStale(&metas, parentBorn)
+	e, live := choose(name, metas)
+	if e.Deleted {
+		e.Raw = all
+	}
+	return e, live
+}
+
+// dropStale removes metas older than their folder's birth: leftovers a node
+// kept from before the folder was removed and made again.
+func dropStale(metas *[core.NumNodes]*wire.Meta, parentBorn string) {
+	for i, m := range metas {
+		if m != nil && m.Stamp < parentBorn {
+			metas[i] = nil
+		}
+	}
+}

@@ -1,0 +1,36 @@
+package client
+
+import "time"
+
+// Test hooks for the external core_test package.
+
+// SegmentSize is the read-ahead request size.
+const SegmentSize = segmentSize
+
+// ReadAheadFree returns how much of the read-ahead budget is unused (0 with
+// read-ahead off).
+func (c *Client) ReadAheadFree() int64 {
+	if c.raBudget == nil {
+		return 0
+	}
+	return c.raBudget.left.Load()
+}
+
+// ReadAheadWait waits until the File's read-ahead requests have finished
+// and returns how many segments it holds.
+func (f *File) ReadAheadWait() int {
+	f.ra.mu.Lock()
+	segs := append([]*segment(nil), f.ra.segs...)
+	f.ra.mu.Unlock()
+	for _, s := range segs {
+		<-s.done
+	}
+	return len(segs)
+}
+
+// SetReadAheadIdle shortens how long the File keeps segments nobody reads.
+func (f *File) SetReadAheadIdle(d time.Duration) {
+	f.ra.mu.Lock()
+	f.ra.idleAfter = d
+	f.ra.mu.Unlock()
+}

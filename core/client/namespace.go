@@ -1,0 +1,229 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"dfs/core"
+	"dfs/core/wire"
+)
+
+// applyAll sends one namespace change to every node and succeeds when at
+// least one node applied it. Nodes that hold a newer stamp (ErrStale) or
+// already agree count as applied; nodes that are down catch up through heal.
+func (c *Client) applyAll(ctx context.Context, t wire.Type, req any) error {
+	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
+		err := c.request(ctx, n, t, req, nil)
+		if errors.Is(err, core.ErrStale) {
+			return nil
+		}
+		return err
+	})
+	for _, err := range errs {
+		if errors.Is(err, core.ErrNotEmpty) {
+			return err
+		}
+	}
+	return c.quorum(errs)
+}
+
+// Sync asks every node to make everything it acknowledged so far durable
+// (on its disk), as fsync(2) of a file or folder on the mount does. It fails
+// when a node that answered could not write to its disk, and with ErrNoNode
+// when none answered; nodes that are down have nothing of ours to flush.
+func (c *Client) Sync(ctx context.Context) error {
+	errs := c.fanout(ctx, allNodes, c.syncNode)
+	for _, err := range errs {
+		var re *wire.RemoteError
+		if errors.As(err, &re) || errors.Is(err, core.ErrNoSpace) {
+			return err
+		}
+	}
+	return c.quorum(errs)
+}
+
+// syncNode asks node n to flush (SYNC).
+func (c *Client) syncNode(ctx context.Context, n int) error {
+	return c.call(ctx, n, func(conn *wire.Conn) error {
+		conn.SetDeadline(c.ioDeadline()) // a flush writes to disk: allow it the I/O time
+		if err := conn.Send(wire.TypeSync, wire.StatusOK, wire.SyncReq{}); err != nil {
+			return err
+		}
+		return conn.Recv(wire.TypeSync, nil)
+	})
+}
+
+// parentDir checks that name's folder exists.
+func (c *Client) parentDir(ctx context.Context, name string) error {
+	p := core.Parent(name)
+	if p == "" {
+		return nil
+	}
+	e, err := c.Stat(ctx, p)
+	if err != nil {
+		return err
+	}
+	if !e.Dir {
+		return fmt.Errorf("%s: %w", p, core.ErrNotDir)
+	}
+	return nil
+}
+
+// Mkdir creates a folder; its parent must exist. It returns the new
+// folder's entry.
+func (c *Client) Mkdir(ctx context.Context, name string, mode os.FileMode) (Entry, error) {
+	name, err := core.CleanName(name)
+	if err != nil {
+		return Entry{}, err
+	}
+	if name == "" {
+		return Entry{}, fmt.Errorf("top folder: %w", core.ErrExist)
+	}
+	if _, err := c.Stat(ctx, name); err == nil {
+		return Entry{}, fmt.Errorf("%s: %w", name, core.ErrExist)
+	} else if !errors.Is(err, core.ErrNotFound) {
+		return Entry{}, err
+	}
+	if err := c.parentDir(ctx, name); err != nil {
+		return Entry{}, err
+	}
+	v := core.NewVersion()
+	m := wire.Meta{Dir: true, Stamp: v, Born: v, Mode: uint32(mode.Perm()), MTime: time.Now().UnixNano()}
+	if err := c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateMkdir, Path: name, Meta: m}); err != nil {
+		return Entry{}, err
+	}
+	return fromMeta(name, &m), nil
+}
+
+// Remove deletes a file from every node that answers, leaving tombstones so
+// that a node that was down does not bring it back.
+func (c *Client) Remove(ctx context.Context, name string) error {
+	e, err := c.Stat(ctx, name)
+	if err != nil {
+		return err
+	}
+	return c.RemoveEntry(ctx, e)
+}
+
+// RemoveEntry is Remove of the file e describes (from Stat, ReadDir or
+// List), without asking the nodes for it again.
+func (c *Client) RemoveEntry(ctx context.Context, e Entry) error {
+	name := e.Name
+	if e.Dir {
+		return fmt.Errorf("%s: %w", name, core.ErrIsDir)
+	}
+	m := wire.Meta{Deleted: true, Stamp: core.NewVersion(), Born: e.Born}
+	return c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateDelete, Path: e.Name, Meta: m})
+}
+
+// Rmdir removes an empty folder.
+func (c *Client) Rmdir(ctx context.Context, name string) error {
+	e, err := c.Stat(ctx, name)
+	if err != nil {
+		return err
+	}
+	return c.RmdirEntry(ctx, e)
+}
+
+// RmdirEntry is Rmdir of the folder e describes (from Stat, ReadDir or
+// List), without asking the nodes for it again. The folder's emptiness is
+// still checked across every node that answers: a node that missed a child
+// must not remove the folder.
+func (c *Client) RmdirEntry(ctx context.Context, e Entry) error {
+	name := e.Name
+	if !e.Dir {
+		return fmt.Errorf("%s: %w", name, core.ErrNotDir)
+	}
+	if e.Name == "" {
+		return fmt.Errorf("top folder: %w", core.ErrBadName)
+	}
+	kids, err := c.ReadDir(ctx, e.Name)
+	if err != nil {
+		return err
+	}
+	if len(kids) > 0 {
+		return fmt.Errorf("%s: %w", name, core.ErrNotEmpty)
+	}
+	m := wire.Meta{Dir: true, Deleted: true, Stamp: core.NewVersion(), Born: e.Born}
+	return c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateRmdir, Path: e.Name, Meta: m})
+}
+
+// Rename moves a file or folder, replacing a file (or an empty folder, for a
+// folder) at the destination, as rename(2) does.
+func (c *Client) Rename(ctx context.Context, from, to string) error {
+	from, err := core.CleanName(from)
+	if err != nil {
+		return err
+	}
+	to, err = core.CleanName(to)
+	if err != nil {
+		return err
+	}
+	if from == "" || to == "" {
+		return fmt.Errorf("%w: cannot rename the top folder", core.ErrBadName)
+	}
+	if from == to {
+		return nil
+	}
+	src, err := c.Stat(ctx, from)
+	if err != nil {
+		return err
+	}
+	if src.Dir && strings.HasPrefix(to, from+"/") {
+		return fmt.Errorf("%w: cannot move %s into itself", core.ErrBadName, from)
+	}
+	if err := c.parentDir(ctx, to); err != nil {
+		return err
+	}
+	dst, err := c.Stat(ctx, to)
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+	case err != nil:
+		return err
+	case src.Dir && !dst.Dir:
+		return fmt.Errorf("%s: %w", to, core.ErrNotDir)
+	case !src.Dir && dst.Dir:
+		return fmt.Errorf("%s: %w", to, core.ErrIsDir)
+	case dst.Dir:
+		kids, err := c.ReadDir(ctx, to)
+		if err != nil {
+			return err
+		}
+		if len(kids) > 0 {
+			return fmt.Errorf("%s: %w", to, core.ErrNotEmpty)
+		}
+	}
+	return c.applyAll(ctx, wire.TypeRename, wire.RenameReq{From: from, To: to, Stamp: core.NewVersion()})
+}
+
+// SetAttr changes the mode and/or modification time of a file or folder;
+// nil leaves a field as it is.
+func (c *Client) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (Entry, error) {
+	e, err := c.Stat(ctx, name)
+	if err != nil {
+		return Entry{}, err
+	}
+	return c.SetAttrEntry(ctx, e, mode, mtime)
+}
+
+// SetAttrEntry is SetAttr of the entry e describes, without asking the
+// nodes for it again.
+func (c *Client) SetAttrEntry(ctx context.Context, e Entry, mode *os.FileMode, mtime *time.Time) (Entry, error) {
+	if e.Name == "" {
+		return e, nil // the top folder's attributes are fixed
+	}
+	if mode != nil {
+		e.Mode = uint32(mode.Perm())
+	}
+	if mtime != nil {
+		e.MTime = *mtime
+	}
+	e.Stamp = core.NewVersion()
+	m := wire.Meta{Dir: e.Dir, Stamp: e.Stamp, Born: e.Born, Version: e.Version, Size: e.Size,
+		Mode: e.Mode, MTime: e.MTime.UnixNano(), MD5: e.MD5, Chunks: e.Chunks}
+	return e, c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateSetattr, Path: e.Name, Meta: m})
+}

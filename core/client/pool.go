@@ -1,0 +1,333 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"dfs/core"
+	"dfs/core/wire"
+)
+
+// maxIdle is how many idle connections are kept per node.
+const maxIdle = 8
+
+// errDown is returned without trying while a node is skipped after a timeout.
+var errDown = errors.New("node did not answer recently; skipped")
+
+// nodePool holds one node's idle authenticated connections and whether it is
+// being skipped.
+type nodePool struct {
+	c          *Client
+	idx        int
+	name, addr string
+	tls        *tls.Config
+
+	mu         sync.Mutex // guards the fields below
+	idle       []*wire.Conn
+	downUntil  time.Time
+	downFor    time.Duration // the last skip; doubled while the node keeps failing
+	lastAnswer time.Time     // when the newest request the node answered was sent
+	probe      *probe        // the liveness check in flight (alive.go), if any
+}
+
+// maxRetryDown bounds how long a node that keeps failing is skipped: the
+// healer's checks (every 10 s) and the next request after it notice its
+// return.
+const maxRetryDown = 15 * time.Second
+
+func newNodePool(c *Client, idx int, a NodeAddr) *nodePool {
+	p := &nodePool{c: c, idx: idx, name: a.Name, addr: a.Addr}
+	if p.name == "" {
+		p.name = core.NodeName(idx)
+	}
+	if !c.cfg.Plaintext {
+		var onNew func(string)
+		if a.Pin == "" && c.cfg.OnNewPin != nil {
+			var once sync.Once
+			onNew = func(fp string) { once.Do(func() { c.cfg.OnNewPin(idx, fp) }) }
+		}
+		p.tls = wire.ClientTLS(p.name, a.Addr, a.Pin, onNew)
+	}
+	return p
+}
+
+func (p *nodePool) closeIdle() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, c := range idle {
+		c.Close()
+	}
+}
+
+// isDown reports whether the node is being skipped.
+func (p *nodePool) isDown() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return time.Now().Before(p.downUntil)
+}
+
+// markDown skips the node for RetryDown, twice as long each time it fails
+// again right after a skip (up to maxRetryDown): every request to a hung
+// node costs the wait that shows it hangs, and a node that stays hung
+// should not cost it every two seconds.
+func (p *nodePool) markDown() {
+	p.mu.Lock()
+	now := time.Now()
+	switch {
+	case p.downFor == 0 || now.After(p.downUntil.Add(p.downFor)):
+		p.downFor = p.c.cfg.RetryDown // the first failure in a while
+	case now.After(p.downUntil):
+		p.downFor = min(2*p.downFor, maxRetryDown)
+	}
+	p.downUntil = now.Add(p.downFor)
+	p.mu.Unlock()
+	p.closeIdle()
+}
+
+// answered notes that the node answered a request sent at sent: it was
+// alive then (see alive; the time of the answer would not say it, as a
+// node may hang with an answer on its way), and its next failure is
+// skipped for RetryDown only.
+func (p *nodePool) answered(sent time.Time) {
+	p.mu.Lock()
+	p.downFor = 0
+	if sent.After(p.lastAnswer) {
+		p.lastAnswer = sent
+	}
+	p.mu.Unlock()
+}
+
+// lastAnswered is when the newest request the node answered was sent.
+func (p *nodePool) lastAnswered() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastAnswer
+}
+
+// get returns an idle connection (fresh=false) or a new authenticated one.
+func (p *nodePool) get(ctx context.Context) (conn *wire.Conn, fresh bool, err error) {
+	p.mu.Lock()
+	if time.Now().Before(p.downUntil) {
+		p.mu.Unlock()
+		return nil, false, errDown
+	}
+	if n := len(p.idle); n > 0 {
+		conn = p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		return conn, false, nil
+	}
+	p.mu.Unlock()
+	conn, err = p.dial(ctx)
+	return conn, true, err
+}
+
+func (p *nodePool) put(conn *wire.Conn) {
+	conn.SetDeadline(time.Time{})
+	p.mu.Lock()
+	if len(p.idle) < maxIdle {
+		p.idle = append(p.idle, conn)
+		conn = nil
+	}
+	p.mu.Unlock()
+	if conn != nil {
+		conn.Close()
+	}
+}
+
+// timedOut notes a request to the node sent at since that timed out: the
+// node is skipped for a while if another node answered a later request
+// (else everyone is slow, and skipping nodes would fail everything).
+func (p *nodePool) timedOut(since time.Time) {
+	if p.c.othersAnswered(p.idx, since) {
+		p.markDown()
+	}
+}
+
+// dial connects, handshakes and authenticates within the Timeout.
+func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
+	start := time.Now()
+	dctx, cancel := context.WithTimeout(ctx, p.c.cfg.Timeout)
+	defer cancel()
+	nc, err := wire.Dial(dctx, p.addr, p.tls)
+	if err != nil {
+		var pe *wire.PinError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%w: %v", core.ErrPinMismatch, pe)
+		}
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx) // the caller gave up: says nothing about the node
+		}
+		if isTimeout(err) || dctx.Err() != nil {
+			p.timedOut(start)
+		}
+		return nil, err
+	}
+	// The handshake proved the node alive; the password check (argon2, queued
+	// behind other logins on a busy node) gets the longer reply time.
+	conn := wire.NewConn(nc)
+	conn.SetDeadline(p.c.replyDeadline())
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	var resp wire.AuthResp
+	err = conn.Send(wire.TypeAuth, wire.StatusOK, wire.AuthReq{User: p.c.cfg.User, Password: p.c.cfg.Password})
+	if err == nil {
+		err = conn.Recv(wire.TypeAuth, &resp)
+	}
+	if !stop() {
+		conn.Close()
+		return nil, context.Cause(ctx) // the caller gave up: says nothing about the node
+	}
+	if err != nil {
+		conn.Close()
+		var re *wire.RemoteError
+		if errors.As(err, &re) && re.Status == wire.StatusAuthFailed {
+			return nil, core.ErrAuth
+		}
+		if isTimeout(err) {
+			p.timedOut(start)
+			return nil, fmt.Errorf("no answer to the login within %v", p.c.cfg.Reply)
+		}
+		return nil, err
+	}
+	conn.SetMaxFrame(wire.MaxControlFrame)
+	conn.SetDeadline(time.Time{})
+	return conn, nil
+}
+
+// call runs one request on a connection to node n. fn gets a connection with
+// no deadline set; it sets its own. A pooled connection that turns out to be
+// dead (node restarted) is replaced once. Errors are wrapped with the node's
+// name; a timeout marks the node down for RetryDown.
+func (c *Client) call(ctx context.Context, n int, fn func(conn *wire.Conn) error) error {
+	return c.callRetry(ctx, n, true, fn)
+}
+
+// callOnce is call without the retry on a stale pooled connection, for fn
+// that consume their input as they go; the caller retries if it can.
+func (c *Client) callOnce(ctx context.Context, n int, fn func(conn *wire.Conn) error) error {
+	return c.callRetry(ctx, n, false, fn)
+}
+
+func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(conn *wire.Conn) error) error {
+	p := c.nodes[n]
+	for attempt := 0; ; attempt++ {
+		conn, fresh, err := p.get(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+		sent := time.Now()
+		err = fn(conn)
+		interrupted := !stop()
+		if err == nil && !interrupted {
+			p.answered(sent)
+			p.put(conn)
+			return nil
+		}
+		if err == nil {
+			conn.Close() // a cancellation may still set a deadline on it
+			return nil
+		}
+		var re *wire.RemoteError
+		if errors.As(err, &re) && re.Status != wire.StatusBadRequest && !interrupted {
+			p.answered(sent)
+			p.put(conn) // the node answered: the connection is in step
+			return fmt.Errorf("%s: %w", p.name, remoteErr(re))
+		}
+		conn.Close()
+		if interrupted && ctx.Err() != nil {
+			// The caller gave up, or left this node behind (errLagging).
+			return fmt.Errorf("%s: %w", p.name, context.Cause(ctx))
+		}
+		if !fresh && attempt == 0 && isStaleConn(err) {
+			// The node closed a pooled connection (it restarted): the
+			// other idle ones are from before too, and a retry on one of
+			// them would fail the same way.
+			p.closeIdle()
+			if retry {
+				continue
+			}
+		}
+		if isTimeout(err) {
+			p.timedOut(sent)
+			return fmt.Errorf("%s: node stopped answering: %w", p.name, err)
+		}
+		return fmt.Errorf("%s: %w", p.name, err)
+	}
+}
+
+// isStaleConn reports errors of a pooled connection the node has closed.
+func isStaleConn(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded)
+}
+
+// statusErrors maps node statuses to the sentinels callers test for.
+var statusErrors = map[wire.Status]error{
+	wire.StatusAuthFailed: core.ErrAuth,
+	wire.StatusNotFound:   core.ErrNotFound,
+	wire.StatusExist:      core.ErrExist,
+	wire.StatusBadRequest: core.ErrBadName,
+	wire.StatusNoSpace:    core.ErrNoSpace,
+	wire.StatusCorrupt:    core.ErrCorrupt,
+	wire.StatusNotEmpty:   core.ErrNotEmpty,
+	wire.StatusStale:      core.ErrStale,
+	wire.StatusNotDir:     core.ErrNotDir,
+	wire.StatusIsDir:      core.ErrIsDir,
+	wire.StatusIncomplete: core.ErrIncomplete,
+}
+
+// remoteErr turns a node's error reply into a *nodeError, wrapping the
+// sentinel of its status where there is one.
+func remoteErr(re *wire.RemoteError) error {
+	if s, ok := statusErrors[re.Status]; ok {
+		return &nodeError{kind: s, msg: re.Message}
+	}
+	return &nodeError{kind: re}
+}
+
+// nodeError is a node's answer refusing a request: printed as the node said
+// it (or as its kind without a message), tested with errors.Is against the
+// kind.
+type nodeError struct {
+	kind error
+	msg  string
+}
+
+func (e *nodeError) Error() string {
+	if e.msg == "" {
+		return e.kind.Error()
+	}
+	return e.msg
+}
+
+func (e *nodeError) Unwrap() error { return e.kind }
+
+// replyDeadline is when a control reply must have arrived.
+func (c *Client) replyDeadline() time.Time { return time.Now().Add(c.cfg.Reply) }
+func (c *Client) ioDeadline() time.Time    { return time.Now().Add(c.cfg.IOTimeout) }
+
+// request sends one control request and reads its reply into resp.
+func (c *Client) request(ctx context.Context, n int, t wire.Type, req, resp any) error {
+	return c.call(ctx, n, func(conn *wire.Conn) error {
+		conn.SetDeadline(c.replyDeadline())
+		if err := conn.Send(t, wire.StatusOK, req); err != nil {
+			return err
+		}
+		return conn.Recv(t, resp)
+	})
+}

@@ -1,0 +1,35 @@
+package client_test
+
+import (
+	"io"
+	"testing"
+
+	"dfs/core/client"
+	"dfs/internal/testcluster"
+)
+
+// BenchmarkReadAtSequential reads a 64 MiB file with 1 MiB ReadAt calls, as
+// the mount serves sequential reads.
+func BenchmarkReadAtSequential(b *testing.B) {
+	const size = 64 << 20
+	c := testcluster.Start(b)
+	cl := c.Client(b, "alice", "Crimson33")
+	f := bigFile(b, size)
+	if _, err := cl.Put(ctxT(b), "big", f, size, client.PutOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	b.SetBytes(size)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rf, err := cl.Open(ctxT(b), "big")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for off := int64(0); off < size; off += int64(len(buf)) {
+			if _, err := rf.ReadAt(buf, off); err != nil && err != io.EOF {
+				b.Fatal(err)
+			}
+		}
+	}
+}

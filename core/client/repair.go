@@ -1,0 +1,59 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"dfs/core/wire"
+)
+
+// corruptError marks a read that failed because a node's copy was bad, so
+// that the copy can be repaired from the good one (read repair).
+type corruptError struct {
+	node int
+	err  error
+}
+
+func (e *corruptError) Error() string { return e.err.Error() }
+func (e *corruptError) Unwrap() error { return e.err }
+
+// repairAfter starts a read repair for chunk ch of e on every node whose
+// copy a read just found bad (errs are the failed attempts before the
+// successful one). It runs in the background, bounded by the I/O timeout.
+func (c *Client) repairAfter(e *Entry, ch int, errs []error) {
+	for _, err := range errs {
+		var ce *corruptError
+		if !errors.As(err, &ce) {
+			continue
+		}
+		entry, bad := *e, ce.node
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*c.cfg.IOTimeout)
+			defer cancel()
+			if err := c.repairChunk(ctx, &entry, ch, bad); err != nil {
+				c.log.Warn("read repair failed", "file", entry.Name, "chunk", ch+1, "node", c.nodes[bad].name, "err", err)
+				return
+			}
+			c.log.Info("read repair", "file", entry.Name, "chunk", ch+1, "node", c.nodes[bad].name)
+		}()
+	}
+}
+
+// repairChunk copies a good copy of chunk ch of e to node n and commits it
+// there under e's own stamp (the node adds it to the version it holds).
+func (c *Client) repairChunk(ctx context.Context, e *Entry, ch, n int) error {
+	good := *e
+	good.Copies[ch] = slices.DeleteFunc(slices.Clone(e.Copies[ch]), func(m int) bool { return m == n })
+	upload := newUploadID()
+	if _, err := c.copyChunk(ctx, &good, ch, n, upload, nil); err != nil {
+		return err
+	}
+	return c.call(ctx, n, func(conn *wire.Conn) error {
+		conn.SetDeadline(c.ioDeadline())
+		if err := conn.Send(wire.TypeCommit, wire.StatusOK, wire.CommitReq{Path: e.Name, Upload: upload, Meta: metaOf(e)}); err != nil {
+			return err
+		}
+		return conn.Recv(wire.TypeCommit, &wire.CommitResp{})
+	})
+}

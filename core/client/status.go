@@ -1,0 +1,95 @@
+package client
+
+import (
+	"context"
+	"dfs/core"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// StatusReport is the cluster's health as one user sees it.
+type StatusReport struct {
+	Nodes  []NodeState
+	Files  []Entry          // live files (not folders)
+	AtRisk map[int][]string // node -> files that would be lost if it died
+	Lost   []string         // files that cannot be reassembled now
+}
+
+// Status asks every node for its state and checks, per file, that every
+// chunk has two good copies.
+func (c *Client) Status(ctx context.Context) (StatusReport, error) {
+	nodes, err := c.Ping(ctx)
+	if err != nil {
+		return StatusReport{Nodes: nodes}, err
+	}
+	l, err := c.List(ctx)
+	if err != nil {
+		return StatusReport{Nodes: nodes}, err
+	}
+	r := StatusReport{Nodes: nodes, AtRisk: map[int][]string{}}
+	for _, e := range l.Entries {
+		if e.Dir {
+			continue
+		}
+		r.Files = append(r.Files, e)
+		if e.State == StateIncomplete {
+			r.Lost = append(r.Lost, e.Name)
+			continue
+		}
+		for n := 0; n < core.NumNodes; n++ {
+			if lostWithout(&e, n) {
+				r.AtRisk[n] = append(r.AtRisk[n], e.Name)
+			}
+		}
+	}
+	return r, nil
+}
+
+// lostWithout reports whether some chunk of e has no good copy but on node n.
+func lostWithout(e *Entry, n int) bool {
+	for _, copies := range e.Copies {
+		others := 0
+		for _, m := range copies {
+			if m != n {
+				others++
+			}
+		}
+		if others == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// OK reports whether every file survives the loss of any one node.
+func (r *StatusReport) OK() bool { return len(r.Lost) == 0 && len(r.AtRisk) == 0 }
+
+// Summary is the sentence that matters: either that every file survives
+// the loss of any one node, or which files would be lost if which node died.
+func (r *StatusReport) Summary(c *Client) string {
+	if r.OK() {
+		return fmt.Sprintf("all %d files survive the loss of any one node", len(r.Files))
+	}
+	var b strings.Builder
+	if len(r.Lost) > 0 {
+		fmt.Fprintf(&b, "%d files cannot be read now (a chunk has no copy on the nodes that answered): %s\n", len(r.Lost), list(r.Lost))
+	}
+	nodes := make([]int, 0, len(r.AtRisk))
+	for n := range r.AtRisk {
+		nodes = append(nodes, n)
+	}
+	sort.Ints(nodes)
+	for _, n := range nodes {
+		fmt.Fprintf(&b, "if %s died, %d files would be lost: %s\n", c.NodeName(n), len(r.AtRisk[n]), list(r.AtRisk[n]))
+	}
+	b.WriteString("run `dfc heal` once every node is up to restore the second copies")
+	return b.String()
+}
+
+func list(names []string) string {
+	if len(names) > 10 {
+		return strings.Join(names[:10], ", ") + fmt.Sprintf(" and %d more", len(names)-10)
+	}
+	return strings.Join(names, ", ")
+}

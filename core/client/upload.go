@@ -1,0 +1,331 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"dfs/core"
+	"dfs/core/wire"
+)
+
+// Uploads. Every chunk goes to both nodes the placement names. A chunk is
+// read once: its blocks are hashed (SHA-256, for the meta) as they are read
+// and the same blocks are sent to both nodes at once, each node hashing
+// what it received and answering with its hash, which must match. The
+// chunks of a file go in parallel, so all four nodes receive at once. Every
+// request names the entry, and the nodes say whether they hold one there
+// (see commit). Small files go their own way (putsmall.go).
+
+// teeBlock is how much of a chunk is read, hashed and sent at a time.
+const teeBlock = 512 << 10
+
+// teeDepth is how many blocks may wait for the slower of a chunk's two
+// nodes.
+const teeDepth = 4
+
+var blockPool = sync.Pool{New: func() any { b := make([]byte, teeBlock); return &b }}
+
+// uploaded is what the nodes said of an upload.
+type uploaded struct {
+	chunks [core.NumChunks]wire.ChunkInfo // every chunk's size and SHA-256
+	errs   []error                        // per node: the first error, nil where the node took all its chunks
+	exists [core.NumNodes]bool            // per node: it holds a live entry at the name
+}
+
+// upload stores the chunks of r (size bytes, placement x) for the entry
+// name in the nodes' staging areas under upload.
+func (c *Client) upload(ctx context.Context, name string, r io.ReaderAt, size int64, x int, upload string, progress func(int64)) uploaded {
+	var up uploaded
+	var mu sync.Mutex // guards up.errs, up.exists
+	seen := func(n int, exists bool) {
+		mu.Lock()
+		up.exists[n] = up.exists[n] || exists
+		mu.Unlock()
+	}
+	nodeErrs := make([]error, core.NumNodes)
+	fail := func(n int, err error) {
+		mu.Lock()
+		if nodeErrs[n] == nil {
+			nodeErrs[n] = err
+		}
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for ch := 0; ch < core.NumChunks; ch++ {
+		wg.Go(func() {
+			s, e := core.ChunkBounds(size, ch)
+			sec := io.NewSectionReader(r, s, e-s)
+			info, errs := c.teeChunk(ctx, sec, name, ch, core.ChunkNodes(x, ch), upload, progress, seen)
+			up.chunks[ch] = info
+			for i, n := range core.ChunkNodes(x, ch) {
+				if errs[i] == nil {
+					continue
+				}
+				// A pooled connection the node had closed (it restarted)
+				// fails at once: send that copy again on a fresh one.
+				if isStaleConn(errs[i]) && info.SHA256 != "" && ctx.Err() == nil {
+					errs[i] = c.putChunk(ctx, n, upload, ch, sec, info, progress)
+				}
+				if errs[i] != nil {
+					fail(n, errs[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	up.errs = nodeErrs
+	return up
+}
+
+// allInline reports whether every chunk of a file of size bytes travels
+// inline.
+func allInline(size int64) bool {
+	for ch := 0; ch < core.NumChunks; ch++ {
+		if s, e := core.ChunkBounds(size, ch); e-s > wire.MaxInlineChunk {
+			return false
+		}
+	}
+	return true
+}
+
+// block is a piece of a chunk on its way to both of the chunk's nodes.
+type block struct {
+	buf  *[]byte
+	n    int
+	refs atomic.Int32
+}
+
+func (b *block) data() []byte { return (*b.buf)[:b.n] }
+
+func (b *block) release() {
+	if b.refs.Add(-1) == 0 {
+		blockPool.Put(b.buf)
+	}
+}
+
+// teeChunk reads one chunk from sec once and sends it to both its nodes.
+// It returns the chunk's size and SHA-256 (empty when reading failed) and
+// each node's error. A node that stops taking data, or has not answered
+// well after the other did, is left behind (errLagging; see nodeGroup), so
+// a hung node costs about Config.Stall rather than the I/O timeout, and its
+// partner is never starved of data meanwhile.
+func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, name string, ch int, nodes [core.Copies]int, upload string, progress func(int64), seen func(n int, exists bool)) (wire.ChunkInfo, [core.Copies]error) {
+	size := sec.Size()
+	info := wire.ChunkInfo{Size: size}
+	var feeds [core.Copies]chan *block
+	var dead [core.Copies]atomic.Bool
+	var sum string // set before the feeds close
+	for i := range feeds {
+		feeds[i] = make(chan *block, teeDepth)
+	}
+	g := c.startGroup(ctx, nodes[:], func(ctx context.Context, n int) error {
+		i := slices.Index(nodes[:], n)
+		// No retry inside: the blocks are consumed as they go (see upload).
+		err := c.callOnce(ctx, n, func(conn *wire.Conn) error {
+			exists, err := c.sendChunk(conn, feeds[i], name, upload, ch, size, &sum, progress)
+			seen(n, exists)
+			return err
+		})
+		if err != nil {
+			dead[i].Store(true)
+		}
+		for b := range feeds[i] { // drain, so the reader never blocks on a dead node
+			b.release()
+		}
+		return err
+	})
+	// A hung node is left behind once its partner has the chunk; while
+	// the partner still takes data, the feeder decides (leave).
+	g.canLeave = func(n int) bool { return g.succeeded(nodes[0]) || g.succeeded(nodes[1]) }
+	h := sha256.New()
+	readErr := c.feed(sec, h, feeds, &dead, func(i int, since time.Time) bool {
+		if c.alive(ctx, nodes[i], since) {
+			return false // only slow: its partner waits
+		}
+		g.cut(nodes[i])
+		return true
+	})
+	if readErr == nil {
+		sum = hex.EncodeToString(h.Sum(nil))
+		info.SHA256 = sum
+	}
+	for i := range feeds {
+		close(feeds[i])
+	}
+	nodeErrs := g.wait()
+	errs := [core.Copies]error{nodeErrs[nodes[0]], nodeErrs[nodes[1]]}
+	if readErr != nil {
+		errs = [core.Copies]error{readErr, readErr}
+	}
+	return info, errs
+}
+
+// feed reads sec block by block, hashing each and handing it to the feeds
+// of the nodes still taking it (push), until the end or a read error. When
+// both nodes have failed it still reads and hashes the rest: the hash is
+// what a retry on a fresh connection is checked against (see upload), so it
+// must be the whole chunk's.
+func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [core.Copies]chan *block, dead *[core.Copies]atomic.Bool, leave func(i int, since time.Time) bool) error {
+	start := time.Now()
+	for off := int64(0); off < sec.Size(); {
+		buf := blockPool.Get().(*[]byte)
+		n, err := sec.ReadAt((*buf)[:min(int64(teeBlock), sec.Size()-off)], off)
+		if err != nil && !(errors.Is(err, io.EOF) && off+int64(n) == sec.Size()) {
+			blockPool.Put(buf)
+			return fmt.Errorf("read: %w", err)
+		}
+		h.Write((*buf)[:n])
+		off += int64(n)
+		b := &block{buf: buf, n: n}
+		b.refs.Store(2)
+		wait := max(c.cfg.Stall, time.Since(start)/4)
+		for i := range feeds {
+			if dead[i].Load() || !push(feeds, dead, i, b, wait, leave) {
+				b.release() // the node's sender takes no more blocks
+			}
+		}
+	}
+	return nil
+}
+
+// push hands b to node i's feed, waiting while the feed is full. Each time
+// it stays full for wait (Config.Stall, or a quarter of the time the chunk
+// has taken so far, if longer) while the partner keeps taking data,
+// leave(i, since) decides whether to go on without the node (a hung node:
+// its partner must not be starved); push then marks it dead and reports
+// false. When both are slow, both are waited for.
+func push(feeds [core.Copies]chan *block, dead *[core.Copies]atomic.Bool, i int, b *block, wait time.Duration, leave func(i int, since time.Time) bool) bool {
+	select {
+	case feeds[i] <- b:
+		return true
+	default:
+	}
+	since := time.Now()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	partner := 1 - i
+	for {
+		select {
+		case feeds[i] <- b:
+			return true
+		case <-t.C:
+			if !dead[partner].Load() && len(feeds[partner]) < cap(feeds[partner]) && leave(i, since) {
+				dead[i].Store(true)
+				return false
+			}
+			t.Reset(wait)
+		}
+	}
+}
+
+// sendChunk is one node's side of teeChunk: the request, the blocks as
+// data frames, the end frame, and the node's reply, whose SHA-256 must be
+// the one the reader computed.
+func (c *Client) sendChunk(conn *wire.Conn, feed <-chan *block, name, upload string, ch int, size int64, sum *string, progress func(int64)) (exists bool, err error) {
+	conn.SetDeadline(c.ioDeadline())
+	// Over TLS the node takes our hash after the data (see wire.PutChunkReq).
+	inline := size <= wire.MaxInlineChunk
+	trailer := !inline && !c.cfg.Plaintext
+	req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: size, Inline: inline, Path: name, Trailer: trailer}
+	if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
+		return false, err
+	}
+	for b := range feed {
+		conn.SetDeadline(c.ioDeadline())
+		err := conn.WriteData(b.data())
+		n := b.n
+		b.release()
+		if err != nil {
+			return false, err
+		}
+		progress(int64(n))
+	}
+	if *sum == "" {
+		return false, errors.New("chunk not read") // the reader failed; its error is reported
+	}
+	if err := conn.WriteEnd(); err != nil {
+		return false, err
+	}
+	if trailer {
+		if err := conn.Write(wire.TypePutChunk, wire.StatusOK, wire.PutChunkTrailer{SHA256: *sum}); err != nil {
+			return false, err
+		}
+	}
+	if err := conn.Flush(); err != nil {
+		return false, err
+	}
+	conn.SetDeadline(c.ioDeadline())
+	var resp wire.PutChunkResp
+	if err := conn.Recv(wire.TypePutChunk, &resp); err != nil {
+		return false, err
+	}
+	if !strings.EqualFold(resp.SHA256, *sum) {
+		return false, fmt.Errorf("%w: the node received chunk %d with SHA-256 %s, sent %s", core.ErrCorrupt, ch+1, resp.SHA256, *sum)
+	}
+	return resp.Exists, nil
+}
+
+// putChunk uploads one chunk (info.Size bytes of src, which must be
+// re-readable from its start, so a stale pooled connection can be retried)
+// into node n's staging area under upload; info.SHA256 is checked by the
+// node. Heal and retries use it.
+func (c *Client) putChunk(ctx context.Context, n int, upload string, ch int, src *io.SectionReader, info wire.ChunkInfo, progress func(int64)) error {
+	// A small file's chunks travel to the node's memory and are written
+	// with the commit, inside the entry's meta (see wire.PutChunkReq).
+	inline := info.Size <= wire.MaxInlineChunk
+	buf := blockPool.Get().(*[]byte)
+	defer blockPool.Put(buf)
+	return c.call(ctx, n, func(conn *wire.Conn) error {
+		conn.SetDeadline(c.ioDeadline())
+		req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: info.Size, SHA256: info.SHA256, Inline: inline}
+		if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
+			return err
+		}
+		if _, err := src.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		dr := &deadlineReader{r: src, conn: conn, c: c, progress: progress}
+		if _, err := conn.SendStream(dr, *buf); err != nil {
+			return err
+		}
+		conn.SetDeadline(c.ioDeadline())
+		return conn.Recv(wire.TypePutChunk, nil)
+	})
+}
+
+// deadlineReader pushes the connection's deadline forward as data flows, so
+// only silence (not a long transfer) times out.
+type deadlineReader struct {
+	r        io.Reader
+	conn     *wire.Conn
+	c        *Client
+	progress func(int64)
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if n > 0 {
+		d.conn.SetDeadline(d.c.ioDeadline())
+		d.progress(int64(n))
+	}
+	return n, err
+}
+
+func newUploadID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("BUG: crypto/rand failed: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
