@@ -27,6 +27,8 @@ var _ Store = uninterruptible{}
 
 func detach(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
+func (u uninterruptible) CacheListings(ttl time.Duration) { u.s.CacheListings(ttl) }
+
 func (u uninterruptible) Stat(ctx context.Context, name string) (client.Entry, error) {
 	return u.s.Stat(detach(ctx), name)
 }
@@ -37,12 +39,6 @@ func (u uninterruptible) ReadDir(ctx context.Context, dir string) ([]client.Entr
 
 func (u uninterruptible) Open(ctx context.Context, name string) (*client.File, error) {
 	return u.s.Open(detach(ctx), name)
-}
-
-func (u uninterruptible) OpenEntry(e client.Entry) (*client.File, error) { return u.s.OpenEntry(e) }
-
-func (u uninterruptible) Fetch(ctx context.Context, e client.Entry, w io.WriterAt, progress func(done int64)) error {
-	return u.s.Fetch(detach(ctx), e, w, progress)
 }
 
 func (u uninterruptible) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt client.PutOptions) (client.PutResult, error) {
@@ -57,16 +53,8 @@ func (u uninterruptible) Rmdir(ctx context.Context, name string) error {
 	return u.s.Rmdir(detach(ctx), name)
 }
 
-func (u uninterruptible) RmdirEntry(ctx context.Context, e client.Entry) error {
-	return u.s.RmdirEntry(detach(ctx), e)
-}
-
 func (u uninterruptible) Remove(ctx context.Context, name string) error {
 	return u.s.Remove(detach(ctx), name)
-}
-
-func (u uninterruptible) RemoveEntry(ctx context.Context, e client.Entry) error {
-	return u.s.RemoveEntry(detach(ctx), e)
 }
 
 func (u uninterruptible) Rename(ctx context.Context, from, to string) error {
@@ -75,10 +63,6 @@ func (u uninterruptible) Rename(ctx context.Context, from, to string) error {
 
 func (u uninterruptible) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (client.Entry, error) {
 	return u.s.SetAttr(detach(ctx), name, mode, mtime)
-}
-
-func (u uninterruptible) SetAttrEntry(ctx context.Context, e client.Entry, mode *os.FileMode, mtime *time.Time) (client.Entry, error) {
-	return u.s.SetAttrEntry(detach(ctx), e, mode, mtime)
 }
 
 func (u uninterruptible) StatFS(ctx context.Context) (client.FSStats, error) {

@@ -19,14 +19,14 @@ import (
 type File struct {
 	node
 
-	mu      sync.Mutex    // guards the fields below; held across spool loads and uploads
-	shown   attrs         // what the inode shows of its version (version.go); kept for fstat after unlink
-	whole   *client.Entry // that version whole, while handles read it or this mount just stored it
-	told    told          // what the kernel was last told of the inode's attributes
-	readers int           // read-only handles reading whole (not a spool)
-	spool   *spool        // while open for writing: the content, shared by all handles
-	cached  string        // version whose pages the kernel may cache: the last read-only open's; "" after local writes
-	fresh   bool          // created by this mount and not stored yet: only this mount knows it
+	mu      sync.Mutex   // guards the fields below; held across spool loads and uploads
+	shown   attrs        // what the inode shows of its version (version.go); kept for fstat after unlink
+	whole   *client.File // that version, while handles read it or this mount just stored it (no read-ahead: handles Reopen it)
+	told    told         // what the kernel was last told of the inode's attributes
+	readers int          // read-only handles reading whole (not a spool)
+	spool   *spool       // while open for writing: the content, shared by all handles
+	cached  string       // version whose pages the kernel may cache: the last read-only open's; "" after local writes
+	fresh   bool         // created by this mount and not stored yet: only this mount knows it
 }
 
 // unstored reports a file this mount created and has not stored yet.
@@ -182,10 +182,11 @@ func (f *File) loadLocked(ctx context.Context) error {
 	if f.spool.pending == nil {
 		return nil // nothing to fetch (and, inside create, no inode to ask for its path yet)
 	}
-	if p, live := f.path(); live {
-		f.spool.pending.Name = p
+	if p, live := f.path(); live && p != f.spool.pending.Entry().Name {
+		f.spool.pending = f.spool.pending.Reopen(p)
+		f.spool.pending.Close()
 	}
-	return f.spool.load(ctx, f.sys.store)
+	return f.spool.load(ctx)
 }
 
 // create opens a new file at p for writing. Nothing is stored until its

@@ -49,19 +49,17 @@ func (f *File) open(ctx context.Context, flags uint32) (*handle, uint32, error) 
 		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0,
 			readOnly: flags&syscall.O_ACCMODE == syscall.O_RDONLY, direct: flags&oDirect != 0}, 0, nil
 	}
-	e, err := f.showLocked(ctx, p)
+	v, err := f.showLocked(ctx, p)
 	if err != nil {
 		return nil, 0, err
 	}
-	rf, err := f.sys.store.OpenEntry(e)
-	if err != nil {
-		return nil, 0, err
-	}
+	rf := v.Reopen(p)
 	var keep uint32
-	if e.Version == f.cached {
+	if version := rf.Entry().Version; version == f.cached {
 		keep = fuse.FOPEN_KEEP_CACHE
+	} else {
+		f.cached = version
 	}
-	f.cached = e.Version
 	f.readers++
 	return &handle{f: f, rf: rf, readOnly: true, direct: flags&oDirect != 0}, keep, nil
 }
@@ -91,22 +89,24 @@ func createFlags(flags uint32) uint32 {
 // (to be fetched on first use).
 func (f *File) acquireLocked(ctx context.Context, p string, trunc bool) (*spool, error) {
 	if f.spool == nil {
-		var e client.Entry
+		var v *client.File
+		var size int64
 		if !trunc {
 			var err error
-			if e, err = f.showLocked(ctx, p); err != nil {
+			if v, err = f.showLocked(ctx, p); err != nil {
 				return nil, err
 			}
+			size = v.Entry().Size
 		}
 		sp, err := newSpool(f.sys.opts.CacheDir)
 		if err != nil {
 			return nil, err
 		}
 		f.cached = "" // local writes go through the page cache: do not keep it
-		if !trunc && e.Size > 0 {
-			sp.pending, sp.size, sp.length = &e, e.Size, e.Size
+		if size > 0 {
+			sp.pending, sp.size, sp.length = v, size, size
 			sp.hash.off()
-			if err := sp.f.Truncate(e.Size); err != nil {
+			if err := sp.f.Truncate(size); err != nil {
 				sp.close()
 				return nil, err
 			}
@@ -182,13 +182,14 @@ func (f *File) storeLocked(ctx context.Context, sync bool) error {
 // newer commit from another client won over it, the inode shows that one,
 // and the kernel is told of it before it reads (version.go).
 func (f *File) storedLocked(ctx context.Context, p string, res client.PutResult) {
-	if res.Entry.Version == res.Version {
-		f.showWholeLocked(res.Entry)
+	if res.File != nil && res.Entry.Version == res.Version {
+		f.showWholeLocked(res.File)
 		f.told.note(res.Version)
 		return
 	}
-	if e, err := f.sys.store.Stat(ctx, p); err == nil {
-		f.showWholeLocked(e)
+	if v, err := f.sys.store.Open(ctx, p); err == nil {
+		v.Close()
+		f.showWholeLocked(v)
 	}
 	f.told.note("")
 }
@@ -211,22 +212,19 @@ func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) 
 		if off >= sp.size && !h.direct {
 			// The kernel asked before it learned of a shrink: it reads
 			// through its page cache only below the size it holds.
-			return sp.readPast(detach(ctx), f.sys.store, dest, off)
+			return sp.readPast(detach(ctx), dest, off)
 		}
 		return sp.readAt(dest, off)
 	}
-	if h.rf != nil && f.whole != nil && h.rf.Entry().Version != f.whole.Version {
+	if h.rf != nil && f.whole != nil && h.rf.Entry().Version != f.whole.Entry().Version {
 		// This mount stored a newer version since the handle was opened
 		// (through another fd): the kernel's size and pages are that
 		// one's now, so read it, as a local disk would.
-		if p, live := f.path(); live {
-			f.whole.Name = p
+		p, live := f.path()
+		if !live {
+			p = f.whole.Entry().Name
 		}
-		rf, err := f.sys.store.OpenEntry(*f.whole)
-		if err != nil {
-			f.mu.Unlock()
-			return 0, err
-		}
+		rf := f.whole.Reopen(p)
 		old := h.rf
 		h.rf = rf
 		old.Close() // a read still on it finishes without read-ahead

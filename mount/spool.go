@@ -14,14 +14,14 @@ import (
 // sits in memory. Its fields are guarded by the owning File's mu.
 type spool struct {
 	f       *os.File
-	size    int64         // logical size; the temp file holds the content up to it once loaded
-	cut     int64         // size before the last shrink: past size, what it cut off is kept for readPast
-	past    *client.Entry // the version cut off, when it was never fetched; else the temp file holds it
-	length  int64         // the temp file's length (past cut it holds leftovers of earlier shrinks)
-	pending *client.Entry // version still to be fetched before the first access (nil: loaded)
-	dirty   bool          // changed since the last upload
-	mtime   time.Time     // modification time to store with the next upload
-	refs    int           // open handles using the spool
+	size    int64        // logical size; the temp file holds the content up to it once loaded
+	cut     int64        // size before the last shrink: past size, what it cut off is kept for readPast
+	past    *client.File // the version cut off, when it was never fetched; else the temp file holds it
+	length  int64        // the temp file's length (past cut it holds leftovers of earlier shrinks)
+	pending *client.File // version still to be fetched before the first access (nil: loaded)
+	dirty   bool         // changed since the last upload
+	mtime   time.Time    // modification time to store with the next upload
+	refs    int          // open handles using the spool
 	hash    *contentHash
 }
 
@@ -41,12 +41,12 @@ func newSpool(dir string) (*spool, error) {
 // load fetches the pending version, if any. Fetching is put off until the
 // spool is used so that open(O_WRONLY|O_TRUNC), which the kernel sends as an
 // open followed by a truncate to 0, never downloads the old content.
-func (s *spool) load(ctx context.Context, store Store) error {
+func (s *spool) load(ctx context.Context) error {
 	if s.pending == nil {
 		return nil
 	}
-	s.hash.off() // the old content is not hashed
-	if err := store.Fetch(ctx, *s.pending, s.f, nil); err != nil {
+	s.hash.off()                                                   // the old content is not hashed
+	if err := s.pending.Fetch(detach(ctx), s.f, nil); err != nil { // not interrupted (see uninterruptible)
 		return err
 	}
 	s.pending = nil
@@ -87,7 +87,7 @@ func (s *spool) readAt(p []byte, off int64) (int, error) {
 // reader gets what a local disk gives a read just before a truncate, and
 // the kernel drops the pages when it applies the new size. Past the old
 // size the answer is short, as it was then.
-func (s *spool) readPast(ctx context.Context, store Store, p []byte, off int64) (int, error) {
+func (s *spool) readPast(ctx context.Context, p []byte, off int64) (int, error) {
 	if off >= s.cut {
 		return 0, nil
 	}
@@ -97,12 +97,7 @@ func (s *spool) readPast(ctx context.Context, store Store, p []byte, off int64) 
 	var n int
 	var err error
 	if s.past != nil {
-		var rf *client.File
-		if rf, err = store.OpenEntry(*s.past); err != nil {
-			return 0, err
-		}
-		defer rf.Close()
-		n, err = rf.ReadAtContext(ctx, p, off)
+		n, err = s.past.ReadAtContext(ctx, p, off) // no read-ahead: past is closed
 	} else {
 		n, err = s.f.ReadAt(p, off)
 	}

@@ -15,20 +15,16 @@ import (
 // Store is what the mount needs from the dfs client; *client.Client
 // implements it. Names are paths relative to the user's top folder.
 type Store interface {
+	CacheListings(ttl time.Duration)
 	Stat(ctx context.Context, name string) (client.Entry, error)
 	ReadDir(ctx context.Context, dir string) ([]client.Entry, error)
 	Open(ctx context.Context, name string) (*client.File, error)
-	OpenEntry(e client.Entry) (*client.File, error)
-	Fetch(ctx context.Context, e client.Entry, w io.WriterAt, progress func(done int64)) error
 	Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt client.PutOptions) (client.PutResult, error)
 	Mkdir(ctx context.Context, name string, mode os.FileMode) (client.Entry, error)
 	Rmdir(ctx context.Context, name string) error
-	RmdirEntry(ctx context.Context, e client.Entry) error
 	Remove(ctx context.Context, name string) error
-	RemoveEntry(ctx context.Context, e client.Entry) error
 	Rename(ctx context.Context, from, to string) error
 	SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (client.Entry, error)
-	SetAttrEntry(ctx context.Context, e client.Entry, mode *os.FileMode, mtime *time.Time) (client.Entry, error)
 	StatFS(ctx context.Context) (client.FSStats, error)
 	Sync(ctx context.Context) error
 }
@@ -46,10 +42,14 @@ type fsys struct {
 	xattrCalls atomic.Int64 // extended attribute requests that reached the mount (tests)
 }
 
-// NewRoot returns the top folder of a mount of store.
+// NewRoot returns the top folder of a mount of store. It turns on the
+// store's listing cache for the entry timeout: the kernel keeps entries
+// that long anyway, and `ls -l` then costs one listing, not one lookup per
+// name.
 func NewRoot(store Store, opts Options) fs.InodeEmbedder {
 	opts = opts.withDefaults()
-	sys := &fsys{store: newListCache(uninterruptible{store}, opts.EntryTimeout), opts: opts, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), started: time.Now()}
+	store.CacheListings(opts.EntryTimeout)
+	sys := &fsys{store: uninterruptible{store}, opts: opts, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), started: time.Now()}
 	return &Dir{node: node{sys: sys}}
 }
 

@@ -88,10 +88,10 @@ func (f *File) adoptLocked(e client.Entry) {
 	f.shown = attrsOf(e)
 }
 
-// showWholeLocked makes e the version the inode shows, kept whole: handles
+// showWholeLocked makes v the version the inode shows, kept whole: handles
 // read it.
-func (f *File) showWholeLocked(e client.Entry) {
-	f.shown, f.whole = attrsOf(e), &e
+func (f *File) showWholeLocked(v *client.File) {
+	f.shown, f.whole = attrsOf(v.Entry()), v
 }
 
 // attrs is what an inode keeps of the version it shows: what stat shows,
@@ -134,23 +134,26 @@ func (f *File) idleLocked() {
 // read, else the newest on the nodes (from a fresh listing of the folder
 // when there is one: what stat showed, without a second question). The
 // inode has no spool.
-func (f *File) showLocked(ctx context.Context, p string) (client.Entry, error) {
+func (f *File) showLocked(ctx context.Context, p string) (*client.File, error) {
 	ttl := f.sys.opts.AttrTimeout
 	if f.readers == 0 || f.whole == nil {
 		rf, err := f.sys.store.Open(ctx, p)
 		if err != nil {
-			return client.Entry{}, err
+			return nil, err
 		}
-		rf.Close()
-		f.showWholeLocked(rf.Entry()) // a handle or a spool will read it
+		rf.Close()            // read-ahead is for the handles, each reopening it
+		f.showWholeLocked(rf) // a handle or a spool will read it
 	}
-	f.whole.Name = p // renamed by this mount since: the same version, moved
-	if !f.told.sure(f.whole.Version, ttl) {
+	if f.whole.Entry().Name != p { // renamed by this mount since: the same version, moved
+		f.whole = f.whole.Reopen(p)
+		f.whole.Close()
+	}
+	if !f.told.sure(f.whole.Entry().Version, ttl) {
 		// Without attributes the kernel asks before it reads (with
 		// auto_inval_data before every read call), and Getattr answers
 		// from entry while the handle is open. An error leaves nothing
 		// to invalidate: the kernel forgot the inode.
 		f.EmbeddedInode().NotifyContent(-1, 0)
 	}
-	return *f.whole, nil
+	return f.whole, nil
 }

@@ -63,7 +63,8 @@ type Client struct {
 	cfg      Config
 	nodes    [core.NumNodes]*nodePool
 	log      *slog.Logger
-	raBudget *raBudget // nil with read-ahead off
+	raBudget *raBudget  // nil with read-ahead off
+	names    *listCache // in front of the namespace operations (api.go)
 }
 
 // New checks cfg and returns a client. It does not connect: the first request
@@ -98,6 +99,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.ReadAheadBudget = DefaultReadAheadBudget
 	}
 	c := &Client{cfg: cfg, log: log}
+	c.names = newListCache(c, 0)
 	if cfg.ReadAheadBudget > 0 {
 		c.raBudget = newRABudget(cfg.ReadAheadBudget)
 	}

@@ -50,16 +50,15 @@ func (c *Client) missingChunks(e *Entry) string {
 
 // Open returns the newest whole version of a file for reading.
 func (c *Client) Open(ctx context.Context, name string) (*File, error) {
-	e, err := c.Stat(ctx, name)
+	e, err := c.names.open(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	return c.OpenEntry(e)
+	return c.openEntry(e)
 }
 
-// OpenEntry opens the version e describes (from Stat, ReadDir or List)
-// without asking the nodes again.
-func (c *Client) OpenEntry(e Entry) (*File, error) {
+// openEntry opens the version e describes without asking the nodes again.
+func (c *Client) openEntry(e Entry) (*File, error) {
 	name := e.Name
 	if e.Dir {
 		return nil, fmt.Errorf("%s: %w", name, core.ErrIsDir)
@@ -67,7 +66,21 @@ func (c *Client) OpenEntry(e Entry) (*File, error) {
 	if e.State == StateIncomplete {
 		return nil, fmt.Errorf("%w: %s: missing %s", core.ErrIncomplete, name, c.missingChunks(&e))
 	}
-	return &File{c: c, e: e, ra: readAhead{budget: c.raBudget, idleAfter: readAheadIdle}}, nil
+	return c.newFile(e), nil
+}
+
+// newFile returns a reader of version e with read-ahead of its own.
+func (c *Client) newFile(e Entry) *File {
+	return &File{c: c, e: e, ra: readAhead{budget: c.raBudget, idleAfter: readAheadIdle}}
+}
+
+// Reopen returns another reader of the version f reads, with read-ahead of
+// its own, found at name: f's own name, or where this client renamed the
+// file since (a rename keeps the version).
+func (f *File) Reopen(name string) *File {
+	e := f.e
+	e.Name = name
+	return f.c.newFile(e)
 }
 
 // File is one version of a file, open for reading. Reads never mix versions:
@@ -329,10 +342,11 @@ func (d *deadlineWriter) Write(p []byte) (int, error) {
 	return d.w.Write(p)
 }
 
-// Fetch writes the whole of version e into w, fetching the four chunks in
-// parallel, each from one node, checking each against its SHA-256 and taking
-// the other copy when a node fails or sends bad bytes.
-func (c *Client) Fetch(ctx context.Context, e Entry, w io.WriterAt, progress func(done int64)) error {
+// Fetch writes the whole of the version being read into w, fetching the
+// four chunks in parallel, each from one node, checking each against its
+// SHA-256 and taking the other copy when a node fails or sends bad bytes.
+func (f *File) Fetch(ctx context.Context, w io.WriterAt, progress func(done int64)) error {
+	c, e := f.c, f.e
 	var done atomic.Int64
 	errs := parallel(core.NumChunks, func(ch int) error {
 		s, end := core.ChunkBounds(e.Size, ch)
@@ -388,11 +402,15 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // version (up to three times), so w never holds a mix.
 func (c *Client) Get(ctx context.Context, name string, w io.WriterAt, progress func(done int64)) (Entry, error) {
 	for attempt := 0; ; attempt++ {
-		f, err := c.Open(ctx, name)
+		e, err := c.stat(ctx, name)
 		if err != nil {
 			return Entry{}, err
 		}
-		err = c.Fetch(ctx, f.e, w, progress)
+		f, err := c.openEntry(e)
+		if err != nil {
+			return Entry{}, err
+		}
+		err = f.Fetch(ctx, w, progress)
 		if err == nil || !errors.Is(err, core.ErrStale) || attempt == 2 {
 			return f.e, err
 		}

@@ -63,7 +63,7 @@ func (c *Client) parentDir(ctx context.Context, name string) error {
 	if p == "" {
 		return nil
 	}
-	e, err := c.Stat(ctx, p)
+	e, err := c.stat(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -73,9 +73,9 @@ func (c *Client) parentDir(ctx context.Context, name string) error {
 	return nil
 }
 
-// Mkdir creates a folder; its parent must exist. It returns the new
+// mkdir creates a folder; its parent must exist. It returns the new
 // folder's entry.
-func (c *Client) Mkdir(ctx context.Context, name string, mode os.FileMode) (Entry, error) {
+func (c *Client) mkdir(ctx context.Context, name string, mode os.FileMode) (Entry, error) {
 	name, err := core.CleanName(name)
 	if err != nil {
 		return Entry{}, err
@@ -83,7 +83,7 @@ func (c *Client) Mkdir(ctx context.Context, name string, mode os.FileMode) (Entr
 	if name == "" {
 		return Entry{}, fmt.Errorf("top folder: %w", core.ErrExist)
 	}
-	if _, err := c.Stat(ctx, name); err == nil {
+	if _, err := c.stat(ctx, name); err == nil {
 		return Entry{}, fmt.Errorf("%s: %w", name, core.ErrExist)
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return Entry{}, err
@@ -99,20 +99,23 @@ func (c *Client) Mkdir(ctx context.Context, name string, mode os.FileMode) (Entr
 	return fromMeta(name, &m), nil
 }
 
-// Remove deletes a file from every node that answers, leaving tombstones so
-// that a node that was down does not bring it back.
-func (c *Client) Remove(ctx context.Context, name string) error {
-	e, err := c.Stat(ctx, name)
+// known returns known, name's entry from a fresh listing, or else asks the
+// nodes for it.
+func (c *Client) known(ctx context.Context, name string, known *Entry) (Entry, error) {
+	if known != nil {
+		return *known, nil
+	}
+	return c.stat(ctx, name)
+}
+
+// remove deletes a file from every node that answers, leaving tombstones so
+// that a node that was down does not bring it back. known is its entry when
+// the caller has it (nil: the nodes are asked).
+func (c *Client) remove(ctx context.Context, name string, known *Entry) error {
+	e, err := c.known(ctx, name, known)
 	if err != nil {
 		return err
 	}
-	return c.RemoveEntry(ctx, e)
-}
-
-// RemoveEntry is Remove of the file e describes (from Stat, ReadDir or
-// List), without asking the nodes for it again.
-func (c *Client) RemoveEntry(ctx context.Context, e Entry) error {
-	name := e.Name
 	if e.Dir {
 		return fmt.Errorf("%s: %w", name, core.ErrIsDir)
 	}
@@ -120,28 +123,21 @@ func (c *Client) RemoveEntry(ctx context.Context, e Entry) error {
 	return c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateDelete, Path: e.Name, Meta: m})
 }
 
-// Rmdir removes an empty folder.
-func (c *Client) Rmdir(ctx context.Context, name string) error {
-	e, err := c.Stat(ctx, name)
+// rmdir removes an empty folder; known is its entry when the caller has it
+// (nil: the nodes are asked). Its emptiness is always checked across every
+// node that answers: a node that missed a child must not remove the folder.
+func (c *Client) rmdir(ctx context.Context, name string, known *Entry) error {
+	e, err := c.known(ctx, name, known)
 	if err != nil {
 		return err
 	}
-	return c.RmdirEntry(ctx, e)
-}
-
-// RmdirEntry is Rmdir of the folder e describes (from Stat, ReadDir or
-// List), without asking the nodes for it again. The folder's emptiness is
-// still checked across every node that answers: a node that missed a child
-// must not remove the folder.
-func (c *Client) RmdirEntry(ctx context.Context, e Entry) error {
-	name := e.Name
 	if !e.Dir {
 		return fmt.Errorf("%s: %w", name, core.ErrNotDir)
 	}
 	if e.Name == "" {
 		return fmt.Errorf("top folder: %w", core.ErrBadName)
 	}
-	kids, err := c.ReadDir(ctx, e.Name)
+	kids, err := c.readDir(ctx, e.Name)
 	if err != nil {
 		return err
 	}
@@ -152,9 +148,9 @@ func (c *Client) RmdirEntry(ctx context.Context, e Entry) error {
 	return c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateRmdir, Path: e.Name, Meta: m})
 }
 
-// Rename moves a file or folder, replacing a file (or an empty folder, for a
+// rename moves a file or folder, replacing a file (or an empty folder, for a
 // folder) at the destination, as rename(2) does.
-func (c *Client) Rename(ctx context.Context, from, to string) error {
+func (c *Client) rename(ctx context.Context, from, to string) error {
 	from, err := core.CleanName(from)
 	if err != nil {
 		return err
@@ -169,7 +165,7 @@ func (c *Client) Rename(ctx context.Context, from, to string) error {
 	if from == to {
 		return nil
 	}
-	src, err := c.Stat(ctx, from)
+	src, err := c.stat(ctx, from)
 	if err != nil {
 		return err
 	}
@@ -179,7 +175,7 @@ func (c *Client) Rename(ctx context.Context, from, to string) error {
 	if err := c.parentDir(ctx, to); err != nil {
 		return err
 	}
-	dst, err := c.Stat(ctx, to)
+	dst, err := c.stat(ctx, to)
 	switch {
 	case errors.Is(err, core.ErrNotFound):
 	case err != nil:
@@ -189,7 +185,7 @@ func (c *Client) Rename(ctx context.Context, from, to string) error {
 	case !src.Dir && dst.Dir:
 		return fmt.Errorf("%s: %w", to, core.ErrIsDir)
 	case dst.Dir:
-		kids, err := c.ReadDir(ctx, to)
+		kids, err := c.readDir(ctx, to)
 		if err != nil {
 			return err
 		}
@@ -200,19 +196,14 @@ func (c *Client) Rename(ctx context.Context, from, to string) error {
 	return c.applyAll(ctx, wire.TypeRename, wire.RenameReq{From: from, To: to, Stamp: core.NewVersion()})
 }
 
-// SetAttr changes the mode and/or modification time of a file or folder;
-// nil leaves a field as it is.
-func (c *Client) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (Entry, error) {
-	e, err := c.Stat(ctx, name)
+// setAttr changes the mode and/or modification time of a file or folder
+// (nil leaves a field as it is); known is its entry when the caller has it
+// (nil: the nodes are asked).
+func (c *Client) setAttr(ctx context.Context, name string, known *Entry, mode *os.FileMode, mtime *time.Time) (Entry, error) {
+	e, err := c.known(ctx, name, known)
 	if err != nil {
 		return Entry{}, err
 	}
-	return c.SetAttrEntry(ctx, e, mode, mtime)
-}
-
-// SetAttrEntry is SetAttr of the entry e describes, without asking the
-// nodes for it again.
-func (c *Client) SetAttrEntry(ctx context.Context, e Entry, mode *os.FileMode, mtime *time.Time) (Entry, error) {
 	if e.Name == "" {
 		return e, nil // the top folder's attributes are fixed
 	}

@@ -37,15 +37,16 @@ type PutResult struct {
 	State   State         // StateDegraded when some chunk got only one copy
 	Failed  map[int]error // nodes that could not take their chunks
 	Entry   Entry         // the entry as committed (Copies and State as the nodes reported)
+	File    *File         // that version, to read it back without asking the nodes (no read-ahead: Reopen for it); nil when another commit won
 }
 
-// Put stores size bytes of r as a new version of name. Every chunk goes to
+// put stores size bytes of r as a new version of name. Every chunk goes to
 // both nodes the placement table names; the version is committed when every
 // chunk has at least one copy (reduced redundancy is reported in the result),
 // and otherwise nothing is committed and any earlier version stays current.
 // r is read twice: once for the MD5 that decides the placement (unless
 // opt.MD5 gives it), once to send the chunks.
-func (c *Client) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error) {
+func (c *Client) put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error) {
 	name, err := core.CleanName(name)
 	if err != nil {
 		return PutResult{}, err
@@ -213,6 +214,7 @@ func (c *Client) committed(name string, meta wire.Meta, x int, errs []error, hel
 	res.State = stateOf(copies)
 	res.Entry = fromMeta(name, &meta)
 	res.Entry.Copies, res.Entry.State = copies, res.State
+	res.File = &File{c: c, e: res.Entry}
 	if res.State == StateIncomplete {
 		return res, fmt.Errorf("%w: commit failed: %s", core.ErrUnavailable, c.describe(res.Failed))
 	}
@@ -228,7 +230,7 @@ func (c *Client) committed(name string, meta wire.Meta, x int, errs []error, hel
 // on equal stamps.) A commit is not retried with a newer stamp: the stale
 // nodes have dropped the upload, and a retry would race the other writer.
 func (c *Client) afterStale(ctx context.Context, name string, meta wire.Meta) (PutResult, error) {
-	e, err := c.Stat(ctx, name)
+	e, err := c.stat(ctx, name)
 	switch {
 	case errors.Is(err, core.ErrNotFound):
 		return PutResult{Version: meta.Version, State: StateOK}, nil

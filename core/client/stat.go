@@ -15,11 +15,11 @@ import (
 // rootEntry is the user's top folder, which always exists.
 var rootEntry = Entry{Name: "", Dir: true, Mode: 0o755}
 
-// Stat returns the merged entry for name. It fails with ErrNotFound when the
-// entry (or a folder above it) does not exist on the nodes that answered, and
-// with ErrNoNode when none answered. A file caught between the two waves of
-// a commit is asked for again (see settle).
-func (c *Client) Stat(ctx context.Context, name string) (Entry, error) {
+// stat returns the merged entry for name, from the nodes. It fails with
+// ErrNotFound when the entry (or a folder above it) does not exist on the
+// nodes that answered, and with ErrNoNode when none answered. A file caught
+// between the two waves of a commit is asked for again (see settle).
+func (c *Client) stat(ctx context.Context, name string) (Entry, error) {
 	name, err := core.CleanName(name)
 	if err != nil {
 		return Entry{}, err
@@ -208,8 +208,9 @@ func (c *Client) listOn(ctx context.Context, nodes []int, dir string, recursive 
 	return chains, entries, errs
 }
 
-// ReadDir returns the live entries directly inside dir, sorted by name.
-func (c *Client) ReadDir(ctx context.Context, dir string) ([]Entry, error) {
+// readDir returns the live entries directly inside dir, sorted by name,
+// from the nodes.
+func (c *Client) readDir(ctx context.Context, dir string) ([]Entry, error) {
 	dir, err := core.CleanName(dir)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package mount
+package client
 
 import (
 	"context"
@@ -9,19 +9,18 @@ import (
 	"time"
 
 	"dfs/core"
-	"dfs/core/client"
 )
 
-// countingStore is a Store with one folder "d" holding "d/a", counting
+// countingStore is a namespace with one folder "d" holding "d/a", counting
 // what reaches it.
 type countingStore struct {
-	Store    // nil: methods not overridden would panic
-	stats    int
-	readdirs int
-	during   func() // runs inside ReadDir, before it answers
+	namespace // nil: methods not overridden would panic
+	stats     int
+	readdirs  int
+	during    func() // runs inside readDir, before it answers
 }
 
-func (s *countingStore) ReadDir(ctx context.Context, dir string) ([]client.Entry, error) {
+func (s *countingStore) readDir(ctx context.Context, dir string) ([]Entry, error) {
 	s.readdirs++
 	if s.during != nil {
 		s.during()
@@ -29,21 +28,20 @@ func (s *countingStore) ReadDir(ctx context.Context, dir string) ([]client.Entry
 	if dir != "d" {
 		return nil, nil
 	}
-	return []client.Entry{{Name: "d/a", Size: 1}}, nil
+	return []Entry{{Name: "d/a", Size: 1}}, nil
 }
 
-func (s *countingStore) Stat(ctx context.Context, name string) (client.Entry, error) {
+func (s *countingStore) stat(ctx context.Context, name string) (Entry, error) {
 	s.stats++
-	return client.Entry{Name: name, Size: 2}, nil
+	return Entry{Name: name, Size: 2}, nil
 }
 
-func (s *countingStore) Remove(ctx context.Context, name string) error         { return nil }
-func (s *countingStore) RemoveEntry(ctx context.Context, e client.Entry) error { return nil }
-func (s *countingStore) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt client.PutOptions) (client.PutResult, error) {
-	return client.PutResult{Entry: client.Entry{Name: name, Size: size}}, nil
+func (s *countingStore) remove(ctx context.Context, name string, known *Entry) error { return nil }
+func (s *countingStore) put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error) {
+	return PutResult{Entry: Entry{Name: name, Size: size}}, nil
 }
-func (s *countingStore) Mkdir(ctx context.Context, name string, mode os.FileMode) (client.Entry, error) {
-	return client.Entry{Name: name, Dir: true}, nil
+func (s *countingStore) mkdir(ctx context.Context, name string, mode os.FileMode) (Entry, error) {
+	return Entry{Name: name, Dir: true}, nil
 }
 
 func TestListCache(t *testing.T) {
@@ -61,7 +59,7 @@ func TestListCache(t *testing.T) {
 		t.Fatalf("name missing from a fresh listing: %v, %d stats", err, s.stats)
 	}
 	// The mount's own changes are written into the listing.
-	c.Put(ctx, "d/b", nil, 7, client.PutOptions{})
+	c.Put(ctx, "d/b", nil, 7, PutOptions{})
 	if e, err := c.Stat(ctx, "d/b"); err != nil || e.Size != 7 || s.stats != 0 {
 		t.Fatalf("after a put: %+v %v, %d stats", e, err, s.stats)
 	}
@@ -84,7 +82,7 @@ func TestListCache(t *testing.T) {
 
 	// A listing taken while a change was made does not overwrite it.
 	racy := newListCache(s, time.Minute)
-	s.during = func() { s.during = nil; racy.Put(ctx, "e/late", nil, 3, client.PutOptions{}) }
+	s.during = func() { s.during = nil; racy.Put(ctx, "e/late", nil, 3, PutOptions{}) }
 	racy.ReadDir(ctx, "e")
 	racy.Stat(ctx, "e/late")
 	if s.stats != 1 {
@@ -149,5 +147,25 @@ func TestListCacheSingleLookup(t *testing.T) {
 	short.Stat(ctx, "y")
 	if s.stats != 5 {
 		t.Fatalf("a lookup after the timeout: %d stats, want 5", s.stats)
+	}
+}
+
+// TestListCacheOff: with the cache off (dfc's default) every question goes
+// to the nodes, and turning it on later takes effect at once.
+func TestListCacheOff(t *testing.T) {
+	ctx := context.Background()
+	s := &countingStore{}
+	c := newListCache(s, 0)
+	c.ReadDir(ctx, "d")
+	c.Stat(ctx, "d/a")
+	c.Stat(ctx, "d/a")
+	c.ReadDir(ctx, "d")
+	if s.stats != 2 || s.readdirs != 2 {
+		t.Fatalf("cache off: %d stats, %d listings; want 2 and 2", s.stats, s.readdirs)
+	}
+	c.ttlNS.Store(int64(time.Minute))
+	c.ReadDir(ctx, "d")
+	if e, err := c.Stat(ctx, "d/a"); err != nil || e.Size != 1 || s.stats != 2 {
+		t.Fatalf("cache turned on: %+v %v, %d stats", e, err, s.stats)
 	}
 }

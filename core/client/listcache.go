@@ -1,4 +1,4 @@
-package mount
+package client
 
 import (
 	"context"
@@ -12,19 +12,20 @@ import (
 	"time"
 
 	"dfs/core"
-	"dfs/core/client"
 )
 
 // listCache serves lookups from the last listing of the parent folder while
-// it is younger than the entry timeout, so that `ls -l` of a folder costs
-// one LIST instead of one lookup per file, and a name a fresh listing lacks
-// is absent without asking the nodes (the lookup before every create).
-// The mount's own changes are written into the listings they touch
-// (write-through), so it always sees them; other clients' changes show
-// within the timeout, as they would through the kernel's own entry cache.
+// it is younger than its timeout, so that `ls -l` of a folder costs one LIST
+// instead of one lookup per file, and a name a fresh listing lacks is absent
+// without asking the nodes (the lookup before every create). The client's
+// own changes are written into the listings they touch (write-through), so
+// it always sees them; other clients' changes show within the timeout, as
+// they would through the kernel's own entry cache. It is off (every call
+// asks the nodes) until CacheListings turns it on; the mount does, with its
+// entry timeout.
 type listCache struct {
-	Store
-	ttl time.Duration
+	nodes namespace
+	ttlNS atomic.Int64 // the timeout in nanoseconds; 0: off
 
 	mu      sync.Mutex // guards the fields below
 	dirs    map[string]*listing
@@ -34,11 +35,25 @@ type listCache struct {
 	floor   uint64            // clock when changed was last emptied
 }
 
+// namespace is what the cache sits in front of: the client's operations
+// that ask the nodes (*Client implements it; tests count calls with a fake).
+// known is the entry of name when the cache has it, nil to ask the nodes.
+type namespace interface {
+	stat(ctx context.Context, name string) (Entry, error)
+	readDir(ctx context.Context, dir string) ([]Entry, error)
+	put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error)
+	mkdir(ctx context.Context, name string, mode os.FileMode) (Entry, error)
+	rmdir(ctx context.Context, name string, known *Entry) error
+	remove(ctx context.Context, name string, known *Entry) error
+	rename(ctx context.Context, from, to string) error
+	setAttr(ctx context.Context, name string, known *Entry, mode *os.FileMode, mtime *time.Time) (Entry, error)
+}
+
 // looked is the answer to one lookup, served like a listing's entry for
 // the timeout: the kernel's LOOKUP of a name is followed at once by the
 // OPEN (cat f), and that open then needs no second question to the nodes.
 type looked struct {
-	e     client.Entry
+	e     Entry
 	at    time.Time
 	clock uint64 // clock when the lookup started: a change to the folder since voids it
 }
@@ -49,8 +64,8 @@ const maxLooked = 4096
 type listing struct {
 	at      time.Time
 	ttl     time.Duration
-	entries map[string]client.Entry // guarded by listCache.mu
-	hits    atomic.Int64            // lookups served: a folder being walked is listed again rather than looked up name by name
+	entries map[string]Entry // guarded by listCache.mu
+	hits    atomic.Int64     // lookups served: a folder being walked is listed again rather than looked up name by name
 }
 
 // busyListing is how many lookups a listing must have served to be listed
@@ -59,27 +74,36 @@ const busyListing = 16
 
 const maxCachedDirs = 64
 
-func newListCache(s Store, ttl time.Duration) *listCache {
-	return &listCache{Store: s, ttl: ttl, dirs: map[string]*listing{}, looked: map[string]looked{}, changed: map[string]uint64{}}
+func newListCache(nodes namespace, ttl time.Duration) *listCache {
+	c := &listCache{nodes: nodes, dirs: map[string]*listing{}, looked: map[string]looked{}, changed: map[string]uint64{}}
+	c.ttlNS.Store(int64(ttl))
+	return c
 }
+
+// ttl is how long answers are reused; 0 when the cache is off.
+func (c *listCache) ttl() time.Duration { return time.Duration(c.ttlNS.Load()) }
 
 // lean is e without what only heal needs (each node's meta), to keep
 // listings small.
-func lean(e client.Entry) client.Entry {
-	var none client.Entry
+func lean(e Entry) Entry {
+	var none Entry
 	e.Raw = none.Raw
 	return e
 }
 
-func sortEntries(es []client.Entry) {
-	slices.SortFunc(es, func(a, b client.Entry) int { return strings.Compare(a.Name, b.Name) })
+func sortEntries(es []Entry) {
+	slices.SortFunc(es, func(a, b Entry) int { return strings.Compare(a.Name, b.Name) })
 }
 
 // ReadDir lists dir, from a fresh listing when there is one.
-func (c *listCache) ReadDir(ctx context.Context, dir string) ([]client.Entry, error) {
+func (c *listCache) ReadDir(ctx context.Context, dir string) ([]Entry, error) {
+	dir, err := core.CleanName(dir)
+	if err != nil {
+		return nil, err
+	}
 	c.mu.Lock()
 	if l := c.dirs[dir]; l != nil && time.Since(l.at) < l.ttl {
-		es := make([]client.Entry, 0, len(l.entries))
+		es := make([]Entry, 0, len(l.entries))
 		for _, e := range l.entries {
 			es = append(es, e)
 		}
@@ -94,10 +118,10 @@ func (c *listCache) ReadDir(ctx context.Context, dir string) ([]client.Entry, er
 
 // list asks the nodes for dir and keeps the answer unless the folder
 // changed meanwhile (the answer may predate the change).
-func (c *listCache) list(ctx context.Context, dir string, start uint64) ([]client.Entry, error) {
+func (c *listCache) list(ctx context.Context, dir string, start uint64) ([]Entry, error) {
 	t0 := time.Now()
-	es, err := c.Store.ReadDir(ctx, dir)
-	if err != nil {
+	es, err := c.nodes.readDir(ctx, dir)
+	if err != nil || c.ttl() == 0 {
 		return es, err
 	}
 	// Counted from when the answer arrived, and kept at least as long as
@@ -105,7 +129,7 @@ func (c *listCache) list(ctx context.Context, dir string, start uint64) ([]clien
 	// itself, and its entries are then served while the caller (ls -l)
 	// goes through them, instead of listing the folder again and again.
 	at := time.Now()
-	m := make(map[string]client.Entry, len(es))
+	m := make(map[string]Entry, len(es))
 	for i, e := range es {
 		es[i] = lean(e)
 		m[e.Name] = es[i]
@@ -119,7 +143,7 @@ func (c *listCache) list(ctx context.Context, dir string, start uint64) ([]clien
 	if len(c.dirs) >= maxCachedDirs {
 		clear(c.dirs)
 	}
-	c.dirs[dir] = &listing{at: at, ttl: max(c.ttl, at.Sub(t0)), entries: m}
+	c.dirs[dir] = &listing{at: at, ttl: max(c.ttl(), at.Sub(t0)), entries: m}
 	return es, nil
 }
 
@@ -129,7 +153,7 @@ func (c *listCache) list(ctx context.Context, dir string, start uint64) ([]clien
 // than a timeout ago stays, for a folder still being walked (see lookup).
 func (c *listCache) dropStaleLocked(now time.Time) {
 	for d, l := range c.dirs {
-		if now.Sub(l.at) >= l.ttl+c.ttl {
+		if now.Sub(l.at) >= l.ttl+c.ttl() {
 			delete(c.dirs, d)
 		}
 	}
@@ -139,31 +163,31 @@ func (c *listCache) dropStaleLocked(now time.Time) {
 // found, or absent when the listing lacks the name. A listing that expired
 // while it was busy is listed again (one LIST for the folder instead of one
 // lookup per remaining name, as in ls -l or a tar into a large folder).
-func (c *listCache) lookup(ctx context.Context, name string) (e client.Entry, found, absent bool) {
-	if name == "" {
+func (c *listCache) lookup(ctx context.Context, name string) (e Entry, found, absent bool) {
+	if name == "" || c.ttl() == 0 {
 		// The top folder is in no listing, its own included (Parent("")
 		// is ""): the nodes are asked, and it always exists.
-		return client.Entry{}, false, false
+		return Entry{}, false, false
 	}
 	dir := core.Parent(name)
 	c.mu.Lock()
 	l := c.dirs[dir]
 	start := c.clock
 	lk, memo := c.looked[name]
-	memo = memo && time.Since(lk.at) < c.ttl && c.changed[dir] <= lk.clock && c.floor <= lk.clock
+	memo = memo && time.Since(lk.at) < c.ttl() && c.changed[dir] <= lk.clock && c.floor <= lk.clock
 	c.mu.Unlock()
 	if l == nil || time.Since(l.at) >= l.ttl && l.hits.Load() < busyListing {
 		return lk.e, memo, false
 	}
 	if time.Since(l.at) >= l.ttl {
 		if _, err := c.list(ctx, dir, start); err != nil {
-			return client.Entry{}, false, false
+			return Entry{}, false, false
 		}
 		c.mu.Lock()
 		l = c.dirs[dir]
 		c.mu.Unlock()
 		if l == nil {
-			return client.Entry{}, false, false
+			return Entry{}, false, false
 		}
 		l.hits.Store(busyListing) // still busy
 	}
@@ -175,32 +199,36 @@ func (c *listCache) lookup(ctx context.Context, name string) (e client.Entry, fo
 }
 
 // Stat answers from a fresh listing when it can.
-func (c *listCache) Stat(ctx context.Context, name string) (client.Entry, error) {
+func (c *listCache) Stat(ctx context.Context, name string) (Entry, error) {
+	name, err := core.CleanName(name)
+	if err != nil {
+		return Entry{}, err
+	}
 	e, found, absent := c.lookup(ctx, name)
 	switch {
 	case found:
 		return e, nil
 	case absent:
-		return client.Entry{}, fmt.Errorf("%s: %w", name, core.ErrNotFound)
+		return Entry{}, fmt.Errorf("%s: %w", name, core.ErrNotFound)
 	}
 	c.mu.Lock()
 	start := c.clock
 	c.mu.Unlock()
-	e, err := c.Store.Stat(ctx, name)
-	if err == nil && name != "" {
+	e, err = c.nodes.stat(ctx, name)
+	if err == nil && name != "" && c.ttl() > 0 {
 		c.remember(name, e, start)
 	}
 	return e, err
 }
 
 // remember keeps the answer to a lookup that started at clock start.
-func (c *listCache) remember(name string, e client.Entry, start uint64) {
+func (c *listCache) remember(name string, e Entry, start uint64) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.looked) >= maxLooked {
 		for n, lk := range c.looked {
-			if now.Sub(lk.at) >= c.ttl {
+			if now.Sub(lk.at) >= c.ttl() {
 				delete(c.looked, n)
 			}
 		}
@@ -211,17 +239,21 @@ func (c *listCache) remember(name string, e client.Entry, start uint64) {
 	c.looked[name] = looked{e: lean(e), at: now, clock: start}
 }
 
-// Open opens the version a fresh listing names, without asking the nodes
-// for the entry again.
-func (c *listCache) Open(ctx context.Context, name string) (*client.File, error) {
+// open returns the entry of the version to open: the one a fresh listing
+// names, else (and when that one is not whole) the nodes' answer.
+func (c *listCache) open(ctx context.Context, name string) (Entry, error) {
+	name, err := core.CleanName(name)
+	if err != nil {
+		return Entry{}, err
+	}
 	e, found, absent := c.lookup(ctx, name)
 	switch {
-	case found && !e.Dir && e.State != client.StateIncomplete:
-		return c.Store.OpenEntry(e)
+	case found && !e.Dir && e.State != StateIncomplete:
+		return e, nil
 	case absent:
-		return nil, fmt.Errorf("%s: %w", name, core.ErrNotFound)
+		return Entry{}, fmt.Errorf("%s: %w", name, core.ErrNotFound)
 	}
-	return c.Store.Open(ctx, name)
+	return c.nodes.stat(ctx, name)
 }
 
 // change runs fn, a change to the entries of the folders dirs, and then
@@ -264,7 +296,7 @@ func (c *listCache) touchLocked(dirs []string) {
 }
 
 // setLocked puts e into its folder's listing, if there is one.
-func (c *listCache) setLocked(e client.Entry) {
+func (c *listCache) setLocked(e Entry) {
 	if e.Name == "" {
 		return // the top folder is in no listing
 	}
@@ -291,33 +323,51 @@ func (c *listCache) dropLocked(name string) {
 	}
 }
 
-func (c *listCache) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt client.PutOptions) (client.PutResult, error) {
+// Put stores name and writes its new entry into its folder's listing.
+func (c *listCache) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error) {
+	name, err := core.CleanName(name)
+	if err != nil {
+		return PutResult{}, err
+	}
 	return change(c, []string{core.Parent(name)},
-		func() (client.PutResult, error) { return c.Store.Put(ctx, name, r, size, opt) },
-		func(res client.PutResult) { c.setLocked(res.Entry) })
+		func() (PutResult, error) { return c.nodes.put(ctx, name, r, size, opt) },
+		func(res PutResult) { c.setLocked(res.Entry) })
 }
 
 // Mkdir makes a folder; its listing starts out fresh and empty.
-func (c *listCache) Mkdir(ctx context.Context, name string, mode os.FileMode) (client.Entry, error) {
+func (c *listCache) Mkdir(ctx context.Context, name string, mode os.FileMode) (Entry, error) {
+	name, err := core.CleanName(name)
+	if err != nil {
+		return Entry{}, err
+	}
 	return change(c, []string{core.Parent(name), name},
-		func() (client.Entry, error) { return c.Store.Mkdir(ctx, name, mode) },
-		func(e client.Entry) {
+		func() (Entry, error) { return c.nodes.mkdir(ctx, name, mode) },
+		func(e Entry) {
 			c.setLocked(e)
-			c.dirs[name] = &listing{at: time.Now(), ttl: c.ttl, entries: map[string]client.Entry{}}
+			if c.ttl() > 0 {
+				c.dirs[name] = &listing{at: time.Now(), ttl: c.ttl(), entries: map[string]Entry{}}
+			}
 		})
+}
+
+// cached returns name's entry from a fresh listing, or nil.
+func (c *listCache) cached(ctx context.Context, name string) *Entry {
+	if e, found, _ := c.lookup(ctx, name); found {
+		return &e
+	}
+	return nil
 }
 
 // Rmdir removes a folder, using its entry from a fresh listing when there
 // is one.
 func (c *listCache) Rmdir(ctx context.Context, name string) error {
-	e, found, _ := c.lookup(ctx, name)
-	_, err := change(c, []string{core.Parent(name), name},
-		func() (struct{}, error) {
-			if found {
-				return struct{}{}, c.Store.RmdirEntry(ctx, e)
-			}
-			return struct{}{}, c.Store.Rmdir(ctx, name)
-		},
+	name, err := core.CleanName(name)
+	if err != nil {
+		return err
+	}
+	known := c.cached(ctx, name)
+	_, err = change(c, []string{core.Parent(name), name},
+		func() (struct{}, error) { return struct{}{}, c.nodes.rmdir(ctx, name, known) },
 		func(struct{}) { c.dropLocked(name) })
 	return err
 }
@@ -325,23 +375,29 @@ func (c *listCache) Rmdir(ctx context.Context, name string) error {
 // Remove deletes name, using its entry from a fresh listing when there is
 // one (rm -r lists each folder first) rather than asking every node again.
 func (c *listCache) Remove(ctx context.Context, name string) error {
-	e, found, _ := c.lookup(ctx, name)
-	_, err := change(c, []string{core.Parent(name)},
-		func() (struct{}, error) {
-			if found {
-				return struct{}{}, c.Store.RemoveEntry(ctx, e)
-			}
-			return struct{}{}, c.Store.Remove(ctx, name)
-		},
+	name, err := core.CleanName(name)
+	if err != nil {
+		return err
+	}
+	known := c.cached(ctx, name)
+	_, err = change(c, []string{core.Parent(name)},
+		func() (struct{}, error) { return struct{}{}, c.nodes.remove(ctx, name, known) },
 		func(struct{}) { c.dropLocked(name) })
 	return err
 }
 
 // Rename moves from to to and forgets the listings involved.
 func (c *listCache) Rename(ctx context.Context, from, to string) error {
+	from, err := core.CleanName(from)
+	if err != nil {
+		return err
+	}
+	if to, err = core.CleanName(to); err != nil {
+		return err
+	}
 	dirs := []string{core.Parent(from), core.Parent(to), from, to}
-	_, err := change(c, dirs,
-		func() (struct{}, error) { return struct{}{}, c.Store.Rename(ctx, from, to) },
+	_, err = change(c, dirs,
+		func() (struct{}, error) { return struct{}{}, c.nodes.rename(ctx, from, to) },
 		func(struct{}) {
 			c.dropLocked(from)
 			c.dropLocked(to)
@@ -353,14 +409,13 @@ func (c *listCache) Rename(ctx context.Context, from, to string) error {
 
 // SetAttr changes name's attributes, from a fresh listing's entry when
 // there is one.
-func (c *listCache) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (client.Entry, error) {
-	e, found, _ := c.lookup(ctx, name)
+func (c *listCache) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (Entry, error) {
+	name, err := core.CleanName(name)
+	if err != nil {
+		return Entry{}, err
+	}
+	known := c.cached(ctx, name)
 	return change(c, []string{core.Parent(name)},
-		func() (client.Entry, error) {
-			if found {
-				return c.Store.SetAttrEntry(ctx, e, mode, mtime)
-			}
-			return c.Store.SetAttr(ctx, name, mode, mtime)
-		},
-		func(e client.Entry) { c.setLocked(e) })
+		func() (Entry, error) { return c.nodes.setAttr(ctx, name, known, mode, mtime) },
+		func(e Entry) { c.setLocked(e) })
 }
