@@ -15,7 +15,7 @@ import (
 // does not ignore: every Go program gets SIGURG (goroutine preemption),
 // shells get SIGCHLD, editors SIGWINCH, timers SIGALRM. go-fuse cancels the
 // request's context then. Abandoning the request would fail close(2) or
-// fsync(2) with EINTR after part of an upload, and most programs (Go's
+// fsync(2) with EINTR after part of a put, and most programs (Go's
 // os.File.Close among them) take that as "not saved". A local disk never
 // fails a file operation with EINTR, so neither does the mount: a request,
 // once started, finishes or fails on the client's own timeouts. A fatal

@@ -190,7 +190,7 @@ func (d *Dir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedde
 	// there is something to move.
 	if f := d.unstoredChild(name); f != nil {
 		f.mu.Lock()
-		err := f.uploadLocked(ctx)
+		err := f.putLocked(ctx, false)
 		f.mu.Unlock()
 		if err != nil {
 			return d.sys.errno("rename", err)

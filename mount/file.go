@@ -19,7 +19,7 @@ import (
 type File struct {
 	node
 
-	mu      sync.Mutex   // guards the fields below; held across spool loads and uploads
+	mu      sync.Mutex   // guards the fields below; held across spool loads and puts
 	shown   attrs        // what the inode shows of its version (version.go); kept for fstat after unlink
 	whole   *client.File // that version, while handles read it or this mount just stored it (no read-ahead: handles Reopen it)
 	told    told         // what the kernel was last told of the inode's attributes
@@ -114,7 +114,7 @@ func setattrArgs(in *fuse.SetAttrIn) (*os.FileMode, *time.Time) {
 }
 
 // setattr stores mode and mtime. While the spool holds unsent changes,
-// they go with the upload instead (one request for tar's write, utimens,
+// they go with the put instead (one request for tar's write, utimens,
 // chmod, close).
 func (f *File) setattr(ctx context.Context, mode *os.FileMode, mtime *time.Time) error {
 	f.mu.Lock()
@@ -140,7 +140,7 @@ func (f *File) setattr(ctx context.Context, mode *os.FileMode, mtime *time.Time)
 }
 
 // truncate changes the file's size: in the spool while the file is open
-// for writing, else through a temporary spool that is uploaded at once.
+// for writing, else through a temporary spool that is put at once.
 func (f *File) truncate(ctx context.Context, size int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -155,11 +155,11 @@ func (f *File) truncate(ctx context.Context, size int64) error {
 	if err != nil {
 		return err
 	}
-	defer f.releaseLocked(ctx, sp, false) // an upload that failed is the caller's error
+	defer f.releaseLocked(ctx, sp, false) // a put that failed is the caller's error
 	if err := f.truncLocked(ctx, size); err != nil {
 		return err
 	}
-	return f.uploadLocked(ctx)
+	return f.putLocked(ctx, false)
 }
 
 func (f *File) truncLocked(ctx context.Context, size int64) error {

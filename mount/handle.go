@@ -123,19 +123,19 @@ func (f *File) acquireLocked(ctx context.Context, p string, trunc bool) (*spool,
 }
 
 // releaseLocked drops a reference on sp and the spool with the last one.
-// Changes the spool still holds then are stored first when store is set:
+// Changes the spool still holds then are put first when put is set:
 // the kernel sends RELEASE after close(2) has returned (and its FLUSH
 // stored the file), so a truncate(2) by name or a write through a shared
 // mapping can land in between, with no FLUSH after it. Only what cannot be
 // stored is dropped, with a warning (its FLUSH already reported the error).
-func (f *File) releaseLocked(ctx context.Context, sp *spool, store bool) {
+func (f *File) releaseLocked(ctx context.Context, sp *spool, put bool) {
 	sp.refs--
 	if sp.refs > 0 {
 		return
 	}
 	var err error
-	if sp.dirty && store {
-		err = f.uploadLocked(ctx)
+	if sp.dirty && put {
+		err = f.putLocked(ctx, false)
 	}
 	if sp.dirty {
 		p, _ := f.path()
@@ -149,13 +149,10 @@ func (f *File) releaseLocked(ctx context.Context, sp *spool, store bool) {
 	f.idleLocked()
 }
 
-// uploadLocked stores the spool as a new version if it changed. A file
-// removed meanwhile has nowhere to go: its changes are dropped.
-func (f *File) uploadLocked(ctx context.Context) error { return f.storeLocked(ctx, false) }
-
-// storeLocked is uploadLocked; with sync the version is on the nodes' disks
-// when it returns.
-func (f *File) storeLocked(ctx context.Context, sync bool) error {
+// putLocked puts the spool as a new version if it changed; with sync the
+// version is on the nodes' disks when it returns. A file removed meanwhile
+// has nowhere to go: its changes are dropped.
+func (f *File) putLocked(ctx context.Context, sync bool) error {
 	sp := f.spool
 	if sp == nil || !sp.dirty {
 		return nil
@@ -173,15 +170,15 @@ func (f *File) storeLocked(ctx context.Context, sync bool) error {
 		return err
 	}
 	sp.dirty, f.fresh = false, false
-	f.storedLocked(ctx, p, res)
+	f.showPutLocked(ctx, p, res)
 	return nil
 }
 
-// storedLocked makes the version just stored the one the inode shows: the
+// showPutLocked makes the version just put the one the inode shows: the
 // kernel holds its size and pages, written through this mount. When a
 // newer commit from another client won over it, the inode shows that one,
 // and the kernel is told of it before it reads (version.go).
-func (f *File) storedLocked(ctx context.Context, p string, res client.PutResult) {
+func (f *File) showPutLocked(ctx context.Context, p string, res client.PutResult) {
 	if res.File != nil && res.Entry.Version == res.Version {
 		f.showWholeLocked(res.File)
 		f.told.note(res.Version)
@@ -265,8 +262,8 @@ func (h *handle) write(ctx context.Context, data []byte, off int64) (int, error)
 	return h.sp.writeAt(data, off)
 }
 
-// Flush (every close) uploads the spool if it changed, so that a failed
-// upload fails close(2) and cp reports it. A handle opened for reading
+// Flush (every close) puts the spool if it changed, so that a failed
+// put fails close(2) and cp reports it. A handle opened for reading
 // stores nothing: what the spool holds then may be another handle's write
 // half done (a reader's close stored it as a version of its own); the
 // writer's close stores it, or the last release does (releaseLocked).
@@ -276,7 +273,7 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	}
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
-	return h.f.sys.errno("flush", h.f.uploadLocked(ctx))
+	return h.f.sys.errno("flush", h.f.putLocked(ctx, false))
 }
 
 // Fsync stores the spool if it changed, on the nodes' disks before it
@@ -286,7 +283,7 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
 	if h.sp != nil && h.sp.dirty {
-		return h.f.sys.errno("fsync", h.f.storeLocked(ctx, true))
+		return h.f.sys.errno("fsync", h.f.putLocked(ctx, true))
 	}
 	return h.f.sys.errno("fsync", h.f.sys.store.Sync(ctx))
 }

@@ -19,8 +19,8 @@ type spool struct {
 	past    *client.File // the version cut off, when it was never fetched; else the temp file holds it
 	length  int64        // the temp file's length (past cut it holds leftovers of earlier shrinks)
 	pending *client.File // version still to be fetched before the first access (nil: loaded)
-	dirty   bool         // changed since the last upload
-	mtime   time.Time    // modification time to store with the next upload
+	dirty   bool         // changed since the last put
+	mtime   time.Time    // modification time to store with the next put
 	refs    int          // open handles using the spool
 	hash    *contentHash
 }
