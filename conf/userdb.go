@@ -19,7 +19,8 @@ import (
 const verifiedTTL = 10 * time.Minute
 
 // UserDB checks logins against a node's dfs.conf and follows edits of the
-// file without a restart.
+// file without a restart. It is what a node takes as its accounts
+// (node.Accounts).
 type UserDB struct {
 	path string
 
@@ -102,6 +103,12 @@ func (db *UserDB) Check(user, password string) bool {
 	db.mu.Unlock()
 	close(c.done)
 	return ok && c.good
+}
+
+// SetPassword changes user's password in the file (an atomic edit, see
+// the package function SetPassword); the next Check reads it back.
+func (db *UserDB) SetPassword(user, password string) error {
+	return SetPassword(db.path, user, password)
 }
 
 func (db *UserDB) verifiedKey(hash, password string) string {

@@ -62,6 +62,14 @@ func TestUserDB(t *testing.T) {
 	if db.Users().Len() != 1 {
 		t.Errorf("users %q", db.Users().Names())
 	}
+
+	// A node's PASSWD edits the file through the same database.
+	if err := db.SetPassword("Bob", "newer"); err != nil {
+		t.Fatal(err)
+	}
+	if !db.Check("Bob", "newer") || db.Check("Bob", "new") {
+		t.Error("SetPassword not picked up by Check")
+	}
 }
 
 // TestConcurrentLoginsOneCheck: logins with the same credentials at once

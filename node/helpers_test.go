@@ -15,7 +15,7 @@ import (
 	"dfs/core/wire"
 )
 
-// fakeUsers is a UserStore backed by a map.
+// fakeUsers is an Accounts backed by a map.
 type fakeUsers struct {
 	mu sync.Mutex
 	m  map[string]string

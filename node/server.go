@@ -19,8 +19,9 @@ import (
 // -ldflags "-X dfs/node.Version=...".
 var Version = "dev"
 
-// UserStore is what the node needs of dfs.conf.
-type UserStore interface {
+// Accounts are the users who may log in and their passwords: what the node
+// needs of dfs.conf (*conf.UserDB).
+type Accounts interface {
 	// Check reports whether password is the user's; it may be slow.
 	Check(user, password string) bool
 	// SetPassword changes the user's password (an atomic edit of dfs.conf).
@@ -32,7 +33,7 @@ type UserStore interface {
 type Config struct {
 	Dir         string        // data folder (created if missing)
 	Name        string        // for logs and AUTH replies; default filepath.Base(Dir)
-	Users       UserStore     // required
+	Users       Accounts      // required
 	TLS         *tls.Config   // nil = plaintext
 	Log         *slog.Logger  // nil = discard
 	MaxConns    int           // default 1024; beyond it the oldest unauthenticated conn is closed, or the new one refused
@@ -81,7 +82,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("node: no data folder")
 	}
 	if cfg.Users == nil {
-		return nil, errors.New("node: no user store")
+		return nil, errors.New("node: no accounts (Config.Users)")
 	}
 	if cfg.Name == "" {
 		cfg.Name = filepath.Base(cfg.Dir)

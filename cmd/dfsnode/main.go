@@ -183,30 +183,15 @@ func serveCmd(args []string, stderr io.Writer) error {
 }
 
 // openUsers opens dfs.conf, explaining how to make one when it is missing.
-func openUsers(path string) (*userDB, error) {
+func openUsers(path string) (*conf.UserDB, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s does not exist; add a user first with `dfsnode user add NAME -conf %s`", path, path)
 	}
-	db, err := conf.OpenUserDB(path)
-	if err != nil {
-		return nil, err
-	}
-	return &userDB{db: db, path: path}, nil
+	return conf.OpenUserDB(path)
 }
 
-// userDB adapts conf's user database to node.UserStore.
-type userDB struct {
-	db   *conf.UserDB
-	path string
-}
-
-var _ node.UserStore = (*userDB)(nil)
-
-func (u *userDB) Check(user, password string) bool { return u.db.Check(user, password) }
-
-func (u *userDB) SetPassword(user, password string) error {
-	return conf.SetPassword(u.path, user, password)
-}
+// The users of dfs.conf are the node's accounts as they are: no adapter.
+var _ node.Accounts = (*conf.UserDB)(nil)
 
 // byteSize is a flag of bytes with an optional K, M or G suffix (powers of
 // 1024).

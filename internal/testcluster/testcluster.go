@@ -28,7 +28,7 @@ type Cluster struct {
 	t        testing.TB
 	root     string
 	confPath string
-	users    node.UserStore
+	users    node.Accounts
 	plain    bool
 	grace    time.Duration // node.Config.Grace; 0 for the default
 
@@ -51,15 +51,6 @@ func Plaintext() Option { return func(c *Cluster) { c.plain = true } }
 // node.Config.Grace), so a test can watch them go.
 func Grace(d time.Duration) Option { return func(c *Cluster) { c.grace = d } }
 
-// userStore adapts dfs.conf to what a node needs.
-type userStore struct {
-	db   *conf.UserDB
-	path string
-}
-
-func (u userStore) Check(user, pw string) bool        { return u.db.Check(user, pw) }
-func (u userStore) SetPassword(user, pw string) error { return conf.SetPassword(u.path, user, pw) }
-
 // Start runs four nodes and stops them when the test ends.
 func Start(t testing.TB, opts ...Option) *Cluster {
 	t.Helper()
@@ -77,7 +68,7 @@ func Start(t testing.TB, opts ...Option) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.users = userStore{db: db, path: c.confPath}
+	c.users = db
 	for n := 0; n < core.NumNodes; n++ {
 		c.start(n, "127.0.0.1:0")
 	}
