@@ -43,7 +43,7 @@ func (c *session) authenticate() bool {
 		_ = c.wc.SendError(wire.TypeAuth, wire.StatusAuthFailed, authFailedMsg)
 		return false
 	}
-	us, err := s.userStore(req.User)
+	us, err := s.userDir(req.User)
 	if err != nil {
 		s.log.Error("open user folder", "user", req.User, "err", err)
 		_ = c.wc.SendError(wire.TypeAuth, wire.StatusInternal, "cannot open the user's folder on this node")
@@ -80,7 +80,7 @@ func (c *session) checkPassword(user, password string) bool {
 		s.log.Warn("password checks busy; refusing a login", "user", user, "remote", c.remote)
 		return false
 	}
-	ok := validUser(user) && s.cfg.Users.Check(user, password)
+	ok := ValidUser(user) && s.cfg.Users.Check(user, password)
 	<-s.checks
 	if ok {
 		s.throttle.succeed(keys...)

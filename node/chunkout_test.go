@@ -18,7 +18,7 @@ func TestChunkWriterSizes(t *testing.T) {
 	// Bytes of file (header, data, CRCs) equal to one piece, one byte
 	// either side, none, and several pieces.
 	exact := int64(outPiece - ChunkHeaderSize)
-	exact -= 4 * ((exact + blockSize + 3) / (blockSize + 4)) // the CRCs
+	exact -= 4 * ((exact + BlockSize + 3) / (BlockSize + 4)) // the CRCs
 	sizes := []int64{0, 1, 100, exact - 1, exact, exact + 1, 3<<20 + 7}
 	sawDirect := false
 	for _, direct := range []bool{true, false} {
@@ -63,12 +63,12 @@ func TestChunkWriterSizes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("size %d direct %v: %v", size, isDirect, err)
 			}
-			cf := &chunkFile{f: rf, hdr: hdr}
+			cf := &ChunkFile{f: rf, hdr: hdr}
 			if err := cf.verify(nil); err != nil || hdr.Size != size || hdr.Index != 2 {
 				t.Fatalf("size %d direct %v: %v, header %+v", size, isDirect, err, hdr)
 			}
 			var got []byte
-			buf := make([]byte, blockSize+4)
+			buf := make([]byte, BlockSize+4)
 			for b := int64(0); b < cf.blocks(); b++ {
 				d, err := cf.readBlock(b, buf)
 				if err != nil {

@@ -35,14 +35,14 @@ const maxBatchFiles = 512
 const fsyncWorkers = 16
 
 type metaKey struct {
-	u   *userStore
+	u   *UserDir
 	rel string
 }
 
 // batch is what one pass makes durable.
 type batch struct {
 	files   []*os.File           // written data (chunk files): fsync, close
-	metas   map[metaKey]uint64   // entries whose @meta.new to make durable and promote: the write (userStore.pending) the pass saw
+	metas   map[metaKey]uint64   // entries whose @meta.new to make durable and promote: the write (UserDir.pending) the pass saw
 	dirs    map[metaKey]struct{} // folders whose names changed: fsync
 	waiters []chan error
 	first   time.Time // when the first item arrived
@@ -113,19 +113,19 @@ func (f *flusher) addFile(fd *os.File) {
 }
 
 // addMeta registers rel, whose @meta.new was just written.
-func (f *flusher) addMeta(u *userStore, rel string) {
+func (f *flusher) addMeta(u *UserDir, rel string) {
 	f.add(func(b *batch) { b.metas[metaKey{u, rel}] = 0 })
 }
 
 // addDir registers the folder rel, whose names changed.
-func (f *flusher) addDir(u *userStore, rel string) {
+func (f *flusher) addDir(u *UserDir, rel string) {
 	f.add(func(b *batch) { b.dirs[metaKey{u, rel}] = struct{}{} })
 }
 
 // moved renames the registered paths under from to under to (a RENAME of
 // a folder moved them), in the collecting and the running batch, so that
 // the pass finds them. The caller holds u's lock.
-func (f *flusher) moved(u *userStore, from, to string) {
+func (f *flusher) moved(u *UserDir, from, to string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, b := range []*batch{f.cur, f.inflight} {
@@ -301,7 +301,7 @@ func (f *flusher) open(b *batch, fds bool) ([]*os.File, error) {
 	if fds {
 		out = slices.Clone(b.files)
 	}
-	users := map[*userStore]bool{}
+	users := map[*UserDir]bool{}
 	for k := range b.metas {
 		users[k.u] = true
 	}
@@ -345,7 +345,7 @@ func (f *flusher) open(b *batch, fds bool) ([]*os.File, error) {
 // promote renames each durable @meta.new to @meta, unless a newer write
 // replaced it after the pass began (it waits for the next pass).
 func (f *flusher) promote(b *batch) {
-	users := map[*userStore]bool{}
+	users := map[*UserDir]bool{}
 	f.mu.Lock()
 	for k := range b.metas {
 		users[k.u] = true

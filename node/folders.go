@@ -16,12 +16,11 @@ import (
 // same stamp, its Born is newer. The second is a later folder at the name
 // that a setattr stamped alike with an earlier one this node still had
 // (core's merge picks the newer Born likewise).
-func supersedes(req wire.UpdateReq, old *wire.Meta) bool {
-	m := req.Meta
+func supersedes(op string, heal bool, m wire.Meta, old *wire.Meta) bool {
 	if m.Stamp != old.Stamp {
 		return m.Stamp > old.Stamp
 	}
-	return req.Heal && req.Op == wire.UpdateMkdir && live(old) && old.Dir && m.Born > old.Born
+	return heal && op == wire.UpdateMkdir && live(old) && old.Dir && m.Born > old.Born
 }
 
 // mkdirEntry creates a folder, or resurrects a tombstone as one. With heal
@@ -30,13 +29,13 @@ func supersedes(req wire.UpdateReq, old *wire.Meta) bool {
 // for a change below it (see ensureParents). Either way what is left under
 // the name and older than the new Born belongs to the earlier folder, which
 // clients already ignore, and is removed. A client's mkdir over a live
-// folder is StatusExist: two clients making one folder at once must not
+// folder is core.ErrExist: two clients making one folder at once must not
 // remove each other's first files.
-func (u *userStore) mkdirEntry(steps []step, m wire.Meta, heal bool) error {
+func (u *UserDir) mkdirEntry(steps []step, m wire.Meta, heal bool) error {
 	last := &steps[len(steps)-1]
 	old := last.meta
 	if live(old) && (!old.Dir || !heal) {
-		return replyErr(wire.StatusExist, "%s already exists", last.path)
+		return refuse(core.ErrExist, "%s already exists", last.path)
 	}
 	if err := u.ensureParents(steps, m.Stamp); err != nil {
 		return err
@@ -68,7 +67,7 @@ func (u *userStore) mkdirEntry(steps []step, m wire.Meta, heal bool) error {
 // this node missed, only live entries as new as the removal count, and the
 // older ones, removed on the other nodes while this one was away, are
 // removed here too.
-func (u *userStore) clearForRmdir(last *step, stamp string, heal bool) error {
+func (u *UserDir) clearForRmdir(last *step, stamp string, heal bool) error {
 	since := ""
 	if heal {
 		since = stamp
@@ -78,7 +77,7 @@ func (u *userStore) clearForRmdir(last *step, stamp string, heal bool) error {
 		return err
 	}
 	if busy {
-		return replyErr(wire.StatusNotEmpty, "%s is not empty", last.path)
+		return refuse(core.ErrNotEmpty, "%s is not empty", last.path)
 	}
 	if heal {
 		return u.removeOlder(last.rel, stamp)
@@ -90,7 +89,7 @@ func (u *userStore) clearForRmdir(last *step, stamp string, heal bool) error {
 // depth, stamped since or later (any live entry for ""). A folder a node
 // made only for a change below it (implicitStamp) has no age of its own: for
 // a since it counts only through what is under it.
-func (u *userStore) liveUnder(rel, since string) (bool, error) {
+func (u *UserDir) liveUnder(rel, since string) (bool, error) {
 	names, err := u.readNames(rel)
 	if err != nil {
 		return false, err
@@ -123,13 +122,13 @@ func (u *userStore) liveUnder(rel, since string) (bool, error) {
 // born. Folders a node made only for a change below them (implicitStamp)
 // and bare directories have no age of their own: what is under them is
 // judged the same way, and they go when that leaves them empty.
-func (u *userStore) removeOlder(rel, born string) error {
+func (u *UserDir) removeOlder(rel, born string) error {
 	_, err := u.pruneOlder(rel, born)
 	return err
 }
 
 // pruneOlder is removeOlder, reporting whether rel holds no entry after.
-func (u *userStore) pruneOlder(rel, born string) (empty bool, err error) {
+func (u *UserDir) pruneOlder(rel, born string) (empty bool, err error) {
 	names, err := u.readNames(rel)
 	if err != nil {
 		return false, err

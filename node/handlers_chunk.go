@@ -1,16 +1,14 @@
 package node
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"dfs/core/wire"
@@ -23,10 +21,6 @@ func validUpload(id string) bool {
 	}
 	_, err := hex.DecodeString(id)
 	return err == nil && strings.ToLower(id) == id
-}
-
-func stagedName(upload string, n int) string {
-	return fmt.Sprintf("%s/%s.c%d", stagingDir, upload, n)
 }
 
 // deadlineWriter pushes the connection's deadline forward while a data
@@ -75,9 +69,7 @@ func (c *session) putChunk(body []byte) error {
 		}
 		return c.putInline(req)
 	}
-	final := stagedName(req.Upload, req.Chunk)
-	tmp := final + ".tmp-" + randHex(8)
-	f, direct, err := openChunkForWrite(func(flag int) (*os.File, error) { return c.us.root.OpenFile(tmp, flag, 0o600) })
+	sc, err := c.us.Stage(req.Upload, req.Chunk, !req.Trailer)
 	if err != nil {
 		// Drain the stream so the reply lands where the client expects it.
 		if _, rerr := c.wc.RecvStream(&deadlineWriter{w: io.Discard, c: c}, req.Size); rerr != nil {
@@ -90,16 +82,8 @@ func (c *session) putChunk(body []byte) error {
 		}
 		return err
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			_ = c.us.root.Remove(tmp)
-		}
-	}()
-	cw := newChunkWriter(f, direct, c.s.outBufs, !req.Trailer)
-	defer cw.close()
-	n, err := c.wc.RecvStream(&deadlineWriter{w: cw, c: c}, req.Size)
+	defer sc.Close()
+	n, err := c.wc.RecvStream(&deadlineWriter{w: sc, c: c}, req.Size)
 	if err != nil {
 		c.s.log.Info("upload stream broken", "user", c.user, "remote", c.remote, "err", err)
 		return &connError{err}
@@ -110,13 +94,13 @@ func (c *session) putChunk(body []byte) error {
 			return err
 		}
 	}
-	if cw.err != nil {
-		return cw.err
+	if err := sc.Err(); err != nil {
+		return err
 	}
 	if n != req.Size {
 		return replyErr(wire.StatusCorrupt, "received %d bytes, expected %d", n, req.Size)
 	}
-	sum, err := cw.finish(req.Chunk, given)
+	sum, err := sc.Finish(given)
 	if err != nil {
 		return err
 	}
@@ -124,14 +108,7 @@ func (c *session) putChunk(body []byte) error {
 	if req.SHA256 != "" && !strings.EqualFold(got, req.SHA256) {
 		return replyErr(wire.StatusCorrupt, "SHA-256 of the received chunk does not match")
 	}
-	if err := c.us.root.Rename(tmp, final); err != nil {
-		return err
-	}
-	// The data reaches the disk with the next flush, before any commit
-	// that names it can be reported durable. (The staging folder's names
-	// need no flush: a commit moves the file into its entry's folder.)
-	ok = true
-	if err := c.us.syncFile(f); err != nil {
+	if err := sc.Keep(); err != nil {
 		return err
 	}
 	return c.replyPut(req, got)
@@ -166,35 +143,13 @@ func (c *session) replyPut(req wire.PutChunkReq, sum string) error {
 	resp := wire.PutChunkResp{SHA256: sum}
 	if req.Path != "" {
 		p, _ := cleanPath(req.Path, false) // checked before the data came
-		steps, err := c.us.walk(p)
+		live, err := c.us.Live(p)
 		if err != nil {
 			return err
 		}
-		resp.Exists = live(steps[len(steps)-1].meta)
+		resp.Exists = live
 	}
 	return c.send(wire.TypePutChunk, resp)
-}
-
-// openChunk opens a chunk file without following symlinks and checks its
-// header.
-func (u *userStore) openChunk(rel string) (*chunkFile, error) {
-	ok, err := u.statFile(rel)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fs.ErrNotExist
-	}
-	f, err := u.root.OpenFile(rel, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		return nil, err
-	}
-	hdr, err := readChunkHeader(f)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &chunkFile{f: f, hdr: hdr}, nil
 }
 
 // getChunk streams a byte range of a chunk, checking every block read.
@@ -213,45 +168,23 @@ func (c *session) getChunk(body []byte) error {
 	if req.Chunk < 0 || req.Chunk > 3 || req.Offset < 0 {
 		return badRequest("invalid chunk or offset")
 	}
-	steps, err := c.us.walk(p)
-	if err != nil {
-		return err
-	}
-	last := steps[len(steps)-1]
-	var cf *chunkFile
-	err = fs.ErrNotExist
-	if last.exists {
-		if last.inline {
-			full, err := c.us.full(&last)
-			if err != nil {
-				return err
-			}
-			if data, ok := inlineChunkOf(full, req.Version, req.Chunk); ok {
-				return c.sendInline(data, req.Offset, req.Length)
-			}
-		}
-		cf, err = c.us.openChunk(last.rel + "/" + chunkName(req.Version, req.Chunk))
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		// A reader still on a version replaced, removed or moved since it
-		// opened it: the chunk may be set aside (see superseded.go).
-		if data, ok := c.s.old.inlineChunk(oldKey(c.user, req.Version, req.Chunk)); ok {
-			return c.sendInline(data, req.Offset, req.Length)
-		}
-		cf, err = c.us.openChunk(supersededDir + "/" + chunkName(req.Version, req.Chunk))
+	ch, err := c.us.OpenChunk(p, req.Version, req.Chunk)
+	if err == nil && ch.File == nil {
+		return c.sendInline(ch.Data, req.Offset, req.Length)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return replyErr(wire.StatusNotFound, "%s: chunk %d of version %s not on this node", p, req.Chunk, req.Version)
 	}
-	if errors.Is(err, errCorrupt) {
-		c.s.quarantine(c.us, p, req.Version, req.Chunk, nil, err)
+	if errors.Is(err, ErrCorrupt) {
+		c.quarantine(p, req.Version, req.Chunk, nil, err)
 		return replyErr(wire.StatusCorrupt, "chunk %d of %s is corrupt on node %s", req.Chunk, p, c.s.cfg.Name)
 	}
 	if err != nil {
 		return err
 	}
-	defer cf.f.Close()
-	size := cf.hdr.Size
+	cf := ch.File
+	defer cf.Close()
+	size := cf.Header().Size
 	if req.Offset > size {
 		return badRequest("offset %d beyond the chunk's %d bytes", req.Offset, size)
 	}
@@ -259,16 +192,17 @@ func (c *session) getChunk(body []byte) error {
 	if req.Length >= 0 && req.Length < size-req.Offset {
 		end = req.Offset + req.Length
 	}
-	if err := c.send(wire.TypeGetChunk, wire.GetChunkResp{Size: size, SHA256: hex.EncodeToString(cf.hdr.SHA256[:])}); err != nil {
+	sum := cf.Header().SHA256
+	if err := c.send(wire.TypeGetChunk, wire.GetChunkResp{Size: size, SHA256: hex.EncodeToString(sum[:])}); err != nil {
 		return err
 	}
 	if err := c.streamRange(cf, req.Offset, end); err != nil {
 		var ce *connError
-		if errors.As(err, &ce) || !errors.Is(err, errCorrupt) {
+		if errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) {
 			return err
 		}
-		fi, _ := cf.f.Stat()
-		c.s.quarantine(c.us, p, req.Version, req.Chunk, fi, err)
+		fi, _ := cf.Stat()
+		c.quarantine(p, req.Version, req.Chunk, fi, err)
 		return replyErr(wire.StatusCorrupt, "chunk %d of %s is corrupt on node %s", req.Chunk, p, c.s.cfg.Name)
 	}
 	return nil
@@ -276,63 +210,76 @@ func (c *session) getChunk(body []byte) error {
 
 // streamRange sends [off, end) of the chunk as data frames and the end
 // frame. A read of the whole chunk also checks its SHA-256 before the end
-// frame. A corrupt block ends the stream early with an errCorrupt error.
-func (c *session) streamRange(cf *chunkFile, off, end int64) error {
-	r := &rangeReader{c: c, cf: cf, off: off, end: end, buf: make([]byte, blockSize+4)}
-	if off == 0 && end == cf.hdr.Size {
-		r.sha = sha256.New()
-	}
-	_, err := c.wc.SendStream(r, make([]byte, 4*blockSize))
-	if err != nil && r.err == nil {
+// frame. A corrupt block ends the stream early with an ErrCorrupt error.
+func (c *session) streamRange(cf *ChunkFile, off, end int64) error {
+	r := cf.NewRangeReader(off, end)
+	_, err := c.wc.SendStream(&deadlineReader{r: r, c: c}, make([]byte, 4*BlockSize))
+	if err != nil && r.Err() == nil {
 		return &connError{err}
 	}
-	return r.err
+	return r.Err()
 }
 
-// rangeReader reads a byte range of a chunk file block by block, checking
-// each block's CRC, and moves the connection's deadline forward between
-// reads (each read is followed by a frame write).
-type rangeReader struct {
-	c        *session
-	cf       *chunkFile
-	off, end int64
-	buf      []byte
-	pending  []byte // checked data not yet returned
-	sha      hash.Hash
-	err      error // the read error that ended the stream
+// deadlineReader moves the connection's deadline forward before each read
+// of a data stream it sends (each read is followed by a frame write).
+type deadlineReader struct {
+	r io.Reader
+	c *session
 }
 
-func (r *rangeReader) Read(p []byte) (int, error) {
-	_ = r.c.nc.SetDeadline(time.Now().Add(r.c.s.cfg.IOTimeout))
-	n := 0
-	for n < len(p) {
-		if len(r.pending) == 0 {
-			if r.off >= r.end {
-				break
-			}
-			i := r.off / blockSize
-			b, err := r.cf.readBlock(i, r.buf)
-			if err != nil {
-				r.err = err
-				return n, err
-			}
-			if r.sha != nil {
-				r.sha.Write(b)
-			}
-			start := i * blockSize
-			r.pending = b[r.off-start : min(r.end-start, int64(len(b)))]
-			r.off = start + int64(len(b))
-		}
-		k := copy(p[n:], r.pending)
-		r.pending = r.pending[k:]
-		n += k
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	_ = d.c.nc.SetDeadline(time.Now().Add(d.c.s.cfg.IOTimeout))
+	return d.r.Read(p)
+}
+
+// quarantine sets a bad chunk file aside (see UserDir.Quarantine) and logs
+// what became of it.
+func (c *session) quarantine(p, ver string, n int, fi os.FileInfo, cause error) {
+	name, err := c.us.Quarantine(p, ver, n, fi)
+	if err != nil {
+		c.s.log.Error("quarantine failed", "user", c.user, "path", p, "version", ver, "chunk", n, "err", err)
+		return
 	}
-	if n == 0 {
-		if r.sha != nil && [32]byte(r.sha.Sum(nil)) != r.cf.hdr.SHA256 {
-			r.err = fmt.Errorf("%w: SHA-256 mismatch", errCorrupt)
-			return 0, r.err
-		}
-		return 0, io.EOF
+	c.s.log.Warn("bad chunk moved to quarantine", "user", c.user, "path", p, "version", ver, "chunk", n, "as", name, "cause", cause)
+}
+
+// putInline receives an inline chunk into memory.
+func (c *session) putInline(req wire.PutChunkReq) error {
+	var buf bytes.Buffer
+	n, err := c.wc.RecvStream(&buf, req.Size)
+	if err != nil {
+		return &connError{err}
 	}
-	return n, nil
+	if n != req.Size {
+		return replyErr(wire.StatusCorrupt, "received %d bytes, expected %d", n, req.Size)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	got := hex.EncodeToString(sum[:])
+	if req.SHA256 != "" && !strings.EqualFold(got, req.SHA256) {
+		return replyErr(wire.StatusCorrupt, "SHA-256 of the received chunk does not match")
+	}
+	if !c.us.StageInline(req.Upload, req.Chunk, buf.Bytes()) {
+		return replyErr(wire.StatusBusy, "too many small uploads waiting for their commit")
+	}
+	return c.replyPut(req, got)
+}
+
+// sendInline answers a GET_CHUNK from an inline chunk.
+func (c *session) sendInline(data []byte, off, length int64) error {
+	size := int64(len(data))
+	if off > size {
+		return badRequest("offset %d beyond the chunk's %d bytes", off, size)
+	}
+	end := size
+	if length >= 0 && length < size-off {
+		end = off + length
+	}
+	sum := sha256.Sum256(data)
+	if err := c.send(wire.TypeGetChunk, wire.GetChunkResp{Size: size, SHA256: hex.EncodeToString(sum[:])}); err != nil {
+		return err
+	}
+	if _, err := c.wc.SendStream(bytes.NewReader(data[off:end]), make([]byte, wire.MaxInlineChunk)); err != nil {
+		return &connError{err}
+	}
+	return nil
 }

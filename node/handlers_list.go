@@ -3,7 +3,6 @@ package node
 import (
 	"time"
 
-	"dfs/core"
 	"dfs/core/wire"
 )
 
@@ -26,11 +25,11 @@ func (c *session) lookup(body []byte) error {
 	if err != nil {
 		return err
 	}
-	steps, err := c.us.walk(p)
+	chain, err := c.us.Lookup(p)
 	if err != nil {
 		return err
 	}
-	return c.sendBody(wire.TypeLookup, wire.AppendLookupResp(nil, chain(steps)))
+	return c.sendBody(wire.TypeLookup, wire.AppendLookupResp(nil, chain))
 }
 
 // list streams the entries under a folder in batches.
@@ -43,33 +42,21 @@ func (c *session) list(body []byte) error {
 	if err != nil {
 		return err
 	}
-	steps, err := c.us.walk(p)
+	ls, err := c.us.List(p)
 	if err != nil {
 		return err
 	}
-	rel := filesDir
-	if len(steps) > 0 {
-		last := steps[len(steps)-1]
-		if !last.exists {
-			return replyErr(wire.StatusNotFound, "%s: no such folder on this node", p)
-		}
-		if last.meta != nil && !last.meta.Dir {
-			return replyErr(wire.StatusNotDir, "%s is a file", p)
-		}
-		rel = last.rel
-	}
-	// The walk runs under the user's lock, so that no rename or delete
-	// moves entries under it (a listing that silently missed entries would
-	// mislead heal); the batches go out after, without the lock, so a slow
-	// client does not hold up the user's writes. A long walk (a folder of
-	// many thousand entries) sends an empty batch every second meanwhile,
-	// so the client knows the node is working, not hanging.
-	l := &lister{c: c}
+	// The walk runs under the user's lock (see Listing.Entries); the
+	// batches go out after, without the lock, so a slow client does not
+	// hold up the user's writes. A long walk (a folder of many thousand
+	// entries) sends an empty batch every second meanwhile, so the client
+	// knows the node is working, not hanging.
+	var all []wire.Meta
 	done := make(chan error, 1)
 	go func() {
-		c.us.mu.Lock()
-		defer c.us.mu.Unlock()
-		done <- l.walk(rel, p, req.Recursive)
+		var err error
+		all, err = ls.Entries(req.Recursive)
+		done <- err
 	}()
 	tick := time.NewTicker(listKeepalive)
 	defer tick.Stop()
@@ -81,7 +68,7 @@ func (c *session) list(body []byte) error {
 		case <-tick.C:
 			var ch []wire.Meta
 			if first {
-				ch, first = chain(steps), false
+				ch, first = ls.Chain, false
 			}
 			if err := c.sendBody(wire.TypeList, wire.AppendListHead(nil, false, ch)); err != nil {
 				<-done
@@ -92,12 +79,11 @@ func (c *session) list(body []byte) error {
 	if err != nil {
 		return err
 	}
-	all := l.entries
 	var out []byte
 	for {
 		var ch []wire.Meta
 		if first {
-			ch, first = chain(steps), false
+			ch, first = ls.Chain, false
 		}
 		// The head is written last, when it is known whether this batch
 		// is the last one: encode the entries after room for it.
@@ -123,54 +109,3 @@ func (c *session) list(body []byte) error {
 
 // listKeepalive is how often a long LIST walk sends an empty batch.
 const listKeepalive = time.Second
-
-// lister collects the entries of a walk.
-type lister struct {
-	c       *session
-	entries []wire.Meta
-}
-
-func (l *lister) add(m wire.Meta) error {
-	l.entries = append(l.entries, m)
-	return nil
-}
-
-// walk adds the children of the folder rel (user path p), and their
-// descendants when recursive. Symlinks and stray files are skipped, never
-// followed. The metas come from the user's cache; only those it lacks are
-// read from disk.
-func (l *lister) walk(rel, p string, recursive bool) error {
-	u := l.c.us
-	ents, err := u.readDir(rel)
-	if err != nil {
-		return err
-	}
-	for _, de := range ents {
-		name, ok := unescapeComponent(de.Name())
-		if !ok {
-			continue
-		}
-		cr, cp := rel+"/"+de.Name(), core.Join(p, name)
-		if !de.IsDir() {
-			l.c.s.log.Warn("skipping a non-directory in the data folder", "user", u.user, "path", cp)
-			continue
-		}
-		m, _, err := u.readMeta(cr)
-		if err != nil {
-			l.c.s.log.Warn("skipping an unreadable entry", "user", u.user, "path", cp, "err", err)
-			continue
-		}
-		if m != nil {
-			m.Path = cp
-			if err := l.add(*m); err != nil {
-				return err
-			}
-		}
-		if recursive {
-			if err := l.walk(cr, cp, true); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}

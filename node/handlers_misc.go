@@ -2,8 +2,6 @@ package node
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -17,7 +15,7 @@ func (c *session) info(body []byte) error {
 	if err := decode(body, &req); err != nil {
 		return err
 	}
-	resp := wire.InfoResp{Node: c.s.cfg.Name, Version: Version, Quarantine: c.s.quarantineCount(), Started: c.s.started.UnixNano()}
+	resp := wire.InfoResp{Node: c.s.cfg.Name, Version: Version, Quarantine: c.s.store.QuarantineCount(), Started: c.s.started.UnixNano()}
 	var st unix.Statfs_t
 	if err := unix.Statfs(c.s.cfg.Dir, &st); err != nil {
 		return err
@@ -25,20 +23,6 @@ func (c *session) info(body []byte) error {
 	resp.TotalBytes = uint64(st.Blocks) * uint64(st.Bsize)
 	resp.FreeBytes = uint64(st.Bavail) * uint64(st.Bsize)
 	return c.send(wire.TypeInfo, resp)
-}
-
-// quarantineCount counts the files in every user's quarantine folder.
-func (s *Server) quarantineCount() int {
-	users, _ := os.ReadDir(filepath.Join(s.cfg.Dir, usersDir))
-	n := 0
-	for _, u := range users {
-		if !u.IsDir() {
-			continue
-		}
-		q, _ := os.ReadDir(filepath.Join(s.cfg.Dir, usersDir, u.Name(), quarantineDir))
-		n += len(q)
-	}
-	return n
 }
 
 // passwd changes the user's password after checking the old one, which
@@ -68,17 +52,9 @@ func (c *session) scan(body []byte) error {
 	if err := decode(body, &req); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := c.s.withClose(context.Background())
 	defer cancel()
-	go func() {
-		select {
-		case <-c.s.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	sc := &scrubber{log: c.s.log}
-	rep, err := sc.scrubUser(ctx, c.us)
+	rep, err := c.us.Scrub(ctx, 0)
 	if err != nil {
 		return err
 	}

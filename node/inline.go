@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -83,31 +82,10 @@ func (st *inlineStage) take(key string) ([]byte, bool) {
 	return c.data, ok
 }
 
-// putInline receives an inline chunk into memory.
-func (c *session) putInline(req wire.PutChunkReq) error {
-	var buf bytes.Buffer
-	n, err := c.wc.RecvStream(&buf, req.Size)
-	if err != nil {
-		return &connError{err}
-	}
-	if n != req.Size {
-		return replyErr(wire.StatusCorrupt, "received %d bytes, expected %d", n, req.Size)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	got := hex.EncodeToString(sum[:])
-	if req.SHA256 != "" && !strings.EqualFold(got, req.SHA256) {
-		return replyErr(wire.StatusCorrupt, "SHA-256 of the received chunk does not match")
-	}
-	if !c.s.inline.put(inlineKey(c.user, req.Upload, req.Chunk), buf.Bytes()) {
-		return replyErr(wire.StatusBusy, "too many small uploads waiting for their commit")
-	}
-	return c.replyPut(req, got)
-}
-
 // takeInline moves the upload's inline chunks into m, keeping those m's
 // version already had (a commit adding copies). The replaced version's
 // inline chunks are set aside for its readers by supersede.
-func (c *session) takeInline(upload string, old, m *wire.Meta) {
+func (u *UserDir) takeInline(upload string, old, m *wire.Meta) {
 	m.Inline = nil
 	if old != nil && !old.Deleted && old.Version == m.Version {
 		m.Inline = old.Inline
@@ -116,7 +94,7 @@ func (c *session) takeInline(upload string, old, m *wire.Meta) {
 		return
 	}
 	for n := 0; n < core.NumNodes; n++ {
-		if data, ok := c.s.inline.take(inlineKey(c.user, upload, n)); ok {
+		if data, ok := u.inline.take(inlineKey(u.user, upload, n)); ok {
 			if m.Inline == nil {
 				m.Inline = map[int][]byte{}
 			}
@@ -126,10 +104,17 @@ func (c *session) takeInline(upload string, old, m *wire.Meta) {
 }
 
 // dropInline forgets an upload's inline chunks (its commit was refused).
-func (c *session) dropInline(upload string) {
+func (u *UserDir) dropInline(upload string) {
 	for n := 0; n < core.NumNodes; n++ {
-		c.s.inline.take(inlineKey(c.user, upload, n))
+		u.inline.take(inlineKey(u.user, upload, n))
 	}
+}
+
+// StageInline keeps chunk n of upload in memory until its commit stores it
+// inside the entry's meta (docs/format.md, Inline chunks); false when the
+// node holds too many already.
+func (u *UserDir) StageInline(upload string, n int, data []byte) bool {
+	return u.inline.put(inlineKey(u.user, upload, n), data)
 }
 
 // inlineHeld reports whether m holds chunk n inline, matching its size and
@@ -154,24 +139,4 @@ func inlineChunkOf(m *wire.Meta, v string, n int) ([]byte, bool) {
 		}
 	}
 	return nil, false
-}
-
-// sendInline answers a GET_CHUNK from an inline chunk.
-func (c *session) sendInline(data []byte, off, length int64) error {
-	size := int64(len(data))
-	if off > size {
-		return badRequest("offset %d beyond the chunk's %d bytes", off, size)
-	}
-	end := size
-	if length >= 0 && length < size-off {
-		end = off + length
-	}
-	sum := sha256.Sum256(data)
-	if err := c.send(wire.TypeGetChunk, wire.GetChunkResp{Size: size, SHA256: hex.EncodeToString(sum[:])}); err != nil {
-		return err
-	}
-	if _, err := c.wc.SendStream(bytes.NewReader(data[off:end]), make([]byte, wire.MaxInlineChunk)); err != nil {
-		return &connError{err}
-	}
-	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,32 +26,32 @@ import (
 //     verified (a crash may have torn them).
 //
 // It runs without a flusher: what it writes is durable at once.
-func (s *Server) recoverAll() {
-	root := filepath.Join(s.cfg.Dir, usersDir)
+func (st *Store) recoverAll() {
+	root := filepath.Join(st.dir, usersDir)
 	users, err := os.ReadDir(root)
 	if err != nil {
-		s.log.Warn("list users for recovery", "err", err)
+		st.log.Warn("list users for recovery", "err", err)
 		return
 	}
 	for _, e := range users {
-		if !e.IsDir() || !validUser(e.Name()) {
+		if !e.IsDir() || !ValidUser(e.Name()) {
 			continue
 		}
-		u, err := openUser(s.cfg.Dir, e.Name(), nil)
+		u, err := openUserDir(st.dir, e.Name(), nil, st.log)
 		if err != nil {
-			s.log.Error("recovery: open user folder", "user", e.Name(), "err", err)
+			st.log.Error("recovery: open user folder", "user", e.Name(), "err", err)
 			continue
 		}
-		r := &recoverer{s: s, u: u, aside: map[string]bool{}}
+		r := &recoverer{log: st.log, u: u, aside: map[string]bool{}}
 		names, err := u.readNames(supersededDir)
 		if err != nil {
-			s.log.Error("recovery: list superseded chunks", "user", e.Name(), "err", err)
+			st.log.Error("recovery: list superseded chunks", "user", e.Name(), "err", err)
 		}
 		for _, n := range names {
 			r.aside[n] = true
 		}
 		if err := r.entry(filesDir); err != nil {
-			s.log.Error("recovery failed", "user", e.Name(), "err", err)
+			st.log.Error("recovery failed", "user", e.Name(), "err", err)
 		} else {
 			for n := range r.aside {
 				_ = u.root.Remove(supersededDir + "/" + n)
@@ -59,15 +60,15 @@ func (s *Server) recoverAll() {
 		r.staging()
 		u.close()
 		if r.restored+r.dropped+r.kept > 0 {
-			s.log.Info("recovered after a stop", "user", e.Name(), "changes kept", r.kept,
+			st.log.Info("recovered after a stop", "user", e.Name(), "changes kept", r.kept,
 				"torn changes dropped", r.dropped, "chunks put back", r.restored)
 		}
 	}
 }
 
 type recoverer struct {
-	s                       *Server
-	u                       *userStore
+	log                     *slog.Logger
+	u                       *UserDir
 	aside                   map[string]bool // names in the superseded folder not put back (yet)
 	kept, dropped, restored int
 }
@@ -117,7 +118,7 @@ func (r *recoverer) entry(rel string) error {
 	}
 	cur, err := u.readFull(rel)
 	if err != nil {
-		r.s.log.Warn("recovery: unreadable meta", "user", u.user, "entry", rel, "err", err)
+		r.log.Warn("recovery: unreadable meta", "user", u.user, "entry", rel, "err", err)
 		cur = nil
 	}
 	// Chunk files of another version: a commit whose meta was lost.
@@ -197,7 +198,7 @@ func (r *recoverer) verifiedHeld(rel string, m *wire.Meta) []int {
 			out = append(out, n)
 			continue
 		}
-		r.s.log.Warn("recovery: removing a chunk file torn by the stop", "user", r.u.user, "file", name, "err", err)
+		r.log.Warn("recovery: removing a chunk file torn by the stop", "user", r.u.user, "file", name, "err", err)
 		_ = r.u.root.Remove(name)
 	}
 	return out
@@ -223,7 +224,7 @@ func (r *recoverer) staging() {
 			cf.f.Close()
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			r.s.log.Warn("recovery: removing a torn staged upload", "user", u.user, "file", n, "err", err)
+			r.log.Warn("recovery: removing a torn staged upload", "user", u.user, "file", n, "err", err)
 			_ = u.root.Remove(rel)
 		}
 	}

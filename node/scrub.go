@@ -23,27 +23,21 @@ type ScrubReport struct {
 	Bad     []string
 }
 
-// Scrub verifies every user's chunks now at full speed, quarantining bad
-// ones.
-func (s *Server) Scrub(ctx context.Context) (ScrubReport, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-s.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return s.scrub(ctx, 0)
-}
-
-func (s *Server) scrub(ctx context.Context, rate int64) (ScrubReport, error) {
-	sc := &scrubber{log: s.log, rate: rate}
-	return sc.scrubDir(ctx, s.cfg.Dir, func(user string) (*userStore, func(), error) {
-		u, err := s.userStore(user)
+// Scrub verifies every user's chunk files, at most rate bytes/s (0: at
+// full speed), quarantining bad ones.
+func (st *Store) Scrub(ctx context.Context, rate int64) (ScrubReport, error) {
+	sc := &scrubber{log: st.log, rate: rate}
+	return sc.scrubDir(ctx, st.dir, func(user string) (*UserDir, func(), error) {
+		u, err := st.User(user)
 		return u, func() {}, err
 	})
+}
+
+// Scrub verifies the user's chunk files, at most rate bytes/s (0: at full
+// speed), quarantining bad ones; Bad names are "path@version.cN".
+func (u *UserDir) Scrub(ctx context.Context, rate int64) (ScrubReport, error) {
+	sc := &scrubber{log: u.log, rate: rate}
+	return sc.scrubUser(ctx, u)
 }
 
 // ScrubDir verifies every chunk in the data folder dir of a stopped node,
@@ -56,8 +50,8 @@ func ScrubDir(ctx context.Context, dir string, log *slog.Logger) (ScrubReport, e
 		return ScrubReport{}, fmt.Errorf("not a node data folder: %w", err)
 	}
 	sc := &scrubber{log: log}
-	return sc.scrubDir(ctx, dir, func(user string) (*userStore, func(), error) {
-		u, err := openUser(dir, user, nil) // no flusher: every change is durable at once
+	return sc.scrubDir(ctx, dir, func(user string) (*UserDir, func(), error) {
+		u, err := openUserDir(dir, user, nil, log) // no flusher: every change is durable at once
 		if err != nil {
 			return nil, nil, err
 		}
@@ -75,14 +69,14 @@ type scrubber struct {
 
 // scrubDir scrubs every user of the data folder dir, getting each user's
 // folder (and a function to release it) from open.
-func (sc *scrubber) scrubDir(ctx context.Context, dir string, open func(user string) (*userStore, func(), error)) (ScrubReport, error) {
+func (sc *scrubber) scrubDir(ctx context.Context, dir string, open func(user string) (*UserDir, func(), error)) (ScrubReport, error) {
 	var rep ScrubReport
 	users, err := os.ReadDir(filepath.Join(dir, usersDir))
 	if err != nil {
 		return rep, err
 	}
 	for _, e := range users {
-		if !e.IsDir() || !validUser(e.Name()) {
+		if !e.IsDir() || !ValidUser(e.Name()) {
 			continue
 		}
 		u, release, err := open(e.Name())
@@ -105,7 +99,7 @@ func (sc *scrubber) scrubDir(ctx context.Context, dir string, open func(user str
 }
 
 // scrubUser verifies one user's chunks; Bad names are "path@version.cN".
-func (sc *scrubber) scrubUser(ctx context.Context, u *userStore) (ScrubReport, error) {
+func (sc *scrubber) scrubUser(ctx context.Context, u *UserDir) (ScrubReport, error) {
 	var rep ScrubReport
 	if sc.start.IsZero() {
 		sc.start = time.Now()
@@ -114,7 +108,7 @@ func (sc *scrubber) scrubUser(ctx context.Context, u *userStore) (ScrubReport, e
 	return rep, err
 }
 
-func (sc *scrubber) walk(ctx context.Context, u *userStore, rel, p string, rep *ScrubReport) error {
+func (sc *scrubber) walk(ctx context.Context, u *UserDir, rel, p string, rep *ScrubReport) error {
 	names, err := u.readNames(rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -151,7 +145,7 @@ func (sc *scrubber) walk(ctx context.Context, u *userStore, rel, p string, rep *
 }
 
 // check verifies one chunk file and quarantines it if bad.
-func (sc *scrubber) check(ctx context.Context, u *userStore, rel, p, ver string, c int, rep *ScrubReport) {
+func (sc *scrubber) check(ctx context.Context, u *UserDir, rel, p, ver string, c int, rep *ScrubReport) {
 	cf, err := u.openChunk(rel + "/" + chunkName(ver, c))
 	if errors.Is(err, fs.ErrNotExist) {
 		return // replaced meanwhile
@@ -172,12 +166,12 @@ func (sc *scrubber) check(ctx context.Context, u *userStore, rel, p, ver string,
 	if err == nil {
 		return
 	}
-	if !errors.Is(err, errCorrupt) {
+	if !errors.Is(err, ErrCorrupt) {
 		sc.log.Error("scrub: read chunk", "user", u.user, "path", p, "version", ver, "chunk", c, "err", err)
 		return
 	}
 	sc.log.Warn("scrub found a bad chunk", "user", u.user, "path", p, "version", ver, "chunk", c, "err", err)
-	if _, qerr := u.quarantine(p, ver, c, fi); qerr != nil {
+	if _, qerr := u.Quarantine(p, ver, c, fi); qerr != nil {
 		sc.log.Error("quarantine failed", "user", u.user, "path", p, "err", qerr)
 		return
 	}
@@ -203,11 +197,11 @@ func (sc *scrubber) pace(ctx context.Context, n int) error {
 	return nil
 }
 
-// quarantine moves a bad chunk file of user path p into the quarantine folder
+// Quarantine moves a bad chunk file of user path p into the quarantine folder
 // and drops it from the entry's Held list. When fi is not nil, the file is
 // moved only if it is still that file (a commit may have replaced it). It
 // returns the name given in quarantine.
-func (u *userStore) quarantine(p, ver string, c int, fi os.FileInfo) (string, error) {
+func (u *UserDir) Quarantine(p, ver string, c int, fi os.FileInfo) (string, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	steps, err := u.walk(p)
@@ -255,14 +249,4 @@ func quarantineName(p, ver string, c int) string {
 		esc = esc[:150] + "~" + hex.EncodeToString(sum[:8])
 	}
 	return fmt.Sprintf("%s@%s.c%d", esc, ver, c)
-}
-
-// quarantine is the server's wrapper that logs the outcome.
-func (s *Server) quarantine(u *userStore, p, ver string, c int, fi os.FileInfo, cause error) {
-	name, err := u.quarantine(p, ver, c, fi)
-	if err != nil {
-		s.log.Error("quarantine failed", "user", u.user, "path", p, "version", ver, "chunk", c, "err", err)
-		return
-	}
-	s.log.Warn("bad chunk moved to quarantine", "user", u.user, "path", p, "version", ver, "chunk", c, "as", name, "cause", cause)
 }

@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
@@ -43,13 +41,15 @@ type Config struct {
 	ScrubRate   int64         // bytes/s for the background scrub; 0 = no background scrub
 	ScrubEvery  time.Duration // default 24h
 	FlushDelay  time.Duration // default DefaultFlushDelay: how long an acknowledged change may wait to be written to disk
-	Grace       time.Duration // default DefaultGrace: how long the chunks of a replaced or removed version stay readable (superseded.go)
+	Grace       time.Duration // default DefaultGrace: how long the chunks of a replaced or removed version stay readable
 
 	listBatch int // most entries in a LIST reply frame; default listBatch (tests shorten it)
 }
 
-// stagingMaxAge is how long an uploaded chunk may wait for its commit.
-const stagingMaxAge = time.Hour
+// DefaultGrace is Config.Grace's default: longer than a reader takes
+// between two reads of an open file, short enough that replaced data does
+// not pile up (docs/format.md, Chunk files).
+const DefaultGrace = 2 * time.Minute
 
 // Server is a chunk node.
 type Server struct {
@@ -57,26 +57,22 @@ type Server struct {
 	log      *slog.Logger
 	throttle *throttle
 	checks   chan struct{} // semaphore: concurrent password checks
-	outBufs  *outPool      // chunk uploads' aligned write buffers
+	store    *Store        // the data folder
 
 	done    chan struct{} // closed by Close
 	bg      sync.WaitGroup
 	handler sync.WaitGroup
 
-	started time.Time   // reported by INFO, so clients notice a restart
-	old     oldChunks   // superseded chunk files still served for a grace period
-	inline  inlineStage // small chunks between PUT_CHUNK and COMMIT
-	flusher *flusher    // group commit of every user's writes
+	started time.Time // reported by INFO, so clients notice a restart
 
 	mu        sync.Mutex // guards the fields below
 	closed    bool
 	listeners map[net.Listener]struct{}
 	conns     map[*session]struct{}
-	users     map[string]*userStore // opened on first use, shared by the user's connections
 }
 
-// New checks cfg, makes the data folder, removes stale staged uploads and
-// starts the background jobs.
+// New checks cfg, opens the data folder (removing stale staged uploads and
+// recovering from the last stop) and starts the background jobs.
 func New(cfg Config) (*Server, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("node: no data folder")
@@ -111,23 +107,20 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ScrubEvery <= 0 {
 		cfg.ScrubEvery = 24 * time.Hour
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.Dir, usersDir), 0o700); err != nil {
-		return nil, fmt.Errorf("make data folder: %w", err)
-	}
 	s := &Server{started: time.Now(),
 		cfg:       cfg,
 		log:       cfg.Log.With("node", cfg.Name),
 		throttle:  newThrottle(),
-		outBufs:   newOutPool(),
 		checks:    make(chan struct{}, 4),
 		done:      make(chan struct{}),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*session]struct{}{},
-		users:     map[string]*userStore{},
 	}
-	s.cleanStaging()
-	s.recoverAll()
-	s.flusher = newFlusher(cfg.Dir, cfg.FlushDelay, s.log)
+	st, err := openStore(StoreConfig{Dir: cfg.Dir, Log: s.log, FlushDelay: cfg.FlushDelay})
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
 	s.bg.Add(1)
 	go s.background()
 	return s, nil
@@ -262,40 +255,46 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.handler.Wait()
 	s.bg.Wait()
-	s.flusher.close() // what was acknowledged goes to disk before the node stops
-	s.mu.Lock()
-	for _, u := range s.users {
-		u.close()
-	}
-	s.users = nil
-	s.mu.Unlock()
+	s.store.Close() // what was acknowledged goes to disk before the node stops
 	return nil
 }
 
-// userStore returns the user's folder, opening it on first use.
-func (s *Server) userStore(user string) (*userStore, error) {
+// userDir returns the user's folder, opening it on first use.
+func (s *Server) userDir(user string) (*UserDir, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, errors.New("node is shutting down")
 	}
-	if u := s.users[user]; u != nil {
-		return u, nil
-	}
-	u, err := openUser(s.cfg.Dir, user, s.flusher)
-	if err != nil {
-		return nil, err
-	}
-	u.old = &s.old
-	s.users[user] = u
-	return u, nil
+	return s.store.User(user)
+}
+
+// Scrub verifies every user's chunks now at full speed, quarantining bad
+// ones.
+func (s *Server) Scrub(ctx context.Context) (ScrubReport, error) {
+	ctx, cancel := s.withClose(ctx)
+	defer cancel()
+	return s.store.Scrub(ctx, 0)
+}
+
+// withClose returns ctx, cancelled also when the server closes.
+func (s *Server) withClose(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-s.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 // background removes stale staged uploads every hour and runs the scrub
 // every ScrubEvery when ScrubRate is set.
 func (s *Server) background() {
 	defer s.bg.Done()
-	clean := time.NewTicker(stagingMaxAge)
+	clean := time.NewTicker(StagingMaxAge)
 	defer clean.Stop()
 	sweep := time.NewTicker(s.cfg.Grace / 4)
 	defer sweep.Stop()
@@ -316,44 +315,15 @@ func (s *Server) background() {
 		case <-s.done:
 			return
 		case <-clean.C:
-			s.cleanStaging()
+			s.store.CleanStaging()
 		case <-sweep.C:
-			s.sweepSuperseded(time.Now().Add(-s.cfg.Grace))
+			s.store.SweepSuperseded(time.Now().Add(-s.cfg.Grace))
 		case <-scrub:
-			rep, err := s.scrub(ctx, s.cfg.ScrubRate)
+			rep, err := s.store.Scrub(ctx, s.cfg.ScrubRate)
 			if err != nil && ctx.Err() == nil {
 				s.log.Error("background scrub failed", "err", err)
 			} else if err == nil {
 				s.log.Info("background scrub done", "chunks", rep.Checked, "bytes", rep.Bytes, "bad", len(rep.Bad))
-			}
-		}
-	}
-}
-
-// cleanStaging removes staged uploads older than stagingMaxAge.
-func (s *Server) cleanStaging() {
-	users, err := os.ReadDir(filepath.Join(s.cfg.Dir, usersDir))
-	if err != nil {
-		s.log.Warn("list users for staging cleanup", "err", err)
-		return
-	}
-	cutoff := time.Now().Add(-stagingMaxAge)
-	for _, ue := range users {
-		if !ue.IsDir() {
-			continue
-		}
-		sd := filepath.Join(s.cfg.Dir, usersDir, ue.Name(), stagingDir)
-		ents, err := os.ReadDir(sd)
-		if err != nil {
-			continue
-		}
-		for _, e := range ents {
-			fi, err := e.Info()
-			if err != nil || !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 || fi.ModTime().After(cutoff) {
-				continue
-			}
-			if err := os.Remove(filepath.Join(sd, e.Name())); err == nil {
-				s.log.Info("removed stale staged upload", "user", ue.Name(), "file", e.Name())
 			}
 		}
 	}

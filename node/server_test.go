@@ -89,7 +89,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	// The "@" component is escaped on disk; after a flush the meta is
 	// durable as @meta.
-	if err := n.s.flusher.sync(); err != nil {
+	if err := n.s.store.Sync(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(n.dir, "users/alice/files/docs/a/@@x.txt/@meta")); err != nil {
@@ -166,7 +166,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("superseded version not served during its grace period: %v", err)
 	}
 	dir := filepath.Join(n.dir, "users/alice/files/docs/a/@@x.txt")
-	if err := n.s.flusher.sync(); err != nil { // @meta.new becomes @meta
+	if err := n.s.store.Sync(); err != nil { // @meta.new becomes @meta
 		t.Fatal(err)
 	}
 	aside := filepath.Join(n.dir, "users/alice", supersededDir)
@@ -176,7 +176,7 @@ func TestRoundTrip(t *testing.T) {
 	if names, _ := os.ReadDir(aside); len(names) != 4 {
 		t.Errorf("superseded folder holds %d files, want the 4 chunks of %s", len(names), m.Version)
 	}
-	n.s.sweepSuperseded(time.Now())
+	n.s.store.SweepSuperseded(time.Now())
 	if _, err := c.get("docs/a/@x.txt", m.Version, 0, 0, -1); status(err) != wire.StatusNotFound {
 		t.Errorf("old version still served after the sweep: %v", err)
 	}
@@ -235,10 +235,10 @@ func TestDeleteRmdir(t *testing.T) {
 	if _, err := c.get("d/f", m.Version, 0, 0, -1); err != nil {
 		t.Errorf("deleted version not served during its grace period: %v", err)
 	}
-	if err := n.s.flusher.sync(); err != nil {
+	if err := n.s.store.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	n.s.sweepSuperseded(time.Now())
+	n.s.store.SweepSuperseded(time.Now())
 	names, _ := os.ReadDir(filepath.Join(n.dir, "users/alice/files/d/f"))
 	if len(names) != 1 {
 		t.Errorf("chunk files left after delete and sweep: %d files", len(names))
@@ -366,7 +366,7 @@ func TestCorruptChunk(t *testing.T) {
 		f.WriteAt(b, off)
 		f.Close()
 	}
-	flip(1, ChunkHeaderSize+blockSize+4+10)
+	flip(1, ChunkHeaderSize+BlockSize+4+10)
 	flip(2, 3)
 	_, err = c.get("f", m.Version, 1, 0, -1)
 	wantStatus(t, "corrupt block", err, wire.StatusCorrupt)
@@ -414,12 +414,11 @@ func TestScrubDir(t *testing.T) {
 	}
 	// Rate limited: 5000 bytes at 10000 B/s take about half a second.
 	start := time.Now()
-	sc := &scrubber{log: n.s.log, rate: 10000}
-	u, err := n.s.userStore("bob")
+	u, err := n.s.userDir("bob")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sc.scrubUser(t.Context(), u); err != nil {
+	if _, err := u.Scrub(t.Context(), 10000); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d < 400*time.Millisecond {
@@ -625,7 +624,7 @@ func TestChunkHeader(t *testing.T) {
 			t.Errorf("flipped byte %d accepted", i)
 		}
 	}
-	if chunkFileSize(0) != 64 || chunkFileSize(1) != 69 || chunkFileSize(blockSize) != 64+blockSize+4 || chunkFileSize(blockSize+1) != 64+blockSize+9 {
+	if chunkFileSize(0) != 64 || chunkFileSize(1) != 69 || chunkFileSize(BlockSize) != 64+BlockSize+4 || chunkFileSize(BlockSize+1) != 64+BlockSize+9 {
 		t.Error("chunkFileSize")
 	}
 }

@@ -25,7 +25,7 @@ type session struct {
 	start  time.Time
 	authed atomic.Bool // set once AUTH succeeded; read by the MaxConns eviction
 	user   string      // the authenticated user
-	us     *userStore  // the user's folder (shared by the user's connections), set by AUTH
+	us     *UserDir    // the user's folder (shared by the user's connections), set by AUTH
 }
 
 func newSession(s *Server, nc net.Conn) *session {
@@ -177,12 +177,15 @@ func (c *session) dispatch(h wire.Header, body []byte) bool {
 // toReqError maps a handler's error to a reply, logging unexpected ones.
 func (c *session) toReqError(t wire.Type, err error) *reqError {
 	var re *reqError
+	var rf *Refusal
 	switch {
 	case errors.As(err, &re):
 		return re
+	case errors.As(err, &rf) && refusalStatus[rf.Err] != wire.StatusOK:
+		return &reqError{status: refusalStatus[rf.Err], msg: rf.Msg}
 	case errors.Is(err, core.ErrBadName):
 		return &reqError{status: wire.StatusBadRequest, msg: err.Error()}
-	case errors.Is(err, errSymlink):
+	case errors.Is(err, ErrSymlink):
 		c.s.log.Warn("refused a symlink in the data folder", "user", c.user, "op", t.String(), "err", err)
 		return &reqError{status: wire.StatusBadRequest, msg: "refusing a symlink or special file in the data folder"}
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
@@ -195,6 +198,19 @@ func (c *session) toReqError(t wire.Type, err error) *reqError {
 	}
 	c.s.log.Error("request failed", "user", c.user, "op", t.String(), "err", err)
 	return &reqError{status: wire.StatusInternal, msg: "internal error on node " + c.s.cfg.Name + " (see its log)"}
+}
+
+// refusalStatus is the reply to each reason the store gives for refusing a
+// change.
+var refusalStatus = map[error]wire.Status{
+	core.ErrStale:      wire.StatusStale,
+	core.ErrExist:      wire.StatusExist,
+	core.ErrNotDir:     wire.StatusNotDir,
+	core.ErrIsDir:      wire.StatusIsDir,
+	core.ErrNotEmpty:   wire.StatusNotEmpty,
+	core.ErrNotFound:   wire.StatusNotFound,
+	core.ErrIncomplete: wire.StatusIncomplete,
+	ErrUnknownUpdate:   wire.StatusBadRequest,
 }
 
 // decode parses a request body; malformed JSON closes the connection.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"os"
 	"path"
@@ -26,20 +27,42 @@ const (
 	usersDir      = "users"
 )
 
-// errSymlink is returned when a path runs into a symlink (or another
+// ErrSymlink is returned when a path runs into a symlink (or another
 // non-directory) planted in the data folder: it is refused, never followed.
-var errSymlink = errors.New("refusing a symlink or special file in the data folder")
+var ErrSymlink = errors.New("refusing a symlink or special file in the data folder")
 
-// userStore is one user's folder, opened as a tree (see tree.go) so that
-// no name can leave it. A running node keeps one per user, shared by the user's
-// connections (Server.userStore).
-type userStore struct {
-	user  string
-	root  *tree
-	mu    sync.Mutex // serializes namespace changes of this user
-	cache *metaCache // the user's entries as last written or read
-	fl    *flusher   // nil: every write is made durable before it returns (offline tools)
-	old   *oldChunks // where superseded chunks are remembered for the sweeper; nil offline
+// Refusal is a change the store refuses to apply: Err is the core error
+// saying why (core.ErrStale, ErrExist, ErrNotDir, ErrIsDir, ErrNotEmpty,
+// ErrNotFound, ErrIncomplete, or ErrUnknownUpdate), Msg tells the client.
+type Refusal struct {
+	Err error
+	Msg string
+}
+
+func (r *Refusal) Error() string { return r.Msg }
+func (r *Refusal) Unwrap() error { return r.Err }
+
+func refuse(err error, format string, args ...any) error {
+	return &Refusal{Err: err, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ErrUnknownUpdate refuses an update whose kind the store does not know.
+var ErrUnknownUpdate = errors.New("unknown update")
+
+// UserDir is one user's folder, opened as a tree (see tree.go) so that no
+// name can leave it. A running node keeps one per user, shared by the
+// user's connections (Store.User); recovery and an offline scrub open their
+// own, without a flusher.
+type UserDir struct {
+	user   string
+	root   *tree
+	log    *slog.Logger
+	mu     sync.Mutex   // serializes namespace changes of this user
+	cache  *metaCache   // the user's entries as last written or read
+	fl     *flusher     // nil: every write is made durable before it returns (offline tools)
+	old    *oldChunks   // where superseded chunks are remembered for the sweeper; nil offline
+	inline *inlineStage // inline uploads waiting for their commit; nil offline
+	bufs   *outPool     // chunk uploads' write buffers; nil offline
 
 	// Guarded by mu: the entries whose @meta.new waits for a flush, with
 	// a sequence number of its last write (the flusher promotes only the
@@ -48,10 +71,10 @@ type userStore struct {
 	seq     uint64
 }
 
-// openUser makes (on first use) and opens DIR/users/<user>. With fl nil,
+// openUserDir makes (on first use) and opens DIR/users/<user>. With fl nil,
 // writes are durable when they return.
-func openUser(dir, user string, fl *flusher) (*userStore, error) {
-	if !validUser(user) {
+func openUserDir(dir, user string, fl *flusher, log *slog.Logger) (*UserDir, error) {
+	if !ValidUser(user) {
 		return nil, fmt.Errorf("invalid user name %q", user)
 	}
 	ud := filepath.Join(dir, usersDir, user)
@@ -64,14 +87,14 @@ func openUser(dir, user string, fl *flusher) (*userStore, error) {
 			return nil, err
 		}
 		if !fi.IsDir() {
-			return nil, fmt.Errorf("%s: %w", d, errSymlink)
+			return nil, fmt.Errorf("%s: %w", d, ErrSymlink)
 		}
 	}
 	root, err := openTree(ud)
 	if err != nil {
 		return nil, err
 	}
-	u := &userStore{user: user, root: root, cache: newMetaCache(), fl: fl, pending: map[string]uint64{}}
+	u := &UserDir{user: user, root: root, log: log, cache: newMetaCache(), fl: fl, pending: map[string]uint64{}}
 	for _, d := range []string{filesDir, stagingDir, quarantineDir, supersededDir} {
 		if err := root.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			root.Close()
@@ -85,10 +108,10 @@ func openUser(dir, user string, fl *flusher) (*userStore, error) {
 	return u, nil
 }
 
-func (u *userStore) close() error { return u.root.Close() }
+func (u *UserDir) close() error { return u.root.Close() }
 
-// validUser reports whether a user name can name a folder.
-func validUser(user string) bool {
+// ValidUser reports whether a user name can name a folder.
+func ValidUser(user string) bool {
 	c, err := core.CleanName(user)
 	return err == nil && c == user && user != "" && !strings.Contains(user, "/") && !strings.HasPrefix(user, ".")
 }
@@ -114,22 +137,9 @@ func unescapeComponent(name string) (string, bool) {
 	return name, true
 }
 
-// entryDir returns the directory (relative to the user's root) of the
-// cleaned user path p.
-func entryDir(p string) string {
-	if p == "" {
-		return filesDir
-	}
-	parts := strings.Split(p, "/")
-	for i, c := range parts {
-		parts[i] = escapeComponent(c)
-	}
-	return filesDir + "/" + strings.Join(parts, "/")
-}
-
 // statDir reports whether rel exists as a real directory; a symlink or any
-// other kind of file there is errSymlink.
-func (u *userStore) statDir(rel string) (bool, error) {
+// other kind of file there is ErrSymlink.
+func (u *UserDir) statDir(rel string) (bool, error) {
 	fi, err := u.root.Lstat(rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -138,14 +148,14 @@ func (u *userStore) statDir(rel string) (bool, error) {
 		return false, err
 	}
 	if !fi.IsDir() {
-		return false, fmt.Errorf("%s: %w", rel, errSymlink)
+		return false, fmt.Errorf("%s: %w", rel, ErrSymlink)
 	}
 	return true, nil
 }
 
-// statFile reports whether rel exists as a regular file (errSymlink for
+// statFile reports whether rel exists as a regular file (ErrSymlink for
 // anything else).
-func (u *userStore) statFile(rel string) (bool, error) {
+func (u *UserDir) statFile(rel string) (bool, error) {
 	fi, err := u.root.Lstat(rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -154,14 +164,14 @@ func (u *userStore) statFile(rel string) (bool, error) {
 		return false, err
 	}
 	if !fi.Mode().IsRegular() {
-		return false, fmt.Errorf("%s: %w", rel, errSymlink)
+		return false, fmt.Errorf("%s: %w", rel, ErrSymlink)
 	}
 	return true, nil
 }
 
 // syncDir makes the names in directory rel durable: now without a
 // flusher, else with the next flush.
-func (u *userStore) syncDir(rel string) error {
+func (u *UserDir) syncDir(rel string) error {
 	if u.fl != nil {
 		u.fl.addDir(u, rel)
 		return nil
@@ -176,7 +186,7 @@ func (u *userStore) syncDir(rel string) error {
 
 // syncFile makes the data written to f durable and closes it: now without a
 // flusher, else with the next flush.
-func (u *userStore) syncFile(f *os.File) error {
+func (u *UserDir) syncFile(f *os.File) error {
 	if u.fl != nil {
 		u.fl.addFile(f)
 		return nil
@@ -189,7 +199,7 @@ func (u *userStore) syncFile(f *os.File) error {
 }
 
 // removeAll removes the directory rel with everything under it.
-func (u *userStore) removeAll(rel string) error {
+func (u *UserDir) removeAll(rel string) error {
 	err := u.root.RemoveAll(rel)
 	u.cache.dropTree(rel)
 	for p := range u.pending {
@@ -200,8 +210,8 @@ func (u *userStore) removeAll(rel string) error {
 	return err
 }
 
-// rename moves the entry directory from to to (which must not exist).
-func (u *userStore) rename(from, to string) error {
+// moveDir moves the entry directory from to to (which must not exist).
+func (u *UserDir) moveDir(from, to string) error {
 	err := u.root.Rename(from, to)
 	u.cache.dropTree(from)
 	u.cache.dropTree(to)
@@ -220,7 +230,7 @@ func (u *userStore) rename(from, to string) error {
 }
 
 // wrote notes a new @meta.new of rel for the flusher.
-func (u *userStore) wrote(rel string) {
+func (u *UserDir) wrote(rel string) {
 	u.seq++
 	u.pending[rel] = u.seq
 	u.fl.addMeta(u, rel)
@@ -228,7 +238,7 @@ func (u *userStore) wrote(rel string) {
 }
 
 // mkdir creates the directory rel; an existing real directory is fine.
-func (u *userStore) mkdir(rel string) error {
+func (u *UserDir) mkdir(rel string) error {
 	err := u.root.Mkdir(rel, 0o700)
 	if errors.Is(err, fs.ErrExist) {
 		_, err = u.statDir(rel)

@@ -27,7 +27,7 @@ const metaNewName = "@meta.new"
 // readMeta returns the public fields of the entry directory rel's meta
 // (from the cache when known), nil when it has no meta, and whether the
 // meta on disk keeps chunks inline (readFull has them).
-func (u *userStore) readMeta(rel string) (*wire.Meta, bool, error) {
+func (u *UserDir) readMeta(rel string) (*wire.Meta, bool, error) {
 	if cm, ok := u.cache.get(rel); ok {
 		return cm.meta, cm.inline, nil
 	}
@@ -53,7 +53,7 @@ func (u *userStore) readMeta(rel string) (*wire.Meta, bool, error) {
 
 // readFull returns rel's meta with its node-only fields (inline chunks), or
 // nil when there is none.
-func (u *userStore) readFull(rel string) (*wire.Meta, error) {
+func (u *UserDir) readFull(rel string) (*wire.Meta, error) {
 	var m wire.Meta
 	if found, err := u.decodeMeta(rel, &m); !found || err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (s *skipJSON) UnmarshalJSON(b []byte) error {
 
 // decodeMeta decodes rel's newest meta into v: @meta.new when it is whole,
 // else @meta. found is false where there is neither.
-func (u *userStore) decodeMeta(rel string, v any) (found bool, err error) {
+func (u *UserDir) decodeMeta(rel string, v any) (found bool, err error) {
 	data, err := u.readMetaFile(rel + "/" + metaNewName)
 	if err == nil && data != nil && json.Unmarshal(data, v) == nil {
 		return true, nil
@@ -93,14 +93,14 @@ func (u *userStore) decodeMeta(rel string, v any) (found bool, err error) {
 
 // readMetaFile returns the contents of a meta file, nil when it does not
 // exist.
-func (u *userStore) readMetaFile(name string) ([]byte, error) {
+func (u *UserDir) readMetaFile(name string) ([]byte, error) {
 	f, err := u.root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
-			return nil, fmt.Errorf("%s: %w", name, errSymlink)
+			return nil, fmt.Errorf("%s: %w", name, ErrSymlink)
 		}
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (u *userStore) readMetaFile(name string) ([]byte, error) {
 	if fi, err := f.Stat(); err != nil {
 		return nil, err
 	} else if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w", name, errSymlink)
+		return nil, fmt.Errorf("%s: %w", name, ErrSymlink)
 	}
 	return io.ReadAll(io.LimitReader(f, maxMetaSize))
 }
@@ -117,7 +117,7 @@ func (u *userStore) readMetaFile(name string) ([]byte, error) {
 // a temporary file and renamed to @meta.new at once (readers see it); the
 // flusher fsyncs it and renames it over @meta. Without a flusher it goes
 // straight to a durable @meta.
-func (u *userStore) writeMeta(rel string, m *wire.Meta) error {
+func (u *UserDir) writeMeta(rel string, m *wire.Meta) error {
 	mm := *m
 	mm.Path = ""
 	data, err := json.Marshal(&mm)
@@ -195,7 +195,7 @@ type step struct {
 
 // full returns the step's meta with its inline chunks, reading them from
 // disk only when it has some.
-func (u *userStore) full(st *step) (*wire.Meta, error) {
+func (u *UserDir) full(st *step) (*wire.Meta, error) {
 	if !st.inline || st.meta == nil {
 		return st.meta, nil
 	}
@@ -212,7 +212,7 @@ func (u *userStore) full(st *step) (*wire.Meta, error) {
 // walk resolves every prefix of the cleaned non-root path p from the top,
 // refusing symlinks on the way. Steps after the first missing directory have
 // exists false.
-func (u *userStore) walk(p string) ([]step, error) {
+func (u *UserDir) walk(p string) ([]step, error) {
 	if p == "" {
 		return nil, nil
 	}
@@ -282,7 +282,7 @@ func parseChunkName(name string) (string, int, bool) {
 
 // readDir lists directory rel sorted by name, with the types the
 // directory itself records (no stat per name).
-func (u *userStore) readDir(rel string) ([]fs.DirEntry, error) {
+func (u *UserDir) readDir(rel string) ([]fs.DirEntry, error) {
 	f, err := u.root.Open(rel)
 	if err != nil {
 		return nil, err
@@ -294,7 +294,7 @@ func (u *userStore) readDir(rel string) ([]fs.DirEntry, error) {
 }
 
 // readNames lists the names in directory rel.
-func (u *userStore) readNames(rel string) ([]string, error) {
+func (u *UserDir) readNames(rel string) ([]string, error) {
 	f, err := u.root.Open(rel)
 	if err != nil {
 		return nil, err

@@ -12,8 +12,8 @@ import (
 // A commit supersedes the entry's previous version, and a delete or a
 // rename over an entry supersedes its version too, but a reader may be in
 // the middle of it (a mount serving an open file). Its chunks are therefore
-// set aside and still served for a grace period (Config.Grace): chunk files move into the
-// user's superseded folder under their own names (@<version>.c<N>; version
+// set aside and still served for a grace period (the node's Config.Grace):
+// chunk files move into the user's superseded folder under their own names (@<version>.c<N>; version
 // ids are unique, so no entry path is needed to find them), and chunks kept
 // inline in the entry's meta into memory. Reads find them by version
 // whatever happened to the entry's path since, and the sweeper deletes the
@@ -23,10 +23,6 @@ import (
 // crash lost the change that superseded them) and deletes the others.
 const (
 	supersededDir = "superseded"
-	// DefaultGrace is Config.Grace's default: longer than a reader takes
-	// between two reads of an open file, short enough that replaced data
-	// does not pile up.
-	DefaultGrace = 2 * time.Minute
 	// supersededInlineMax bounds the memory of set-aside inline chunks per
 	// node; beyond it the oldest go first (their readers then fail with
 	// "superseded", as after the grace).
@@ -44,7 +40,7 @@ type oldChunks struct {
 }
 
 type oldChunk struct {
-	u    *userStore
+	u    *UserDir
 	name string // in the user's superseded folder
 	at   time.Time
 }
@@ -111,7 +107,7 @@ func (o *oldChunks) inlineChunk(key string) ([]byte, bool) {
 // are of version keep. It runs before the meta that replaces old is
 // written: a read of old's version in between would find it neither in the
 // new meta nor here.
-func (u *userStore) asideInline(old *wire.Meta, keep string) {
+func (u *UserDir) asideInline(old *wire.Meta, keep string) {
 	if u.old == nil || old == nil || old.Version == keep {
 		return
 	}
@@ -125,7 +121,7 @@ func (u *userStore) asideInline(old *wire.Meta, keep string) {
 // not of version keep: they move to the superseded folder (a rename, so a
 // read finds each in one place or the other). Offline (no sweeper) they
 // are deleted instead.
-func (u *userStore) supersede(rel, keep string) error {
+func (u *UserDir) supersede(rel, keep string) error {
 	names, err := u.readNames(rel)
 	if err != nil {
 		return err
@@ -151,29 +147,29 @@ func (u *userStore) supersede(rel, keep string) error {
 	return nil
 }
 
-// sweepSuperseded deletes the chunks set aside before cutoff.
-func (s *Server) sweepSuperseded(cutoff time.Time) {
-	s.old.mu.Lock()
-	s.old.dropInlineLocked(cutoff)
+// SweepSuperseded deletes the chunks set aside before cutoff.
+func (st *Store) SweepSuperseded(cutoff time.Time) {
+	st.old.mu.Lock()
+	st.old.dropInlineLocked(cutoff)
 	var due []oldChunk
-	for len(s.old.files) > 0 && s.old.files[0].at.Before(cutoff) {
-		due = append(due, s.old.files[0])
-		s.old.files = s.old.files[1:]
+	for len(st.old.files) > 0 && st.old.files[0].at.Before(cutoff) {
+		due = append(due, st.old.files[0])
+		st.old.files = st.old.files[1:]
 	}
-	s.old.mu.Unlock()
+	st.old.mu.Unlock()
 	if len(due) == 0 {
 		return
 	}
 	// What replaced them must be on disk before they go.
-	if err := s.flusher.sync(); err != nil {
-		s.old.mu.Lock()
-		s.old.files = append(due, s.old.files...)
-		s.old.mu.Unlock()
+	if err := st.fl.sync(); err != nil {
+		st.old.mu.Lock()
+		st.old.files = append(due, st.old.files...)
+		st.old.mu.Unlock()
 		return
 	}
 	for _, o := range due {
 		if err := o.u.root.Remove(supersededDir + "/" + o.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			s.log.Warn("remove superseded chunk", "user", o.u.user, "file", o.name, "err", err)
+			st.log.Warn("remove superseded chunk", "user", o.u.user, "file", o.name, "err", err)
 		}
 	}
 }

@@ -64,10 +64,10 @@ func TestSupersededByVersion(t *testing.T) {
 			t.Fatalf("version %s read back wrong", v.m.Version)
 		}
 	}
-	if err := n.s.flusher.sync(); err != nil {
+	if err := n.s.store.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	n.s.sweepSuperseded(time.Now())
+	n.s.store.SweepSuperseded(time.Now())
 	if _, err := c.get("d/f", v1.Version, 0, 0, -1); status(err) != wire.StatusNotFound {
 		t.Errorf("v1 still served after the sweep: %v", err)
 	}
@@ -115,7 +115,7 @@ func TestSupersededInline(t *testing.T) {
 			t.Fatalf("version %d read back wrong", i)
 		}
 	}
-	n.s.sweepSuperseded(time.Now())
+	n.s.store.SweepSuperseded(time.Now())
 	if _, err := c.get("small", metas[0].Version, 0, 0, -1); status(err) != wire.StatusNotFound {
 		t.Errorf("inline version still served after the sweep: %v", err)
 	}

@@ -32,10 +32,10 @@ func openTree(dir string) (*tree, error) {
 func (t *tree) RemoveAll(name string) error { return t.root.RemoveAll(name) }
 
 // symlinkErr turns the errors of a name that ran into a symlink (or out of
-// the folder) into errSymlink, keeping the name.
+// the folder) into ErrSymlink, keeping the name.
 func symlinkErr(op, name string, err error) error {
 	if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EXDEV) {
-		return fmt.Errorf("%s %s: %w", op, name, errSymlink)
+		return fmt.Errorf("%s %s: %w", op, name, ErrSymlink)
 	}
 	return &fs.PathError{Op: op, Path: name, Err: err}
 }

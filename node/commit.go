@@ -1,0 +1,220 @@
+package node
+
+import (
+	"encoding/hex"
+	"slices"
+	"strings"
+	"time"
+
+	"dfs/core"
+	"dfs/core/wire"
+)
+
+// implicitStamp stamps a folder a node made only because a change below it
+// arrived where the folder was missing.
+const implicitStamp = "000000000000000000000001"
+
+// Commit makes an uploaded version the file at the cleaned path p: the
+// upload's staged chunks move into the entry and m, a file's meta the
+// caller checked, replaces it, unless the entry holds a newer stamp
+// (core.ErrStale). With onlyNew it applies only where no live entry is
+// (core.ErrExist), with need only if the upload brought those chunks
+// (core.ErrIncomplete); a refused commit changes nothing. It returns the
+// chunks of the new version this node holds.
+func (u *UserDir) Commit(p, upload string, m wire.Meta, onlyNew bool, need []int) ([]int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	steps, err := u.walk(p)
+	if err != nil {
+		return nil, err
+	}
+	last := &steps[len(steps)-1]
+	if onlyNew && live(last.meta) {
+		return nil, refuse(core.ErrExist, "%s exists on this node", p)
+	}
+	for _, n := range need {
+		if n < 0 || n > 3 || !u.staged(upload, n) {
+			return nil, refuse(core.ErrIncomplete, "chunk %d of the upload is not on this node", n+1)
+		}
+	}
+	if old := last.meta; old != nil {
+		if old.Stamp > m.Stamp {
+			u.removeStaged(upload)
+			u.dropInline(upload)
+			return nil, refuse(core.ErrStale, "%s has a newer version on this node", p)
+		}
+		if live(old) && old.Dir {
+			return nil, refuse(core.ErrIsDir, "%s is a folder", p)
+		}
+	}
+	if err := u.ensureParents(steps, m.Stamp); err != nil {
+		if r, ok := err.(*Refusal); ok && r.Err == core.ErrStale {
+			u.removeStaged(upload)
+			u.dropInline(upload)
+		}
+		return nil, err
+	}
+	if !last.exists {
+		if err := u.mkdir(last.rel); err != nil {
+			return nil, err
+		}
+	} else if last.meta == nil || last.meta.Dir {
+		// A folder tombstone (or a bare directory) becomes a file: what was
+		// under it is older than this commit.
+		if err := u.removeChildren(last.rel); err != nil {
+			return nil, err
+		}
+	}
+	if upload != "" {
+		moved := false
+		for n := 0; n < core.NumNodes; n++ {
+			if u.inline.has(inlineKey(u.user, upload, n)) {
+				continue // in memory, not in a staged file
+			}
+			src := stagedName(upload, n)
+			ok, err := u.statFile(src)
+			if err != nil || !ok {
+				continue
+			}
+			if err := u.root.Rename(src, last.rel+"/"+chunkName(m.Version, n)); err != nil {
+				return nil, err
+			}
+			moved = true
+		}
+		if moved {
+			if err := u.syncDir(last.rel); err != nil {
+				return nil, err
+			}
+		}
+	}
+	m.Path = ""
+	old, err := u.full(last)
+	if err != nil {
+		return nil, err
+	}
+	u.takeInline(upload, old, &m)
+	if live(old) && !old.Dir {
+		u.asideInline(old, m.Version) // before the new meta: see asideInline
+	}
+	m.Held = u.held(last.rel, &m)
+	if err := u.writeMeta(last.rel, &m); err != nil {
+		return nil, err
+	}
+	// Only after the new meta is in place: the superseded chunks stay
+	// readable for a grace period, for readers still on the old version.
+	if live(old) && !old.Dir && old.Version != m.Version {
+		if err := u.supersede(last.rel, m.Version); err != nil {
+			return nil, err
+		}
+	}
+	return slices.Clip(m.Held), nil
+}
+
+// staged reports whether chunk n of upload is waiting for its commit here.
+func (u *UserDir) staged(upload string, n int) bool {
+	if upload == "" {
+		return false
+	}
+	if u.inline.has(inlineKey(u.user, upload, n)) {
+		return true
+	}
+	ok, _ := u.statFile(stagedName(upload, n))
+	return ok
+}
+
+// ensureParents checks the ancestors of a change stamped stamp and makes
+// the missing or tombstoned ones live folders born at stamp. A tombstoned
+// ancestor newer than stamp makes the change stale (core.ErrStale); a file in the way is
+// core.ErrNotDir. steps are from walk and are updated.
+func (u *UserDir) ensureParents(steps []step, stamp string) error {
+	parents := steps[:len(steps)-1]
+	for _, st := range parents {
+		if st.meta == nil {
+			continue
+		}
+		if st.meta.Deleted && st.meta.Stamp > stamp {
+			return refuse(core.ErrStale, "%s was removed by a newer change", st.path)
+		}
+		if !st.meta.Deleted && !st.meta.Dir {
+			return refuse(core.ErrNotDir, "%s is a file", st.path)
+		}
+	}
+	for i := range parents {
+		st := &parents[i]
+		if live(st.meta) {
+			continue
+		}
+		if !st.exists {
+			if err := u.mkdir(st.rel); err != nil {
+				return err
+			}
+			st.exists = true
+		}
+		m := &wire.Meta{Dir: true, Mode: 0o755, Stamp: stamp, Born: stamp, MTime: time.Now().UnixNano()}
+		if st.meta == nil {
+			// Made only because it was missing here (this node was down
+			// or blank when the folder was made): the oldest possible
+			// stamp, so the folder's real meta on other nodes wins the
+			// merge and its children are not taken for leftovers.
+			m.Stamp, m.Born = implicitStamp, implicitStamp
+		}
+		if err := u.writeMeta(st.rel, m); err != nil {
+			return err
+		}
+		st.meta = m
+	}
+	return nil
+}
+
+// removeChildren removes every child entry directory of rel (names not
+// starting with a single "@").
+func (u *UserDir) removeChildren(rel string) error {
+	names, err := u.readNames(rel)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if _, ok := unescapeComponent(n); ok {
+			if err := u.removeAll(rel + "/" + n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// held lists the chunks of m's version present in rel whose header matches
+// m's chunk size and SHA-256.
+func (u *UserDir) held(rel string, m *wire.Meta) []int {
+	out := []int{}
+	if m.Version == "" {
+		return out
+	}
+	for n := 0; n < core.NumNodes; n++ {
+		if inlineHeld(m, n) {
+			out = append(out, n)
+			continue
+		}
+		cf, err := u.openChunk(rel + "/" + chunkName(m.Version, n))
+		if err != nil {
+			continue
+		}
+		h := cf.hdr
+		cf.f.Close()
+		ci := m.Chunks[n]
+		if h.Index != n || h.Size != ci.Size || ci.SHA256 != "" && !strings.EqualFold(ci.SHA256, hex.EncodeToString(h.SHA256[:])) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func (u *UserDir) removeStaged(upload string) {
+	if upload == "" {
+		return
+	}
+	for n := 0; n < core.NumNodes; n++ {
+		_ = u.root.Remove(stagedName(upload, n))
+	}
+}

@@ -1,0 +1,136 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// StagingMaxAge is how long an uploaded chunk may wait for its commit
+// (CleanStaging).
+const StagingMaxAge = time.Hour
+
+// StoreConfig configures a Store.
+type StoreConfig struct {
+	Dir        string        // the data folder (created if missing)
+	Log        *slog.Logger  // nil = discard
+	FlushDelay time.Duration // default DefaultFlushDelay: how long an applied change may wait to be written to disk
+}
+
+// Store is a node's data folder while the node runs (docs/format.md): the
+// users' folders, opened on first use and shared by each user's
+// connections, the flusher that makes their writes durable in batches, and
+// what the node keeps in memory beside them: inline chunks waiting for
+// their commit and the chunks of replaced versions still served for a
+// grace period.
+type Store struct {
+	dir    string
+	log    *slog.Logger
+	fl     *flusher    // group commit of every user's writes
+	old    oldChunks   // superseded chunks still served for a grace period
+	inline inlineStage // small chunks between PUT_CHUNK and COMMIT
+	bufs   *outPool    // chunk uploads' aligned write buffers
+
+	mu     sync.Mutex // guards the fields below
+	closed bool
+	users  map[string]*UserDir
+}
+
+// openStore makes the data folder, removes stale staged uploads and
+// recovers every user's folder from the last stop (recover.go) before it
+// returns, so the node serves a consistent store.
+func openStore(cfg StoreConfig) (*Store, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := os.MkdirAll(filepath.Join(cfg.Dir, usersDir), 0o700); err != nil {
+		return nil, fmt.Errorf("make data folder: %w", err)
+	}
+	st := &Store{dir: cfg.Dir, log: cfg.Log, bufs: newOutPool(), users: map[string]*UserDir{}}
+	st.CleanStaging()
+	st.recoverAll()
+	st.fl = newFlusher(cfg.Dir, cfg.FlushDelay, cfg.Log)
+	return st, nil
+}
+
+// User returns the user's folder, opening it on first use.
+func (st *Store) User(user string) (*UserDir, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.closed {
+		return nil, errors.New("node is shutting down")
+	}
+	if u := st.users[user]; u != nil {
+		return u, nil
+	}
+	u, err := openUserDir(st.dir, user, st.fl, st.log)
+	if err != nil {
+		return nil, err
+	}
+	u.old, u.inline, u.bufs = &st.old, &st.inline, st.bufs
+	st.users[user] = u
+	return u, nil
+}
+
+// Sync waits until every change applied before the call is on the disk.
+func (st *Store) Sync() error { return st.fl.sync() }
+
+// Close writes what was applied to disk and closes the users' folders.
+func (st *Store) Close() {
+	st.fl.close()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.closed = true
+	for _, u := range st.users {
+		u.close()
+	}
+	st.users = nil
+}
+
+// CleanStaging removes staged uploads older than StagingMaxAge.
+func (st *Store) CleanStaging() {
+	users, err := os.ReadDir(filepath.Join(st.dir, usersDir))
+	if err != nil {
+		st.log.Warn("list users for staging cleanup", "err", err)
+		return
+	}
+	cutoff := time.Now().Add(-StagingMaxAge)
+	for _, ue := range users {
+		if !ue.IsDir() {
+			continue
+		}
+		sd := filepath.Join(st.dir, usersDir, ue.Name(), stagingDir)
+		ents, err := os.ReadDir(sd)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			fi, err := e.Info()
+			if err != nil || !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 || fi.ModTime().After(cutoff) {
+				continue
+			}
+			if err := os.Remove(filepath.Join(sd, e.Name())); err == nil {
+				st.log.Info("removed stale staged upload", "user", ue.Name(), "file", e.Name())
+			}
+		}
+	}
+}
+
+// QuarantineCount counts the files in every user's quarantine folder.
+func (st *Store) QuarantineCount() int {
+	users, _ := os.ReadDir(filepath.Join(st.dir, usersDir))
+	n := 0
+	for _, u := range users {
+		if !u.IsDir() {
+			continue
+		}
+		q, _ := os.ReadDir(filepath.Join(st.dir, usersDir, u.Name(), quarantineDir))
+		n += len(q)
+	}
+	return n
+}

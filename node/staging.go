@@ -1,0 +1,143 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+func stagedName(upload string, n int) string {
+	return fmt.Sprintf("%s/%s.c%d", stagingDir, upload, n)
+}
+
+// StagedChunk is a chunk upload being written into the user's staging
+// folder (docs/format.md, Staging) until Keep gives it its staged name.
+type StagedChunk struct {
+	u          *UserDir
+	n          int
+	tmp, final string
+	f          *os.File
+	w          *chunkWriter
+	kept       bool
+}
+
+// Stage starts writing chunk n of upload into a new temporary file in the
+// user's staging folder. With hash false the data is not hashed: Finish
+// then takes the SHA-256 given. Close it after use.
+func (u *UserDir) Stage(upload string, n int, hash bool) (*StagedChunk, error) {
+	final := stagedName(upload, n)
+	tmp := final + ".tmp-" + randHex(8)
+	f, direct, err := openChunkForWrite(func(flag int) (*os.File, error) { return u.root.OpenFile(tmp, flag, 0o600) })
+	if err != nil {
+		return nil, err
+	}
+	return &StagedChunk{u: u, n: n, tmp: tmp, final: final, f: f, w: newChunkWriter(f, direct, u.bufs, hash)}, nil
+}
+
+// Write takes the next data. It never fails: the first write error is kept
+// for Err and later data is dropped, so that the caller can drain its
+// stream and still reply.
+func (s *StagedChunk) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+// Err returns the first write error.
+func (s *StagedChunk) Err() error { return s.w.err }
+
+// Finish writes the last block and the header and returns the data's
+// SHA-256: the one computed, or given when Stage was told not to hash.
+func (s *StagedChunk) Finish(given [32]byte) ([32]byte, error) { return s.w.finish(s.n, given) }
+
+// Keep gives the finished chunk its staged name, where a commit finds it.
+// The data reaches the disk with the next flush, before any commit that
+// names it can be reported durable. (The staging folder's names need no
+// flush: a commit moves the file into its entry's folder.)
+func (s *StagedChunk) Keep() error {
+	if err := s.u.root.Rename(s.tmp, s.final); err != nil {
+		return err
+	}
+	s.kept = true
+	return s.u.syncFile(s.f)
+}
+
+// Close gives the write buffer back and removes the temporary file unless
+// Keep moved it.
+func (s *StagedChunk) Close() {
+	s.w.close()
+	if !s.kept {
+		s.f.Close()
+		_ = s.u.root.Remove(s.tmp)
+	}
+}
+
+// openChunk opens a chunk file without following symlinks and checks its
+// header.
+func (u *UserDir) openChunk(rel string) (*ChunkFile, error) {
+	ok, err := u.statFile(rel)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fs.ErrNotExist
+	}
+	f, err := u.root.OpenFile(rel, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	hdr, err := readChunkHeader(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &ChunkFile{f: f, hdr: hdr}, nil
+}
+
+// Chunk is a chunk found for reading: an open chunk file, which the caller
+// closes, or, with File nil, the Data of a chunk kept inline.
+type Chunk struct {
+	File *ChunkFile
+	Data []byte
+}
+
+// OpenChunk finds chunk n of version ver of the entry at the cleaned path
+// p: in the entry, else among the chunks set aside (superseded.go) for
+// readers still on a version replaced, removed or moved since they opened
+// it. It is fs.ErrNotExist where there is none, ErrCorrupt where the chunk
+// file's header or length is bad.
+func (u *UserDir) OpenChunk(p, ver string, n int) (Chunk, error) {
+	steps, err := u.walk(p)
+	if err != nil {
+		return Chunk{}, err
+	}
+	last := steps[len(steps)-1]
+	var cf *ChunkFile
+	err = fs.ErrNotExist
+	if last.exists {
+		if last.inline {
+			full, err := u.full(&last)
+			if err != nil {
+				return Chunk{}, err
+			}
+			if data, ok := inlineChunkOf(full, ver, n); ok {
+				return Chunk{Data: data}, nil
+			}
+		}
+		cf, err = u.openChunk(last.rel + "/" + chunkName(ver, n))
+	}
+	if errors.Is(err, fs.ErrNotExist) && u.old != nil {
+		if data, ok := u.old.inlineChunk(oldKey(u.user, ver, n)); ok {
+			return Chunk{Data: data}, nil
+		}
+		cf, err = u.openChunk(supersededDir + "/" + chunkName(ver, n))
+	}
+	return Chunk{File: cf}, err
+}
+
+// Live reports whether a live file or folder is at the cleaned path p.
+func (u *UserDir) Live(p string) (bool, error) {
+	steps, err := u.walk(p)
+	if err != nil {
+		return false, err
+	}
+	return live(steps[len(steps)-1].meta), nil
+}

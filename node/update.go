@@ -1,0 +1,206 @@
+package node
+
+import (
+	"dfs/core"
+	"dfs/core/wire"
+)
+
+// Update applies an update of kind op (wire.UpdateMkdir, UpdateSetattr,
+// UpdateDelete or UpdateRmdir) with meta m to the entry at the cleaned path
+// p, if its stamp is newer than the entry's (else core.ErrStale); heal is
+// as in wire.UpdateReq.
+func (u *UserDir) Update(op, p string, m wire.Meta, heal bool) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	steps, err := u.walk(p)
+	if err != nil {
+		return err
+	}
+	last := &steps[len(steps)-1]
+	old := last.meta
+	if old != nil && !supersedes(op, heal, m, old) {
+		return refuse(core.ErrStale, "%s has a newer change on this node", p)
+	}
+	switch op {
+	case wire.UpdateMkdir:
+		err = u.mkdirEntry(steps, m, heal)
+	case wire.UpdateSetattr:
+		if !live(old) {
+			return refuse(core.ErrNotFound, "%s: no such entry on this node", p)
+		}
+		full, ferr := u.full(last)
+		if ferr != nil {
+			return ferr
+		}
+		nm := *full
+		nm.Mode, nm.MTime, nm.Stamp = m.Mode, m.MTime, m.Stamp
+		err = u.writeMeta(last.rel, &nm)
+	case wire.UpdateDelete:
+		if live(old) && old.Dir {
+			return refuse(core.ErrIsDir, "%s is a folder", p)
+		}
+		err = u.tombstone(steps, m.Stamp, keptBorn(old, m), false)
+	case wire.UpdateRmdir:
+		if live(old) && !old.Dir {
+			return refuse(core.ErrNotDir, "%s is a file", p)
+		}
+		if last.exists {
+			if err := u.clearForRmdir(last, m.Stamp, heal); err != nil {
+				return err
+			}
+		}
+		err = u.tombstone(steps, m.Stamp, keptBorn(old, m), true)
+	default:
+		return refuse(ErrUnknownUpdate, "unknown update %q", op)
+	}
+	return err
+}
+
+// keptBorn is the Born of a tombstone replacing old: the entry's own, else
+// the request's, else its stamp.
+func keptBorn(old *wire.Meta, m wire.Meta) string {
+	switch {
+	case old != nil && old.Born != "":
+		return old.Born
+	case m.Born != "":
+		return m.Born
+	}
+	return m.Stamp
+}
+
+// tombstone writes a tombstone for the last step (creating its parents like
+// a commit) and removes its chunk files.
+func (u *UserDir) tombstone(steps []step, stamp, born string, dir bool) error {
+	last := &steps[len(steps)-1]
+	if err := u.ensureParents(steps, stamp); err != nil {
+		return err
+	}
+	if !last.exists {
+		if err := u.mkdir(last.rel); err != nil {
+			return err
+		}
+	}
+	old, err := u.full(last)
+	if err != nil {
+		return err
+	}
+	// The tombstone first, and the chunks are only set aside (superseded):
+	// readers in the middle of the file finish it, and a crash before the
+	// tombstone reached the disk finds the file whole again.
+	u.asideInline(old, "")
+	if err := u.writeMeta(last.rel, &wire.Meta{Dir: dir, Deleted: true, Stamp: stamp, Born: born}); err != nil {
+		return err
+	}
+	return u.supersede(last.rel, "")
+}
+
+// Rename moves the entry at the cleaned path from, with everything under
+// it, to the cleaned path to, replacing what is there, and leaves a
+// tombstone stamped stamp at from. Neither may have a change as new as
+// stamp (core.ErrStale).
+func (u *UserDir) Rename(from, to, stamp string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	fsteps, err := u.walk(from)
+	if err != nil {
+		return err
+	}
+	tsteps, err := u.walk(to)
+	if err != nil {
+		return err
+	}
+	fl, tl := &fsteps[len(fsteps)-1], &tsteps[len(tsteps)-1]
+	for _, st := range []*step{fl, tl} {
+		if st.meta != nil && st.meta.Stamp >= stamp {
+			return refuse(core.ErrStale, "%s has a newer change on this node", st.path)
+		}
+	}
+	wasDir := fl.meta != nil && fl.meta.Dir
+	if live(fl.meta) {
+		if err := u.moveEntry(fl, tsteps, stamp); err != nil {
+			return err
+		}
+	}
+	// Walk again: the move took From's directory away.
+	if fsteps, err = u.walk(from); err != nil {
+		return err
+	}
+	return u.tombstone(fsteps, stamp, stamp, wasDir)
+}
+
+// moveEntry replaces the entry at the end of tsteps with the live entry
+// from and restamps it.
+func (u *UserDir) moveEntry(from *step, tsteps []step, stamp string) error {
+	tl := &tsteps[len(tsteps)-1]
+	if err := u.ensureParents(tsteps, stamp); err != nil {
+		return err
+	}
+	fm, err := u.full(from)
+	if err != nil {
+		return err
+	}
+	if tl.exists {
+		// A file replaced by the rename (an editor's save) may have
+		// readers: its chunks are set aside like an overwrite's.
+		told, err := u.full(tl)
+		if err != nil {
+			return err
+		}
+		if live(told) && !told.Dir {
+			u.asideInline(told, "")
+			if err := u.supersede(tl.rel, ""); err != nil {
+				return err
+			}
+		}
+		if err := u.removeAll(tl.rel); err != nil {
+			return err
+		}
+	}
+	if err := u.moveDir(from.rel, tl.rel); err != nil {
+		return err
+	}
+	m := *fm
+	m.Stamp = stamp
+	if err := u.writeMeta(tl.rel, &m); err != nil {
+		return err
+	}
+	if err := u.syncDir(parentRel(from.rel)); err != nil {
+		return err
+	}
+	return u.syncDir(parentRel(tl.rel))
+}
+
+func parentRel(rel string) string { return rel[:len(rel)-len(core.Base(rel))-1] }
+
+// Purge removes the tombstone at the cleaned path p if its stamp is still
+// stamp and nothing is under it; anything else is left alone.
+func (u *UserDir) Purge(p, stamp string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	steps, err := u.walk(p)
+	if err != nil {
+		return err
+	}
+	last := steps[len(steps)-1]
+	if last.meta != nil && last.meta.Deleted && last.meta.Stamp == stamp {
+		names, err := u.readNames(last.rel)
+		if err != nil {
+			return err
+		}
+		children := false
+		for _, n := range names {
+			if _, ok := unescapeComponent(n); ok {
+				children = true
+			}
+		}
+		if !children {
+			if err := u.removeAll(last.rel); err != nil {
+				return err
+			}
+			if err := u.syncDir(parentRel(last.rel)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
