@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"dfs/core/wire"
+	"dfs/node/store"
 )
 
 // authFailedMsg is the one reply to any wrong user name or password, so the
@@ -80,7 +81,7 @@ func (c *session) checkPassword(user, password string) bool {
 		s.log.Warn("password checks busy; refusing a login", "user", user, "remote", c.remote)
 		return false
 	}
-	ok := ValidUser(user) && s.cfg.Users.Check(user, password)
+	ok := store.ValidUser(user) && s.cfg.Users.Check(user, password)
 	<-s.checks
 	if ok {
 		s.throttle.succeed(keys...)

@@ -13,6 +13,7 @@ import (
 
 	"dfs/core"
 	"dfs/core/wire"
+	"dfs/node/store"
 )
 
 // never is a flush delay no test waits for: only SYNC and Sync flush.
@@ -201,7 +202,7 @@ func TestRecovery(t *testing.T) {
 	entry = filepath.Join(half, "users/alice/files/f")
 	chunk := filepath.Join(entry, chunkName(v2.Version, 2))
 	b, _ := os.ReadFile(chunk)
-	for i := ChunkHeaderSize; i < len(b); i++ {
+	for i := store.ChunkHeaderSize; i < len(b); i++ {
 		b[i] = 0 // written back as zeros: the data never reached the disk
 	}
 	os.WriteFile(chunk, b, 0o600)

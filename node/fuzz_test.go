@@ -11,23 +11,6 @@ import (
 	"dfs/core/wire"
 )
 
-func FuzzDecodeChunkHeader(f *testing.F) {
-	f.Add(EncodeChunkHeader(ChunkHeader{Index: 2, Size: 1 << 20}))
-	f.Add([]byte("DFSCHNK1"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		h, err := DecodeChunkHeader(b)
-		if err != nil {
-			return
-		}
-		if h.Index < 0 || h.Index > 3 || h.Size < 0 || h.Size > MaxChunkSize {
-			t.Fatalf("accepted %+v", h)
-		}
-		if !bytes.Equal(EncodeChunkHeader(h), b[:ChunkHeaderSize]) {
-			t.Fatalf("re-encoding differs")
-		}
-	})
-}
-
 // frame encodes one request frame for the fuzz seeds.
 func frame(t wire.Type, v any) []byte {
 	var buf bytes.Buffer

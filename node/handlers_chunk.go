@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"dfs/core/wire"
+	"dfs/node/store"
 )
 
 // validUpload reports whether id is an upload id: 32 lowercase hex digits.
@@ -47,7 +48,7 @@ func (c *session) putChunk(body []byte) error {
 	if err := decode(body, &req); err != nil {
 		return err
 	}
-	if !validUpload(req.Upload) || req.Chunk < 0 || req.Chunk > 3 || req.Size < 0 || req.Size > MaxChunkSize {
+	if !validUpload(req.Upload) || req.Chunk < 0 || req.Chunk > 3 || req.Size < 0 || req.Size > store.MaxChunkSize {
 		return &reqError{status: wire.StatusBadRequest, msg: "invalid upload id, chunk or size", fatal: true}
 	}
 	if req.SHA256 != "" {
@@ -175,7 +176,7 @@ func (c *session) getChunk(body []byte) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return replyErr(wire.StatusNotFound, "%s: chunk %d of version %s not on this node", p, req.Chunk, req.Version)
 	}
-	if errors.Is(err, ErrCorrupt) {
+	if errors.Is(err, store.ErrCorrupt) {
 		c.quarantine(p, req.Version, req.Chunk, nil, err)
 		return replyErr(wire.StatusCorrupt, "chunk %d of %s is corrupt on node %s", req.Chunk, p, c.s.cfg.Name)
 	}
@@ -198,7 +199,7 @@ func (c *session) getChunk(body []byte) error {
 	}
 	if err := c.streamRange(cf, req.Offset, end); err != nil {
 		var ce *connError
-		if errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) {
+		if errors.As(err, &ce) || !errors.Is(err, store.ErrCorrupt) {
 			return err
 		}
 		fi, _ := cf.Stat()
@@ -210,10 +211,10 @@ func (c *session) getChunk(body []byte) error {
 
 // streamRange sends [off, end) of the chunk as data frames and the end
 // frame. A read of the whole chunk also checks its SHA-256 before the end
-// frame. A corrupt block ends the stream early with an ErrCorrupt error.
-func (c *session) streamRange(cf *ChunkFile, off, end int64) error {
+// frame. A corrupt block ends the stream early with a store.ErrCorrupt error.
+func (c *session) streamRange(cf *store.ChunkFile, off, end int64) error {
 	r := cf.NewRangeReader(off, end)
-	_, err := c.wc.SendStream(&deadlineReader{r: r, c: c}, make([]byte, 4*BlockSize))
+	_, err := c.wc.SendStream(&deadlineReader{r: r, c: c}, make([]byte, 4*store.BlockSize))
 	if err != nil && r.Err() == nil {
 		return &connError{err}
 	}
@@ -232,7 +233,7 @@ func (d *deadlineReader) Read(p []byte) (int, error) {
 	return d.r.Read(p)
 }
 
-// quarantine sets a bad chunk file aside (see UserDir.Quarantine) and logs
+// quarantine sets a bad chunk file aside (see store.UserDir.Quarantine) and logs
 // what became of it.
 func (c *session) quarantine(p, ver string, n int, fi os.FileInfo, cause error) {
 	name, err := c.us.Quarantine(p, ver, n, fi)

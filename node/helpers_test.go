@@ -3,10 +3,13 @@ package node
 import (
 	"bytes"
 	"crypto/md5"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +17,30 @@ import (
 	"dfs/core"
 	"dfs/core/wire"
 )
+
+// The names docs/format.md gives the files of an entry's directory and the
+// user's folder for set-aside chunks: the tests look at the data folder
+// as the format describes it.
+const (
+	metaName      = "@meta"
+	metaNewName   = "@meta.new"
+	supersededDir = "superseded"
+)
+
+// chunkName is the file name of chunk n of content version ver.
+func chunkName(ver string, n int) string { return fmt.Sprintf("@%s.c%d", ver, n) }
+
+// isChunkName reports whether name is a chunk file's.
+func isChunkName(name string) bool { return chunkNameRE.MatchString(name) }
+
+var chunkNameRE = regexp.MustCompile(`^@[0-9a-f]{24}\.c[0-3]$`)
+
+// randHex returns n random bytes in hex: an upload id for n = 16.
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
 
 // fakeUsers is an Accounts backed by a map.
 type fakeUsers struct {

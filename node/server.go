@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/tls"
+	"dfs/node/store"
 	"errors"
 	"io"
 	"log/slog"
@@ -40,7 +41,7 @@ type Config struct {
 	IOTimeout   time.Duration // default 60s for any single read/write during a request
 	ScrubRate   int64         // bytes/s for the background scrub; 0 = no background scrub
 	ScrubEvery  time.Duration // default 24h
-	FlushDelay  time.Duration // default DefaultFlushDelay: how long an acknowledged change may wait to be written to disk
+	FlushDelay  time.Duration // default store.DefaultFlushDelay: how long an acknowledged change may wait to be written to disk
 	Grace       time.Duration // default DefaultGrace: how long the chunks of a replaced or removed version stay readable
 
 	listBatch int // most entries in a LIST reply frame; default listBatch (tests shorten it)
@@ -57,7 +58,7 @@ type Server struct {
 	log      *slog.Logger
 	throttle *throttle
 	checks   chan struct{} // semaphore: concurrent password checks
-	store    *Store        // the data folder
+	store    *store.Store  // the data folder
 
 	done    chan struct{} // closed by Close
 	bg      sync.WaitGroup
@@ -116,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*session]struct{}{},
 	}
-	st, err := openStore(StoreConfig{Dir: cfg.Dir, Log: s.log, FlushDelay: cfg.FlushDelay})
+	st, err := store.Open(store.Config{Dir: cfg.Dir, Log: s.log, FlushDelay: cfg.FlushDelay})
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +261,7 @@ func (s *Server) Close() error {
 }
 
 // userDir returns the user's folder, opening it on first use.
-func (s *Server) userDir(user string) (*UserDir, error) {
+func (s *Server) userDir(user string) (*store.UserDir, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -271,7 +272,7 @@ func (s *Server) userDir(user string) (*UserDir, error) {
 
 // Scrub verifies every user's chunks now at full speed, quarantining bad
 // ones.
-func (s *Server) Scrub(ctx context.Context) (ScrubReport, error) {
+func (s *Server) Scrub(ctx context.Context) (store.ScrubReport, error) {
 	ctx, cancel := s.withClose(ctx)
 	defer cancel()
 	return s.store.Scrub(ctx, 0)
@@ -294,7 +295,7 @@ func (s *Server) withClose(ctx context.Context) (context.Context, context.Cancel
 // every ScrubEvery when ScrubRate is set.
 func (s *Server) background() {
 	defer s.bg.Done()
-	clean := time.NewTicker(StagingMaxAge)
+	clean := time.NewTicker(store.StagingMaxAge)
 	defer clean.Stop()
 	sweep := time.NewTicker(s.cfg.Grace / 4)
 	defer sweep.Stop()

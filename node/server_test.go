@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"encoding/binary"
 	"io"
 	"net"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"dfs/core"
 	"dfs/core/wire"
+	"dfs/node/store"
 )
 
 func TestAuth(t *testing.T) {
@@ -366,7 +366,7 @@ func TestCorruptChunk(t *testing.T) {
 		f.WriteAt(b, off)
 		f.Close()
 	}
-	flip(1, ChunkHeaderSize+BlockSize+4+10)
+	flip(1, store.ChunkHeaderSize+store.BlockSize+4+10)
 	flip(2, 3)
 	_, err = c.get("f", m.Version, 1, 0, -1)
 	wantStatus(t, "corrupt block", err, wire.StatusCorrupt)
@@ -390,12 +390,12 @@ func TestCorruptChunk(t *testing.T) {
 		t.Errorf("info %+v %v", info, err)
 	}
 	// Scan and scrub find a bad chunk 3.
-	flip(3, ChunkHeaderSize+5)
+	flip(3, store.ChunkHeaderSize+5)
 	var scan wire.ScanResp
 	if err := c.call(wire.TypeScan, wire.ScanReq{}, &scan); err != nil || scan.Checked != 2 || len(scan.Bad) != 1 {
 		t.Fatalf("scan %+v %v", scan, err)
 	}
-	flip(0, ChunkHeaderSize+1<<18-1)
+	flip(0, store.ChunkHeaderSize+1<<18-1)
 	rep, err := n.s.Scrub(t.Context())
 	if err != nil || rep.Checked != 1 || !slices.Equal(rep.Bad, []string{"alice:f@" + m.Version + ".c0"}) {
 		t.Fatalf("scrub %+v %v", rep, err)
@@ -408,7 +408,7 @@ func TestScrubDir(t *testing.T) {
 	if _, _, err := c.upload("a/b", testData(5000, 9)); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := ScrubDir(t.Context(), n.dir, nil)
+	rep, err := store.ScrubDir(t.Context(), n.dir, nil)
 	if err != nil || rep.Checked != 4 || rep.Bytes != 5000 || len(rep.Bad) != 0 {
 		t.Fatalf("%+v %v", rep, err)
 	}
@@ -603,29 +603,6 @@ func TestCloseStopsEverything(t *testing.T) {
 			t.Fatalf("goroutines left:\n%s", st)
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func TestChunkHeader(t *testing.T) {
-	h := ChunkHeader{Index: 3, Size: 12345}
-	h.SHA256[0], h.SHA256[31] = 1, 2
-	b := EncodeChunkHeader(h)
-	if len(b) != 64 || string(b[:8]) != "DFSCHNK1" || binary.BigEndian.Uint32(b[8:]) != 1 {
-		t.Fatalf("%x", b)
-	}
-	got, err := DecodeChunkHeader(b)
-	if err != nil || got != h {
-		t.Fatalf("%+v %v", got, err)
-	}
-	for _, i := range []int{0, 8, 15, 16, 60} {
-		bad := slices.Clone(b)
-		bad[i] ^= 0x80
-		if _, err := DecodeChunkHeader(bad); err == nil {
-			t.Errorf("flipped byte %d accepted", i)
-		}
-	}
-	if chunkFileSize(0) != 64 || chunkFileSize(1) != 69 || chunkFileSize(BlockSize) != 64+BlockSize+4 || chunkFileSize(BlockSize+1) != 64+BlockSize+9 {
-		t.Error("chunkFileSize")
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"dfs/core"
 	"dfs/core/wire"
+	"dfs/node/store"
 )
 
 // session is one client connection.
@@ -23,9 +24,9 @@ type session struct {
 	wc     *wire.Conn
 	remote string
 	start  time.Time
-	authed atomic.Bool // set once AUTH succeeded; read by the MaxConns eviction
-	user   string      // the authenticated user
-	us     *UserDir    // the user's folder (shared by the user's connections), set by AUTH
+	authed atomic.Bool    // set once AUTH succeeded; read by the MaxConns eviction
+	user   string         // the authenticated user
+	us     *store.UserDir // the user's folder (shared by the user's connections), set by AUTH
 }
 
 func newSession(s *Server, nc net.Conn) *session {
@@ -177,7 +178,7 @@ func (c *session) dispatch(h wire.Header, body []byte) bool {
 // toReqError maps a handler's error to a reply, logging unexpected ones.
 func (c *session) toReqError(t wire.Type, err error) *reqError {
 	var re *reqError
-	var rf *Refusal
+	var rf *store.Refusal
 	switch {
 	case errors.As(err, &re):
 		return re
@@ -185,7 +186,7 @@ func (c *session) toReqError(t wire.Type, err error) *reqError {
 		return &reqError{status: refusalStatus[rf.Err], msg: rf.Msg}
 	case errors.Is(err, core.ErrBadName):
 		return &reqError{status: wire.StatusBadRequest, msg: err.Error()}
-	case errors.Is(err, ErrSymlink):
+	case errors.Is(err, store.ErrSymlink):
 		c.s.log.Warn("refused a symlink in the data folder", "user", c.user, "op", t.String(), "err", err)
 		return &reqError{status: wire.StatusBadRequest, msg: "refusing a symlink or special file in the data folder"}
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
@@ -203,14 +204,14 @@ func (c *session) toReqError(t wire.Type, err error) *reqError {
 // refusalStatus is the reply to each reason the store gives for refusing a
 // change.
 var refusalStatus = map[error]wire.Status{
-	core.ErrStale:      wire.StatusStale,
-	core.ErrExist:      wire.StatusExist,
-	core.ErrNotDir:     wire.StatusNotDir,
-	core.ErrIsDir:      wire.StatusIsDir,
-	core.ErrNotEmpty:   wire.StatusNotEmpty,
-	core.ErrNotFound:   wire.StatusNotFound,
-	core.ErrIncomplete: wire.StatusIncomplete,
-	ErrUnknownUpdate:   wire.StatusBadRequest,
+	core.ErrStale:          wire.StatusStale,
+	core.ErrExist:          wire.StatusExist,
+	core.ErrNotDir:         wire.StatusNotDir,
+	core.ErrIsDir:          wire.StatusIsDir,
+	core.ErrNotEmpty:       wire.StatusNotEmpty,
+	core.ErrNotFound:       wire.StatusNotFound,
+	core.ErrIncomplete:     wire.StatusIncomplete,
+	store.ErrUnknownUpdate: wire.StatusBadRequest,
 }
 
 // decode parses a request body; malformed JSON closes the connection.

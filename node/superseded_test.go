@@ -74,7 +74,7 @@ func TestSupersededByVersion(t *testing.T) {
 	var left []string
 	filepath.WalkDir(filepath.Join(n.dir, "users/alice"), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
-			if _, _, ok := parseChunkName(d.Name()); ok {
+			if isChunkName(d.Name()) {
 				left = append(left, p)
 			}
 		}

@@ -10,7 +10,7 @@ import (
 
 	"dfs/conf"
 	"dfs/core/wire"
-	"dfs/node"
+	"dfs/node/store"
 )
 
 // userCmd edits dfs.conf: user add|passwd|del NAME [-conf FILE]. Passwords
@@ -77,7 +77,7 @@ func scrubCmd(args []string, stdout, stderr io.Writer) (bad bool, err error) {
 		return false, fmt.Errorf("%w: want scrub DATA_DIR", errUsage)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	rep, err := node.ScrubDir(context.Background(), args[0], log)
+	rep, err := store.ScrubDir(context.Background(), args[0], log)
 	if err != nil {
 		return false, err
 	}

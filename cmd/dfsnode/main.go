@@ -26,6 +26,7 @@ import (
 	"dfs/conf"
 	"dfs/core/wire"
 	"dfs/node"
+	"dfs/node/store"
 )
 
 const usage = `usage:
@@ -116,7 +117,7 @@ func newServeFlags(out io.Writer) *serveFlags {
 	f.ioTO = f.fs.Duration("io-timeout", 60*time.Second, "time for any single read or write during a request")
 	f.fs.Var(&f.scrubRate, "scrub-rate", "background checksum scrub speed in `bytes` per second (K, M, G suffixes; 0 = off)")
 	f.scrubEvery = f.fs.Duration("scrub-every", 24*time.Hour, "time between background scrubs")
-	f.flushDelay = f.fs.Duration("flush-delay", node.DefaultFlushDelay, "longest time an acknowledged change waits to be written to disk (fsync on a mount waits for it)")
+	f.flushDelay = f.fs.Duration("flush-delay", store.DefaultFlushDelay, "longest time an acknowledged change waits to be written to disk (fsync on a mount waits for it)")
 	return f
 }
 

@@ -1,4 +1,4 @@
-package node
+package store
 
 import (
 	"errors"
@@ -15,8 +15,8 @@ import (
 // (CleanStaging).
 const StagingMaxAge = time.Hour
 
-// StoreConfig configures a Store.
-type StoreConfig struct {
+// Config configures a Store.
+type Config struct {
 	Dir        string        // the data folder (created if missing)
 	Log        *slog.Logger  // nil = discard
 	FlushDelay time.Duration // default DefaultFlushDelay: how long an applied change may wait to be written to disk
@@ -41,10 +41,10 @@ type Store struct {
 	users  map[string]*UserDir
 }
 
-// openStore makes the data folder, removes stale staged uploads and
+// Open makes the data folder, removes stale staged uploads and
 // recovers every user's folder from the last stop (recover.go) before it
 // returns, so the node serves a consistent store.
-func openStore(cfg StoreConfig) (*Store, error) {
+func Open(cfg Config) (*Store, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

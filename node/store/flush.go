@@ -1,4 +1,4 @@
-package node
+package store
 
 import (
 	"errors"
@@ -11,19 +11,19 @@ import (
 	"time"
 )
 
-// Group commit. Request handlers write without fsync: a change is applied
-// (visible to every client) when its reply goes out, and registered here.
+// Group commit. A UserDir writes without fsync: a change is applied
+// (visible to every client) when its method returns, and registered here.
 // The flusher makes what was registered durable in one pass, at most
-// FlushDelay after the first registration, or at once when a request asks
-// for durability (Sync); requests that ask while a pass runs share the next
-// one. A pass fsyncs every registered file and directory (in parallel, so
+// FlushDelay after the first registration, or at once when someone asks
+// for durability (Store.Sync); those that ask while a pass runs share the
+// next one. A pass fsyncs every registered file and directory (in parallel, so
 // the filesystem can merge them into few journal commits), then promotes
 // each entry's "@meta.new" to "@meta" (see writeMeta).
 //
 // Written data (chunk files) is registered as open descriptors; metas and
 // folders by path, opened by the pass under the user's lock (so no rename
 // moves them meanwhile), which keeps few descriptors open between passes.
-// A RENAME of a folder tells moved() to keep the paths up to date.
+// A rename of a folder tells moved() to keep the paths up to date.
 
 // DefaultFlushDelay is how long a change may wait for its flush.
 const DefaultFlushDelay = 100 * time.Millisecond
