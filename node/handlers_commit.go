@@ -21,7 +21,6 @@ func (c *session) commit(body []byte) error {
 // applyCommit checks a commit and applies it; it returns the chunks of the
 // new version this node holds.
 func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
-	req.Meta = req.Meta.Public() // node-only fields are the node's to set
 	p, err := cleanPath(req.Path, false)
 	if err != nil {
 		return nil, err

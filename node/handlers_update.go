@@ -21,7 +21,6 @@ func (c *session) update(body []byte) error {
 }
 
 func (c *session) applyUpdate(req wire.UpdateReq) error {
-	req.Meta = req.Meta.Public() // node-only fields are the node's to set
 	p, err := cleanPath(req.Path, false)
 	if err != nil {
 		return err

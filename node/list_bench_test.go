@@ -1,13 +1,12 @@
 package node
 
 import (
+	"dfs/node/store"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"dfs/core/wire"
 )
 
 // BenchmarkList10k lists a folder of 10,000 small files (made on disk
@@ -19,7 +18,7 @@ func BenchmarkList10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	dir := filepath.Join(n.dir, "users", "alice", "files", "d")
-	m := wire.Meta{Stamp: "0000018b00000000aaaaaaaa", Born: "0000018b00000000aaaaaaaa", Version: "0000018b00000000aaaaaaaa",
+	m := store.Record{Stamp: "0000018b00000000aaaaaaaa", Born: "0000018b00000000aaaaaaaa", Version: "0000018b00000000aaaaaaaa",
 		Size: 4096, Mode: 0o644, Held: []int{0, 1}, Inline: map[int][]byte{0: make([]byte, 1024), 1: make([]byte, 1024)}}
 	data, _ := json.Marshal(m)
 	for i := 0; i < 10000; i++ {

@@ -29,9 +29,11 @@ type ChunkInfo struct {
 	SHA256 string `json:"sha256"` // hex
 }
 
-// Meta is one entry (file, folder or tombstone) of a user's namespace as a
-// node stores it. Stamps and versions are version ids (see core.NewVersion):
-// they sort by time as strings.
+// Meta is one entry (file, folder or tombstone) of a user's namespace as
+// clients and nodes tell each other of it: in COMMIT and UPDATE requests,
+// LIST and LOOKUP replies. Stamps and versions are version ids (see
+// core.NewVersion): they sort by time as strings. (A node keeps entries in
+// a record of its own, see node/store.)
 type Meta struct {
 	Path    string                    `json:"path,omitempty"` // set in LIST and LOOKUP replies
 	Dir     bool                      `json:"dir,omitempty"`
@@ -45,16 +47,6 @@ type Meta struct {
 	MD5     string                    `json:"md5,omitempty"`
 	Chunks  [core.NumChunks]ChunkInfo `json:"chunks"`
 	Held    []int                     `json:"held,omitempty"` // replies only: chunks of Version this node holds, good
-
-	// On the node's disk only, never in replies: small chunks kept inside
-	// the meta (see PutChunkReq.Inline).
-	Inline map[int][]byte `json:"inline,omitempty"`
-}
-
-// Public returns m without the node-only fields.
-func (m Meta) Public() Meta {
-	m.Inline = nil
-	return m
 }
 
 // MaxInlineChunk is the largest chunk a node keeps inside the entry's meta

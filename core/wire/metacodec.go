@@ -62,9 +62,9 @@ var (
 	errHexLiteral     = errors.New("lowercase hex sent as a literal")
 )
 
-// AppendMetaFields appends the binary encoding of m's public fields, all but
+// AppendMetaFields appends the binary encoding of m's fields, all but
 // Path: what a node can keep pre-encoded and glue behind a path with
-// AppendRecord. The node-only field Inline is not encoded. Held values outside 0..3 and duplicates are ignored (a Held
+// AppendRecord. Held values outside 0..3 and duplicates are ignored (a Held
 // of [3 1 1 7] decodes as [1 3]). Strings longer than 64 KiB are encoded but
 // refused by the decoder; no node holds one (paths are at most 4 KiB).
 func AppendMetaFields(b []byte, m *Meta) []byte {

@@ -29,9 +29,8 @@ func testMetas() []Meta {
 	for i := range file.Chunks {
 		file.Chunks[i] = ChunkInfo{Size: 1000000 + int64(i&1), SHA256: testSHA}
 	}
-	withNodeFields := file
-	withNodeFields.Path = "small.txt"
-	withNodeFields.Inline = map[int][]byte{0: []byte("hi")}
+	small := file
+	small.Path = "small.txt"
 	odd := Meta{
 		Path: "Ünïcode/\x00\xff name", Stamp: "ABCDEF", Born: "abc", Version: "not hex",
 		Size: -5, Mode: 1<<32 - 1, MTime: -1 << 62, MD5: "0g", Held: []int{0, 1, 2, 3},
@@ -40,7 +39,7 @@ func testMetas() []Meta {
 	odd.Chunks[3] = ChunkInfo{Size: 1<<63 - 1, SHA256: "x"}
 	return []Meta{
 		file,
-		withNodeFields,
+		small,
 		{Path: "photos", Dir: true, Stamp: testStamp, Born: testBorn, Mode: 0o755, MTime: 1},
 		{Path: "gone.txt", Deleted: true, Stamp: testStamp, Born: testBorn, Held: []int{}},
 		{Path: "old-folder", Dir: true, Deleted: true, Stamp: testStamp},
@@ -56,14 +55,6 @@ func bigMeta() Meta {
 	return m
 }
 
-func publicAll(ms []Meta) []Meta {
-	var out []Meta
-	for _, m := range ms {
-		out = append(out, m.Public())
-	}
-	return out
-}
-
 func appendListResp(b []byte, r ListResp) []byte {
 	b = AppendListHead(b, r.Done, r.Chain)
 	for i := range r.Entries {
@@ -74,7 +65,7 @@ func appendListResp(b []byte, r ListResp) []byte {
 
 func TestMetaRoundTrip(t *testing.T) {
 	for _, m := range append(testMetas(), bigMeta()) {
-		want := m.Public()
+		want := m
 		rec := AppendMeta(nil, &m)
 		got, rest, err := DecodeMeta(append(rec, 0xAA))
 		if err != nil || !bytes.Equal(rest, []byte{0xAA}) {
@@ -97,7 +88,7 @@ func TestMetaRoundTrip(t *testing.T) {
 
 func TestMetaSizes(t *testing.T) {
 	m := testMetas()[0]
-	js, _ := json.Marshal(m.Public())
+	js, _ := json.Marshal(m)
 	bin := AppendMeta(nil, &m)
 	t.Logf("file entry: %d bytes binary, %d bytes JSON", len(bin), len(js))
 	// Path 1+24, flags 1, three ids 3x(1+1+12), MD5 1+1+16, size 4, mode 2,
@@ -156,7 +147,7 @@ func TestListRoundTrip(t *testing.T) {
 	for i, c := range cases {
 		body := appendListResp(nil, c)
 		got, err := DecodeListResp(body)
-		want := ListResp{Chain: publicAll(c.Chain), Entries: publicAll(c.Entries), Done: c.Done}
+		want := ListResp{Chain: c.Chain, Entries: c.Entries, Done: c.Done}
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("case %d: %v\n got %#v\nwant %#v", i, err, got, want)
 		}
@@ -166,7 +157,7 @@ func TestListRoundTrip(t *testing.T) {
 	for i := range ms {
 		body = AppendRecord(body, ms[i].Path, AppendMetaFields(nil, &ms[i]))
 	}
-	if got, err := DecodeListResp(body); err != nil || !reflect.DeepEqual(got.Entries, publicAll(ms)) {
+	if got, err := DecodeListResp(body); err != nil || !reflect.DeepEqual(got.Entries, ms) {
 		t.Errorf("glued records: %v", err)
 	}
 }
@@ -175,7 +166,7 @@ func TestLookupRoundTrip(t *testing.T) {
 	ms := testMetas()
 	for _, chain := range [][]Meta{nil, ms[5:6], {ms[5], ms[2], ms[0]}} {
 		got, err := DecodeLookupResp(AppendLookupResp(nil, chain))
-		if err != nil || !reflect.DeepEqual(got, LookupResp{Chain: publicAll(chain)}) {
+		if err != nil || !reflect.DeepEqual(got, LookupResp{Chain: chain}) {
 			t.Errorf("chain of %d: %v\n got %#v", len(chain), err, got)
 		}
 	}

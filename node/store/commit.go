@@ -21,7 +21,8 @@ const implicitStamp = "000000000000000000000001"
 // (core.ErrExist), with need only if the upload brought those chunks
 // (core.ErrIncomplete); a refused commit changes nothing. It returns the
 // chunks of the new version this node holds.
-func (u *UserDir) Commit(p, upload string, m wire.Meta, onlyNew bool, need []int) ([]int, error) {
+func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []int) ([]int, error) {
+	m := recordOf(&meta)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	steps, err := u.walk(p)
@@ -87,7 +88,6 @@ func (u *UserDir) Commit(p, upload string, m wire.Meta, onlyNew bool, need []int
 			}
 		}
 	}
-	m.Path = ""
 	old, err := u.full(last)
 	if err != nil {
 		return nil, err
@@ -150,7 +150,7 @@ func (u *UserDir) ensureParents(steps []step, stamp string) error {
 			}
 			st.exists = true
 		}
-		m := &wire.Meta{Dir: true, Mode: 0o755, Stamp: stamp, Born: stamp, MTime: time.Now().UnixNano()}
+		m := &Record{Dir: true, Mode: 0o755, Stamp: stamp, Born: stamp, MTime: time.Now().UnixNano()}
 		if st.meta == nil {
 			// Made only because it was missing here (this node was down
 			// or blank when the folder was made): the oldest possible
@@ -185,7 +185,7 @@ func (u *UserDir) removeChildren(rel string) error {
 
 // held lists the chunks of m's version present in rel whose header matches
 // m's chunk size and SHA-256.
-func (u *UserDir) held(rel string, m *wire.Meta) []int {
+func (u *UserDir) held(rel string, m *Record) []int {
 	out := []int{}
 	if m.Version == "" {
 		return out

@@ -16,7 +16,7 @@ import (
 // same stamp, its Born is newer. The second is a later folder at the name
 // that a setattr stamped alike with an earlier one this node still had
 // (core's merge picks the newer Born likewise).
-func supersedes(op string, heal bool, m wire.Meta, old *wire.Meta) bool {
+func supersedes(op string, heal bool, m Record, old *Record) bool {
 	if m.Stamp != old.Stamp {
 		return m.Stamp > old.Stamp
 	}
@@ -31,7 +31,7 @@ func supersedes(op string, heal bool, m wire.Meta, old *wire.Meta) bool {
 // clients already ignore, and is removed. A client's mkdir over a live
 // folder is core.ErrExist: two clients making one folder at once must not
 // remove each other's first files.
-func (u *UserDir) mkdirEntry(steps []step, m wire.Meta, heal bool) error {
+func (u *UserDir) mkdirEntry(steps []step, m Record, heal bool) error {
 	last := &steps[len(steps)-1]
 	old := last.meta
 	if live(old) && (!old.Dir || !heal) {
@@ -57,8 +57,8 @@ func (u *UserDir) mkdirEntry(steps []step, m wire.Meta, heal bool) error {
 	} else if err := u.mkdir(last.rel); err != nil {
 		return err
 	}
-	m.Path, m.Dir, m.Deleted, m.Held, m.Version = "", true, false, nil, ""
-	m.Chunks = [core.NumChunks]wire.ChunkInfo{}
+	m.Dir, m.Deleted, m.Held, m.Version = true, false, nil, ""
+	m.Chunks = [core.NumChunks]ChunkRecord{}
 	return u.writeMeta(last.rel, &m)
 }
 

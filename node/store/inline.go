@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"dfs/core"
-	"dfs/core/wire"
 )
 
 // Small chunks (wire.MaxInlineChunk) are kept in memory from PUT_CHUNK
@@ -85,7 +84,7 @@ func (st *inlineStage) take(key string) ([]byte, bool) {
 // takeInline moves the upload's inline chunks into m, keeping those m's
 // version already had (a commit adding copies). The replaced version's
 // inline chunks are set aside for its readers by supersede.
-func (u *UserDir) takeInline(upload string, old, m *wire.Meta) {
+func (u *UserDir) takeInline(upload string, old, m *Record) {
 	m.Inline = nil
 	if old != nil && !old.Deleted && old.Version == m.Version {
 		m.Inline = old.Inline
@@ -119,7 +118,7 @@ func (u *UserDir) StageInline(upload string, n int, data []byte) bool {
 
 // inlineHeld reports whether m holds chunk n inline, matching its size and
 // SHA-256.
-func inlineHeld(m *wire.Meta, n int) bool {
+func inlineHeld(m *Record, n int) bool {
 	data, ok := m.Inline[n]
 	if !ok || int64(len(data)) != m.Chunks[n].Size {
 		return false
@@ -129,7 +128,7 @@ func inlineHeld(m *wire.Meta, n int) bool {
 }
 
 // inlineChunkOf returns chunk n of version v if m keeps it inline.
-func inlineChunkOf(m *wire.Meta, v string, n int) ([]byte, bool) {
+func inlineChunkOf(m *Record, v string, n int) ([]byte, bool) {
 	if m == nil {
 		return nil, false
 	}

@@ -82,8 +82,7 @@ func (u *UserDir) listUnder(out *[]wire.Meta, rel, p string, recursive bool) err
 			continue
 		}
 		if m != nil {
-			m.Path = cp
-			*out = append(*out, *m)
+			*out = append(*out, m.meta(cp))
 		}
 		if recursive {
 			if err := u.listUnder(out, cr, cp, true); err != nil {

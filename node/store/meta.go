@@ -24,16 +24,16 @@ const maxMetaSize = 1 << 20
 // durable state.
 const metaNewName = "@meta.new"
 
-// readMeta returns the public fields of the entry directory rel's meta
-// (from the cache when known), nil when it has no meta, and whether the
-// meta on disk keeps chunks inline (readFull has them).
-func (u *UserDir) readMeta(rel string) (*wire.Meta, bool, error) {
+// readMeta returns the entry directory rel's record without its inline
+// chunks (from the cache when known), nil when it has no meta, and whether
+// the record on disk keeps chunks inline (readFull has them).
+func (u *UserDir) readMeta(rel string) (*Record, bool, error) {
 	if cm, ok := u.cache.get(rel); ok {
 		return cm.meta, cm.inline, nil
 	}
 	gen := u.cache.begin()
 	var pm struct {
-		wire.Meta
+		Record
 		Inline skipJSON `json:"inline,omitempty"`
 	}
 	found, err := u.decodeMeta(rel, &pm)
@@ -44,21 +44,19 @@ func (u *UserDir) readMeta(rel string) (*wire.Meta, bool, error) {
 		u.cache.fill(rel, nil, false, gen)
 		return nil, false, nil
 	}
-	m := pm.Meta.Public()
-	m.Path = ""
+	m := pm.Record
 	inline := bool(pm.Inline)
 	u.cache.fill(rel, &m, inline, gen)
 	return &m, inline, nil
 }
 
-// readFull returns rel's meta with its node-only fields (inline chunks), or
-// nil when there is none.
-func (u *UserDir) readFull(rel string) (*wire.Meta, error) {
-	var m wire.Meta
+// readFull returns rel's whole record, inline chunks included, or nil when
+// there is none.
+func (u *UserDir) readFull(rel string) (*Record, error) {
+	var m Record
 	if found, err := u.decodeMeta(rel, &m); !found || err != nil {
 		return nil, err
 	}
-	m.Path = ""
 	return &m, nil
 }
 
@@ -113,13 +111,12 @@ func (u *UserDir) readMetaFile(name string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, maxMetaSize))
 }
 
-// writeMeta makes m the meta of the entry directory rel. It is written to
+// writeMeta makes m the record of the entry directory rel. It is written to
 // a temporary file and renamed to @meta.new at once (readers see it); the
 // flusher fsyncs it and renames it over @meta. Without a flusher it goes
 // straight to a durable @meta.
-func (u *UserDir) writeMeta(rel string, m *wire.Meta) error {
+func (u *UserDir) writeMeta(rel string, m *Record) error {
 	mm := *m
-	mm.Path = ""
 	data, err := json.Marshal(&mm)
 	if err != nil {
 		return err
@@ -186,16 +183,16 @@ func (u *UserDir) writeMeta(rel string, m *wire.Meta) error {
 
 // step is one component of a resolved user path.
 type step struct {
-	path   string     // user path up to this component
-	rel    string     // its directory relative to the user's root
-	exists bool       // the directory exists
-	meta   *wire.Meta // its meta's public fields, nil if none
-	inline bool       // its meta on disk keeps chunks inline (see full)
+	path   string  // user path up to this component
+	rel    string  // its directory relative to the user's root
+	exists bool    // the directory exists
+	meta   *Record // its record without inline chunks, nil if none
+	inline bool    // its record on disk keeps chunks inline (see full)
 }
 
-// full returns the step's meta with its inline chunks, reading them from
+// full returns the step's record with its inline chunks, reading them from
 // disk only when it has some.
-func (u *UserDir) full(st *step) (*wire.Meta, error) {
+func (u *UserDir) full(st *step) (*Record, error) {
 	if !st.inline || st.meta == nil {
 		return st.meta, nil
 	}
@@ -255,15 +252,13 @@ func chain(steps []step) []wire.Meta {
 		if s.meta == nil {
 			break
 		}
-		m := s.meta.Public()
-		m.Path = s.path
-		out = append(out, m)
+		out = append(out, s.meta.meta(s.path))
 	}
 	return out
 }
 
 // live reports whether m is an entry that is not a tombstone.
-func live(m *wire.Meta) bool { return m != nil && !m.Deleted }
+func live(m *Record) bool { return m != nil && !m.Deleted }
 
 // chunkName is the file name of chunk n of content version ver.
 func chunkName(ver string, n int) string { return fmt.Sprintf("@%s.c%d", ver, n) }

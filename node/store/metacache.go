@@ -3,8 +3,6 @@ package store
 import (
 	"slices"
 	"sync"
-
-	"dfs/core/wire"
 )
 
 // maxCachedMetas bounds a user's meta cache; past it the cache starts over.
@@ -12,8 +10,8 @@ const maxCachedMetas = 64 << 10
 
 // cachedMeta is what the cache knows of one entry directory.
 type cachedMeta struct {
-	meta   *wire.Meta // public fields, Path empty; nil: the directory has no @meta
-	inline bool       // the @meta on disk keeps chunks inline (read it for them)
+	meta   *Record // without inline chunks; nil: the directory has no @meta
+	inline bool    // the @meta on disk keeps chunks inline (read it for them)
 }
 
 // metaCache keeps a user's entries in memory, so that listings and lookups
@@ -52,7 +50,7 @@ func (c *metaCache) begin() uint64 {
 
 // fill remembers what a reader found on disk, unless a change came since
 // gen.
-func (c *metaCache) fill(rel string, m *wire.Meta, inline bool, gen uint64) {
+func (c *metaCache) fill(rel string, m *Record, inline bool, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen == gen {
@@ -61,21 +59,21 @@ func (c *metaCache) fill(rel string, m *wire.Meta, inline bool, gen uint64) {
 }
 
 // set records a change: rel now holds m (nil: a directory without @meta).
-func (c *metaCache) set(rel string, m *wire.Meta, inline bool) {
+func (c *metaCache) set(rel string, m *Record, inline bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	c.putLocked(rel, m, inline)
 }
 
-func (c *metaCache) putLocked(rel string, m *wire.Meta, inline bool) {
+func (c *metaCache) putLocked(rel string, m *Record, inline bool) {
 	if len(c.m) >= maxCachedMetas {
 		clear(c.m)
 	}
-	var pm *wire.Meta
+	var pm *Record
 	if m != nil {
-		p := m.Public()
-		p.Path = ""
+		p := *m
+		p.Inline = nil
 		p.Held = slices.Clone(p.Held)
 		pm = &p
 	}

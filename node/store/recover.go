@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"dfs/core"
-	"dfs/core/wire"
 )
 
 // recoverAll brings every user's folder to a consistent state before the
@@ -105,7 +104,7 @@ func (r *recoverer) entry(rel string) error {
 	// The meta that stands (a whole @meta.new, else @meta) first gets back
 	// the chunk files a lost change had set aside, so that what it holds
 	// is counted below.
-	var m wire.Meta
+	var m Record
 	if found, err := u.decodeMeta(rel, &m); err == nil && found && live(&m) && !m.Dir {
 		if err := r.putBack(rel, m.Version); err != nil {
 			return err
@@ -165,7 +164,7 @@ func (r *recoverer) recoverNew(rel string) error {
 	if err != nil {
 		return err
 	}
-	var m wire.Meta
+	var m Record
 	if data == nil || json.Unmarshal(data, &m) != nil {
 		// Torn: @meta, the last durable state, stands.
 		r.dropped++
@@ -181,7 +180,7 @@ func (r *recoverer) recoverNew(rel string) error {
 // verifiedHeld returns the chunks of m in rel that verify completely (data
 // not yet flushed when the node stopped may be torn); bad files are removed
 // (the other copy is healed back).
-func (r *recoverer) verifiedHeld(rel string, m *wire.Meta) []int {
+func (r *recoverer) verifiedHeld(rel string, m *Record) []int {
 	out := []int{}
 	for _, n := range r.u.held(rel, m) {
 		if inlineHeld(m, n) {

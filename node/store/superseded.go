@@ -5,8 +5,6 @@ import (
 	"io/fs"
 	"sync"
 	"time"
-
-	"dfs/core/wire"
 )
 
 // A commit supersedes the entry's previous version, and a delete or a
@@ -107,7 +105,7 @@ func (o *oldChunks) inlineChunk(key string) ([]byte, bool) {
 // are of version keep. It runs before the meta that replaces old is
 // written: a read of old's version in between would find it neither in the
 // new meta nor here.
-func (u *UserDir) asideInline(old *wire.Meta, keep string) {
+func (u *UserDir) asideInline(old *Record, keep string) {
 	if u.old == nil || old == nil || old.Version == keep {
 		return
 	}

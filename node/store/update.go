@@ -9,7 +9,8 @@ import (
 // UpdateDelete or UpdateRmdir) with meta m to the entry at the cleaned path
 // p, if its stamp is newer than the entry's (else core.ErrStale); heal is
 // as in wire.UpdateReq.
-func (u *UserDir) Update(op, p string, m wire.Meta, heal bool) error {
+func (u *UserDir) Update(op, p string, meta wire.Meta, heal bool) error {
+	m := recordOf(&meta)
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	steps, err := u.walk(p)
@@ -58,7 +59,7 @@ func (u *UserDir) Update(op, p string, m wire.Meta, heal bool) error {
 
 // keptBorn is the Born of a tombstone replacing old: the entry's own, else
 // the request's, else its stamp.
-func keptBorn(old *wire.Meta, m wire.Meta) string {
+func keptBorn(old *Record, m Record) string {
 	switch {
 	case old != nil && old.Born != "":
 		return old.Born
@@ -88,7 +89,7 @@ func (u *UserDir) tombstone(steps []step, stamp, born string, dir bool) error {
 	// readers in the middle of the file finish it, and a crash before the
 	// tombstone reached the disk finds the file whole again.
 	u.asideInline(old, "")
-	if err := u.writeMeta(last.rel, &wire.Meta{Dir: dir, Deleted: true, Stamp: stamp, Born: born}); err != nil {
+	if err := u.writeMeta(last.rel, &Record{Dir: dir, Deleted: true, Stamp: stamp, Born: born}); err != nil {
 		return err
 	}
 	return u.supersede(last.rel, "")
