@@ -159,7 +159,7 @@ func TestRecovery(t *testing.T) {
 	read := func(c *tclient, m wire.Meta, data []byte) {
 		t.Helper()
 		var got []byte
-		for i := 0; i < 4; i++ {
+		for i := 0; i < core.NumChunks; i++ {
 			b, err := c.get("f", m.Version, i, 0, -1)
 			if err != nil {
 				t.Fatalf("chunk %d of %s: %v", i, m.Version, err)
@@ -180,7 +180,7 @@ func TestRecovery(t *testing.T) {
 	os.WriteFile(filepath.Join(entry, "@meta.tmp-0123"), []byte("junk"), 0o600)
 	os.WriteFile(filepath.Join(torn, "users/alice/staging", up+".c1.tmp-99"), []byte("junk"), 0o600)
 	tc := start(torn)
-	if ch := tc.lookup("f"); len(ch) != 1 || ch[0].Version != v1.Version || len(ch[0].Held) != 4 {
+	if ch := tc.lookup("f"); len(ch) != 1 || ch[0].Version != v1.Version || len(ch[0].Held) != core.NumChunks {
 		t.Fatalf("after a torn change: %+v, want %s whole", ch, v1.Version)
 	}
 	read(tc, v1, v1data)
@@ -217,7 +217,7 @@ func TestRecovery(t *testing.T) {
 	if got := metaFiles(t, entry); !slices.Equal(got, []string{metaName}) {
 		t.Errorf("meta files after recovery: %v", got)
 	}
-	for i := 0; i < 4; i++ {
+	for i := 0; i < core.NumChunks; i++ {
 		if i == 2 {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"dfs/core"
 	"dfs/core/wire"
 	"dfs/node/store"
 )
@@ -48,7 +49,7 @@ func (c *session) putChunk(body []byte) error {
 	if err := decode(body, &req); err != nil {
 		return err
 	}
-	if !validUpload(req.Upload) || req.Chunk < 0 || req.Chunk > 3 || req.Size < 0 || req.Size > store.MaxChunkSize {
+	if !validUpload(req.Upload) || req.Chunk < 0 || req.Chunk >= core.NumChunks || req.Size < 0 || req.Size > store.MaxChunkSize {
 		return &reqError{status: wire.StatusBadRequest, msg: "invalid upload id, chunk or size", fatal: true}
 	}
 	if req.SHA256 != "" {
@@ -166,7 +167,7 @@ func (c *session) getChunk(body []byte) error {
 	if err := checkStamp("version", req.Version); err != nil {
 		return err
 	}
-	if req.Chunk < 0 || req.Chunk > 3 || req.Offset < 0 {
+	if req.Chunk < 0 || req.Chunk >= core.NumChunks || req.Offset < 0 {
 		return badRequest("invalid chunk or offset")
 	}
 	ch, err := c.us.OpenChunk(p, req.Version, req.Chunk)

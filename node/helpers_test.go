@@ -169,7 +169,7 @@ func (c *tclient) upload(path string, data []byte) (wire.Meta, []int, error) {
 	md := md5.Sum(data)
 	m.MD5 = hex.EncodeToString(md[:])
 	up := randHex(16)
-	for i := 0; i < 4; i++ {
+	for i := 0; i < core.NumChunks; i++ {
 		s, e := core.ChunkBounds(int64(len(data)), i)
 		sum := sha256.Sum256(data[s:e])
 		m.Chunks[i] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}

@@ -96,7 +96,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []byte
-	for i := 0; i < 4; i++ {
+	for i := 0; i < core.NumChunks; i++ {
 		b, err := c.get("docs/a/@x.txt", m.Version, i, 0, -1)
 		if err != nil {
 			t.Fatalf("get %d: %v", i, err)
@@ -129,7 +129,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil || !slices.Equal(paths(chain), []string{"docs", "docs/a"}) || !slices.Equal(paths(ents), []string{"docs/a/@x.txt"}) {
 		t.Fatalf("list docs/a: %v %v %v", err, paths(chain), paths(ents))
 	}
-	if e := ents[0]; e.Version != m.Version || e.Size != m.Size || e.MD5 != m.MD5 || len(e.Held) != 4 {
+	if e := ents[0]; e.Version != m.Version || e.Size != m.Size || e.MD5 != m.MD5 || len(e.Held) != core.NumChunks {
 		t.Errorf("entry %+v", e)
 	}
 	_, _, err = c.list("docs/a/@x.txt", false)
@@ -170,10 +170,10 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	aside := filepath.Join(n.dir, "users/alice", supersededDir)
-	if names, _ := os.ReadDir(dir); len(names) != 5 {
+	if names, _ := os.ReadDir(dir); len(names) != 1+core.NumChunks {
 		t.Errorf("entry dir holds %d files, want @meta and 4 chunks of %s", len(names), m2.Version)
 	}
-	if names, _ := os.ReadDir(aside); len(names) != 4 {
+	if names, _ := os.ReadDir(aside); len(names) != core.NumChunks {
 		t.Errorf("superseded folder holds %d files, want the 4 chunks of %s", len(names), m.Version)
 	}
 	n.s.store.SweepSuperseded(time.Now())
@@ -409,7 +409,7 @@ func TestScrubDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := store.ScrubDir(t.Context(), n.dir, nil)
-	if err != nil || rep.Checked != 4 || rep.Bytes != 5000 || len(rep.Bad) != 0 {
+	if err != nil || rep.Checked != core.NumChunks || rep.Bytes != 5000 || len(rep.Bad) != 0 {
 		t.Fatalf("%+v %v", rep, err)
 	}
 	// Rate limited: 5000 bytes at 10000 B/s take about half a second.

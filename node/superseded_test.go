@@ -53,7 +53,7 @@ func TestSupersededByVersion(t *testing.T) {
 		size int
 	}{{v1, "d/f", 300 << 10}, {v2, "d/f", 200 << 10}, {v3, "g", 100 << 10}} {
 		var got []byte
-		for i := 0; i < 4; i++ {
+		for i := 0; i < core.NumChunks; i++ {
 			b, err := c.get(v.path, v.m.Version, i, 0, -1)
 			if err != nil {
 				t.Fatalf("chunk %d of %s (opened at %s) during the grace: %v", i, v.m.Version, v.path, err)
@@ -104,7 +104,7 @@ func TestSupersededInline(t *testing.T) {
 	}
 	for i, m := range metas {
 		var got []byte
-		for ch := 0; ch < 4; ch++ {
+		for ch := 0; ch < core.NumChunks; ch++ {
 			b, err := c.get("small", m.Version, ch, 0, -1)
 			if err != nil {
 				t.Fatalf("version %d chunk %d: %v", i, ch, err)
@@ -129,7 +129,7 @@ func uploadInline(c *tclient, path string, data []byte) (wire.Meta, error) {
 	ver := core.NewVersion()
 	m := wire.Meta{Stamp: ver, Born: ver, Version: ver, Size: int64(len(data)), Mode: 0o644, MTime: time.Now().UnixNano()}
 	up := randHex(16)
-	for i := 0; i < 4; i++ {
+	for i := 0; i < core.NumChunks; i++ {
 		s, e := core.ChunkBounds(int64(len(data)), i)
 		sum := sha256.Sum256(data[s:e])
 		m.Chunks[i] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}

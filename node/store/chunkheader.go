@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"dfs/core"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -53,7 +54,7 @@ func DecodeChunkHeader(b []byte) (ChunkHeader, error) {
 		return ChunkHeader{}, fmt.Errorf("%w: format %d, want %d", errBadHeader, f, chunkFormat)
 	}
 	idx := binary.BigEndian.Uint32(b[12:16])
-	if idx > 3 {
+	if idx >= core.NumChunks {
 		return ChunkHeader{}, fmt.Errorf("%w: chunk index %d", errBadHeader, idx)
 	}
 	size := binary.BigEndian.Uint64(b[16:24])

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"dfs/core"
 	"encoding/binary"
 	"slices"
 	"testing"
@@ -38,7 +39,7 @@ func FuzzDecodeChunkHeader(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if h.Index < 0 || h.Index > 3 || h.Size < 0 || h.Size > MaxChunkSize {
+		if h.Index < 0 || h.Index >= core.NumChunks || h.Size < 0 || h.Size > MaxChunkSize {
 			t.Fatalf("accepted %+v", h)
 		}
 		if !bytes.Equal(EncodeChunkHeader(h), b[:ChunkHeaderSize]) {

@@ -34,7 +34,7 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 		return nil, refuse(core.ErrExist, "%s exists on this node", p)
 	}
 	for _, n := range need {
-		if n < 0 || n > 3 || !u.staged(upload, n) {
+		if n < 0 || n >= core.NumChunks || !u.staged(upload, n) {
 			return nil, refuse(core.ErrIncomplete, "chunk %d of the upload is not on this node", n+1)
 		}
 	}
@@ -68,7 +68,7 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 	}
 	if upload != "" {
 		moved := false
-		for n := 0; n < core.NumNodes; n++ {
+		for n := 0; n < core.NumChunks; n++ {
 			if u.inline.has(inlineKey(u.user, upload, n)) {
 				continue // in memory, not in a staged file
 			}
@@ -190,7 +190,7 @@ func (u *UserDir) held(rel string, m *Record) []int {
 	if m.Version == "" {
 		return out
 	}
-	for n := 0; n < core.NumNodes; n++ {
+	for n := 0; n < core.NumChunks; n++ {
 		if inlineHeld(m, n) {
 			out = append(out, n)
 			continue
@@ -214,7 +214,7 @@ func (u *UserDir) removeStaged(upload string) {
 	if upload == "" {
 		return
 	}
-	for n := 0; n < core.NumNodes; n++ {
+	for n := 0; n < core.NumChunks; n++ {
 		_ = u.root.Remove(stagedName(upload, n))
 	}
 }

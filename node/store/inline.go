@@ -92,7 +92,7 @@ func (u *UserDir) takeInline(upload string, old, m *Record) {
 	if upload == "" {
 		return
 	}
-	for n := 0; n < core.NumNodes; n++ {
+	for n := 0; n < core.NumChunks; n++ {
 		if data, ok := u.inline.take(inlineKey(u.user, upload, n)); ok {
 			if m.Inline == nil {
 				m.Inline = map[int][]byte{}
@@ -104,7 +104,7 @@ func (u *UserDir) takeInline(upload string, old, m *Record) {
 
 // dropInline forgets an upload's inline chunks (its commit was refused).
 func (u *UserDir) dropInline(upload string) {
-	for n := 0; n < core.NumNodes; n++ {
+	for n := 0; n < core.NumChunks; n++ {
 		u.inline.take(inlineKey(u.user, upload, n))
 	}
 }

@@ -269,7 +269,7 @@ func parseChunkName(name string) (string, int, bool) {
 		return "", 0, false
 	}
 	ver, c := name[1:25], name[27]
-	if !core.ValidVersion(ver) || c < '0' || c > '3' {
+	if !core.ValidVersion(ver) || c < '0' || c >= '0'+core.NumChunks {
 		return "", 0, false
 	}
 	return ver, int(c - '0'), true

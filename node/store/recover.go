@@ -134,7 +134,7 @@ func (r *recoverer) entry(rel string) error {
 func (r *recoverer) putBack(rel, ver string) error {
 	u := r.u
 	restored := false
-	for n := 0; n < core.NumNodes; n++ {
+	for n := 0; n < core.NumChunks; n++ {
 		name := chunkName(ver, n)
 		if !r.aside[name] {
 			continue
