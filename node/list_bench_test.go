@@ -1,12 +1,13 @@
 package node
 
 import (
-	"dfs/node/store"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"dfs/node/store"
 )
 
 // BenchmarkList10k lists a folder of 10,000 small files (made on disk

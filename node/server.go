@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"crypto/tls"
-	"dfs/node/store"
 	"errors"
 	"io"
 	"log/slog"
@@ -12,6 +11,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"dfs/node/store"
 )
 
 // Version is the dfsnode build version reported to clients; set it with

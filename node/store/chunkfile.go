@@ -229,6 +229,8 @@ func (c *ChunkFile) NewRangeReader(off, end int64) *RangeReader {
 // bad data), nil if none did.
 func (r *RangeReader) Err() error { return r.err }
 
+// Read fills p with checked data; a bad block or SHA-256 ends the stream
+// with an ErrCorrupt error.
 func (r *RangeReader) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {

@@ -2,10 +2,11 @@ package store
 
 import (
 	"bytes"
-	"dfs/core"
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"dfs/core"
 )
 
 // ChunkHeaderSize is the size of the header at the start of a chunk file.

@@ -2,10 +2,11 @@ package store
 
 import (
 	"bytes"
-	"dfs/core"
 	"encoding/binary"
 	"slices"
 	"testing"
+
+	"dfs/core"
 )
 
 func TestChunkHeader(t *testing.T) {
