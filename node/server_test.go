@@ -295,6 +295,24 @@ func TestDeleteRmdir(t *testing.T) {
 	}
 }
 
+// TestUnknownUpdate: an update of a kind the node does not know is a bad
+// request, but only once the entry's stamp was found older: a stale one is
+// stale whatever its kind.
+func TestUnknownUpdate(t *testing.T) {
+	n := startNode(t, nil)
+	c := login(t, n.addr, "alice", "Crimson33")
+	m, _, err := c.upload("f", []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.updateOp("chown", "f", wire.Meta{Stamp: core.NewVersion()})
+	wantStatus(t, "unknown update", err, wire.StatusBadRequest)
+	if !strings.Contains(err.Error(), `unknown update "chown"`) {
+		t.Errorf("got %v", err)
+	}
+	wantStatus(t, "unknown stale update", c.updateOp("chown", "f", wire.Meta{Stamp: m.Stamp}), wire.StatusStale)
+}
+
 func TestRename(t *testing.T) {
 	n := startNode(t, nil)
 	c := login(t, n.addr, "alice", "Crimson33")
