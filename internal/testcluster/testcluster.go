@@ -1,12 +1,19 @@
-// Package testcluster runs four real chunk nodes in the test process, on
-// loopback ports with TLS, for cluster and mount tests.
+// Package testcluster runs four real chunk nodes, DFS1..DFS4, for tests,
+// with TLS and pinned keys. One API, three back ends:
+//
+//   - in the test process (the default; inprocess.go), on loopback ports:
+//     cluster and mount tests;
+//   - as dfsnode processes on loopback ports (Processes; process.go): tests
+//     of the built binaries, crashes (SIGKILL) and hung machines (SIGSTOP);
+//   - as dfsnode processes each in its own network namespace (Namespaces;
+//     netns.go): nodes as separate hosts, which a test can cut off silently.
+//
+// The binaries the process back ends run are built once per test binary
+// when the package's TestMain calls Main (build.go).
 package testcluster
 
 import (
-	"crypto/tls"
 	"fmt"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -25,20 +32,35 @@ var Users = map[string]string{"alice": "Crimson33", "bob": "Velvet77"}
 
 // Cluster is four nodes, DFS1..DFS4.
 type Cluster struct {
-	t        testing.TB
-	root     string
-	confPath string
-	users    node.Accounts
-	plain    bool
-	grace    time.Duration // node.Config.Grace; 0 for the default
+	t          testing.TB
+	root       string
+	confPath   string
+	users      node.UserStore
+	plain      bool
+	grace      time.Duration // node.Config.Grace; 0 for the default
+	newBackend func(c *Cluster) backend
+	be         backend
 
-	mu      sync.Mutex // guards the fields below
-	addrs   [core.NumNodes]string
-	pins    [core.NumNodes]string
-	servers [core.NumNodes]*node.Server
-	hangs   [core.NumNodes]net.Listener
-	held    [core.NumNodes][]net.Conn
-	gates   [core.NumNodes]*gate
+	mu    sync.Mutex // guards the fields below
+	addrs [core.NumNodes]string
+	pins  [core.NumNodes]string
+	hangs [core.NumNodes]*hang
+}
+
+// backend runs the nodes: in the test process, as processes, or as
+// processes in network namespaces. Its methods are called with the node's
+// folder made and its pin known.
+type backend interface {
+	// addUser adds user to the dfs.conf at path.
+	addUser(path, user, password string) error
+	// start runs node n listening on addr, or on an address of its choice
+	// when addr is "", and returns the address it listens on.
+	start(n int, addr string) (string, error)
+	// stop ends node n; it does nothing when n is not running. With kill
+	// the node dies at once (SIGKILL) where the back end can do that.
+	stop(n int, kill bool)
+	// freeze stops node n in its tracks, as SIGSTOP does, or lets it go on.
+	freeze(n int, frozen bool) error
 }
 
 // Option changes how a cluster is started.
@@ -48,19 +70,31 @@ type Option func(*Cluster)
 func Plaintext() Option { return func(c *Cluster) { c.plain = true } }
 
 // Grace sets how long the nodes keep replaced versions readable (see
-// node.Config.Grace), so a test can watch them go.
+// node.Config.Grace), so a test can watch them go. In-process nodes only:
+// dfsnode has no flag for it.
 func Grace(d time.Duration) Option { return func(c *Cluster) { c.grace = d } }
 
-// Start runs four nodes and stops them when the test ends.
+// userStore adapts dfs.conf to what a node needs.
+type userStore struct {
+	db   *conf.UserDB
+	path string
+}
+
+func (u userStore) Check(user, pw string) bool        { return u.db.Check(user, pw) }
+func (u userStore) SetPassword(user, pw string) error { return conf.SetPassword(u.path, user, pw) }
+
+// Start runs four nodes and stops them when the test ends. Without a back
+// end option they run in the test process.
 func Start(t testing.TB, opts ...Option) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t, root: t.TempDir()}
+	c := &Cluster{t: t, root: t.TempDir(), newBackend: newInProcess}
 	for _, o := range opts {
 		o(c)
 	}
+	c.be = c.newBackend(c)
 	c.confPath = filepath.Join(c.root, "dfs.conf")
 	for _, name := range []string{"alice", "bob"} {
-		if err := conf.AddUser(c.confPath, name, Users[name]); err != nil {
+		if err := c.be.addUser(c.confPath, name, Users[name]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -70,64 +104,42 @@ func Start(t testing.TB, opts ...Option) *Cluster {
 	}
 	c.users = db
 	for n := 0; n < core.NumNodes; n++ {
-		c.start(n, "127.0.0.1:0")
+		c.prepare(n)
+		c.start(n, "")
 	}
-	t.Cleanup(c.stopAll)
+	t.Cleanup(c.killAll)
 	return c
+}
+
+// prepare makes node n's folder and its key, and records its pin.
+func (c *Cluster) prepare(n int) {
+	c.t.Helper()
+	if err := os.MkdirAll(c.Dir(n), 0o700); err != nil {
+		c.t.Fatal(err)
+	}
+	if c.plain {
+		return
+	}
+	cert, err := wire.LoadOrCreateCert(c.Dir(n))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	fp, err := wire.CertFingerprint(cert)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.pins[n] = fp
 }
 
 func (c *Cluster) start(n int, addr string) {
 	c.t.Helper()
-	dir := c.Dir(n)
-	var tc *tls.Config
-	if !c.plain {
-		cert, err := wire.LoadOrCreateCert(dir)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		fp, err := wire.CertFingerprint(cert)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		c.pins[n] = fp
-		tc = wire.ServerTLS(cert)
-	}
-	var raw net.Listener
-	var err error
-	for try := 0; try < 50; try++ { // the old listener's port may take a moment to free
-		if raw, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	got, err := c.be.start(n, addr)
 	if err != nil {
-		c.t.Fatalf("DFS%d: listen: %v", n+1, err)
-	}
-	g := newGate()
-	ln := wire.NewListener(gateListener{Listener: raw, g: g}, tc)
-	srv, err := node.New(node.Config{
-		Dir: dir, Name: core.NodeName(n), Users: c.users, TLS: tc, Grace: c.grace,
-		Log: slog.New(slog.NewTextHandler(testWriter{c.t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	if err != nil {
-		ln.Close()
-		c.t.Fatal(err)
+		c.t.Fatalf("%s: %v", core.NodeName(n), err)
 	}
 	c.mu.Lock()
-	c.addrs[n] = ln.Addr().String()
-	c.servers[n] = srv
-	c.gates[n] = g
+	c.addrs[n] = got
 	c.mu.Unlock()
-	go srv.Serve(ln)
-}
-
-// testWriter sends node logs to the test log (visible with -v or on failure).
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	defer func() { recover() }() // a log line after the test ended
-	w.t.Log(string(p))
-	return len(p), nil
 }
 
 // Dir returns node n's data folder.
@@ -140,7 +152,9 @@ func (c *Cluster) Addr(n int) string {
 	return c.addrs[n]
 }
 
-// ConfPath returns the cluster's dfs.conf.
+// ConfPath returns the cluster's dfs.conf. In-process nodes read it;
+// process nodes each read a copy made at their first start, as separate
+// machines would.
 func (c *Cluster) ConfPath() string { return c.confPath }
 
 // Nodes returns the node addresses with their pins, as dfc.conf has them.
@@ -162,7 +176,13 @@ func (c *Cluster) Config(user, password string) client.Config {
 // Client returns a client for user, closed when the test ends.
 func (c *Cluster) Client(t testing.TB, user, password string) *client.Client {
 	t.Helper()
-	cl, err := client.New(c.Config(user, password))
+	return NewClient(t, c.Config(user, password))
+}
+
+// NewClient returns a client made from cfg, closed when the test ends.
+func NewClient(t testing.TB, cfg client.Config) *client.Client {
+	t.Helper()
+	cl, err := client.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,170 +206,71 @@ func (c *Cluster) WriteClientConf(t testing.TB, path, user, password string) {
 	}
 }
 
-// Stop stops node n (its connections drop, its port refuses).
-func (c *Cluster) Stop(n int) {
-	c.mu.Lock()
-	srv := c.servers[n]
-	c.servers[n] = nil
-	hang := c.hangs[n]
-	c.hangs[n] = nil
-	held := c.held[n]
-	c.held[n] = nil
-	g := c.gates[n]
-	c.gates[n] = nil
-	c.mu.Unlock()
-	if g != nil {
-		g.set(false) // a frozen node's connections must see their close
-	}
-	if srv != nil {
-		srv.Close()
-	}
-	if hang != nil {
-		hang.Close()
-	}
-	for _, hc := range held {
-		hc.Close()
-	}
+// Stop stops node n (its connections drop, its port refuses): an
+// in-process node is closed, a process gets SIGTERM and shuts down as
+// dfsnode does on it.
+func (c *Cluster) Stop(n int) { c.end(n, false) }
+
+// Kill stops node n at once, as a crash would: a process gets SIGKILL, so
+// what it had not yet flushed to disk is lost. An in-process node cannot
+// die alone; it is closed, as Stop does.
+func (c *Cluster) Kill(n int) { c.end(n, true) }
+
+func (c *Cluster) end(n int, kill bool) {
+	c.unhang(n)
+	c.be.stop(n, kill)
 }
 
-// Restart starts node n again on its port with its data.
+// Restart starts node n again on its address with its data, stopping it
+// first if it runs (a node that was killed just starts).
 func (c *Cluster) Restart(n int) {
+	c.t.Helper()
 	c.Stop(n)
 	c.start(n, c.Addr(n))
-}
-
-// Hang replaces node n with a listener that accepts connections and never
-// answers, as a node that is stuck would.
-func (c *Cluster) Hang(n int) {
-	c.Stop(n)
-	var ln net.Listener
-	var err error
-	for try := 0; try < 50; try++ {
-		if ln, err = net.Listen("tcp", c.Addr(n)); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		c.t.Fatalf("DFS%d: hang listen: %v", n+1, err)
-	}
-	c.mu.Lock()
-	c.hangs[n] = ln
-	c.mu.Unlock()
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.mu.Lock()
-			c.held[n] = append(c.held[n], conn)
-			c.mu.Unlock()
-		}
-	}()
 }
 
 // Wipe stops node n, deletes its data (keeping its key, as a replaced disk
 // with the node's identity restored would) and starts it empty.
 func (c *Cluster) Wipe(n int) {
+	c.t.Helper()
 	c.Stop(n)
 	dir := c.Dir(n)
-	entries, _ := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		c.t.Fatal(err)
+	}
 	for _, e := range entries {
 		if e.Name() != wire.KeyFile && e.Name() != wire.CertFile {
-			os.RemoveAll(filepath.Join(dir, e.Name()))
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				c.t.Fatal(err)
+			}
 		}
 	}
 	c.start(n, c.Addr(n))
 }
 
-// Server returns node n's running server (nil when stopped).
-func (c *Cluster) Server(n int) *node.Server {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.servers[n]
-}
-
-func (c *Cluster) stopAll() {
-	for n := 0; n < core.NumNodes; n++ {
-		c.Stop(n)
+// Freeze makes node n stop in its tracks, as SIGSTOP does (and does, for a
+// process): its open connections stay open and take what is sent to them,
+// but nothing reaches the node and nothing it writes leaves; new
+// connections are accepted by the kernel and never answered. Thaw undoes it.
+func (c *Cluster) Freeze(n int) {
+	c.t.Helper()
+	if err := c.be.freeze(n, true); err != nil {
+		c.t.Fatalf("%s: freeze: %v", core.NodeName(n), err)
 	}
 }
-
-// Freeze makes node n stop in its tracks, as SIGSTOP would: its open
-// connections stay open and take what is sent to them, but nothing it
-// reads reaches the node and nothing it writes leaves; new connections are
-// accepted (by the kernel) and never answered. Thaw undoes it.
-func (c *Cluster) Freeze(n int) { c.gate(n).set(true) }
 
 // Thaw lets a frozen node go on where it stopped.
-func (c *Cluster) Thaw(n int) { c.gate(n).set(false) }
-
-func (c *Cluster) gate(n int) *gate {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.gates[n] == nil {
-		c.t.Fatalf("DFS%d is not running", n+1)
+func (c *Cluster) Thaw(n int) {
+	c.t.Helper()
+	if err := c.be.freeze(n, false); err != nil {
+		c.t.Fatalf("%s: thaw: %v", core.NodeName(n), err)
 	}
-	return c.gates[n]
 }
 
-// gate holds a node's connections while it is frozen.
-type gate struct {
-	mu     sync.Mutex
-	cond   *sync.Cond
-	frozen bool // guarded by mu
-}
-
-func newGate() *gate {
-	g := &gate{}
-	g.cond = sync.NewCond(&g.mu)
-	return g
-}
-
-func (g *gate) set(frozen bool) {
-	g.mu.Lock()
-	g.frozen = frozen
-	g.mu.Unlock()
-	g.cond.Broadcast()
-}
-
-func (g *gate) wait() {
-	g.mu.Lock()
-	for g.frozen {
-		g.cond.Wait()
+// killAll ends every node when the test ends.
+func (c *Cluster) killAll() {
+	for n := 0; n < core.NumNodes; n++ {
+		c.Kill(n)
 	}
-	g.mu.Unlock()
-}
-
-type gateListener struct {
-	net.Listener
-	g *gate
-}
-
-func (l gateListener) Accept() (net.Conn, error) {
-	nc, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return gateConn{Conn: nc, g: l.g}, nil
-}
-
-// gateConn passes nothing in either direction while its gate is frozen:
-// data read while frozen is held until it thaws.
-type gateConn struct {
-	net.Conn
-	g *gate
-}
-
-func (c gateConn) Read(p []byte) (int, error) {
-	c.g.wait()
-	n, err := c.Conn.Read(p)
-	c.g.wait()
-	return n, err
-}
-
-func (c gateConn) Write(p []byte) (int, error) {
-	c.g.wait()
-	return c.Conn.Write(p)
 }
