@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"dfs/internal/crashtest"
+	"dfs/internal/testcluster"
 )
 
 // TestHungNodeProcess: with one dfsnode process stopped by SIGSTOP (a hang,
@@ -19,23 +19,19 @@ import (
 // reading do too, and nothing is lost once the node continues.
 func TestHungNodeProcess(t *testing.T) {
 	t.Parallel()
-	bin := t.TempDir()
-	if err := crashtest.Build(bin); err != nil {
-		t.Fatal(err)
-	}
-	c := crashtest.StartCluster(t, bin)
-	mp := mountT(t, c.Client(t, c.Config()))
+	c := testcluster.Start(t, testcluster.Processes())
+	mp := mountT(t, c.Client(t, "alice", testcluster.Users["alice"]))
 	tmp := t.TempDir()
 	old := randomFile(t, filepath.Join(mp, "old"), 3<<20)
 	run(t, tmp, "ls", "-l", mp) // pooled connections to every node
 	src := filepath.Join(tmp, "src")
 	data := randomFile(t, src, 8<<20)
 
-	c.Pause(0)
+	c.Freeze(0)
 	resumed := false
 	defer func() {
 		if !resumed {
-			c.Resume(0)
+			c.Thaw(0)
 		}
 	}()
 	timed := func(what string, limit time.Duration, fn func()) {
@@ -59,7 +55,7 @@ func TestHungNodeProcess(t *testing.T) {
 			t.Fatalf("read with DFS1 stopped: %v", err)
 		}
 	})
-	c.Resume(0)
+	c.Thaw(0)
 	resumed = true
 	got, err := os.ReadFile(filepath.Join(mp, "new"))
 	if err != nil || !bytes.Equal(got, data) {

@@ -1,10 +1,5 @@
 package crashtest
 
-// Crash tests: a dfc put or a node killed with SIGKILL at random moments of
-// a write. The moments come from a seed printed by each test; set
-// DFS_CRASH_SEED to replay the same sizes, contents, delays and victims
-// (where in the write a delay lands still depends on the machine's speed).
-
 import (
 	"bytes"
 	"context"
@@ -12,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -21,28 +17,43 @@ import (
 
 	"dfs/core"
 	"dfs/core/client"
+	"dfs/internal/testcluster"
 )
 
-var binDir string // the built dfsnode and dfc
+func TestMain(m *testing.M) { testcluster.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := 1
-	func() {
-		dir, err := os.MkdirTemp("", "dfs-crashtest-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return
-		}
-		defer os.RemoveAll(dir)
-		binDir = dir
-		if err := Build(dir); err != nil {
-			fmt.Fprintln(os.Stderr, "build:", err)
-			return
-		}
-		code = m.Run()
-	}()
-	os.Exit(code)
+// cluster is four dfsnode processes and a dfc.conf for alice.
+type cluster struct {
+	*testcluster.Cluster
+	t        *testing.T
+	dfc      string // the built dfc, without -race: it would slow every round
+	confPath string
 }
+
+func startCluster(t *testing.T) *cluster {
+	c := &cluster{Cluster: testcluster.Start(t, testcluster.Processes()), t: t,
+		dfc: testcluster.Binary(t, "dfc"), confPath: filepath.Join(t.TempDir(), "dfc.conf")}
+	c.WriteClientConf(t, c.confPath, "alice", testcluster.Users["alice"])
+	return c
+}
+
+// dfcCmd returns the command running dfc -conf confPath ARGS in dir.
+func (c *cluster) dfcCmd(dir string, args ...string) *exec.Cmd {
+	return testcluster.Command(c.dfc, dir, append([]string{"-conf", c.confPath}, args...)...)
+}
+
+// mustDfc runs dfc and fails the test unless it exits 0.
+func (c *cluster) mustDfc(dir string, args ...string) testcluster.Result {
+	c.t.Helper()
+	r := testcluster.Run(c.t, c.dfcCmd(dir, args...), "")
+	if r.Code != 0 {
+		c.t.Fatalf("dfc %v: exit %d\nstdout: %s\nstderr: %s", args, r.Code, r.Stdout, r.Stderr)
+	}
+	return r
+}
+
+// config is a client configuration for alice.
+func (c *cluster) config() client.Config { return c.Config("alice", testcluster.Users["alice"]) }
 
 // seed returns the run's seed: DFS_CRASH_SEED, or a new one.
 func seed(t *testing.T) uint64 {
@@ -116,7 +127,7 @@ func describe(b, old, new []byte) string {
 // version, whole, and no other name may appear.
 func TestKillClientDuringPut(t *testing.T) {
 	r := newTester(t)
-	c := StartCluster(t, binDir)
+	c := startCluster(t)
 	work := t.TempDir()
 	src := filepath.Join(work, "new.bin")
 	got := filepath.Join(work, "got")
@@ -125,7 +136,7 @@ func TestKillClientDuringPut(t *testing.T) {
 	if err := os.WriteFile(src, calib, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	span := killSpan(t, func() { c.MustDfc(work, "put", "-as", "f", "new.bin") })
+	span := killSpan(t, func() { c.mustDfc(work, "put", "-as", "f", "new.bin") })
 
 	const rounds = 12
 	tally := map[string]int{}
@@ -134,19 +145,19 @@ func TestKillClientDuringPut(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(work, "old.bin"), old, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		c.MustDfc(work, "put", "-as", "f", "old.bin")
+		c.mustDfc(work, "put", "-as", "f", "old.bin")
 		new := r.content(4<<20, 8<<20)
 		if err := os.WriteFile(src, new, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		d := r.delay(span)
-		finished, code, err := KillAfter(c.DfcCmd(work, "put", "-as", "f", "new.bin"), d)
+		finished, code, err := testcluster.KillAfter(c.dfcCmd(work, "put", "-as", "f", "new.bin"), d)
 		if err != nil {
 			t.Fatal(err)
 		}
 
 		os.Remove(got)
-		c.MustDfc(work, "get", "f", "got")
+		c.mustDfc(work, "get", "f", "got")
 		b, err := os.ReadFile(got)
 		if err != nil {
 			t.Fatal(err)
@@ -161,7 +172,7 @@ func TestKillClientDuringPut(t *testing.T) {
 		}
 		tally[fmt.Sprintf("finished=%v reads=%s", finished, what)]++
 
-		out := c.MustDfc(work, "list")
+		out := c.mustDfc(work, "list")
 		for _, line := range strings.Split(strings.TrimSpace(out.Stdout), "\n") {
 			f := strings.Fields(line)
 			if len(f) < 4 || f[3] != "f" || strings.Contains(line, "[incomplete]") {
@@ -175,7 +186,7 @@ func TestKillClientDuringPut(t *testing.T) {
 	t.Logf("outcomes: %v", tally)
 
 	heal(t, c)
-	if r := c.Dfc(work, "status"); r.Code != 0 {
+	if r := testcluster.Run(t, c.dfcCmd(work, "status"), ""); r.Code != 0 {
 		t.Fatalf("status after heal: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
 }
@@ -184,11 +195,11 @@ func TestKillClientDuringPut(t *testing.T) {
 // between its two commit waves leaves a newer version on DFS1+DFS3 only,
 // which heal leaves alone until the writer must be dead; the client here
 // uses short timeouts so that moment (4*(IOTimeout+Reply)) comes soon.
-func heal(t *testing.T, c *Cluster) {
+func heal(t *testing.T, c *cluster) {
 	t.Helper()
-	cfg := c.Config()
+	cfg := c.config()
 	cfg.IOTimeout, cfg.Reply = 4*time.Second, 2*time.Second
-	cl := c.Client(t, cfg)
+	cl := testcluster.NewClient(t, cfg)
 	ctx := context.Background()
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
@@ -217,8 +228,8 @@ func heal(t *testing.T, c *Cluster) {
 // DFS1+DFS3 and DFS2+DFS4, holds every chunk once, so each is read alone).
 func TestKillNodeDuringPut(t *testing.T) {
 	r := newTester(t)
-	c := StartCluster(t, binDir)
-	cl := c.Client(t, c.Config())
+	c := startCluster(t)
+	cl := testcluster.NewClient(t, c.config())
 	ctx := context.Background()
 	put := func(data []byte) error {
 		_, err := cl.Put(ctx, "f", bytes.NewReader(data), int64(len(data)), client.PutOptions{})
@@ -226,7 +237,7 @@ func TestKillNodeDuringPut(t *testing.T) {
 	}
 	read := func() []byte {
 		t.Helper()
-		b, err := Get(ctx, cl, "f")
+		b, err := testcluster.Get(ctx, cl, "f")
 		if err != nil {
 			t.Fatalf("get f: %v", err)
 		}
@@ -254,7 +265,7 @@ func TestKillNodeDuringPut(t *testing.T) {
 		time.Sleep(d)
 		c.Kill(victim)
 		putErr := <-done
-		c.Start(victim)
+		c.Restart(victim)
 
 		b := read()
 		what := describe(b, old, new)
@@ -288,7 +299,7 @@ func TestKillNodeDuringPut(t *testing.T) {
 			}
 			b := read()
 			for _, n := range others {
-				c.Start(n)
+				c.Restart(n)
 			}
 			if !bytes.Equal(b, want) {
 				t.Fatalf("round %d: with only %s and %s up, f reads %s", round,
