@@ -8,11 +8,12 @@ import (
 
 	"dfs/core"
 	"dfs/core/client"
+	"dfs/internal/testcluster"
 )
 
 // checker reads back every name after the run.
 type checker struct {
-	c      *cluster
+	c      *testcluster.Cluster
 	client *client.Client
 	hist   map[string]history // every worker's, merged
 	t      *tally
@@ -37,7 +38,7 @@ func (ch *checker) readAll(phase string, strict bool) int {
 	for _, name := range ch.names() {
 		h := ch.hist[name]
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		data, err := get(ctx, ch.client, name)
+		data, err := testcluster.Get(ctx, ch.client, name)
 		cancel()
 		v, msg := judge(h, data, err)
 		if v == readUnavailable && strict {
@@ -79,15 +80,12 @@ func (ch *checker) heal() error {
 }
 
 // eachNodeDown stops each node in turn and reads every name without it.
-func (ch *checker) eachNodeDown() error {
+func (ch *checker) eachNodeDown() {
 	for n := 0; n < core.NumNodes; n++ {
-		ch.c.kill(n)
+		ch.c.Kill(n)
 		ch.readAll("with "+core.NodeName(n)+" down", true)
-		if err := ch.c.start(n); err != nil {
-			return err
-		}
+		ch.c.Restart(n)
 	}
-	return nil
 }
 
 // explain logs what each node holds of the files status calls lost, so a

@@ -15,6 +15,7 @@ import (
 
 	"dfs/core"
 	"dfs/core/client"
+	"dfs/internal/testcluster"
 )
 
 // faultKinds are injected in turn, one node at a time.
@@ -23,11 +24,12 @@ var faultKinds = []string{"kill", "drop", "wipe", "corrupt"}
 // injector injects one fault at a time and heals it before the next, so
 // that no moment has more than one faulty node.
 type injector struct {
-	c      *cluster
-	healer *client.Client
-	rnd    *rand.Rand
-	logf   func(format string, args ...any)
-	counts map[string]int // written by run's goroutine, read after it ends
+	c       *testcluster.Cluster
+	dfsnode string // the binary, for its offline scrub
+	healer  *client.Client
+	rnd     *rand.Rand
+	logf    func(format string, args ...any)
+	counts  map[string]int // written by run's goroutine, read after it ends
 
 	// gate, when quiet is set, is taken exclusively while healing, so the
 	// workers pause; otherwise heal runs under load, as RunHealer does.
@@ -74,24 +76,22 @@ func (in *injector) inject(kind string, n int) error {
 	c := in.c
 	switch kind {
 	case "kill":
-		c.kill(n)
+		c.Kill(n)
 		time.Sleep(in.jitter(2*time.Second, 3*time.Second))
-		return c.start(n)
+		c.Restart(n)
+		return nil
 	case "drop":
-		if err := cut(c.nw.ns[n]); err != nil {
-			return err
-		}
+		c.Cut(n)
 		time.Sleep(in.jitter(3*time.Second, 4*time.Second))
-		return uncut(c.nw.ns[n])
+		c.Uncut(n)
+		return nil
 	case "wipe":
-		c.kill(n)
-		if err := c.wipe(n); err != nil {
-			return err
-		}
+		c.Kill(n)
 		time.Sleep(in.jitter(time.Second, 2*time.Second))
-		return c.start(n)
+		c.Wipe(n) // empties the folder of the stopped node and starts it
+		return nil
 	case "corrupt":
-		hit, err := corruptChunks(c.dir(n), 3, in.rnd)
+		hit, err := corruptChunks(c.Dir(n), 3, in.rnd)
 		if err != nil {
 			return err
 		}
@@ -101,8 +101,8 @@ func (in *injector) inject(kind string, n int) error {
 		// A corrupt copy nobody read is only found by a scrub: stop the
 		// node, scrub it (quarantining bad chunks), start it again, and
 		// let heal restore the second copies.
-		c.kill(n)
-		out, err := exec.Command(c.bin, "scrub", c.dir(n)).CombinedOutput()
+		c.Kill(n)
+		out, err := exec.Command(in.dfsnode, "scrub", c.Dir(n)).CombinedOutput()
 		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
 			err = nil // 1 = bad chunks found and set aside: expected
 		}
@@ -114,7 +114,8 @@ func (in *injector) inject(kind string, n int) error {
 				in.logf("  scrub: %s", line)
 			}
 		}
-		return c.start(n)
+		c.Restart(n)
+		return nil
 	}
 	return fmt.Errorf("unknown fault %q", kind)
 }

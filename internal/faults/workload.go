@@ -13,6 +13,7 @@ import (
 
 	"dfs/core"
 	"dfs/core/client"
+	"dfs/internal/testcluster"
 )
 
 const (
@@ -132,45 +133,11 @@ func mixed(h history, data []byte) bool {
 	return true
 }
 
-// buffer is an io.WriterAt over a growing slice. Get writes chunks from
-// several goroutines at once.
-type buffer struct {
-	mu sync.Mutex // guards b
-	b  []byte
-}
-
-func (w *buffer) WriteAt(p []byte, off int64) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if end := int(off) + len(p); end > len(w.b) {
-		w.b = append(w.b, make([]byte, end-len(w.b))...)
-	}
-	copy(w.b[off:], p)
-	return len(p), nil
-}
-
 // counts are what a tally counts.
 type counts struct {
 	puts, acked, gets, rms, verified int
 	unavailable, putFailed           int
 	lost, corrupt, mixed             int
-}
-
-// get reads name whole.
-func get(ctx context.Context, c *client.Client, name string) ([]byte, error) {
-	var buf buffer
-	e, err := c.Get(ctx, name, &buf, nil)
-	buf.mu.Lock()
-	defer buf.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(buf.b)) < e.Size {
-		return buf.b, nil // short: judge calls it corrupt
-	}
-	// A Get that started over on a newer, shorter version leaves the
-	// older version's tail behind: the entry's size is the truth.
-	return buf.b[:e.Size], nil
 }
 
 // tally counts what happened; safe for concurrent use.
@@ -274,7 +241,7 @@ func (w *worker) put(ctx context.Context, name string, t *tally) {
 }
 
 func (w *worker) get(ctx context.Context, name string, t *tally) {
-	data, err := get(ctx, w.client, name)
+	data, err := testcluster.Get(ctx, w.client, name)
 	v, msg := judge(w.hist[name], data, err)
 	t.add(func(t *tally) { t.gets++ })
 	t.record(v, name, "read during faults: "+msg)

@@ -1,10 +1,4 @@
-// Package faults is dfs's fault-injection suite: four real dfsnode processes,
-// each in its own network namespace (its own host and address), a steady
-// stream of writes and reads from four clients, and kills, restarts, silent
-// network cuts, wiped disks and corrupted chunk files meanwhile. A checker
-// then reads back every acknowledged write. See TestFaultSuite and
-// scripts/faults.sh.
-package faults
+package testcluster
 
 import (
 	"crypto/rand"
@@ -19,9 +13,85 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"dfs/core"
 )
 
-// prefix starts the name of every namespace and link this suite makes, so a
+// Namespaces runs each node as a dfsnode process in a network namespace of
+// its own, joined to the test's by a bridge: separate hosts, each with its
+// address, which Cut silences. It needs root, ip (iproute2) and nft
+// (nftables); without them, or when the machine cannot make namespaces,
+// the test is skipped, or fails when DFS_REQUIRE_NETNS=1.
+func Namespaces() Option { return func(c *Cluster) { c.newBackend = newNamespaces } }
+
+// nodePort is every node's port; each node has its own address.
+const nodePort = "10001"
+
+func newNamespaces(c *Cluster) backend {
+	t := c.t
+	t.Helper()
+	if why := precheck(); why != "" {
+		if os.Getenv("DFS_REQUIRE_NETNS") == "1" {
+			t.Fatalf("DFS_REQUIRE_NETNS=1 but %s", why)
+		}
+		t.Skip(why)
+	}
+	cleanLeftovers()
+	nw := &network{}
+	t.Cleanup(func() {
+		if err := nw.teardown(); err != nil {
+			t.Errorf("teardown: %v", err)
+		}
+	})
+	if err := setupNetwork(nw, core.NumNodes); err != nil {
+		if errors.Is(err, errNoNetns) && os.Getenv("DFS_REQUIRE_NETNS") != "1" {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	return newProcesses(c, nw)
+}
+
+// addr is node n's address in its namespace, the same at every start.
+func (nw *network) addr(n int, prev string) (string, error) {
+	return net.JoinHostPort(nw.nodeIP(n), nodePort), nil
+}
+
+// command runs argv in node n's namespace. ip netns exec switches
+// namespace and execs argv in the same process, so its pid is the node's.
+func (nw *network) command(n int, argv []string) []string {
+	return append([]string{"ip", "netns", "exec", nw.ns[n]}, argv...)
+}
+
+// Cut drops every packet to and from node n, without a reset: its peers
+// see a silent host. Namespaces only; Uncut undoes it.
+func (c *Cluster) Cut(n int) {
+	c.t.Helper()
+	if err := cut(c.network().ns[n]); err != nil {
+		c.t.Fatalf("%s: cut: %v", core.NodeName(n), err)
+	}
+}
+
+// Uncut lets node n's packets through again.
+func (c *Cluster) Uncut(n int) {
+	c.t.Helper()
+	if err := uncut(c.network().ns[n]); err != nil {
+		c.t.Fatalf("%s: uncut: %v", core.NodeName(n), err)
+	}
+}
+
+func (c *Cluster) network() *network {
+	c.t.Helper()
+	if p, ok := c.be.(*processes); ok {
+		if nw, ok := p.host.(*network); ok {
+			return nw
+		}
+	}
+	c.t.Fatal("only nodes in network namespaces (Namespaces) can be cut off")
+	return nil
+}
+
+// prefix starts the name of every namespace and link a cluster makes, so a
 // later run can find what a crashed one left behind.
 const prefix = "dfsf"
 
@@ -49,21 +119,21 @@ func inNS(ns, name string, args ...string) error {
 	return run("ip", append([]string{"netns", "exec", ns, name}, args...)...)
 }
 
-// precheck says why this machine cannot run the suite, or "" if it can.
-// Whether namespaces work is found out by setupNetwork.
+// precheck says why this machine cannot run nodes in namespaces, or "" if
+// it can. Whether namespaces work is found out by setupNetwork.
 func precheck() string {
 	if os.Geteuid() != 0 {
-		return "the fault suite needs root (ip netns, veth, nft)"
+		return "nodes in network namespaces need root (ip netns, veth, nft)"
 	}
 	for _, tool := range []string{"ip", "nft"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			return fmt.Sprintf("the fault suite needs %q (iproute2, nftables): %v", tool, err)
+			return fmt.Sprintf("nodes in network namespaces need %q (iproute2, nftables): %v", tool, err)
 		}
 	}
 	return ""
 }
 
-// lockDir holds one lock file per running suite, held with flock for the
+// lockDir holds one lock file per running cluster, held with flock for the
 // run's life: a run that died leaves a file nobody holds, and its
 // namespaces and links are then leftovers. Pids would not do: runs in
 // other pid namespaces (containers) share the network ones.
