@@ -26,10 +26,7 @@ func TestDaemon(t *testing.T) {
 	}
 	c := testcluster.Start(t)
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "dfsmount")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testcluster.Binary(t, "dfsmount")
 	confPath := filepath.Join(tmp, "dfc.conf")
 	c.WriteClientConf(t, confPath, "alice", "Crimson33")
 	mp, cache := filepath.Join(tmp, "mnt"), filepath.Join(tmp, "cache")

@@ -100,10 +100,7 @@ func BenchmarkHealTree(b *testing.B) {
 		}
 	}
 	dir := b.TempDir()
-	dfc := filepath.Join(dir, "dfc")
-	if out, err := exec.Command("go", "build", "-o", dfc, "dfs/cmd/dfc").CombinedOutput(); err != nil {
-		b.Fatalf("go build dfc: %v\n%s", err, out)
-	}
+	dfc := testcluster.Binary(b, "dfc")
 	c := testcluster.Start(b)
 	cl := c.Client(b, "alice", "Crimson33")
 	conf := filepath.Join(dir, "dfc.conf")
