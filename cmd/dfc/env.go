@@ -6,9 +6,9 @@ import (
 	"io"
 	"os"
 
+	"dfs/cmd/internal/clientconf"
 	"dfs/core"
 	"dfs/core/client"
-	"dfs/internal/clientconf"
 )
 
 // env is what the commands share within one run (or one interactive

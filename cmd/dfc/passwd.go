@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"os"
 
+	"dfs/cmd/internal/clientconf"
 	"dfs/conf"
 	"dfs/core/client"
-	"dfs/internal/clientconf"
 )
 
 // runPasswd changes the user's password on every node. It asks for the old

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"syscall"
 
-	"dfs/internal/clientconf"
+	"dfs/cmd/internal/clientconf"
 )
 
 // The background mode works like sshfs: the parent reads the configuration

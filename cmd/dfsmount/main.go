@@ -25,8 +25,8 @@ import (
 	"syscall"
 	"time"
 
+	"dfs/cmd/internal/clientconf"
 	"dfs/core/client"
-	"dfs/internal/clientconf"
 	"dfs/mount"
 )
 
