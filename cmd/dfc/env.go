@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"dfs/cmd/internal/cli"
 	"dfs/cmd/internal/clientconf"
 	"dfs/core"
 	"dfs/core/client"
@@ -29,28 +30,18 @@ type env struct {
 func (e *env) flagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are printed once, by exitCode
-	fs.StringVar(&e.confPath, "conf", e.confPath, "client conf `FILE` (default $DFS_CONF, ./dfc.conf, ~/.config/dfs/dfc.conf)")
+	clientconf.FlagVar(fs, &e.confPath)
 	return fs
 }
 
 // parseArgs parses a command's flags wherever they appear among its
-// arguments and returns the other arguments. "--" ends the flags.
+// arguments and returns the other arguments (see cli.ParseInterleaved).
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usageError{err}
-		}
-		rest := fs.Args()
-		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
-			return append(pos, rest...), nil
-		}
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+	pos, err := cli.ParseInterleaved(fs, args)
+	if err != nil {
+		return nil, usageError{err}
 	}
+	return pos, nil
 }
 
 // connect returns the client, loading the conf and checking the password

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"dfs/cmd/internal/cli"
 	"dfs/core"
 )
 
@@ -28,12 +29,12 @@ var errReported = errors.New("failed")
 // exitCode prints err for command cmd and returns the exit status.
 func (e *env) exitCode(cmd string, err error) int {
 	if err == nil {
-		return 0
+		return cli.ExitOK
 	}
 	var ue usageError
 	switch {
 	case errors.Is(err, errAtRisk):
-		return 3
+		return cli.ExitAtRisk
 	case errors.Is(err, errReported):
 	case errors.As(err, &ue):
 		if !errors.Is(err, flag.ErrHelp) {
@@ -45,11 +46,11 @@ func (e *env) exitCode(cmd string, err error) int {
 			}
 			fmt.Fprintf(e.stderr, "usage: dfc %s %s\n", cmd, c.args)
 		}
-		return 2
+		return cli.ExitUsage
 	default:
 		e.printErr(cmd, "", err)
 	}
-	return 1
+	return cli.ExitFailure
 }
 
 // printErr prints "dfc: CMD NAME: ERR", except for a wrong password, which

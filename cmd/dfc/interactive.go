@@ -2,16 +2,14 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"syscall"
 
 	"golang.org/x/term"
+
+	"dfs/cmd/internal/cli"
 )
 
 // interactive runs the proof of concept's prompt: it reads command lines
@@ -21,14 +19,14 @@ import (
 // command; at the prompt it ends the session.
 func interactive(e *env) int {
 	tty := term.IsTerminal(int(e.stdin.Fd()))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.SignalContext()
 	_, err := e.connect(ctx)
 	stop()
 	if err != nil {
 		// As in the seed: no point in a prompt when no node answers or the
 		// password is wrong.
 		e.printErr("", "", err)
-		return 1
+		return cli.ExitFailure
 	}
 	if tty {
 		fmt.Fprintf(e.stdout, "connected as %s; type HELP for the commands, EXIT to leave\n", e.cfg.User)
@@ -49,7 +47,7 @@ func interactive(e *env) int {
 		words, err := splitLine(sc.Text())
 		if err != nil {
 			fmt.Fprintf(e.stderr, "dfc: %v\n", err)
-			status = 1
+			status = cli.ExitFailure
 			continue
 		}
 		if len(words) == 0 {
@@ -66,18 +64,18 @@ func interactive(e *env) int {
 		cmd, ok := commands[name]
 		if !ok || cmd.noPrompt {
 			fmt.Fprintf(e.stderr, "dfc: unknown command %q (type HELP)\n", words[0])
-			status = 1
+			status = cli.ExitFailure
 			continue
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		if e.exitCode(name, cmd.run(ctx, e, words[1:])) != 0 {
-			status = 1
+		ctx, stop := cli.SignalContext()
+		if e.exitCode(name, cmd.run(ctx, e, words[1:])) != cli.ExitOK {
+			status = cli.ExitFailure
 		}
 		stop()
 	}
 	if err := sc.Err(); err != nil {
 		fmt.Fprintf(e.stderr, "dfc: read commands: %v\n", err)
-		return 1
+		return cli.ExitFailure
 	}
 	return status
 }

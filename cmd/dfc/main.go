@@ -17,10 +17,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"sort"
 	"strings"
-	"syscall"
+
+	"dfs/cmd/internal/cli"
 )
 
 // command is one entry of the command table. To add a command, add it to
@@ -58,11 +58,11 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			usage(stdout)
-			return 0
+			return cli.ExitOK
 		}
 		fmt.Fprintf(stderr, "dfc: %v\n", err)
 		usage(stderr)
-		return 2
+		return cli.ExitUsage
 	}
 	args = fs.Args()
 	defer e.close()
@@ -79,15 +79,15 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	name := args[0]
 	if name == "help" {
 		usage(stdout)
-		return 0
+		return cli.ExitOK
 	}
 	cmd, ok := commands[name]
 	if !ok {
 		fmt.Fprintf(stderr, "dfc: unknown command %q\n", name)
 		usage(stderr)
-		return 2
+		return cli.ExitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.SignalContext()
 	defer stop()
 	return e.exitCode(name, cmd.run(ctx, e, args[1:]))
 }

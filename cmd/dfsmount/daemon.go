@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 
+	"dfs/cmd/internal/cli"
 	"dfs/cmd/internal/clientconf"
 )
 
@@ -57,7 +57,7 @@ func parent(f flags) int {
 	switch s := strings.TrimSpace(string(msg)); s {
 	case readyMsg:
 		cmd.Process.Release()
-		return 0
+		return cli.ExitOK
 	case "":
 		cmd.Wait()
 		fail(fmt.Errorf("the mount process exited; see %s", logPath))
@@ -65,14 +65,14 @@ func parent(f flags) int {
 		cmd.Wait()
 		fmt.Fprintf(os.Stderr, "dfsmount: %s\n", s)
 	}
-	return 1
+	return cli.ExitFailure
 }
 
 // child is the background process: it logs to the file the parent opened
 // as its stderr and reports through fd 3.
 func child(f flags) int {
 	status := os.NewFile(3, "status")
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	log := cli.Logger(os.Stderr)
 	report := func(err error) {
 		msg := readyMsg
 		if err != nil {

@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"dfs/cmd/internal/cli"
 	"dfs/cmd/internal/clientconf"
 	"dfs/core/client"
 	"dfs/mount"
@@ -41,7 +42,7 @@ type flags struct {
 
 func main() {
 	var f flags
-	flag.StringVar(&f.conf, "conf", "", "client configuration `file` (default: $DFS_CONF, ./dfc.conf, ~/.config/dfs/dfc.conf)")
+	clientconf.FlagVar(flag.CommandLine, &f.conf)
 	flag.BoolVar(&f.foreground, "f", false, "stay in the foreground, logging to stderr")
 	flag.StringVar(&f.cache, "cache", defaultCache(), "`folder` for write spools and the log")
 	flag.BoolVar(&f.debug, "debug", false, "log every FUSE request")
@@ -53,7 +54,7 @@ func main() {
 	flag.Parse()
 	if flag.NArg() != 1 {
 		flag.Usage()
-		os.Exit(2)
+		os.Exit(cli.ExitUsage)
 	}
 	mp, err := filepath.Abs(flag.Arg(0))
 	if err != nil {
@@ -69,7 +70,7 @@ func main() {
 				fail(err)
 			}
 		}
-		os.Exit(serve(f, slog.New(slog.NewTextHandler(os.Stderr, nil)), report))
+		os.Exit(serve(f, cli.Logger(os.Stderr), report))
 	default:
 		os.Exit(parent(f))
 	}
@@ -77,7 +78,7 @@ func main() {
 
 func fail(err error) {
 	fmt.Fprintf(os.Stderr, "dfsmount: %v\n", err)
-	os.Exit(1)
+	os.Exit(cli.ExitFailure)
 }
 
 // defaultCache is $XDG_CACHE_HOME/dfs or ~/.cache/dfs.
@@ -99,14 +100,14 @@ func serve(f flags, log *slog.Logger, report func(error)) int {
 	cfg, err := clientconf.Load(f.conf)
 	if err != nil {
 		report(err)
-		return 1
+		return cli.ExitFailure
 	}
 	os.Unsetenv(clientconf.PasswordEnv) // not for anything this process starts
 	cfg.Log = log
 	cl, err := client.New(cfg)
 	if err != nil {
 		report(err)
-		return 1
+		return cli.ExitFailure
 	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -114,21 +115,21 @@ func serve(f flags, log *slog.Logger, report func(error)) int {
 	cancel()
 	if err != nil {
 		report(err)
-		return 1
+		return cli.ExitFailure
 	}
 	if err := os.MkdirAll(f.cache, 0o700); err != nil {
 		report(err)
-		return 1
+		return cli.ExitFailure
 	}
 	if err := startPprof(f.pprof, log); err != nil {
 		report(err)
-		return 1
+		return cli.ExitFailure
 	}
 	cleanStale(f.mountpoint, log)
 	srv, err := mount.Mount(f.mountpoint, cl, mount.Options{CacheDir: f.cache, Log: log}, f.debug)
 	if err != nil {
 		report(fmt.Errorf("mount %s: %w", f.mountpoint, err))
-		return 1
+		return cli.ExitFailure
 	}
 	log.Info("mounted", "mountpoint", f.mountpoint, "user", cfg.User)
 	report(nil)
@@ -149,7 +150,7 @@ func serve(f flags, log *slog.Logger, report func(error)) int {
 	}()
 	srv.Wait()
 	log.Info("unmounted", "mountpoint", f.mountpoint)
-	return 0
+	return cli.ExitOK
 }
 
 // startPprof serves the profiler on a loopback address.

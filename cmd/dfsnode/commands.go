@@ -5,9 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 
+	"dfs/cmd/internal/cli"
 	"dfs/conf"
 	"dfs/core/wire"
 	"dfs/node/store"
@@ -19,7 +19,7 @@ func userCmd(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dfsnode user", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("conf", "dfs.conf", "the users' `file`")
-	pos, err := parseInterleaved(fs, args)
+	pos, err := cli.ParseInterleaved(fs, args)
 	if err != nil {
 		return err
 	}
@@ -76,8 +76,8 @@ func scrubCmd(args []string, stdout, stderr io.Writer) (bad bool, err error) {
 	if len(args) != 1 {
 		return false, fmt.Errorf("%w: want scrub DATA_DIR", errUsage)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	rep, err := store.ScrubDir(context.Background(), args[0], log)
+	log := cli.Logger(stderr)
+	rep, err := node.ScrubDir(context.Background(), args[0], log)
 	if err != nil {
 		return false, err
 	}

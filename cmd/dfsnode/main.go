@@ -8,21 +8,18 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
+	"dfs/cmd/internal/cli"
 	"dfs/conf"
 	"dfs/core/wire"
 	"dfs/node"
@@ -57,7 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		var bad bool
 		bad, err = scrubCmd(args[1:], stdout, stderr)
 		if err == nil && bad {
-			return 1
+			return cli.ExitFailure
 		}
 	default:
 		err = serveCmd(args, stderr)
@@ -65,33 +62,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, errUsage) {
 		fmt.Fprintf(stderr, "dfsnode: %v\n%s", err, usage)
 		newServeFlags(stderr).fs.PrintDefaults()
-		return 2
+		return cli.ExitUsage
 	}
 	if errors.Is(err, flag.ErrHelp) {
-		return 2
+		return cli.ExitUsage
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "dfsnode: %v\n", err)
-		return 1
+		return cli.ExitFailure
 	}
-	return 0
-}
-
-// parseInterleaved parses flags that may come before, between or after the
-// positional arguments, and returns the positionals.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
+	return cli.ExitOK
 }
 
 type serveFlags struct {
@@ -123,7 +103,7 @@ func newServeFlags(out io.Writer) *serveFlags {
 
 func serveCmd(args []string, stderr io.Writer) error {
 	f := newServeFlags(stderr)
-	pos, err := parseInterleaved(f.fs, args)
+	pos, err := cli.ParseInterleaved(f.fs, args)
 	if err != nil {
 		return err
 	}
@@ -138,7 +118,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := cli.Logger(stderr)
 	name := filepath.Base(filepath.Clean(dir))
 	var tlsCfg = wire.ServerTLS
 	mode := "PLAINTEXT, insecure"
@@ -168,7 +148,7 @@ func serveCmd(args []string, stderr io.Writer) error {
 		return err
 	}
 	log.Info(fmt.Sprintf("%s listening on %s (%s)", name, ln.Addr(), mode))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.SignalContext()
 	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -7,11 +7,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"dfs/cmd/internal/cli"
 )
 
 func TestParseInterleaved(t *testing.T) {
 	f := newServeFlags(io.Discard)
-	pos, err := parseInterleaved(f.fs, []string{"-listen", "0.0.0.0", "DFS1", "-max-conns=7", "10001", "-scrub-rate", "2M"})
+	pos, err := cli.ParseInterleaved(f.fs, []string{"-listen", "0.0.0.0", "DFS1", "-max-conns=7", "10001", "-scrub-rate", "2M"})
 	if err != nil || !slices.Equal(pos, []string{"DFS1", "10001"}) {
 		t.Fatalf("%v %v", pos, err)
 	}

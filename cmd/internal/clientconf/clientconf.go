@@ -4,6 +4,7 @@
 package clientconf
 
 import (
+	"flag"
 	"fmt"
 	"os"
 
@@ -13,6 +14,12 @@ import (
 
 // PasswordEnv overrides the password in dfc.conf.
 const PasswordEnv = "DFS_PASSWORD"
+
+// FlagVar defines the -conf flag of dfc and dfsmount in fs, with *p as
+// its default.
+func FlagVar(fs *flag.FlagSet, p *string) {
+	fs.StringVar(p, "conf", *p, "client configuration `file` (default: $DFS_CONF, ./dfc.conf, ~/.config/dfs/dfc.conf)")
+}
 
 // Load finds and reads the client configuration (flagPath, $DFS_CONF,
 // ./dfc.conf, ~/.config/dfs/dfc.conf). The password comes from $DFS_PASSWORD,
