@@ -48,14 +48,18 @@ func (e *env) exitCode(cmd string, err error) int {
 		}
 		return cli.ExitUsage
 	default:
-		e.printErr(cmd, "", err)
+		e.printErr(cmd, err)
 	}
 	return cli.ExitFailure
 }
 
-// printErr prints "dfc: CMD NAME: ERR", except for a wrong password, which
-// prints the seed's message exactly and alone.
-func (e *env) printErr(cmd, name string, err error) {
+// printErr prints "dfc: WHAT: ERR" ("dfc: ERR" when what is empty), the
+// error as the client made it, except for a wrong password, which prints
+// the seed's message exactly and alone. The client's errors name the file
+// or folder they concern, so what is the command, and the name too only
+// where the error may not say it (put: its errors are about chunks and
+// nodes).
+func (e *env) printErr(what string, err error) {
 	switch {
 	case errors.Is(err, core.ErrAuth):
 		fmt.Fprintln(e.stderr, core.ErrAuth.Error())
@@ -63,22 +67,14 @@ func (e *env) printErr(cmd, name string, err error) {
 	case errors.Is(err, context.Canceled):
 		err = errors.New("interrupted")
 	}
-	msg := err.Error()
-	if name != "" {
-		if clean, cerr := core.CleanName(name); cerr == nil {
-			msg = strings.TrimPrefix(msg, clean+": ") // core's message names it already
-		}
+	if what == "" {
+		fmt.Fprintf(e.stderr, "dfc: %v\n", err)
+		return
 	}
-	var words []string
-	for _, w := range []string{"dfc:", cmd, name} {
-		if w != "" {
-			words = append(words, w)
-		}
-	}
-	fmt.Fprintf(e.stderr, "%s: %s\n", strings.TrimSuffix(strings.Join(words, " "), ":"), msg)
+	fmt.Fprintf(e.stderr, "dfc: %s: %v\n", what, err)
 }
 
-// describeFailed lists failed nodes as "DFS2 (127.0.0.1:10002): reason; ...".
+// describeFailed lists failed nodes as "DFS2 (127.0.0.1:10002): ERR; ...".
 func (e *env) describeFailed(failed map[int]error) string {
 	ns := make([]int, 0, len(failed))
 	for n := range failed {
@@ -87,16 +83,7 @@ func (e *env) describeFailed(failed map[int]error) string {
 	sort.Ints(ns)
 	parts := make([]string, 0, len(ns))
 	for _, n := range ns {
-		parts = append(parts, e.nodeLabel(n)+": "+e.nodeReason(n, failed[n]))
+		parts = append(parts, fmt.Sprintf("%s: %v", e.nodeLabel(n), failed[n]))
 	}
 	return strings.Join(parts, "; ")
-}
-
-// nodeReason is err without the "DFS2: " prefix core puts on node errors.
-func (e *env) nodeReason(n int, err error) string {
-	name := core.NodeName(n)
-	if e.client != nil {
-		name = e.client.NodeName(n)
-	}
-	return strings.TrimPrefix(err.Error(), name+": ")
 }

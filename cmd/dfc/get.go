@@ -44,8 +44,7 @@ func runGet(ctx context.Context, e *env, args []string) error {
 	}
 	ent, err := e.getOne(ctx, c, clean, dest)
 	if err != nil {
-		e.printErr("get", name, err)
-		return errReported
+		return err
 	}
 	if ent.State == client.StateDegraded {
 		fmt.Fprintf(e.stderr, "dfc: get %s: note: stored with reduced redundancy (some chunks have one copy)\n", clean)

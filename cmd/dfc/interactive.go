@@ -25,7 +25,7 @@ func interactive(e *env) int {
 	if err != nil {
 		// As in the seed: no point in a prompt when no node answers or the
 		// password is wrong.
-		e.printErr("", "", err)
+		e.printErr("", err)
 		return cli.ExitFailure
 	}
 	if tty {

@@ -44,7 +44,7 @@ func runList(ctx context.Context, e *env, args []string) error {
 	}
 	for n := 0; n < core.NumNodes; n++ {
 		if err, ok := l.Failed[n]; ok {
-			fmt.Fprintf(e.stderr, "dfc: not answering: %s: %s\n", e.nodeLabel(n), e.nodeReason(n, err))
+			fmt.Fprintf(e.stderr, "dfc: not answering: %s: %v\n", e.nodeLabel(n), err)
 		}
 	}
 	return nil

@@ -30,7 +30,7 @@ func runRm(ctx context.Context, e *env, args []string) error {
 			err = c.Rmdir(ctx, name)
 		}
 		if err != nil {
-			e.printErr("rm", name, err)
+			e.printErr("rm", err)
 			failed = true
 			continue
 		}
@@ -49,8 +49,7 @@ func runMkdir(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if _, err := c.Mkdir(ctx, name, 0o755); err != nil {
-		e.printErr("mkdir", name, err)
-		return errReported
+		return err
 	}
 	fmt.Fprintf(e.stdout, "made folder %s/\n", name)
 	return nil

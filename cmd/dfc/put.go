@@ -42,7 +42,7 @@ func runPut(ctx context.Context, e *env, args []string) error {
 			name = core.Join(*to, filepath.Base(file))
 		}
 		if err := e.putOne(ctx, c, file, name); err != nil {
-			e.printErr("put", name, err)
+			e.printErr("put "+name, err)
 			failed = true
 			if ctx.Err() != nil {
 				break
