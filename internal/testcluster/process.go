@@ -57,6 +57,9 @@ type processes struct {
 }
 
 func newProcesses(c *Cluster, h host) *processes {
+	if c.grace != 0 {
+		c.t.Fatal("testcluster: Grace is for in-process nodes only (dfsnode has no flag for it)")
+	}
 	p := &processes{c: c, bin: Binary(c.t, "dfsnode"), host: h}
 	c.t.Cleanup(func() {
 		if c.t.Failed() {
@@ -106,12 +109,16 @@ func (p *processes) start(n int, addr string) (string, error) {
 			last = err
 			continue
 		}
-		if last = p.tryStart(n, a); last == nil {
-			return a, nil
+		if last = p.tryStart(n, a); last == nil || errors.Is(last, errSilent) {
+			return a, last
 		}
 	}
 	return "", last
 }
+
+// errSilent is a node that runs but does not listen: no port race, so not
+// worth another try.
+var errSilent = errors.New("dfsnode did not listen after 20s")
 
 // tryStart runs node n on addr and waits until it accepts connections.
 func (p *processes) tryStart(n int, addr string) error {
@@ -151,7 +158,7 @@ func (p *processes) tryStart(n int, addr string) error {
 		}
 	}
 	pr.kill()
-	return fmt.Errorf("dfsnode did not listen on %s after 20s\n%s", addr, p.logTail(n))
+	return fmt.Errorf("%w on %s\n%s", errSilent, addr, p.logTail(n))
 }
 
 func (p *processes) stop(n int, kill bool) {

@@ -102,12 +102,12 @@ func Start(t testing.TB, opts ...Option) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.users = db
+	c.users = userStore{db: db, path: c.confPath}
+	t.Cleanup(c.killAll) // before the starts: one that fails leaves the others running
 	for n := 0; n < core.NumNodes; n++ {
 		c.prepare(n)
 		c.start(n, "")
 	}
-	t.Cleanup(c.killAll)
 	return c
 }
 
