@@ -77,7 +77,7 @@ func scrubCmd(args []string, stdout, stderr io.Writer) (bad bool, err error) {
 		return false, fmt.Errorf("%w: want scrub DATA_DIR", errUsage)
 	}
 	log := cli.Logger(stderr)
-	rep, err := node.ScrubDir(context.Background(), args[0], log)
+	rep, err := store.ScrubDir(context.Background(), args[0], log)
 	if err != nil {
 		return false, err
 	}

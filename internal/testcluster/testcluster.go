@@ -35,7 +35,7 @@ type Cluster struct {
 	t          testing.TB
 	root       string
 	confPath   string
-	users      node.UserStore
+	users      node.Accounts
 	plain      bool
 	grace      time.Duration // node.Config.Grace; 0 for the default
 	newBackend func(c *Cluster) backend
@@ -74,15 +74,6 @@ func Plaintext() Option { return func(c *Cluster) { c.plain = true } }
 // dfsnode has no flag for it.
 func Grace(d time.Duration) Option { return func(c *Cluster) { c.grace = d } }
 
-// userStore adapts dfs.conf to what a node needs.
-type userStore struct {
-	db   *conf.UserDB
-	path string
-}
-
-func (u userStore) Check(user, pw string) bool        { return u.db.Check(user, pw) }
-func (u userStore) SetPassword(user, pw string) error { return conf.SetPassword(u.path, user, pw) }
-
 // Start runs four nodes and stops them when the test ends. Without a back
 // end option they run in the test process.
 func Start(t testing.TB, opts ...Option) *Cluster {
@@ -102,7 +93,7 @@ func Start(t testing.TB, opts ...Option) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.users = userStore{db: db, path: c.confPath}
+	c.users = db
 	t.Cleanup(c.killAll) // before the starts: one that fails leaves the others running
 	for n := 0; n < core.NumNodes; n++ {
 		c.prepare(n)
