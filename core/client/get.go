@@ -299,7 +299,8 @@ func (c *Client) getChunkInto(ctx context.Context, n int, e *Entry, ch int, off 
 			return err
 		}
 		var err error
-		k, err = conn.RecvStreamInto(p, c.cfg.IOTimeout)
+		conn.SetIdle(c.cfg.IOTimeout)
+		k, err = conn.RecvStreamInto(p)
 		return err
 	})
 	if err == nil && k != len(p) {

@@ -133,6 +133,7 @@ func (p *nodePool) get(ctx context.Context) (conn *wire.Conn, fresh bool, err er
 
 func (p *nodePool) put(conn *wire.Conn) {
 	conn.SetDeadline(time.Time{})
+	conn.SetIdle(0)
 	p.mu.Lock()
 	if len(p.idle) < maxIdle {
 		p.idle = append(p.idle, conn)

@@ -33,6 +33,8 @@ type Conn struct {
 	maxFrame atomic.Uint32 // cap on control frames read
 	buf      []byte
 	copyBuf  []byte // reused by RecvStream
+
+	idle time.Duration // see SetIdle
 }
 
 // NewConn wraps nc. Control frames read are capped at MaxPreAuthFrame until
@@ -54,6 +56,36 @@ func (c *Conn) Close() error { return c.nc.Close() }
 
 // SetDeadline sets the read and write deadline (zero clears it).
 func (c *Conn) SetDeadline(t time.Time) error { return c.nc.SetDeadline(t) }
+
+// SetIdle sets how long the peer may leave a data stream silent. While it is
+// positive, SendStream, WriteData, RecvStream and RecvStreamInto move the
+// deadline idle ahead before each piece of data they write or read, so that
+// a long transfer fails only when the peer stops taking or sending data,
+// never for its length. Zero, the default, leaves the deadline as it is.
+func (c *Conn) SetIdle(d time.Duration) { c.idle = d }
+
+// renew moves the deadline for the next piece of a data stream (SetIdle).
+func (c *Conn) renew() {
+	if c.idle > 0 {
+		_ = c.SetDeadline(time.Now().Add(c.idle))
+	}
+}
+
+// stream is what a data stream is read from: the buffered connection, with
+// the deadline renewed before each read while SetIdle is on.
+func (c *Conn) stream() io.Reader {
+	if c.idle > 0 {
+		return idleReader{c}
+	}
+	return c.br
+}
+
+type idleReader struct{ c *Conn }
+
+func (r idleReader) Read(p []byte) (int, error) {
+	r.c.renew()
+	return r.c.br.Read(p)
+}
 
 // Buffered returns how many bytes of the peer's next frames are already
 // read and waiting: a server that sees the next request there can leave
@@ -161,7 +193,7 @@ func (c *Conn) SendStream(r io.Reader, buf []byte) (int64, error) {
 	for {
 		k, err := r.Read(buf)
 		if k > 0 {
-			if werr := WriteFrame(c.bw, TypeData, StatusOK, buf[:k]); werr != nil {
+			if werr := c.WriteData(buf[:k]); werr != nil {
 				return n, werr
 			}
 			n += int64(k)
@@ -173,7 +205,7 @@ func (c *Conn) SendStream(r io.Reader, buf []byte) (int64, error) {
 			return n, err
 		}
 	}
-	if err := WriteFrame(c.bw, TypeData, StatusOK, nil); err != nil {
+	if err := c.WriteEnd(); err != nil {
 		return n, err
 	}
 	return n, c.bw.Flush()
@@ -184,6 +216,7 @@ func (c *Conn) SendStream(r io.Reader, buf []byte) (int64, error) {
 func (c *Conn) WriteData(p []byte) error {
 	for len(p) > 0 {
 		n := min(len(p), MaxDataFrame)
+		c.renew()
 		if err := WriteFrame(c.bw, TypeData, StatusOK, p[:n]); err != nil {
 			return err
 		}
@@ -216,7 +249,7 @@ func (c *Conn) RecvStream(w io.Writer, limit int64) (int64, error) {
 		if c.copyBuf == nil {
 			c.copyBuf = make([]byte, 64<<10)
 		}
-		m, err := io.CopyBuffer(w, io.LimitReader(c.br, int64(k)), c.copyBuf)
+		m, err := io.CopyBuffer(w, io.LimitReader(c.stream(), int64(k)), c.copyBuf)
 		if err == nil && m < int64(k) {
 			err = io.ErrUnexpectedEOF
 		}
@@ -228,15 +261,10 @@ func (c *Conn) RecvStream(w io.Writer, limit int64) (int64, error) {
 }
 
 // RecvStreamInto is RecvStream into a byte slice: the frames' bodies are
-// read straight into p (no intermediate buffer), at most len(p) bytes. When
-// idle is positive, the connection's deadline is moved idle ahead before
-// every frame, so a long stream only fails when the peer goes silent.
-func (c *Conn) RecvStreamInto(p []byte, idle time.Duration) (int, error) {
+// read straight into p (no intermediate buffer), at most len(p) bytes.
+func (c *Conn) RecvStreamInto(p []byte) (int, error) {
 	n := 0
 	for {
-		if idle > 0 {
-			c.nc.SetDeadline(time.Now().Add(idle))
-		}
 		k, err := c.nextDataFrame()
 		if err != nil || k == 0 {
 			return n, err
@@ -244,7 +272,7 @@ func (c *Conn) RecvStreamInto(p []byte, idle time.Duration) (int, error) {
 		if int(k) > len(p)-n {
 			return n, ErrStreamTooLong
 		}
-		m, err := io.ReadFull(c.br, p[n:n+int(k)])
+		m, err := io.ReadFull(c.stream(), p[n:n+int(k)])
 		n += m
 		if err != nil {
 			return n, unexpected(err)
@@ -257,7 +285,7 @@ func (c *Conn) RecvStreamInto(p []byte, idle time.Duration) (int, error) {
 // returned as the peer's error.
 func (c *Conn) nextDataFrame() (uint32, error) {
 	var hb [HeaderSize]byte
-	if _, err := io.ReadFull(c.br, hb[:]); err != nil {
+	if _, err := io.ReadFull(c.stream(), hb[:]); err != nil {
 		return 0, unexpected(err)
 	}
 	h, err := DecodeHeader(hb[:], MaxDataFrame)

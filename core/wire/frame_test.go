@@ -7,7 +7,6 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestFrameRoundTrip(t *testing.T) {
@@ -109,14 +108,14 @@ func TestRecvStreamInto(t *testing.T) {
 	for _, c := range []struct{ n, dst, buf int }{{len(data), len(data), 64 << 10}, {1000, 5000, 7}, {0, 10, 1}} {
 		wait := send(data[:c.n], c.buf)
 		p := make([]byte, c.dst)
-		n, err := cb.RecvStreamInto(p, time.Minute)
+		n, err := cb.RecvStreamInto(p)
 		wait()
 		if err != nil || n != c.n || !bytes.Equal(p[:n], data[:c.n]) {
 			t.Fatalf("stream of %d into %d: %d %v", c.n, c.dst, n, err)
 		}
 	}
 	send(data[:1000], 100)
-	if _, err := cb.RecvStreamInto(make([]byte, 999), 0); !errors.Is(err, ErrStreamTooLong) {
+	if _, err := cb.RecvStreamInto(make([]byte, 999)); !errors.Is(err, ErrStreamTooLong) {
 		t.Fatalf("over-long stream: %v", err)
 	}
 	// The connection is out of step after that: use a fresh pair.
@@ -129,7 +128,7 @@ func TestRecvStreamInto(t *testing.T) {
 		ca2.SendError(TypeGetChunk, StatusCorrupt, "bad block 3")
 	}()
 	p := make([]byte, 100)
-	n, err := cb2.RecvStreamInto(p, 0)
+	n, err := cb2.RecvStreamInto(p)
 	var re *RemoteError
 	if n != 10 || !errors.As(err, &re) || re.Status != StatusCorrupt {
 		t.Fatalf("error inside a stream: %d %v", n, err)
