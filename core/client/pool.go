@@ -177,7 +177,7 @@ func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
 	// behind other logins on a busy node) gets the longer reply time.
 	conn := wire.NewConn(nc)
 	conn.SetDeadline(p.c.replyDeadline())
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, conn.Interrupt)
 	var resp wire.AuthResp
 	err = conn.Send(wire.TypeAuth, wire.StatusOK, wire.AuthReq{User: p.c.cfg.User, Password: p.c.cfg.Password})
 	if err == nil {
@@ -225,7 +225,7 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(conn 
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
-		stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+		stop := context.AfterFunc(ctx, conn.Interrupt)
 		sent := time.Now()
 		err = fn(conn)
 		interrupted := !stop()

@@ -24,8 +24,8 @@ func (e *RemoteError) Error() string {
 	return e.Status.String() + ": " + e.Message
 }
 
-// Conn is a framed connection. It is not safe for concurrent use: one request
-// and its reply at a time.
+// Conn is a framed connection. It is not safe for concurrent use (Interrupt
+// excepted): one request and its reply at a time.
 type Conn struct {
 	nc       net.Conn
 	br       *bufio.Reader
@@ -34,7 +34,8 @@ type Conn struct {
 	buf      []byte
 	copyBuf  []byte // reused by RecvStream
 
-	idle time.Duration // see SetIdle
+	idle        time.Duration // see SetIdle
+	interrupted atomic.Bool   // see Interrupt
 }
 
 // NewConn wraps nc. Control frames read are capped at MaxPreAuthFrame until
@@ -54,8 +55,30 @@ func (c *Conn) NetConn() net.Conn { return c.nc }
 // Close closes the connection.
 func (c *Conn) Close() error { return c.nc.Close() }
 
-// SetDeadline sets the read and write deadline (zero clears it).
-func (c *Conn) SetDeadline(t time.Time) error { return c.nc.SetDeadline(t) }
+// SetDeadline sets the read and write deadline (zero clears it). After
+// Interrupt it leaves the connection interrupted.
+func (c *Conn) SetDeadline(t time.Time) error {
+	err := c.nc.SetDeadline(t)
+	if c.interrupted.Load() {
+		// Interrupt may have run since the check before: its deadline
+		// in the past must be the last one set.
+		return c.nc.SetDeadline(interruptedAt)
+	}
+	return err
+}
+
+// interruptedAt is the deadline of an interrupted connection: long past.
+var interruptedAt = time.Unix(1, 0)
+
+// Interrupt makes the connection's reads and writes, those blocked now and
+// any later ones, fail at once with a timeout, for good: neither
+// SetDeadline nor a data stream (SetIdle) moves the deadline again. What is
+// left to do with the connection is Close it. Interrupt may be called from
+// any goroutine (a cancelled context's AfterFunc).
+func (c *Conn) Interrupt() {
+	c.interrupted.Store(true)
+	_ = c.nc.SetDeadline(interruptedAt)
+}
 
 // SetIdle sets how long the peer may leave a data stream silent. While it is
 // positive, SendStream, WriteData, RecvStream and RecvStreamInto move the

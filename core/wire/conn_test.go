@@ -71,6 +71,33 @@ func TestIdleRenewsDeadline(t *testing.T) {
 	})
 }
 
+// After Interrupt neither SetDeadline nor a stream's idle time gives the
+// connection time again: a cancellation that lands between two pieces of
+// a stream is not undone by the next one.
+func TestInterruptIsFinal(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	cb := NewConn(b)
+	cb.SetIdle(time.Minute)
+	cb.Interrupt()
+	cb.SetDeadline(time.Now().Add(time.Minute))
+	done := make(chan error, 1)
+	go func() {
+		_, err := cb.RecvStream(io.Discard, 10)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !isTimeout(err) {
+			t.Fatalf("read after Interrupt: %v, want a timeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		a.Close() // ends the read
+		t.Fatal("a read after Interrupt waited for the peer")
+	}
+}
+
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
