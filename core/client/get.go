@@ -280,11 +280,9 @@ func (c *Client) chunkErr(e *Entry, ch int, errs []error) error {
 // getChunk streams [off, off+length) of chunk ch of e from node n into w,
 // failing when the node is silent for idle.
 func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, length int64, w io.Writer, idle time.Duration) error {
-	err := c.call(ctx, n, func(conn *wire.Conn) error {
-		if err := c.startGetChunk(conn, e, ch, off, length, idle); err != nil {
-			return err
-		}
-		_, err := conn.RecvStream(&deadlineWriter{w: w, conn: conn, idle: idle}, length)
+	req := wire.GetChunkReq{Path: e.Name, Version: e.Version, Chunk: ch, Offset: off, Length: length}
+	err := c.call(ctx, n, func(s *stub) error {
+		_, err := s.getChunk(req, w, idle)
 		return err
 	})
 	return nodeCorrupt(n, err)
@@ -293,14 +291,11 @@ func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, len
 // getChunkInto reads [off, off+len(p)) of chunk ch of e from node n
 // straight into p; a shorter answer is an error.
 func (c *Client) getChunkInto(ctx context.Context, n int, e *Entry, ch int, off int64, p []byte) error {
+	req := wire.GetChunkReq{Path: e.Name, Version: e.Version, Chunk: ch, Offset: off, Length: int64(len(p))}
 	var k int
-	err := c.call(ctx, n, func(conn *wire.Conn) error {
-		if err := c.startGetChunk(conn, e, ch, off, int64(len(p)), c.cfg.IOTimeout); err != nil {
-			return err
-		}
+	err := c.call(ctx, n, func(s *stub) error {
 		var err error
-		conn.SetIdle(c.cfg.IOTimeout)
-		k, err = conn.RecvStreamInto(p)
+		k, err = s.getChunkInto(req, p)
 		return err
 	})
 	if err == nil && k != len(p) {
@@ -316,31 +311,6 @@ func nodeCorrupt(n int, err error) error {
 		return &corruptError{node: n, err: err}
 	}
 	return err
-}
-
-// startGetChunk sends a GET_CHUNK request and reads its reply, allowing
-// the node idle to answer; the data stream follows.
-func (c *Client) startGetChunk(conn *wire.Conn, e *Entry, ch int, off, length int64, idle time.Duration) error {
-	conn.SetDeadline(time.Now().Add(idle))
-	req := wire.GetChunkReq{Path: e.Name, Version: e.Version, Chunk: ch, Offset: off, Length: length}
-	if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, req); err != nil {
-		return err
-	}
-	var resp wire.GetChunkResp
-	return conn.Recv(wire.TypeGetChunk, &resp)
-}
-
-// deadlineWriter moves the connection's deadline idle ahead before each
-// write of a data stream, so that only silence fails it.
-type deadlineWriter struct {
-	w    io.Writer
-	conn *wire.Conn
-	idle time.Duration
-}
-
-func (d *deadlineWriter) Write(p []byte) (int, error) {
-	d.conn.SetDeadline(time.Now().Add(d.idle))
-	return d.w.Write(p)
 }
 
 // Fetch writes the whole of the version being read into w, fetching the

@@ -172,7 +172,7 @@ func (c *Client) healDir(ctx context.Context, e *Entry, up []int, rep *HealRepor
 		default:
 			continue
 		}
-		err := c.request(ctx, n, wire.TypeUpdate, wire.UpdateReq{Op: op, Path: e.Name, Meta: m, Heal: true}, nil)
+		err := c.updateOn(ctx, n, wire.UpdateReq{Op: op, Path: e.Name, Meta: m, Heal: true})
 		if errors.Is(err, core.ErrStale) {
 			continue // changed meanwhile: the newer change is someone else's to spread
 		}
@@ -200,7 +200,7 @@ func (c *Client) healTombstone(ctx context.Context, e *Entry, up []int, rep *Hea
 		if raw == nil || raw.Deleted {
 			continue
 		}
-		err := c.request(ctx, n, wire.TypeUpdate, wire.UpdateReq{Op: op, Path: e.Name, Meta: m, Heal: true}, nil)
+		err := c.updateOn(ctx, n, wire.UpdateReq{Op: op, Path: e.Name, Meta: m, Heal: true})
 		if errors.Is(err, core.ErrStale) {
 			continue
 		}
@@ -216,7 +216,7 @@ func (c *Client) healTombstone(ctx context.Context, e *Entry, up []int, rep *Hea
 		if e.Raw[n] == nil {
 			continue
 		}
-		if err := c.request(ctx, n, wire.TypePurge, wire.PurgeReq{Path: e.Name, Stamp: e.Stamp}, nil); err != nil {
+		if err := c.call(ctx, n, func(s *stub) error { return s.purge(e.Name, e.Stamp) }); err != nil {
 			return err
 		}
 	}

@@ -75,14 +75,7 @@ func (c *Client) healFile(ctx context.Context, e *Entry, up []int, lim *limiter,
 			rep.ChunksCopied++
 			rep.BytesCopied += k
 		}
-		var resp wire.CommitResp
-		err := c.call(ctx, n, func(conn *wire.Conn) error {
-			conn.SetDeadline(c.ioDeadline())
-			if err := conn.Send(wire.TypeCommit, wire.StatusOK, wire.CommitReq{Path: e.Name, Upload: upload, Meta: m}); err != nil {
-				return err
-			}
-			return conn.Recv(wire.TypeCommit, &resp)
-		})
+		_, err := c.commitOn(ctx, n, wire.CommitReq{Path: e.Name, Upload: upload, Meta: m})
 		if errors.Is(err, core.ErrStale) {
 			continue // overwritten meanwhile: the newer version is someone else's to place
 		}

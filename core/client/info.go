@@ -12,7 +12,11 @@ type NodeInfo = wire.InfoResp
 
 func (c *Client) nodeInfo(ctx context.Context, n int) (NodeInfo, error) {
 	var info NodeInfo
-	err := c.request(ctx, n, wire.TypeInfo, wire.InfoReq{}, &info)
+	err := c.call(ctx, n, func(s *stub) error {
+		var err error
+		info, err = s.info()
+		return err
+	})
 	return info, err
 }
 

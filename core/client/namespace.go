@@ -12,12 +12,22 @@ import (
 	"dfs/core/wire"
 )
 
-// applyAll sends one namespace change to every node and succeeds when at
-// least one node applied it. Nodes that hold a newer stamp (ErrStale) or
+// updateAll sends an UPDATE to every node (applyAll).
+func (c *Client) updateAll(ctx context.Context, req wire.UpdateReq) error {
+	return c.applyAll(ctx, func(s *stub) error { return s.update(req) })
+}
+
+// updateOn sends an UPDATE to node n.
+func (c *Client) updateOn(ctx context.Context, n int, req wire.UpdateReq) error {
+	return c.call(ctx, n, func(s *stub) error { return s.update(req) })
+}
+
+// applyAll sends one namespace change (fn) to every node and succeeds when
+// at least one node applied it. Nodes that hold a newer stamp (ErrStale) or
 // already agree count as applied; nodes that are down catch up through heal.
-func (c *Client) applyAll(ctx context.Context, t wire.Type, req any) error {
+func (c *Client) applyAll(ctx context.Context, fn func(s *stub) error) error {
 	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
-		err := c.request(ctx, n, t, req, nil)
+		err := c.call(ctx, n, fn)
 		if errors.Is(err, core.ErrStale) {
 			return nil
 		}
@@ -48,13 +58,7 @@ func (c *Client) Sync(ctx context.Context) error {
 
 // syncNode asks node n to flush (SYNC).
 func (c *Client) syncNode(ctx context.Context, n int) error {
-	return c.call(ctx, n, func(conn *wire.Conn) error {
-		conn.SetDeadline(c.ioDeadline()) // a flush writes to disk: allow it the I/O time
-		if err := conn.Send(wire.TypeSync, wire.StatusOK, wire.SyncReq{}); err != nil {
-			return err
-		}
-		return conn.Recv(wire.TypeSync, nil)
-	})
+	return c.call(ctx, n, (*stub).sync)
 }
 
 // parentDir checks that name's folder exists.
@@ -93,7 +97,7 @@ func (c *Client) mkdir(ctx context.Context, name string, mode os.FileMode) (Entr
 	}
 	v := core.NewVersion()
 	m := wire.Meta{Dir: true, Stamp: v, Born: v, Mode: uint32(mode.Perm()), MTime: time.Now().UnixNano()}
-	if err := c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateMkdir, Path: name, Meta: m}); err != nil {
+	if err := c.updateAll(ctx, wire.UpdateReq{Op: wire.UpdateMkdir, Path: name, Meta: m}); err != nil {
 		return Entry{}, err
 	}
 	return fromMeta(name, &m), nil
@@ -120,7 +124,7 @@ func (c *Client) remove(ctx context.Context, name string, known *Entry) error {
 		return fmt.Errorf("%s: %w", name, core.ErrIsDir)
 	}
 	m := wire.Meta{Deleted: true, Stamp: core.NewVersion(), Born: e.Born}
-	return c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateDelete, Path: e.Name, Meta: m})
+	return c.updateAll(ctx, wire.UpdateReq{Op: wire.UpdateDelete, Path: e.Name, Meta: m})
 }
 
 // rmdir removes an empty folder; known is its entry when the caller has it
@@ -145,7 +149,7 @@ func (c *Client) rmdir(ctx context.Context, name string, known *Entry) error {
 		return fmt.Errorf("%s: %w", name, core.ErrNotEmpty)
 	}
 	m := wire.Meta{Dir: true, Deleted: true, Stamp: core.NewVersion(), Born: e.Born}
-	return c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateRmdir, Path: e.Name, Meta: m})
+	return c.updateAll(ctx, wire.UpdateReq{Op: wire.UpdateRmdir, Path: e.Name, Meta: m})
 }
 
 // rename moves a file or folder, replacing a file (or an empty folder, for a
@@ -193,7 +197,8 @@ func (c *Client) rename(ctx context.Context, from, to string) error {
 			return fmt.Errorf("%s: %w", to, core.ErrNotEmpty)
 		}
 	}
-	return c.applyAll(ctx, wire.TypeRename, wire.RenameReq{From: from, To: to, Stamp: core.NewVersion()})
+	req := wire.RenameReq{From: from, To: to, Stamp: core.NewVersion()}
+	return c.applyAll(ctx, func(s *stub) error { return s.rename(req) })
 }
 
 // setAttr changes the mode and/or modification time of a file or folder
@@ -216,5 +221,5 @@ func (c *Client) setAttr(ctx context.Context, name string, known *Entry, mode *o
 	e.Stamp = core.NewVersion()
 	m := wire.Meta{Dir: e.Dir, Stamp: e.Stamp, Born: e.Born, Version: e.Version, Size: e.Size,
 		Mode: e.Mode, MTime: e.MTime.UnixNano(), MD5: e.MD5, Chunks: e.Chunks}
-	return e, c.applyAll(ctx, wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateSetattr, Path: e.Name, Meta: m})
+	return e, c.updateAll(ctx, wire.UpdateReq{Op: wire.UpdateSetattr, Path: e.Name, Meta: m})
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"dfs/core"
-	"dfs/core/wire"
 )
 
 // Passwd changes the user's password on all four nodes. It refuses unless
@@ -27,16 +26,16 @@ func (c *Client) Passwd(ctx context.Context, oldPw, newPw string) error {
 	}
 	var changed []int
 	for n := 0; n < core.NumNodes; n++ {
-		err := c.request(ctx, n, wire.TypePasswd, wire.PasswdReq{Old: oldPw, New: newPw}, nil)
+		err := c.passwdOn(ctx, n, oldPw, newPw)
 		if errors.Is(err, core.ErrAuth) && len(changed) > 0 {
 			// Nodes sharing one dfs.conf already have the new password.
-			if c.request(ctx, n, wire.TypePasswd, wire.PasswdReq{Old: newPw, New: newPw}, nil) == nil {
+			if c.passwdOn(ctx, n, newPw, newPw) == nil {
 				continue
 			}
 		}
 		if err != nil {
 			for _, m := range changed {
-				if rerr := c.request(ctx, m, wire.TypePasswd, wire.PasswdReq{Old: newPw, New: oldPw}, nil); rerr != nil {
+				if rerr := c.passwdOn(ctx, m, newPw, oldPw); rerr != nil {
 					return fmt.Errorf("password changed on some nodes only (%s failed: %v; changing %s back failed: %v): run dfc passwd again", c.nodes[n].name, err, c.nodes[m].name, rerr)
 				}
 			}
@@ -49,4 +48,9 @@ func (c *Client) Passwd(ctx context.Context, oldPw, newPw string) error {
 		p.closeIdle()
 	}
 	return nil
+}
+
+// passwdOn changes the password on node n from oldPw to newPw.
+func (c *Client) passwdOn(ctx context.Context, n int, oldPw, newPw string) error {
+	return c.call(ctx, n, func(s *stub) error { return s.passwd(oldPw, newPw) })
 }

@@ -28,9 +28,12 @@ type nodePool struct {
 	idx        int
 	name, addr string
 	tls        *tls.Config
+	// connect opens a connection to the node: wire.Dial, or a fake node
+	// in tests.
+	connect func(ctx context.Context) (net.Conn, error)
 
 	mu         sync.Mutex // guards the fields below
-	idle       []*wire.Conn
+	idle       []*stub
 	downUntil  time.Time
 	downFor    time.Duration // the last skip; doubled while the node keeps failing
 	lastAnswer time.Time     // when the newest request the node answered was sent
@@ -55,6 +58,7 @@ func newNodePool(c *Client, idx int, a NodeAddr) *nodePool {
 		}
 		p.tls = wire.ClientTLS(p.name, a.Addr, a.Pin, onNew)
 	}
+	p.connect = func(ctx context.Context) (net.Conn, error) { return wire.Dial(ctx, p.addr, p.tls) }
 	return p
 }
 
@@ -63,8 +67,8 @@ func (p *nodePool) closeIdle() {
 	idle := p.idle
 	p.idle = nil
 	p.mu.Unlock()
-	for _, c := range idle {
-		c.Close()
+	for _, s := range idle {
+		s.conn.Close()
 	}
 }
 
@@ -114,34 +118,34 @@ func (p *nodePool) lastAnswered() time.Time {
 }
 
 // get returns an idle connection (fresh=false) or a new authenticated one.
-func (p *nodePool) get(ctx context.Context) (conn *wire.Conn, fresh bool, err error) {
+func (p *nodePool) get(ctx context.Context) (s *stub, fresh bool, err error) {
 	p.mu.Lock()
 	if time.Now().Before(p.downUntil) {
 		p.mu.Unlock()
 		return nil, false, errDown
 	}
 	if n := len(p.idle); n > 0 {
-		conn = p.idle[n-1]
+		s = p.idle[n-1]
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		return conn, false, nil
+		return s, false, nil
 	}
 	p.mu.Unlock()
-	conn, err = p.dial(ctx)
-	return conn, true, err
+	s, err = p.dial(ctx)
+	return s, true, err
 }
 
-func (p *nodePool) put(conn *wire.Conn) {
-	conn.SetDeadline(time.Time{})
-	conn.SetIdle(0)
+func (p *nodePool) put(s *stub) {
+	s.conn.SetDeadline(time.Time{})
+	s.conn.SetIdle(0)
 	p.mu.Lock()
 	if len(p.idle) < maxIdle {
-		p.idle = append(p.idle, conn)
-		conn = nil
+		p.idle = append(p.idle, s)
+		s = nil
 	}
 	p.mu.Unlock()
-	if conn != nil {
-		conn.Close()
+	if s != nil {
+		s.conn.Close()
 	}
 }
 
@@ -155,11 +159,11 @@ func (p *nodePool) timedOut(since time.Time) {
 }
 
 // dial connects, handshakes and authenticates within the Timeout.
-func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
+func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 	start := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, p.c.cfg.Timeout)
 	defer cancel()
-	nc, err := wire.Dial(dctx, p.addr, p.tls)
+	nc, err := p.connect(dctx)
 	if err != nil {
 		var pe *wire.PinError
 		if errors.As(err, &pe) {
@@ -175,20 +179,15 @@ func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
 	}
 	// The handshake proved the node alive; the password check (argon2, queued
 	// behind other logins on a busy node) gets the longer reply time.
-	conn := wire.NewConn(nc)
-	conn.SetDeadline(p.c.replyDeadline())
-	stop := context.AfterFunc(ctx, conn.Interrupt)
-	var resp wire.AuthResp
-	err = conn.Send(wire.TypeAuth, wire.StatusOK, wire.AuthReq{User: p.c.cfg.User, Password: p.c.cfg.Password})
-	if err == nil {
-		err = conn.Recv(wire.TypeAuth, &resp)
-	}
+	s := newStub(nc, &p.c.cfg)
+	stop := context.AfterFunc(ctx, s.conn.Interrupt)
+	err = s.auth(p.c.cfg.User, p.c.cfg.Password)
 	if !stop() {
-		conn.Close()
+		s.conn.Close()
 		return nil, context.Cause(ctx) // the caller gave up: says nothing about the node
 	}
 	if err != nil {
-		conn.Close()
+		s.conn.Close()
 		var re *wire.RemoteError
 		if errors.As(err, &re) && re.Status == wire.StatusAuthFailed {
 			return nil, core.ErrAuth
@@ -199,52 +198,51 @@ func (p *nodePool) dial(ctx context.Context) (*wire.Conn, error) {
 		}
 		return nil, err
 	}
-	conn.SetMaxFrame(wire.MaxControlFrame)
-	conn.SetDeadline(time.Time{})
-	return conn, nil
+	s.conn.SetDeadline(time.Time{})
+	return s, nil
 }
 
-// call runs one request on a connection to node n. fn gets a connection with
-// no deadline set; it sets its own. A pooled connection that turns out to be
+// call runs one request on a connection to node n: fn makes it through the
+// stub, which sets the deadlines. A pooled connection that turns out to be
 // dead (node restarted) is replaced once. Errors are wrapped with the node's
 // name; a timeout marks the node down for RetryDown.
-func (c *Client) call(ctx context.Context, n int, fn func(conn *wire.Conn) error) error {
+func (c *Client) call(ctx context.Context, n int, fn func(s *stub) error) error {
 	return c.callRetry(ctx, n, true, fn)
 }
 
 // callOnce is call without the retry on a stale pooled connection, for fn
 // that consume their input as they go; the caller retries if it can.
-func (c *Client) callOnce(ctx context.Context, n int, fn func(conn *wire.Conn) error) error {
+func (c *Client) callOnce(ctx context.Context, n int, fn func(s *stub) error) error {
 	return c.callRetry(ctx, n, false, fn)
 }
 
-func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(conn *wire.Conn) error) error {
+func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(s *stub) error) error {
 	p := c.nodes[n]
 	for attempt := 0; ; attempt++ {
-		conn, fresh, err := p.get(ctx)
+		s, fresh, err := p.get(ctx)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p.name, err)
 		}
-		stop := context.AfterFunc(ctx, conn.Interrupt)
+		stop := context.AfterFunc(ctx, s.conn.Interrupt)
 		sent := time.Now()
-		err = fn(conn)
+		err = fn(s)
 		interrupted := !stop()
 		if err == nil && !interrupted {
 			p.answered(sent)
-			p.put(conn)
+			p.put(s)
 			return nil
 		}
 		if err == nil {
-			conn.Close() // a cancellation may still set a deadline on it
+			s.conn.Close() // a cancellation may still set a deadline on it
 			return nil
 		}
 		var re *wire.RemoteError
 		if errors.As(err, &re) && re.Status != wire.StatusBadRequest && !interrupted {
 			p.answered(sent)
-			p.put(conn) // the node answered: the connection is in step
+			p.put(s) // the node answered: the connection is in step
 			return fmt.Errorf("%s: %w", p.name, remoteErr(re))
 		}
-		conn.Close()
+		s.conn.Close()
 		if interrupted && ctx.Err() != nil {
 			// The caller gave up, or left this node behind (errLagging).
 			return fmt.Errorf("%s: %w", p.name, context.Cause(ctx))
@@ -317,18 +315,3 @@ func (e *nodeError) Error() string {
 }
 
 func (e *nodeError) Unwrap() error { return e.kind }
-
-// replyDeadline is when a control reply must have arrived.
-func (c *Client) replyDeadline() time.Time { return time.Now().Add(c.cfg.Reply) }
-func (c *Client) ioDeadline() time.Time    { return time.Now().Add(c.cfg.IOTimeout) }
-
-// request sends one control request and reads its reply into resp.
-func (c *Client) request(ctx context.Context, n int, t wire.Type, req, resp any) error {
-	return c.call(ctx, n, func(conn *wire.Conn) error {
-		conn.SetDeadline(c.replyDeadline())
-		if err := conn.Send(t, wire.StatusOK, req); err != nil {
-			return err
-		}
-		return conn.Recv(t, resp)
-	})
-}

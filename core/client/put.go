@@ -160,15 +160,8 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 			if !slices.Contains(wave, n) {
 				return c.syncNode(ctx, n)
 			}
-			var resp wire.CommitResp
-			err := c.call(ctx, n, func(conn *wire.Conn) error {
-				conn.SetDeadline(c.ioDeadline()) // a commit may wait for a flush: allow it the I/O time
-				if err := conn.Send(wire.TypeCommit, wire.StatusOK, wire.CommitReq{Path: name, Upload: upload, Meta: meta, Sync: sync && last}); err != nil {
-					return err
-				}
-				return conn.Recv(wire.TypeCommit, &resp)
-			})
-			held[n] = resp.Held
+			var err error
+			held[n], err = c.commitOn(ctx, n, wire.CommitReq{Path: name, Upload: upload, Meta: meta, Sync: sync && last})
 			return err
 		})
 		// A hung node is left behind only while each of its chunks has
@@ -193,6 +186,18 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 		cErrs[n] = firstErr(upErrs[n], cErrs[n])
 	}
 	return c.committed(name, meta, x, cErrs, held)
+}
+
+// commitOn commits an upload on node n and returns the chunks of the
+// version the node holds.
+func (c *Client) commitOn(ctx context.Context, n int, req wire.CommitReq) ([]int, error) {
+	var held []int
+	err := c.call(ctx, n, func(s *stub) error {
+		var err error
+		held, err = s.commit(req)
+		return err
+	})
+	return held, err
 }
 
 // committed reports how a version was committed: on the nodes without an

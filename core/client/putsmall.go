@@ -34,62 +34,37 @@ func (c *Client) putSmall(ctx context.Context, name string, r io.ReaderAt, size 
 		chunks[ch] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(h[:])}
 	}
 	meta := newMeta(size, sum, chunks, opt)
-	stageErrs := make([]error, core.NumNodes)
+	sendErrs := make([]error, core.NumNodes)
 	commitErrs := make([]error, core.NumNodes)
 	held := make([][]int, core.NumNodes)
 	g := c.startGroup(ctx, allNodes, func(ctx context.Context, n int) error {
 		chs := core.NodeChunks(x, n)
-		return c.call(ctx, n, func(conn *wire.Conn) error {
-			conn.SetDeadline(c.ioDeadline())
-			for _, ch := range chs {
-				s, e := core.ChunkBounds(size, ch)
-				req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: e - s, SHA256: chunks[ch].SHA256, Inline: true, Path: name}
-				if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
-					return err
-				}
-				if err := conn.WriteData(data[s:e]); err != nil {
-					return err
-				}
-				if err := conn.WriteEnd(); err != nil {
-					return err
-				}
-			}
-			creq := wire.CommitReq{Path: name, Upload: upload, Meta: meta, Sync: opt.Sync, New: true, Need: chs[:]}
-			if err := conn.Write(wire.TypeCommit, wire.StatusOK, creq); err != nil {
-				return err
-			}
-			if err := conn.Flush(); err != nil {
-				return err
-			}
-			stageErrs[n], commitErrs[n] = nil, nil
-			for range chs {
-				err := conn.Recv(wire.TypePutChunk, nil)
-				if err := replied(err); err != nil {
-					return err
-				}
-				stageErrs[n] = firstErr(stageErrs[n], remote(err))
-			}
-			var resp wire.CommitResp
-			err := conn.Recv(wire.TypeCommit, &resp)
-			if err := replied(err); err != nil {
-				return err
-			}
-			commitErrs[n], held[n] = remote(err), resp.Held
-			return nil
+		reqs := make([]wire.PutChunkReq, len(chs))
+		out := make([]chunkData, len(chs))
+		for i, ch := range chs {
+			s, e := core.ChunkBounds(size, ch)
+			reqs[i] = wire.PutChunkReq{Upload: upload, Chunk: ch, Size: e - s, SHA256: chunks[ch].SHA256, Path: name}
+			out[i] = bytesData(data[s:e], chunks[ch].SHA256)
+		}
+		commit := wire.CommitReq{Path: name, Upload: upload, Meta: meta, Sync: opt.Sync, New: true, Need: chs[:]}
+		return c.call(ctx, n, func(s *stub) error {
+			sendErr, commitErr, h, err := s.sendSmall(reqs, out, commit)
+			sendErrs[n], commitErrs[n], held[n] = remote(sendErr), remote(commitErr), h
+			return err
 		})
 	})
 	// A hung node is left behind only while each of its chunks is on its
 	// other holder: committed, or staged for the waves (the file existed).
 	g.canLeave = func(n int) bool {
 		return othersHold(x, n, func(m int) bool {
-			return g.succeeded(m) && stageErrs[m] == nil && (commitErrs[m] == nil || errors.Is(commitErrs[m], core.ErrExist))
+			return g.succeeded(m) && sendErrs[m] == nil && (commitErrs[m] == nil || errors.Is(commitErrs[m], core.ErrExist))
 		})
 	}
 	connErrs := g.wait()
 	errs := make([]error, core.NumNodes)
 	exists, stale := false, false
 	for n := range errs {
-		errs[n] = firstErr(connErrs[n], stageErrs[n], commitErrs[n])
+		errs[n] = firstErr(connErrs[n], sendErrs[n], commitErrs[n])
 		exists = exists || errors.Is(commitErrs[n], core.ErrExist)
 		stale = stale || errors.Is(commitErrs[n], core.ErrStale)
 	}
@@ -101,26 +76,16 @@ func (c *Client) putSmall(ctx context.Context, name string, r io.ReaderAt, size 
 	case stale:
 		return c.afterStale(ctx, name, meta)
 	case exists:
-		upErrs := make([]error, core.NumNodes)
-		for n := range upErrs {
-			upErrs[n] = firstErr(connErrs[n], stageErrs[n])
+		chunkErrs := make([]error, core.NumNodes)
+		for n := range chunkErrs {
+			chunkErrs[n] = firstErr(connErrs[n], sendErrs[n])
 		}
-		if err := coverage(c, x, upErrs, "stored"); err != nil {
+		if err := coverage(c, x, chunkErrs, "stored"); err != nil {
 			return PutResult{}, err
 		}
-		return c.commit(ctx, name, upload, meta, x, upErrs, opt.Sync, commitWaves)
+		return c.commit(ctx, name, upload, meta, x, chunkErrs, opt.Sync, commitWaves)
 	}
 	return c.committed(name, meta, x, errs, held)
-}
-
-// replied returns err when it is not a node's reply (the connection is then
-// out of step), else nil.
-func replied(err error) error {
-	var re *wire.RemoteError
-	if err != nil && !errors.As(err, &re) {
-		return err
-	}
-	return nil
 }
 
 // remote turns a node's error reply into the error callers test for.

@@ -49,11 +49,6 @@ func (c *Client) repairChunk(ctx context.Context, e *Entry, ch, n int) error {
 	if _, err := c.copyChunk(ctx, &good, ch, n, upload, nil); err != nil {
 		return err
 	}
-	return c.call(ctx, n, func(conn *wire.Conn) error {
-		conn.SetDeadline(c.ioDeadline())
-		if err := conn.Send(wire.TypeCommit, wire.StatusOK, wire.CommitReq{Path: e.Name, Upload: upload, Meta: metaOf(e)}); err != nil {
-			return err
-		}
-		return conn.Recv(wire.TypeCommit, &wire.CommitResp{})
-	})
+	_, err := c.commitOn(ctx, n, wire.CommitReq{Path: e.Name, Upload: upload, Meta: metaOf(e)})
+	return err
 }

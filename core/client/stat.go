@@ -82,17 +82,9 @@ func (c *Client) lookup(ctx context.Context, name string) (Entry, error) {
 // them.
 func (c *Client) lookupOn(ctx context.Context, nodes []int, name string) (chains [core.NumNodes][]wire.Meta, errs []error) {
 	errs = c.fanout(ctx, nodes, func(ctx context.Context, n int) error {
-		return c.call(ctx, n, func(conn *wire.Conn) error {
-			conn.SetDeadline(c.replyDeadline())
-			if err := conn.Send(wire.TypeLookup, wire.StatusOK, wire.LookupReq{Path: name}); err != nil {
-				return err
-			}
-			body, err := conn.RecvBody(wire.TypeLookup)
-			if err != nil {
-				return err
-			}
-			resp, err := wire.DecodeLookupResp(body)
-			chains[n] = resp.Chain
+		return c.call(ctx, n, func(s *stub) error {
+			var err error
+			chains[n], err = s.lookup(name)
 			return err
 		})
 	})
@@ -172,33 +164,10 @@ func (c *Client) list(ctx context.Context, dir string, recursive bool) (chains [
 // listOn is list on the given nodes only.
 func (c *Client) listOn(ctx context.Context, nodes []int, dir string, recursive bool) (chains [core.NumNodes][]wire.Meta, entries [core.NumNodes][]wire.Meta, errs []error) {
 	errs = c.fanout(ctx, nodes, func(ctx context.Context, n int) error {
-		err := c.call(ctx, n, func(conn *wire.Conn) error {
-			conn.SetDeadline(c.replyDeadline())
-			if err := conn.Send(wire.TypeList, wire.StatusOK, wire.ListReq{Dir: dir, Recursive: recursive}); err != nil {
-				return err
-			}
-			for first := true; ; first = false {
-				conn.SetDeadline(c.replyDeadline())
-				body, err := conn.RecvBody(wire.TypeList)
-				if err != nil {
-					return err
-				}
-				resp, err := wire.DecodeListResp(body)
-				if err != nil {
-					return err
-				}
-				if first {
-					chains[n] = resp.Chain
-				}
-				if entries[n] == nil {
-					entries[n] = resp.Entries // most listings are one batch: no copy
-				} else {
-					entries[n] = append(entries[n], resp.Entries...)
-				}
-				if resp.Done {
-					return nil
-				}
-			}
+		err := c.call(ctx, n, func(s *stub) error {
+			var err error
+			chains[n], entries[n], err = s.list(dir, recursive)
+			return err
 		})
 		if errors.Is(err, core.ErrNotFound) && entries[n] == nil && chains[n] == nil {
 			return nil // the node lacks the folder: it has nothing under it

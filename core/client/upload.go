@@ -10,7 +10,6 @@ import (
 	"hash"
 	"io"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -132,8 +131,9 @@ func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, name strin
 	g := c.startGroup(ctx, nodes[:], func(ctx context.Context, n int) error {
 		i := slices.Index(nodes[:], n)
 		// No retry inside: the blocks are consumed as they go (see upload).
-		err := c.callOnce(ctx, n, func(conn *wire.Conn) error {
-			exists, err := c.sendChunk(conn, feeds[i], name, upload, ch, size, &sum, progress)
+		req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: size, Path: name}
+		err := c.callOnce(ctx, n, func(s *stub) error {
+			exists, err := s.sendChunk(req, feedData(feeds[i], &sum, progress))
 			seen(n, exists)
 			return err
 		})
@@ -229,51 +229,25 @@ func push(feeds [core.Copies]chan *block, dead *[core.Copies]atomic.Bool, i int,
 	}
 }
 
-// sendChunk is one node's side of teeChunk: the request, the blocks as
-// data frames, the end frame, and the node's reply, whose SHA-256 must be
-// the one the reader computed.
-func (c *Client) sendChunk(conn *wire.Conn, feed <-chan *block, name, upload string, ch int, size int64, sum *string, progress func(int64)) (exists bool, err error) {
-	conn.SetDeadline(c.ioDeadline())
-	// Over TLS the node takes our hash after the data (see wire.PutChunkReq).
-	inline := size <= wire.MaxInlineChunk
-	trailer := !inline && !c.cfg.Plaintext
-	req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: size, Inline: inline, Path: name, Trailer: trailer}
-	if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
-		return false, err
-	}
-	for b := range feed {
-		conn.SetDeadline(c.ioDeadline())
-		err := conn.WriteData(b.data())
-		n := b.n
-		b.release()
-		if err != nil {
-			return false, err
+// feedData is one node's side of teeChunk: the blocks of its feed as they
+// come, then the SHA-256 the reader computed (sum, set before the feed
+// closes; empty when reading failed, whose error is reported).
+func feedData(feed <-chan *block, sum *string, progress func(int64)) chunkData {
+	return func(w io.Writer) (string, error) {
+		for b := range feed {
+			_, err := w.Write(b.data())
+			n := b.n
+			b.release()
+			if err != nil {
+				return "", err
+			}
+			progress(int64(n))
 		}
-		progress(int64(n))
-	}
-	if *sum == "" {
-		return false, errors.New("chunk not read") // the reader failed; its error is reported
-	}
-	if err := conn.WriteEnd(); err != nil {
-		return false, err
-	}
-	if trailer {
-		if err := conn.Write(wire.TypePutChunk, wire.StatusOK, wire.PutChunkTrailer{SHA256: *sum}); err != nil {
-			return false, err
+		if *sum == "" {
+			return "", errors.New("chunk not read") // the reader failed; its error is reported
 		}
+		return *sum, nil
 	}
-	if err := conn.Flush(); err != nil {
-		return false, err
-	}
-	conn.SetDeadline(c.ioDeadline())
-	var resp wire.PutChunkResp
-	if err := conn.Recv(wire.TypePutChunk, &resp); err != nil {
-		return false, err
-	}
-	if !strings.EqualFold(resp.SHA256, *sum) {
-		return false, fmt.Errorf("%w: the node received chunk %d with SHA-256 %s, sent %s", core.ErrCorrupt, ch+1, resp.SHA256, *sum)
-	}
-	return resp.Exists, nil
 }
 
 // putChunk uploads one chunk (info.Size bytes of src, which must be
@@ -281,44 +255,36 @@ func (c *Client) sendChunk(conn *wire.Conn, feed <-chan *block, name, upload str
 // into node n's staging area under upload; info.SHA256 is checked by the
 // node. Heal and retries use it.
 func (c *Client) putChunk(ctx context.Context, n int, upload string, ch int, src *io.SectionReader, info wire.ChunkInfo, progress func(int64)) error {
-	// A small file's chunks travel to the node's memory and are written
-	// with the commit, inside the entry's meta (see wire.PutChunkReq).
-	inline := info.Size <= wire.MaxInlineChunk
 	buf := blockPool.Get().(*[]byte)
 	defer blockPool.Put(buf)
-	return c.call(ctx, n, func(conn *wire.Conn) error {
-		conn.SetDeadline(c.ioDeadline())
-		req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: info.Size, SHA256: info.SHA256, Inline: inline}
-		if err := conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
-			return err
-		}
-		if _, err := src.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		dr := &deadlineReader{r: src, conn: conn, c: c, progress: progress}
-		if _, err := conn.SendStream(dr, *buf); err != nil {
-			return err
-		}
-		conn.SetDeadline(c.ioDeadline())
-		return conn.Recv(wire.TypePutChunk, nil)
+	req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: info.Size, SHA256: info.SHA256}
+	return c.call(ctx, n, func(s *stub) error {
+		_, err := s.sendChunk(req, sectionData(src, info.SHA256, *buf, progress))
+		return err
 	})
 }
 
-// deadlineReader pushes the connection's deadline forward as data flows, so
-// only silence (not a long transfer) times out.
-type deadlineReader struct {
-	r        io.Reader
-	conn     *wire.Conn
-	c        *Client
+// sectionData is a chunk read from src, from its start every time (a
+// retry reads it again), whose SHA-256 is known.
+func sectionData(src *io.SectionReader, sum string, buf []byte, progress func(int64)) chunkData {
+	return func(w io.Writer) (string, error) {
+		if _, err := src.Seek(0, io.SeekStart); err != nil {
+			return "", err
+		}
+		_, err := io.CopyBuffer(progressWriter{w, progress}, src, buf)
+		return sum, err
+	}
+}
+
+// progressWriter reports the bytes of every write once it is done.
+type progressWriter struct {
+	w        io.Writer
 	progress func(int64)
 }
 
-func (d *deadlineReader) Read(p []byte) (int, error) {
-	n, err := d.r.Read(p)
-	if n > 0 {
-		d.conn.SetDeadline(d.c.ioDeadline())
-		d.progress(int64(n))
-	}
+func (p progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.progress(int64(n))
 	return n, err
 }
 

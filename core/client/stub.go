@@ -1,0 +1,156 @@
+package client
+
+import (
+	"net"
+	"time"
+
+	"dfs/core/wire"
+)
+
+// stub is one connection to a node, spoken through one method per request.
+// Each method frames its request, reads the reply and owns the deadlines:
+// a control reply must come within Config.Reply; a request that moves chunk
+// data or may wait for the node's disk (COMMIT, SYNC) gets
+// Config.IOTimeout, and while data flows only silence counts
+// (wire.Conn.SetIdle). A method returns the connection's error or the
+// node's refusal as a *wire.RemoteError; call (pool.go) sorts them and
+// decides what becomes of the connection.
+type stub struct {
+	conn    *wire.Conn
+	reply   time.Duration // Config.Reply
+	io      time.Duration // Config.IOTimeout
+	trailer bool          // the transport protects the data (TLS): a chunk's hash may follow it
+}
+
+func newStub(nc net.Conn, cfg *Config) *stub {
+	return &stub{conn: wire.NewConn(nc), reply: cfg.Reply, io: cfg.IOTimeout, trailer: !cfg.Plaintext}
+}
+
+// roundTrip sends req as a request of type t and reads the reply into resp
+// (nil when the reply carries nothing), allowing the node wait.
+func (s *stub) roundTrip(t wire.Type, req, resp any, wait time.Duration) error {
+	s.conn.SetDeadline(time.Now().Add(wait))
+	if err := s.conn.Send(t, wire.StatusOK, req); err != nil {
+		return err
+	}
+	return s.conn.Recv(t, resp)
+}
+
+// auth logs in (AUTH, the first request on a connection) and lifts the cap
+// on control frames read to the one for authenticated connections.
+func (s *stub) auth(user, password string) error {
+	var resp wire.AuthResp
+	if err := s.roundTrip(wire.TypeAuth, wire.AuthReq{User: user, Password: password}, &resp, s.reply); err != nil {
+		return err
+	}
+	s.conn.SetMaxFrame(wire.MaxControlFrame)
+	return nil
+}
+
+// lookup asks for path's entry (LOOKUP): the metas of its folders and of
+// path itself, root first, as far as the node has them.
+func (s *stub) lookup(path string) ([]wire.Meta, error) {
+	s.conn.SetDeadline(time.Now().Add(s.reply))
+	if err := s.conn.Send(wire.TypeLookup, wire.StatusOK, wire.LookupReq{Path: path}); err != nil {
+		return nil, err
+	}
+	body, err := s.conn.RecvBody(wire.TypeLookup)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := wire.DecodeLookupResp(body)
+	return resp.Chain, err
+}
+
+// list asks for the entries under dir (LIST) and returns the chain of dir
+// and its folders and the entries of every batch, each batch within
+// Config.Reply of the one before. What came before an error comes with it.
+func (s *stub) list(dir string, recursive bool) (chain, entries []wire.Meta, err error) {
+	s.conn.SetDeadline(time.Now().Add(s.reply))
+	if err := s.conn.Send(wire.TypeList, wire.StatusOK, wire.ListReq{Dir: dir, Recursive: recursive}); err != nil {
+		return nil, nil, err
+	}
+	for first := true; ; first = false {
+		s.conn.SetDeadline(time.Now().Add(s.reply))
+		body, err := s.conn.RecvBody(wire.TypeList)
+		if err != nil {
+			return chain, entries, err
+		}
+		resp, err := wire.DecodeListResp(body)
+		if err != nil {
+			return chain, entries, err
+		}
+		if first {
+			chain = resp.Chain
+		}
+		if entries == nil {
+			entries = resp.Entries // most listings are one batch: no copy
+		} else {
+			entries = append(entries, resp.Entries...)
+		}
+		if resp.Done {
+			return chain, entries, nil
+		}
+	}
+}
+
+// update changes one entry's metadata (UPDATE: mkdir, setattr, delete,
+// rmdir).
+func (s *stub) update(req wire.UpdateReq) error {
+	return s.roundTrip(wire.TypeUpdate, req, nil, s.reply)
+}
+
+// rename moves an entry (RENAME).
+func (s *stub) rename(req wire.RenameReq) error {
+	return s.roundTrip(wire.TypeRename, req, nil, s.reply)
+}
+
+// purge drops the tombstone at path if it is still stamped stamp (PURGE).
+func (s *stub) purge(path, stamp string) error {
+	return s.roundTrip(wire.TypePurge, wire.PurgeReq{Path: path, Stamp: stamp}, nil, s.reply)
+}
+
+// info asks for the node's state (INFO).
+func (s *stub) info() (wire.InfoResp, error) {
+	var info wire.InfoResp
+	err := s.roundTrip(wire.TypeInfo, wire.InfoReq{}, &info, s.reply)
+	return info, err
+}
+
+// passwd changes the user's password on the node (PASSWD).
+func (s *stub) passwd(oldPw, newPw string) error {
+	return s.roundTrip(wire.TypePasswd, wire.PasswdReq{Old: oldPw, New: newPw}, nil, s.reply)
+}
+
+// sync waits until everything the node acknowledged is on its disk (SYNC):
+// a flush writes to disk, so it gets the I/O time.
+func (s *stub) sync() error {
+	return s.roundTrip(wire.TypeSync, wire.SyncReq{}, nil, s.io)
+}
+
+// commit makes an upload current (COMMIT) and returns the chunks of the
+// version the node holds. A commit may wait for the node's flush (Sync), so
+// it gets the I/O time.
+func (s *stub) commit(req wire.CommitReq) ([]int, error) {
+	s.conn.SetDeadline(time.Now().Add(s.io))
+	if err := s.writeCommit(req); err != nil {
+		return nil, err
+	}
+	if err := s.conn.Flush(); err != nil {
+		return nil, err
+	}
+	return s.commitReply()
+}
+
+// writeCommit writes a COMMIT request without flushing it, to go right
+// behind the chunks it names (sendSmall).
+func (s *stub) writeCommit(req wire.CommitReq) error {
+	return s.conn.Write(wire.TypeCommit, wire.StatusOK, req)
+}
+
+// commitReply reads the answer to a COMMIT.
+func (s *stub) commitReply() ([]int, error) {
+	var resp wire.CommitResp
+	err := s.conn.Recv(wire.TypeCommit, &resp)
+	return resp.Held, err
+}
