@@ -42,7 +42,7 @@ type Config struct {
 	// Stall is how long a node may lag behind the others before an
 	// operation checks whether it is hung: once one node answered, the
 	// others have Stall (or as long again as the first took, if longer);
-	// an upload waits Stall for a node that takes no data while its
+	// sending a chunk waits Stall for a node that takes no data while its
 	// partner does; a read asks the other copy too when the first has not
 	// answered within Stall. A lagging node that does not answer a check
 	// either (alive.go) is left behind and skipped, so a hung node costs

@@ -13,7 +13,7 @@ import (
 var allNodes = []int{0, 1, 2, 3}
 
 // errLagging is the error of a node an operation went on without: it had
-// not answered (or, in an upload, had stopped taking data) well after the
+// not answered (or, sending a chunk, had stopped taking data) well after the
 // other nodes had. A hung node (stopped, swapping, its disk stuck) looks
 // like this; it is skipped for a while (see nodePool.markDown) and heal
 // brings it up to date.
@@ -29,8 +29,8 @@ func (c *Client) lagAllowance(start, first time.Time) time.Duration {
 
 // nodeGroup runs one request per node concurrently and leaves behind
 // those that lag far behind the others and do not answer at all (hung; see
-// lagAllowance and alive); an upload also leaves a node that stops taking
-// data (cut).
+// lagAllowance and alive); sending a chunk also leaves a node that stops
+// taking data (cut).
 type nodeGroup struct {
 	c       *Client
 	ctx     context.Context

@@ -117,7 +117,7 @@ func (c *Client) copyChunk(ctx context.Context, e *Entry, ch, to int, upload str
 			continue
 		}
 		info := e.Chunks[ch]
-		if err := c.putChunk(ctx, to, upload, ch, io.NewSectionReader(tmp, 0, size), info, func(int64) {}); err != nil {
+		if err := c.sendChunkTo(ctx, to, upload, ch, io.NewSectionReader(tmp, 0, size), info, func(int64) {}); err != nil {
 			return 0, err
 		}
 		return size, nil

@@ -65,28 +65,28 @@ func (c *Client) put(ctx context.Context, name string, r io.ReaderAt, size int64
 	}
 	x := core.PlacementX(sum)
 	upload := newUploadID()
-	var sent atomic.Int64
+	var done atomic.Int64 // bytes sent, each counted once per copy
 	progress := func(n int64) {
 		if opt.Progress != nil {
-			opt.Progress(sent.Add(n) / 2)
+			opt.Progress(done.Add(n) / 2)
 		}
 	}
 	if allInline(size) {
 		return c.putSmall(ctx, name, r, size, sum, x, upload, opt, progress)
 	}
-	up := c.upload(ctx, name, r, size, x, upload, progress)
+	sent := c.send(ctx, name, r, size, x, upload, progress)
 	if err := ctx.Err(); err != nil {
 		return PutResult{}, err
 	}
-	if err := coverage(c, x, up.errs, "stored"); err != nil {
+	if err := coverage(c, x, sent.errs, "stored"); err != nil {
 		return PutResult{}, err
 	}
-	meta := newMeta(size, sum, up.chunks, opt)
+	meta := newMeta(size, sum, sent.chunks, opt)
 	waves := commitWaves
-	if newEverywhere(up) {
+	if newEverywhere(sent) {
 		waves = oneWave
 	}
-	return c.commit(ctx, name, upload, meta, x, up.errs, opt.Sync, waves)
+	return c.commit(ctx, name, upload, meta, x, sent.errs, opt.Sync, waves)
 }
 
 // newMeta is the meta of a new version, stamped now.
@@ -109,9 +109,9 @@ func newMeta(size int64, sum []byte, chunks [core.NumChunks]wire.ChunkInfo, opt 
 // newEverywhere reports whether every node took its chunks and none holds
 // an entry at the name: there is no previous version to keep whole, so all
 // four can commit at once.
-func newEverywhere(up uploaded) bool {
-	for n := range up.exists {
-		if up.exists[n] || up.errs[n] != nil {
+func newEverywhere(sent sendResult) bool {
+	for n := range sent.exists {
+		if sent.exists[n] || sent.errs[n] != nil {
 			return false
 		}
 	}
@@ -142,7 +142,7 @@ var oneWave = [][]int{allNodes}
 // wait for the nodes' disks, and the first wave's nodes are asked to flush
 // at the same time (SYNC), so durability costs one flush, not one per wave;
 // a node whose flush fails counts as not holding its copies.
-func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta, x int, upErrs []error, sync bool, waves [][]int) (PutResult, error) {
+func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta, x int, sendErrs []error, sync bool, waves [][]int) (PutResult, error) {
 	cErrs := make([]error, core.NumNodes)
 	held := make([][]int, core.NumNodes)
 	stale := 0
@@ -165,10 +165,10 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 			return err
 		})
 		// A hung node is left behind only while each of its chunks has
-		// another copy: stored, and committed or still to be.
+		// another copy: sent, and committed or still to be.
 		g.canLeave = func(n int) bool {
 			return othersHold(x, n, func(m int) bool {
-				return upErrs[m] == nil && cErrs[m] == nil && (!slices.Contains(targets, m) || g.succeeded(m))
+				return sendErrs[m] == nil && cErrs[m] == nil && (!slices.Contains(targets, m) || g.succeeded(m))
 			})
 		}
 		errs := g.wait()
@@ -183,12 +183,12 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 		return c.afterStale(ctx, name, meta)
 	}
 	for n := range cErrs {
-		cErrs[n] = firstErr(upErrs[n], cErrs[n])
+		cErrs[n] = firstErr(sendErrs[n], cErrs[n])
 	}
 	return c.committed(name, meta, x, cErrs, held)
 }
 
-// commitOn commits an upload on node n and returns the chunks of the
+// commitOn sends req (COMMIT) to node n and returns the chunks of the
 // version the node holds.
 func (c *Client) commitOn(ctx context.Context, n int, req wire.CommitReq) ([]int, error) {
 	var held []int

@@ -128,9 +128,9 @@ func (s *stub) sync() error {
 	return s.roundTrip(wire.TypeSync, wire.SyncReq{}, nil, s.io)
 }
 
-// commit makes an upload current (COMMIT) and returns the chunks of the
-// version the node holds. A commit may wait for the node's flush (Sync), so
-// it gets the I/O time.
+// commit makes req.Meta current with the chunks staged under req.Upload
+// (COMMIT) and returns the chunks of the version the node holds. A commit
+// may wait for the node's flush (Sync), so it gets the I/O time.
 func (s *stub) commit(req wire.CommitReq) ([]int, error) {
 	s.conn.SetDeadline(time.Now().Add(s.io))
 	if err := s.writeCommit(req); err != nil {

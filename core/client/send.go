@@ -18,7 +18,8 @@ import (
 	"dfs/core/wire"
 )
 
-// Uploads. Every chunk goes to both nodes the placement names. A chunk is
+// Sending a file's chunks, the first phase of a Put (the commit follows,
+// put.go). Every chunk goes to both nodes the placement names. A chunk is
 // read once: its blocks are hashed (SHA-256, for the meta) as they are read
 // and the same blocks are sent to both nodes at once, each node hashing
 // what it received and answering with its hash, which must match. The
@@ -26,30 +27,30 @@ import (
 // request names the entry, and the nodes say whether they hold one there
 // (see commit). Small files go their own way (putsmall.go).
 
-// teeBlock is how much of a chunk is read, hashed and sent at a time.
-const teeBlock = 512 << 10
+// sendBlock is how much of a chunk is read, hashed and sent at a time.
+const sendBlock = 512 << 10
 
-// teeDepth is how many blocks may wait for the slower of a chunk's two
+// sendDepth is how many blocks may wait for the slower of a chunk's two
 // nodes.
-const teeDepth = 4
+const sendDepth = 4
 
-var blockPool = sync.Pool{New: func() any { b := make([]byte, teeBlock); return &b }}
+var blockPool = sync.Pool{New: func() any { b := make([]byte, sendBlock); return &b }}
 
-// uploaded is what the nodes said of an upload.
-type uploaded struct {
+// sendResult is what the nodes said of a file's chunks sent to them.
+type sendResult struct {
 	chunks [core.NumChunks]wire.ChunkInfo // every chunk's size and SHA-256
 	errs   []error                        // per node: the first error, nil where the node took all its chunks
 	exists [core.NumNodes]bool            // per node: it holds a live entry at the name
 }
 
-// upload stores the chunks of r (size bytes, placement x) for the entry
-// name in the nodes' staging areas under upload.
-func (c *Client) upload(ctx context.Context, name string, r io.ReaderAt, size int64, x int, upload string, progress func(int64)) uploaded {
-	var up uploaded
-	var mu sync.Mutex // guards up.errs, up.exists
+// send sends the chunks of r (size bytes, placement x) for the entry name
+// into the nodes' staging areas under the upload id upload.
+func (c *Client) send(ctx context.Context, name string, r io.ReaderAt, size int64, x int, upload string, progress func(int64)) sendResult {
+	var res sendResult
+	var mu sync.Mutex // guards res.errs, res.exists
 	seen := func(n int, exists bool) {
 		mu.Lock()
-		up.exists[n] = up.exists[n] || exists
+		res.exists[n] = res.exists[n] || exists
 		mu.Unlock()
 	}
 	nodeErrs := make([]error, core.NumNodes)
@@ -65,8 +66,8 @@ func (c *Client) upload(ctx context.Context, name string, r io.ReaderAt, size in
 		wg.Go(func() {
 			s, e := core.ChunkBounds(size, ch)
 			sec := io.NewSectionReader(r, s, e-s)
-			info, errs := c.teeChunk(ctx, sec, name, ch, core.ChunkNodes(x, ch), upload, progress, seen)
-			up.chunks[ch] = info
+			info, errs := c.sendChunk(ctx, sec, name, ch, core.ChunkNodes(x, ch), upload, progress, seen)
+			res.chunks[ch] = info
 			for i, n := range core.ChunkNodes(x, ch) {
 				if errs[i] == nil {
 					continue
@@ -74,7 +75,7 @@ func (c *Client) upload(ctx context.Context, name string, r io.ReaderAt, size in
 				// A pooled connection the node had closed (it restarted)
 				// fails at once: send that copy again on a fresh one.
 				if isStaleConn(errs[i]) && info.SHA256 != "" && ctx.Err() == nil {
-					errs[i] = c.putChunk(ctx, n, upload, ch, sec, info, progress)
+					errs[i] = c.sendChunkTo(ctx, n, upload, ch, sec, info, progress)
 				}
 				if errs[i] != nil {
 					fail(n, errs[i])
@@ -83,8 +84,8 @@ func (c *Client) upload(ctx context.Context, name string, r io.ReaderAt, size in
 		})
 	}
 	wg.Wait()
-	up.errs = nodeErrs
-	return up
+	res.errs = nodeErrs
+	return res
 }
 
 // allInline reports whether every chunk of a file of size bytes travels
@@ -113,24 +114,24 @@ func (b *block) release() {
 	}
 }
 
-// teeChunk reads one chunk from sec once and sends it to both its nodes.
+// sendChunk reads one chunk from sec once and sends it to both its nodes.
 // It returns the chunk's size and SHA-256 (empty when reading failed) and
 // each node's error. A node that stops taking data, or has not answered
 // well after the other did, is left behind (errLagging; see nodeGroup), so
 // a hung node costs about Config.Stall rather than the I/O timeout, and its
 // partner is never starved of data meanwhile.
-func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, name string, ch int, nodes [core.Copies]int, upload string, progress func(int64), seen func(n int, exists bool)) (wire.ChunkInfo, [core.Copies]error) {
+func (c *Client) sendChunk(ctx context.Context, sec *io.SectionReader, name string, ch int, nodes [core.Copies]int, upload string, progress func(int64), seen func(n int, exists bool)) (wire.ChunkInfo, [core.Copies]error) {
 	size := sec.Size()
 	info := wire.ChunkInfo{Size: size}
 	var feeds [core.Copies]chan *block
 	var dead [core.Copies]atomic.Bool
 	var sum string // set before the feeds close
 	for i := range feeds {
-		feeds[i] = make(chan *block, teeDepth)
+		feeds[i] = make(chan *block, sendDepth)
 	}
 	g := c.startGroup(ctx, nodes[:], func(ctx context.Context, n int) error {
 		i := slices.Index(nodes[:], n)
-		// No retry inside: the blocks are consumed as they go (see upload).
+		// No retry inside: the blocks are consumed as they go (see send).
 		req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: size, Path: name}
 		err := c.callOnce(ctx, n, func(s *stub) error {
 			exists, err := s.sendChunk(req, feedData(feeds[i], &sum, progress))
@@ -174,13 +175,13 @@ func (c *Client) teeChunk(ctx context.Context, sec *io.SectionReader, name strin
 // feed reads sec block by block, hashing each and handing it to the feeds
 // of the nodes still taking it (push), until the end or a read error. When
 // both nodes have failed it still reads and hashes the rest: the hash is
-// what a retry on a fresh connection is checked against (see upload), so it
+// what a retry on a fresh connection is checked against (see send), so it
 // must be the whole chunk's.
 func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [core.Copies]chan *block, dead *[core.Copies]atomic.Bool, leave func(i int, since time.Time) bool) error {
 	start := time.Now()
 	for off := int64(0); off < sec.Size(); {
 		buf := blockPool.Get().(*[]byte)
-		n, err := sec.ReadAt((*buf)[:min(int64(teeBlock), sec.Size()-off)], off)
+		n, err := sec.ReadAt((*buf)[:min(int64(sendBlock), sec.Size()-off)], off)
 		if err != nil && !(errors.Is(err, io.EOF) && off+int64(n) == sec.Size()) {
 			blockPool.Put(buf)
 			return fmt.Errorf("read: %w", err)
@@ -229,7 +230,7 @@ func push(feeds [core.Copies]chan *block, dead *[core.Copies]atomic.Bool, i int,
 	}
 }
 
-// feedData is one node's side of teeChunk: the blocks of its feed as they
+// feedData is one node's side of sendChunk: the blocks of its feed as they
 // come, then the SHA-256 the reader computed (sum, set before the feed
 // closes; empty when reading failed, whose error is reported).
 func feedData(feed <-chan *block, sum *string, progress func(int64)) chunkData {
@@ -250,11 +251,11 @@ func feedData(feed <-chan *block, sum *string, progress func(int64)) chunkData {
 	}
 }
 
-// putChunk uploads one chunk (info.Size bytes of src, which must be
+// sendChunkTo sends one chunk (info.Size bytes of src, which must be
 // re-readable from its start, so a stale pooled connection can be retried)
 // into node n's staging area under upload; info.SHA256 is checked by the
 // node. Heal and retries use it.
-func (c *Client) putChunk(ctx context.Context, n int, upload string, ch int, src *io.SectionReader, info wire.ChunkInfo, progress func(int64)) error {
+func (c *Client) sendChunkTo(ctx context.Context, n int, upload string, ch int, src *io.SectionReader, info wire.ChunkInfo, progress func(int64)) error {
 	buf := blockPool.Get().(*[]byte)
 	defer blockPool.Put(buf)
 	req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: info.Size, SHA256: info.SHA256}
