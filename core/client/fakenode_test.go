@@ -1,0 +1,164 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"dfs/core"
+	"dfs/core/wire"
+)
+
+// fakeNode is a node in memory for tests of the client's side of the
+// protocol: it serves connections over net.Pipe (behind nodePool.connect),
+// answers AUTH itself and every other request with the handler the test
+// gave for its type. A request without one closes the connection.
+type fakeNode struct {
+	handlers map[wire.Type]fakeHandler
+	quit     chan struct{} // closed when the test ends: stalled handlers give up
+}
+
+// fakeHandler answers one request whose JSON body is body, reading what
+// follows it (a data stream) from conn. An error closes the connection.
+type fakeHandler func(conn *wire.Conn, body []byte) error
+
+func newFakeNode(t *testing.T) *fakeNode {
+	f := &fakeNode{handlers: map[wire.Type]fakeHandler{}, quit: make(chan struct{})}
+	t.Cleanup(func() { close(f.quit) })
+	return f
+}
+
+func (f *fakeNode) connect(context.Context) (net.Conn, error) {
+	cli, srv := net.Pipe()
+	go f.serve(srv)
+	return cli, nil
+}
+
+func (f *fakeNode) serve(nc net.Conn) {
+	defer nc.Close()
+	conn := wire.NewConn(nc)
+	conn.SetMaxFrame(wire.MaxControlFrame)
+	for {
+		h, body, err := conn.ReadRequest()
+		if err != nil {
+			return
+		}
+		if h.Type == wire.TypeAuth {
+			if conn.Send(wire.TypeAuth, wire.StatusOK, wire.AuthResp{Node: "fake"}) != nil {
+				return
+			}
+			continue
+		}
+		fn := f.handlers[h.Type]
+		if fn == nil || fn(conn, bytes.Clone(body)) != nil {
+			return
+		}
+	}
+}
+
+// stall blocks until the test ends, holding the connection open and silent,
+// as a hung node does.
+func (f *fakeNode) stall() error {
+	<-f.quit
+	return io.EOF
+}
+
+// newFakeClient returns a client of the four fake nodes, over plaintext
+// pipes.
+func newFakeClient(t *testing.T, cfg Config, nodes [core.NumNodes]*fakeNode) *Client {
+	for n := range nodes {
+		cfg.Nodes = append(cfg.Nodes, NodeAddr{Name: core.NodeName(n), Addr: "fake"})
+	}
+	cfg.User, cfg.Plaintext = "alice", true
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, f := range nodes {
+		c.nodes[n].connect = f.connect
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// recvChunk reads the data stream of a PUT_CHUNK request into memory.
+func recvChunk(conn *wire.Conn, body []byte, w io.Writer) (wire.PutChunkReq, error) {
+	var req wire.PutChunkReq
+	if err := json.Unmarshal(body, &req); err != nil {
+		return req, err
+	}
+	if req.Trailer {
+		return req, fmt.Errorf("a trailer over plaintext")
+	}
+	_, err := conn.RecvStream(w, req.Size)
+	return req, err
+}
+
+// sumOf is the hex SHA-256 of p.
+func sumOf(p []byte) string {
+	h := sha256.Sum256(p)
+	return hex.EncodeToString(h[:])
+}
+
+func randData(t *testing.T, n int) []byte {
+	p := make([]byte, n)
+	if _, err := rand.Read(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// entryOf is the entry of data stored as version v with every chunk on the
+// nodes the placement (x = 0: no MD5) names, for reading without a lookup.
+func entryOf(data []byte) Entry {
+	e := Entry{Name: "f", Size: int64(len(data)), Version: "v1", Stamp: "v1"}
+	for ch := range e.Chunks {
+		s, end := core.ChunkBounds(e.Size, ch)
+		e.Chunks[ch] = wire.ChunkInfo{Size: end - s, SHA256: sumOf(data[s:end])}
+		nodes := core.ChunkNodes(0, ch)
+		e.Copies[ch] = nodes[:]
+	}
+	return e
+}
+
+// serveChunks answers GET_CHUNK from data (the file e describes); send
+// writes the range asked for, frame by frame.
+func serveChunks(e Entry, data []byte, send func(conn *wire.Conn, req wire.GetChunkReq, p []byte) error) fakeHandler {
+	return func(conn *wire.Conn, body []byte) error {
+		var req wire.GetChunkReq
+		if err := json.Unmarshal(body, &req); err != nil {
+			return err
+		}
+		s, _ := core.ChunkBounds(e.Size, req.Chunk)
+		p := data[s+req.Offset : s+req.Offset+req.Length]
+		if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, wire.GetChunkResp{Size: e.Chunks[req.Chunk].Size, SHA256: e.Chunks[req.Chunk].SHA256}); err != nil {
+			return err
+		}
+		return send(conn, req, p)
+	}
+}
+
+// sendAll sends p as one stream at once.
+func sendAll(conn *wire.Conn, _ wire.GetChunkReq, p []byte) error {
+	if err := conn.WriteData(p); err != nil {
+		return err
+	}
+	if err := conn.WriteEnd(); err != nil {
+		return err
+	}
+	return conn.Flush()
+}
