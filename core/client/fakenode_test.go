@@ -135,25 +135,35 @@ func entryOf(data []byte) Entry {
 	return e
 }
 
-// serveChunks answers GET_CHUNK from data (the file e describes); send
-// writes the range asked for, frame by frame.
-func serveChunks(e Entry, data []byte, send func(conn *wire.Conn, req wire.GetChunkReq, p []byte) error) fakeHandler {
-	return func(conn *wire.Conn, body []byte) error {
-		var req wire.GetChunkReq
-		if err := json.Unmarshal(body, &req); err != nil {
-			return err
+// chunkServers returns four fake nodes that answer GET_CHUNK from data (the
+// file e describes), sending the range asked for at once, but for node odd,
+// which sends its part of chunk 0 with send.
+func chunkServers(t *testing.T, e Entry, data []byte, odd int, send func(f *fakeNode, conn *wire.Conn, p []byte) error) [core.NumNodes]*fakeNode {
+	var nodes [core.NumNodes]*fakeNode
+	for n := range nodes {
+		f := newFakeNode(t)
+		f.handlers[wire.TypeGetChunk] = func(conn *wire.Conn, body []byte) error {
+			var req wire.GetChunkReq
+			if err := json.Unmarshal(body, &req); err != nil {
+				return err
+			}
+			s, _ := core.ChunkBounds(e.Size, req.Chunk)
+			p := data[s+req.Offset : s+req.Offset+req.Length]
+			if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, wire.GetChunkResp{Size: e.Chunks[req.Chunk].Size, SHA256: e.Chunks[req.Chunk].SHA256}); err != nil {
+				return err
+			}
+			if n == odd && req.Chunk == 0 {
+				return send(f, conn, p)
+			}
+			return sendAll(conn, p)
 		}
-		s, _ := core.ChunkBounds(e.Size, req.Chunk)
-		p := data[s+req.Offset : s+req.Offset+req.Length]
-		if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, wire.GetChunkResp{Size: e.Chunks[req.Chunk].Size, SHA256: e.Chunks[req.Chunk].SHA256}); err != nil {
-			return err
-		}
-		return send(conn, req, p)
+		nodes[n] = f
 	}
+	return nodes
 }
 
 // sendAll sends p as one stream at once.
-func sendAll(conn *wire.Conn, _ wire.GetChunkReq, p []byte) error {
+func sendAll(conn *wire.Conn, p []byte) error {
 	if err := conn.WriteData(p); err != nil {
 		return err
 	}

@@ -34,23 +34,11 @@ func TestFetchLeavesStalledHolder(t *testing.T) {
 	data := randData(t, 1<<20)
 	e := entryOf(data)
 	stalled := firstHolder(e, 0)
-	var nodes [core.NumNodes]*fakeNode
-	for n := range nodes {
-		f := newFakeNode(t)
-		send := sendAll
-		if n == stalled {
-			send = func(conn *wire.Conn, req wire.GetChunkReq, p []byte) error {
-				if req.Chunk != 0 {
-					return sendAll(conn, req, p)
-				}
-				conn.WriteData(p[:len(p)/2])
-				conn.Flush()
-				return f.stall()
-			}
-		}
-		f.handlers[wire.TypeGetChunk] = serveChunks(e, data, send)
-		nodes[n] = f
-	}
+	nodes := chunkServers(t, e, data, stalled, func(f *fakeNode, conn *wire.Conn, p []byte) error {
+		conn.WriteData(p[:len(p)/2])
+		conn.Flush()
+		return f.stall()
+	})
 	c := newFakeClient(t, Config{Stall: 100 * time.Millisecond, IOTimeout: 30 * time.Second}, nodes)
 	out := make(memFile, len(data))
 	start := time.Now()
@@ -77,29 +65,20 @@ func TestStreamsFailOnlyOnSilence(t *testing.T) {
 		e := entryOf(data)
 		slow := firstHolder(e, 0)
 		e.Copies[0] = []int{slow} // the one copy: the read waits as long as data flows
-		var nodes [core.NumNodes]*fakeNode
-		for n := range nodes {
-			f := newFakeNode(t)
-			send := sendAll
-			if n == slow {
-				send = func(conn *wire.Conn, req wire.GetChunkReq, p []byte) error {
-					for len(p) > 0 {
-						time.Sleep(150 * time.Millisecond)
-						k := min(len(p), 16<<10)
-						if err := conn.WriteData(p[:k]); err != nil {
-							return err
-						}
-						if err := conn.Flush(); err != nil {
-							return err
-						}
-						p = p[k:]
-					}
-					return sendAll(conn, req, nil)
+		nodes := chunkServers(t, e, data, slow, func(f *fakeNode, conn *wire.Conn, p []byte) error {
+			for len(p) > 0 {
+				time.Sleep(150 * time.Millisecond)
+				k := min(len(p), 16<<10)
+				if err := conn.WriteData(p[:k]); err != nil {
+					return err
 				}
+				if err := conn.Flush(); err != nil {
+					return err
+				}
+				p = p[k:]
 			}
-			f.handlers[wire.TypeGetChunk] = serveChunks(e, data, send)
-			nodes[n] = f
-		}
+			return sendAll(conn, nil)
+		})
 		c := newFakeClient(t, Config{IOTimeout: ioTimeout}, nodes)
 		out := make(memFile, len(data))
 		start := time.Now()
