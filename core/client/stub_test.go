@@ -42,7 +42,7 @@ func TestFetchLeavesStalledHolder(t *testing.T) {
 	c := newFakeClient(t, Config{Stall: 100 * time.Millisecond, IOTimeout: 30 * time.Second}, nodes)
 	out := make(memFile, len(data))
 	start := time.Now()
-	if err := c.Fetch(testCtx(t), e, out, nil); err != nil {
+	if err := c.newFile(e).Fetch(testCtx(t), out, nil); err != nil {
 		t.Fatalf("read with %s stalled mid-chunk: %v", core.NodeName(stalled), err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
@@ -82,7 +82,7 @@ func TestStreamsFailOnlyOnSilence(t *testing.T) {
 		c := newFakeClient(t, Config{IOTimeout: ioTimeout}, nodes)
 		out := make(memFile, len(data))
 		start := time.Now()
-		if err := c.Fetch(testCtx(t), e, out, nil); err != nil {
+		if err := c.newFile(e).Fetch(testCtx(t), out, nil); err != nil {
 			t.Fatalf("a chunk trickling in for %v with %v of silence allowed: %v", time.Since(start), ioTimeout, err)
 		}
 		if d := time.Since(start); d < ioTimeout {
