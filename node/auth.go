@@ -44,6 +44,9 @@ func (c *session) authenticate() bool {
 		_ = c.wc.SendError(wire.TypeAuth, wire.StatusAuthFailed, authFailedMsg)
 		return false
 	}
+	// Data streams (chunks in and out) fail only when the client leaves
+	// them silent for the I/O timeout, never for their length.
+	c.wc.SetIdle(s.cfg.IOTimeout)
 	us, err := s.userDir(req.User)
 	if err != nil {
 		s.log.Error("open user folder", "user", req.User, "err", err)

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"time"
 
 	"dfs/core"
 	"dfs/core/wire"
@@ -23,22 +22,6 @@ func validUpload(id string) bool {
 	}
 	_, err := hex.DecodeString(id)
 	return err == nil && strings.ToLower(id) == id
-}
-
-// deadlineWriter pushes the connection's deadline forward while a data
-// stream arrives, at most once a second.
-type deadlineWriter struct {
-	w    io.Writer
-	c    *session
-	last time.Time
-}
-
-func (d *deadlineWriter) Write(p []byte) (int, error) {
-	if now := time.Now(); now.Sub(d.last) > time.Second {
-		d.last = now
-		_ = d.c.nc.SetDeadline(now.Add(d.c.s.cfg.IOTimeout))
-	}
-	return d.w.Write(p)
 }
 
 // putChunk stores an uploaded chunk in staging after checking its size and
@@ -74,7 +57,7 @@ func (c *session) putChunk(body []byte) error {
 	sc, err := c.us.Stage(req.Upload, req.Chunk, !req.Trailer)
 	if err != nil {
 		// Drain the stream so the reply lands where the client expects it.
-		if _, rerr := c.wc.RecvStream(&deadlineWriter{w: io.Discard, c: c}, req.Size); rerr != nil {
+		if _, rerr := c.wc.RecvStream(io.Discard, req.Size); rerr != nil {
 			return &connError{rerr}
 		}
 		if req.Trailer {
@@ -85,7 +68,7 @@ func (c *session) putChunk(body []byte) error {
 		return err
 	}
 	defer sc.Close()
-	n, err := c.wc.RecvStream(&deadlineWriter{w: sc, c: c}, req.Size)
+	n, err := c.wc.RecvStream(sc, req.Size)
 	if err != nil {
 		c.s.log.Info("upload stream broken", "user", c.user, "remote", c.remote, "err", err)
 		return &connError{err}
@@ -215,23 +198,11 @@ func (c *session) getChunk(body []byte) error {
 // frame. A corrupt block ends the stream early with a store.ErrCorrupt error.
 func (c *session) streamRange(cf *store.ChunkFile, off, end int64) error {
 	r := cf.NewRangeReader(off, end)
-	_, err := c.wc.SendStream(&deadlineReader{r: r, c: c}, make([]byte, 4*store.BlockSize))
+	_, err := c.wc.SendStream(r, make([]byte, 4*store.BlockSize))
 	if err != nil && r.Err() == nil {
 		return &connError{err}
 	}
 	return r.Err()
-}
-
-// deadlineReader moves the connection's deadline forward before each read
-// of a data stream it sends (each read is followed by a frame write).
-type deadlineReader struct {
-	r io.Reader
-	c *session
-}
-
-func (d *deadlineReader) Read(p []byte) (int, error) {
-	_ = d.c.nc.SetDeadline(time.Now().Add(d.c.s.cfg.IOTimeout))
-	return d.r.Read(p)
 }
 
 // quarantine sets a bad chunk file aside (see store.UserDir.Quarantine) and logs
