@@ -8,7 +8,6 @@ import (
 
 	"dfs/cmd/internal/cli"
 	"dfs/cmd/internal/clientconf"
-	"dfs/core"
 	"dfs/core/client"
 )
 
@@ -67,18 +66,6 @@ func (e *env) connect(ctx context.Context) (*client.Client, error) {
 		e.pinged = true
 	}
 	return e.client, nil
-}
-
-// nodeLabel names node n as "DFS2 (127.0.0.1:10002)".
-func (e *env) nodeLabel(n int) string {
-	name := core.NodeName(n)
-	if e.client != nil {
-		name = e.client.NodeName(n)
-	}
-	if n < len(e.cfg.Nodes) {
-		return name + " (" + e.cfg.Nodes[n].Addr + ")"
-	}
-	return name
 }
 
 func (e *env) close() {

@@ -74,7 +74,8 @@ func (e *env) printErr(what string, err error) {
 	fmt.Fprintf(e.stderr, "dfc: %s: %v\n", what, err)
 }
 
-// describeFailed lists failed nodes as "DFS2 (127.0.0.1:10002): ERR; ...".
+// describeFailed lists the failed nodes' errors, in node order; each
+// names its node as "DFS2 (127.0.0.1:10002): ...".
 func (e *env) describeFailed(failed map[int]error) string {
 	ns := make([]int, 0, len(failed))
 	for n := range failed {
@@ -83,7 +84,7 @@ func (e *env) describeFailed(failed map[int]error) string {
 	sort.Ints(ns)
 	parts := make([]string, 0, len(ns))
 	for _, n := range ns {
-		parts = append(parts, fmt.Sprintf("%s: %v", e.nodeLabel(n), failed[n]))
+		parts = append(parts, failed[n].Error())
 	}
 	return strings.Join(parts, "; ")
 }

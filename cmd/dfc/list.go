@@ -44,7 +44,7 @@ func runList(ctx context.Context, e *env, args []string) error {
 	}
 	for n := 0; n < core.NumNodes; n++ {
 		if err, ok := l.Failed[n]; ok {
-			fmt.Fprintf(e.stderr, "dfc: not answering: %s: %v\n", e.nodeLabel(n), err)
+			fmt.Fprintf(e.stderr, "dfc: not answering: %v\n", err)
 		}
 	}
 	return nil

@@ -27,6 +27,7 @@ type nodePool struct {
 	c          *Client
 	idx        int
 	name, addr string
+	label      string // how errors name the node: "DFS2 (host:port)"
 	tls        *tls.Config
 	// connect opens a connection to the node: wire.Dial, or a fake node
 	// in tests.
@@ -49,6 +50,10 @@ func newNodePool(c *Client, idx int, a NodeAddr) *nodePool {
 	p := &nodePool{c: c, idx: idx, name: a.Name, addr: a.Addr}
 	if p.name == "" {
 		p.name = core.NodeName(idx)
+	}
+	p.label = p.name
+	if a.Addr != "" {
+		p.label = fmt.Sprintf("%s (%s)", p.name, a.Addr)
 	}
 	if !c.cfg.Plaintext {
 		var onNew func(string)
@@ -221,7 +226,7 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(s *st
 	for attempt := 0; ; attempt++ {
 		s, fresh, err := p.get(ctx)
 		if err != nil {
-			return fmt.Errorf("%s: %w", p.name, err)
+			return fmt.Errorf("%s: %w", p.label, err)
 		}
 		stop := context.AfterFunc(ctx, s.conn.Interrupt)
 		sent := time.Now()
@@ -240,12 +245,12 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(s *st
 		if errors.As(err, &re) && re.Status != wire.StatusBadRequest && !interrupted {
 			p.answered(sent)
 			p.put(s) // the node answered: the connection is in step
-			return fmt.Errorf("%s: %w", p.name, remoteErr(re))
+			return fmt.Errorf("%s: %w", p.label, remoteErr(re))
 		}
 		s.conn.Close()
 		if interrupted && ctx.Err() != nil {
 			// The caller gave up, or left this node behind (errLagging).
-			return fmt.Errorf("%s: %w", p.name, context.Cause(ctx))
+			return fmt.Errorf("%s: %w", p.label, context.Cause(ctx))
 		}
 		if !fresh && attempt == 0 && isStaleConn(err) {
 			// The node closed a pooled connection (it restarted): the
@@ -258,9 +263,9 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(s *st
 		}
 		if isTimeout(err) {
 			p.timedOut(sent)
-			return fmt.Errorf("%s: node stopped answering: %w", p.name, err)
+			return fmt.Errorf("%s: node stopped answering: %w", p.label, err)
 		}
-		return fmt.Errorf("%s: %w", p.name, err)
+		return fmt.Errorf("%s: %w", p.label, err)
 	}
 }
 
