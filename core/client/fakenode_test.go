@@ -19,8 +19,9 @@ import (
 
 // fakeNode is a node in memory for tests of the client's side of the
 // protocol: it serves connections over net.Pipe (behind nodePool.connect),
-// answers AUTH itself and every other request with the handler the test
-// gave for its type. A request without one closes the connection.
+// answers AUTH itself (unless the test gave a handler for it) and every
+// other request with the handler the test gave for its type. A request
+// without one closes the connection.
 type fakeNode struct {
 	handlers map[wire.Type]fakeHandler
 	quit     chan struct{} // closed when the test ends: stalled handlers give up
@@ -51,7 +52,7 @@ func (f *fakeNode) serve(nc net.Conn) {
 		if err != nil {
 			return
 		}
-		if h.Type == wire.TypeAuth {
+		if h.Type == wire.TypeAuth && f.handlers[wire.TypeAuth] == nil {
 			if conn.Send(wire.TypeAuth, wire.StatusOK, wire.AuthResp{Node: "fake"}) != nil {
 				return
 			}

@@ -183,7 +183,9 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 		return nil, err
 	}
 	// The handshake proved the node alive; the password check (argon2, queued
-	// behind other logins on a busy node) gets the longer reply time.
+	// behind other logins on a busy node) gets the login's reply time, which
+	// outlasts the delay of a wrong password's refusal: that arrives as
+	// ErrAuth and never marks the node down.
 	s := newStub(nc, &p.c.cfg)
 	stop := context.AfterFunc(ctx, s.conn.Interrupt)
 	err = s.auth(p.c.cfg.User, p.c.cfg.Password)
@@ -199,7 +201,7 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 		}
 		if isTimeout(err) {
 			p.timedOut(start)
-			return nil, fmt.Errorf("no answer to the login within %v", p.c.cfg.Reply)
+			return nil, fmt.Errorf("no answer to the login within %v", loginWait(&p.c.cfg))
 		}
 		return nil, err
 	}

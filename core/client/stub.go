@@ -9,7 +9,9 @@ import (
 
 // stub is one connection to a node, spoken through one method per request.
 // Each method frames its request, reads the reply and owns the deadlines:
-// a control reply must come within Config.Reply; a request that moves chunk
+// a control reply must come within Config.Reply (a reply to a password,
+// AUTH or PASSWD, wire.MaxLoginDelay later: a node holds back its refusal
+// of a wrong one by up to that); a request that moves chunk
 // data or may wait for the node's disk (COMMIT, SYNC) gets
 // Config.IOTimeout, and while data flows only silence counts
 // (wire.Conn.SetIdle). A method returns the connection's error or the
@@ -18,13 +20,18 @@ import (
 type stub struct {
 	conn    *wire.Conn
 	reply   time.Duration // Config.Reply
+	login   time.Duration // Config.Reply + wire.MaxLoginDelay, for AUTH and PASSWD
 	io      time.Duration // Config.IOTimeout
 	trailer bool          // the transport protects the data (TLS): a chunk's hash may follow it
 }
 
 func newStub(nc net.Conn, cfg *Config) *stub {
-	return &stub{conn: wire.NewConn(nc), reply: cfg.Reply, io: cfg.IOTimeout, trailer: !cfg.Plaintext}
+	return &stub{conn: wire.NewConn(nc), reply: cfg.Reply, login: loginWait(cfg), io: cfg.IOTimeout, trailer: !cfg.Plaintext}
 }
+
+// loginWait is how long a reply to a password may take: a check as long as
+// any control reply, and then a wrong password's delay.
+func loginWait(cfg *Config) time.Duration { return cfg.Reply + wire.MaxLoginDelay }
 
 // roundTrip sends req as a request of type t and reads the reply into resp
 // (nil when the reply carries nothing), allowing the node wait.
@@ -40,7 +47,7 @@ func (s *stub) roundTrip(t wire.Type, req, resp any, wait time.Duration) error {
 // on control frames read to the one for authenticated connections.
 func (s *stub) auth(user, password string) error {
 	var resp wire.AuthResp
-	if err := s.roundTrip(wire.TypeAuth, wire.AuthReq{User: user, Password: password}, &resp, s.reply); err != nil {
+	if err := s.roundTrip(wire.TypeAuth, wire.AuthReq{User: user, Password: password}, &resp, s.login); err != nil {
 		return err
 	}
 	s.conn.SetMaxFrame(wire.MaxControlFrame)
@@ -119,7 +126,7 @@ func (s *stub) info() (wire.InfoResp, error) {
 
 // passwd changes the user's password on the node (PASSWD).
 func (s *stub) passwd(oldPw, newPw string) error {
-	return s.roundTrip(wire.TypePasswd, wire.PasswdReq{Old: oldPw, New: newPw}, nil, s.reply)
+	return s.roundTrip(wire.TypePasswd, wire.PasswdReq{Old: oldPw, New: newPw}, nil, s.login)
 }
 
 // sync waits until everything the node acknowledged is on its disk (SYNC):

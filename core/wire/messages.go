@@ -1,6 +1,10 @@
 package wire
 
-import "dfs/core"
+import (
+	"time"
+
+	"dfs/core"
+)
 
 // The JSON bodies of control frames. One request frame gets one reply frame
 // of the same type, except where a data stream or a batch stream follows
@@ -16,6 +20,12 @@ type AuthReq struct {
 	User     string `json:"user"`
 	Password string `json:"password"`
 }
+
+// MaxLoginDelay is the longest a node holds back its reply to a wrong
+// password (AUTH, or PASSWD's old password; docs/security.md, Logins).
+// Clients wait that much longer for those replies than for others, so that a
+// refusal arrives as one and not as a node that stopped answering.
+const MaxLoginDelay = 8 * time.Second
 
 // AuthResp answers a successful AuthReq.
 type AuthResp struct {
