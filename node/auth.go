@@ -2,7 +2,7 @@ package node
 
 import (
 	"encoding/json"
-	"net"
+	"errors"
 	"time"
 
 	"dfs/core/wire"
@@ -37,11 +37,11 @@ func (c *session) authenticate() bool {
 		_ = c.wc.SendError(wire.TypeAuth, wire.StatusBadRequest, "malformed AUTH request")
 		return false
 	}
-	ok := c.checkPassword(req.User, req.Password)
+	err = c.checkPassword(req.User, req.Password)
 	_ = c.nc.SetDeadline(time.Now().Add(s.cfg.IOTimeout))
-	if !ok {
-		s.log.Warn("authentication failed", "user", req.User, "remote", c.remote)
-		_ = c.wc.SendError(wire.TypeAuth, wire.StatusAuthFailed, authFailedMsg)
+	var re *reqError
+	if errors.As(err, &re) {
+		_ = c.wc.SendError(wire.TypeAuth, re.status, re.msg)
 		return false
 	}
 	// Data streams (chunks in and out) fail only when the client leaves
@@ -60,44 +60,52 @@ func (c *session) authenticate() bool {
 	return c.wc.Send(wire.TypeAuth, wire.StatusOK, wire.AuthResp{Node: s.cfg.Name, Version: Version}) == nil
 }
 
-// checkPassword checks a password under the failed-login throttle and the
-// password check semaphore. It returns false also when the server closes.
-func (c *session) checkPassword(user, password string) bool {
+// Login refusals: any wrong name or password, and a login that waited too
+// long for its turn.
+var (
+	errLoginFailed = replyErr(wire.StatusAuthFailed, authFailedMsg)
+	errLoginBusy   = replyErr(wire.StatusBusy, "too many logins waiting on this node; try again later")
+)
+
+// checkPassword checks a password under the login limits (throttle.go):
+// it waits, at most the AuthTimeout, for its keys to have no other check
+// outstanding and for a turn among the concurrent argon2 checks, checks,
+// and holds a failure back by its delay before returning errLoginFailed.
+// It returns errLoginBusy when the wait was too long or the server closes.
+func (c *session) checkPassword(user, password string) error {
 	s := c.s
-	keys := []string{"u:" + user, "ip:" + c.ip()}
-	if d := s.throttle.delay(keys...); d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-s.done:
-			t.Stop()
-			return false
+	keys := loginKeys(user, c.remote)
+	wait := time.NewTimer(s.cfg.AuthTimeout)
+	defer wait.Stop()
+	release, ok := s.throttle.acquire(keys, s.done, wait.C)
+	if !ok {
+		if !s.isClosed() {
+			s.log.Warn("login waited too long behind others from its address; refusing", "user", user, "remote", c.remote)
 		}
+		return errLoginBusy
 	}
-	busy := time.NewTimer(s.cfg.AuthTimeout)
-	defer busy.Stop()
+	defer release() // after the delay: the key's next check starts once this one's reply goes
 	select {
 	case s.checks <- struct{}{}:
 	case <-s.done:
-		return false
-	case <-busy.C:
+		return errLoginBusy
+	case <-wait.C:
 		s.log.Warn("password checks busy; refusing a login", "user", user, "remote", c.remote)
-		return false
+		return errLoginBusy
 	}
-	ok := store.ValidUser(user) && s.cfg.Users.Check(user, password)
+	ok = store.ValidUser(user) && s.cfg.Users.Check(user, password)
 	<-s.checks
 	if ok {
-		s.throttle.succeed(keys...)
-	} else {
-		s.throttle.fail(keys...)
+		s.throttle.succeed(keys[0])
+		return nil
 	}
-	return ok
-}
-
-// ip is the remote address without the port.
-func (c *session) ip() string {
-	if h, _, err := net.SplitHostPort(c.remote); err == nil {
-		return h
+	d := s.throttle.fail(keys...)
+	s.log.Warn("authentication failed", "user", user, "remote", c.remote, "delay", d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.done:
 	}
-	return c.remote
+	return errLoginFailed
 }

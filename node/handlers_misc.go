@@ -35,9 +35,9 @@ func (c *session) passwd(body []byte) error {
 	if req.New == "" {
 		return badRequest("the new password is empty")
 	}
-	if !c.checkPassword(c.user, req.Old) {
-		c.s.log.Warn("password change refused: wrong password", "user", c.user, "remote", c.remote)
-		return replyErr(wire.StatusAuthFailed, authFailedMsg)
+	if err := c.checkPassword(c.user, req.Old); err != nil {
+		c.s.log.Warn("password change refused", "user", c.user, "remote", c.remote, "err", err)
+		return err
 	}
 	if err := c.s.cfg.Users.SetPassword(c.user, req.New); err != nil {
 		return err

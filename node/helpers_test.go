@@ -105,7 +105,18 @@ type tclient struct {
 
 func dial(t testing.TB, addr string) *tclient {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
+	return dialFrom(t, "", addr)
+}
+
+// dialFrom dials addr from the local IP from ("" for any): on Linux every
+// 127.x.y.z is local, so a test can play other hosts on loopback.
+func dialFrom(t testing.TB, from, addr string) *tclient {
+	t.Helper()
+	var d net.Dialer
+	if from != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+	}
+	nc, err := d.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ type Config struct {
 	TLS         *tls.Config   // nil = plaintext
 	Log         *slog.Logger  // nil = discard
 	MaxConns    int           // default 1024; beyond it the oldest unauthenticated conn is closed, or the new one refused
-	AuthTimeout time.Duration // default 10s: TLS handshake + AUTH must finish within it
+	AuthTimeout time.Duration // default 10s: TLS handshake + AUTH must finish within it, and a login waits for its turn (throttle.go) at most as long
 	IdleTimeout time.Duration // default 10m between requests once authenticated
 	IOTimeout   time.Duration // default 60s for any single read/write during a request
 	ScrubRate   int64         // bytes/s for the background scrub; 0 = no background scrub
@@ -45,7 +45,8 @@ type Config struct {
 	FlushDelay  time.Duration // default store.DefaultFlushDelay: how long an acknowledged change may wait to be written to disk
 	Grace       time.Duration // default DefaultGrace: how long the chunks of a replaced or removed version stay readable
 
-	listBatch int // most entries in a LIST reply frame; default listBatch (tests shorten it)
+	listBatch  int           // most entries in a LIST reply frame; default listBatch (tests shorten it)
+	loginDelay time.Duration // the delay after a first failed login; default defaultLoginDelay (tests shorten it)
 }
 
 // DefaultGrace is Config.Grace's default: longer than a reader takes
@@ -53,12 +54,15 @@ type Config struct {
 // not pile up (docs/format.md, Chunk files).
 const DefaultGrace = 2 * time.Minute
 
+// maxChecks is how many password checks (argon2, 19 MiB each) run at once.
+const maxChecks = 4
+
 // Server is a chunk node.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	throttle *throttle
-	checks   chan struct{} // semaphore: concurrent password checks
+	checks   chan struct{} // semaphore: concurrent password checks (maxChecks)
 	store    *store.Store  // the data folder
 
 	done    chan struct{} // closed by Close
@@ -103,6 +107,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.listBatch <= 0 {
 		cfg.listBatch = listBatch
 	}
+	if cfg.loginDelay <= 0 {
+		cfg.loginDelay = defaultLoginDelay
+	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = DefaultGrace
 	}
@@ -112,8 +119,8 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{started: time.Now(),
 		cfg:       cfg,
 		log:       cfg.Log.With("node", cfg.Name),
-		throttle:  newThrottle(),
-		checks:    make(chan struct{}, 4),
+		throttle:  newThrottle(cfg.loginDelay),
+		checks:    make(chan struct{}, maxChecks),
 		done:      make(chan struct{}),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*session]struct{}{},

@@ -49,33 +49,6 @@ func TestAuth(t *testing.T) {
 	}
 }
 
-func TestAuthThrottle(t *testing.T) {
-	n := startNode(t, nil)
-	var took []time.Duration
-	for i := 0; i < 3; i++ {
-		c := dial(t, n.addr)
-		start := time.Now()
-		wantStatus(t, "auth", c.auth("bob", "nope"), wire.StatusAuthFailed)
-		took = append(took, time.Since(start))
-	}
-	if took[2] < 400*time.Millisecond || took[2] < took[0] {
-		t.Errorf("failures took %v; want the third >= 400ms", took)
-	}
-	c := dial(t, n.addr)
-	if err := c.auth("bob", "Velvet77"); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	login(t, n.addr, "bob", "Velvet77")
-	// Unreset, the throttle would hold this login for backoff(3) = 1 s.
-	if d := time.Since(start); d > 700*time.Millisecond {
-		t.Errorf("login after success took %v: throttle not reset", d)
-	}
-	if backoff(1) != 250*time.Millisecond || backoff(3) != time.Second || backoff(40) != 8*time.Second {
-		t.Errorf("backoff table wrong")
-	}
-}
-
 func TestRoundTrip(t *testing.T) {
 	n := startNode(t, nil)
 	c := login(t, n.addr, "alice", "Crimson33")
