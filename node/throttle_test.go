@@ -39,15 +39,6 @@ func logChecks(l **checkLog) func(*Config) {
 	}
 }
 
-// needHosts skips a test that plays other hosts from 127.0.0.x when this
-// machine cannot (loopback beyond 127.0.0.1 is Linux's).
-func needHosts(t *testing.T) {
-	t.Helper()
-	if !guess.Local("127.0.0.2") {
-		t.Skip("127.0.0.2 is not a local address here")
-	}
-}
-
 func TestLoginKeys(t *testing.T) {
 	for _, tc := range []struct{ remote, addr string }{
 		{"192.0.2.7:4000", "192.0.2.7"},
@@ -136,7 +127,7 @@ func TestThrottleTableBound(t *testing.T) {
 // per failure of the user at the address or of the address; a right one is
 // answered at once and resets the user's count, not the address's.
 func TestLoginFailureDelays(t *testing.T) {
-	needHosts(t)
+	guess.NeedHost(t, "127.0.0.2")
 	const first = 100 * time.Millisecond
 	n := startNode(t, func(c *Config) { c.loginDelay = first })
 	refuse := func(from, user string, want time.Duration) {
@@ -166,7 +157,8 @@ func TestLoginFailureDelays(t *testing.T) {
 // previous failure's delay), while the user logs in at once from her own
 // address throughout.
 func TestLoginParallelGuessing(t *testing.T) {
-	needHosts(t)
+	guess.NeedHost(t, "127.0.0.2")
+	guess.NeedHost(t, "127.0.0.3")
 	// The default schedule scaled down 25 times (10 ms doubling to 320 ms),
 	// so that a few seconds reach its steady rate, one check per largest
 	// delay.

@@ -19,9 +19,7 @@ import (
 // and the guesses come no faster than the documented schedule allows
 // (docs/security.md, Logins).
 func TestListWhileGuessed(t *testing.T) {
-	if !guess.Local("127.0.0.2") {
-		t.Skip("127.0.0.2 is not a local address here")
-	}
+	guess.NeedHost(t, "127.0.0.2")
 	c := startCluster(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "report.txt")
