@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -48,8 +49,43 @@ func SetPassword(path, name, password string) error {
 	})
 }
 
-// DelUser removes user name (its Username and Password lines) from the
-// dfs.conf at path. It fails if the user does not exist.
+// SetQuota sets the quota of user name in the dfs.conf at path to bytes
+// (see Users.Quota), 0 removing it: the user's Quota line is replaced,
+// added after the Password line, or removed. It fails if the user does not
+// exist.
+func SetQuota(path, name string, bytes int64) error {
+	if bytes < 0 {
+		return fmt.Errorf("quota %d is negative", bytes)
+	}
+	return editServer(path, false, func(lines []string, entries []userEntry) ([]string, error) {
+		e := findUser(entries, name)
+		if e == nil {
+			return nil, fmt.Errorf("no user %q in %s", name, path)
+		}
+		if e.quotaLine >= 0 {
+			old := lines[e.quotaLine]
+			if bytes == 0 {
+				return slices.Delete(lines, e.quotaLine, e.quotaLine+1), nil
+			}
+			lines[e.quotaLine] = leadingSpace(old) + "Quota: " + FormatSize(bytes) + lineEnding(old)
+			return lines, nil
+		}
+		if bytes == 0 {
+			return lines, nil
+		}
+		after := max(e.userLine, e.passLine)
+		prev := lines[after]
+		end := lineEnding(prev)
+		if end == "" {
+			end = "\n"
+			lines[after] += end
+		}
+		return slices.Insert(lines, after+1, leadingSpace(prev)+"Quota: "+FormatSize(bytes)+end), nil
+	})
+}
+
+// DelUser removes user name (its Username, Password and Quota lines) from
+// the dfs.conf at path. It fails if the user does not exist.
 func DelUser(path, name string) error {
 	return editServer(path, false, func(lines []string, entries []userEntry) ([]string, error) {
 		e := findUser(entries, name)
@@ -58,7 +94,7 @@ func DelUser(path, name string) error {
 		}
 		out := make([]string, 0, len(lines))
 		for i, l := range lines {
-			if i != e.userLine && i != e.passLine {
+			if i != e.userLine && i != e.passLine && i != e.quotaLine {
 				out = append(out, l)
 			}
 		}

@@ -134,3 +134,60 @@ func TestAddUserConcurrent(t *testing.T) {
 		t.Errorf("%d users, want %d: %q", u.Len(), n, u.Names())
 	}
 }
+
+// TestSetQuota: the Quota line goes after the user's Password line, is
+// replaced in place, and goes with "none" and with the user.
+func TestSetQuota(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dfs.conf")
+	h := testHashes()["Crimson33"]
+	os.WriteFile(path, []byte("Username: alice\r\n  Password: "+h+"\r\n# bob next\nUsername: bob\nPassword: "+h), 0o600)
+	if err := SetQuota(path, "carol", 1<<30); err == nil {
+		t.Error("SetQuota of a missing user: no error")
+	}
+	if err := SetQuota(path, "alice", 10<<30); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetQuota(path, "bob", 512<<20); err != nil {
+		t.Fatal(err)
+	}
+	want := "Username: alice\r\n  Password: " + h + "\r\n  Quota: 10G\r\n# bob next\nUsername: bob\nPassword: " + h + "\nQuota: 512M\n"
+	if data, _ := os.ReadFile(path); string(data) != want {
+		t.Errorf("after SetQuota:\n%q\nwant\n%q", data, want)
+	}
+	if err := SetQuota(path, "alice", 3<<40); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetQuota(path, "bob", 0); err != nil {
+		t.Fatal(err)
+	}
+	u := loadUsers(t, path)
+	if a, b := u.Quota("alice"), u.Quota("bob"); a != 3<<40 || b != 0 {
+		t.Errorf("quotas %d, %d; want 3T and none", a, b)
+	}
+	if err := SetQuota(path, "bob", 0); err != nil { // none again: nothing to remove
+		t.Fatal(err)
+	}
+	if err := DelUser(path, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	want = "# bob next\nUsername: bob\nPassword: " + h + "\n"
+	if data, _ := os.ReadFile(path); string(data) != want {
+		t.Errorf("after DelUser:\n%q\nwant\n%q", data, want)
+	}
+}
+
+// TestSetQuotaRepairs: a bad Quota line keeps the file from loading, and
+// SetQuota is how it is fixed.
+func TestSetQuotaRepairs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dfs.conf")
+	os.WriteFile(path, []byte("Username: alice\nPassword: "+testHashes()["Crimson33"]+"\nQuota: lots\n"), 0o600)
+	if _, err := OpenUserDB(path); err == nil || !strings.Contains(err.Error(), "dfs.conf:3:") {
+		t.Errorf("OpenUserDB with a bad quota: %v", err)
+	}
+	if err := SetQuota(path, "alice", 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	if q := loadUsers(t, path).Quota("alice"); q != 1<<30 {
+		t.Errorf("quota %d", q)
+	}
+}

@@ -65,6 +65,9 @@ func FuzzParseServer(f *testing.F) {
 				t.Fatalf("name %q without a hash", name)
 			}
 			b.WriteString("Username: " + name + "\nPassword: " + h + "\n")
+			if q := u.Quota(name); q > 0 {
+				b.WriteString("Quota: " + FormatSize(q) + "\n")
+			}
 		}
 		canon, err := ParseServer("dfs.conf", []byte(b.String()))
 		if err != nil || !reflect.DeepEqual(u, canon) {

@@ -9,10 +9,12 @@ import (
 // MaxUserNameLen is the longest user name, in bytes.
 const MaxUserNameLen = 64
 
-// Users is a parsed dfs.conf: user names with their argon2id hashes.
+// Users is a parsed dfs.conf: user names with their argon2id hashes and
+// quotas.
 type Users struct {
 	names  []string          // in file order
 	hashes map[string]string // name -> PHC string
+	quotas map[string]int64  // name -> bytes each node may hold for the user; absent: no quota
 }
 
 // Names returns the user names in file order.
@@ -24,6 +26,12 @@ func (u *Users) Names() []string {
 func (u *Users) Hash(name string) (string, bool) {
 	h, ok := u.hashes[name]
 	return h, ok
+}
+
+// Quota returns the most bytes each node may hold for user name (see
+// docs/security.md, Quotas), or 0 when the user has no quota.
+func (u *Users) Quota(name string) int64 {
+	return u.quotas[name]
 }
 
 // Len returns the number of users.
@@ -54,27 +62,34 @@ func ValidUserName(name string) error {
 
 // ParseServer parses the contents of a node's dfs.conf; name is used in
 // errors. The file is a list of "Username: NAME" lines, each followed by a
-// "Password: HASH" line with an argon2id hash; a plaintext password, weak
-// hash parameters or a repeated user are errors.
+// "Password: HASH" line with an argon2id hash and optionally a
+// "Quota: SIZE" line (ParseSize, or none); a plaintext password, weak hash
+// parameters or a repeated user are errors.
 func ParseServer(name string, data []byte) (*Users, error) {
 	entries, err := scanServer(name, data, true)
 	if err != nil {
 		return nil, err
 	}
-	u := &Users{hashes: make(map[string]string, len(entries))}
+	u := &Users{hashes: make(map[string]string, len(entries)), quotas: map[string]int64{}}
 	for _, e := range entries {
 		u.names = append(u.names, e.name)
 		u.hashes[e.name] = e.hash
+		if e.quota > 0 {
+			u.quotas[e.name] = e.quota
+		}
 	}
 	return u, nil
 }
 
-// userEntry is one Username/Password pair of a dfs.conf.
+// userEntry is one user of a dfs.conf: its Username, Password and Quota
+// lines.
 type userEntry struct {
-	name     string
-	hash     string
-	userLine int // index in splitLines
-	passLine int // index in splitLines
+	name      string
+	hash      string
+	quota     int64 // bytes; 0: none
+	userLine  int   // index in splitLines
+	passLine  int   // index in splitLines
+	quotaLine int   // index in splitLines; -1: none
 }
 
 // scanServer reads the Username/Password pairs of a dfs.conf. With strict
@@ -108,7 +123,7 @@ func scanServer(name string, data []byte, strict bool) ([]userEntry, error) {
 				return nil, lineError(name, n, "user %q again (first on line %d)", user, first)
 			}
 			seen[user] = n
-			entries = append(entries, userEntry{name: user, userLine: i})
+			entries = append(entries, userEntry{name: user, userLine: i, quotaLine: -1})
 			pending = i
 		case "password":
 			if pending < 0 {
@@ -127,12 +142,42 @@ func scanServer(name string, data []byte, strict bool) ([]userEntry, error) {
 			if _, err := parseHash(e.hash); err != nil {
 				return nil, lineError(name, n, "user %q: %v", e.name, err)
 			}
+		case "quota":
+			if len(entries) == 0 {
+				return nil, lineError(name, n, "Quota line without a Username line before it")
+			}
+			e := &entries[len(entries)-1]
+			if e.quotaLine >= 0 {
+				return nil, lineError(name, n, "user %q has a Quota line already (line %d)", e.name, e.quotaLine+1)
+			}
+			e.quotaLine = i
+			q, err := ParseQuota(stripComment(value))
+			if err != nil && strict {
+				return nil, lineError(name, n, "user %q: %v", e.name, err)
+			}
+			e.quota = q
 		default:
-			return nil, lineError(name, n, "unknown key %q (want Username or Password)", clip(key))
+			return nil, lineError(name, n, "unknown key %q (want Username, Password or Quota)", clip(key))
 		}
 	}
 	if pending >= 0 {
 		return nil, lineError(name, pending+1, "user %q has no Password line", entries[len(entries)-1].name)
 	}
 	return entries, nil
+}
+
+// ParseQuota reads the value of a Quota line: a size above zero
+// (ParseSize), or none, which is 0.
+func ParseQuota(v string) (int64, error) {
+	if strings.EqualFold(v, "none") {
+		return 0, nil
+	}
+	q, err := ParseSize(v)
+	if err != nil {
+		return 0, fmt.Errorf("quota: %w, or none", err)
+	}
+	if q == 0 {
+		return 0, errors.New("quota 0 would let the user store nothing; want a size above 0, or none")
+	}
+	return q, nil
 }

@@ -103,8 +103,28 @@ func TestParseServerGood(t *testing.T) {
 	if _, ok := u.Hash("Eve"); ok {
 		t.Error("Hash(Eve) found")
 	}
+	if q := u.Quota("Alice"); q != 0 {
+		t.Errorf("Quota(Alice) = %d without a Quota line", q)
+	}
 	if u, err := ParseServer("dfs.conf", []byte("# nobody yet\n")); err != nil || u.Len() != 0 {
 		t.Errorf("empty: %v, %v", u, err)
+	}
+}
+
+func TestParseServerQuota(t *testing.T) {
+	h := phc(19456, 2, 1, 16, 32)
+	in := "Username: Alice\nPassword: " + h + "\nQuota: 10G\n" +
+		"Username: Bob\n  quota:1536MiB # before the password is fine\nPassword: " + h + "\n" +
+		"Username: Carol\nPassword: " + h + "\nQuota: none\n" +
+		"Username: Dave\nPassword: " + h + "\n"
+	u, err := ParseServer("dfs.conf", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]int64{"Alice": 10 << 30, "Bob": 1536 << 20, "Carol": 0, "Dave": 0, "Eve": 0} {
+		if got := u.Quota(name); got != want {
+			t.Errorf("Quota(%s) = %d, want %d", name, got, want)
+		}
 	}
 }
 
@@ -120,7 +140,11 @@ func TestParseServerBad(t *testing.T) {
 		{"# x\nUsername: Alice\n\n", `dfs.conf:2: user "Alice" has no Password line`},
 		{"Username: Alice\nPassword: " + phc(4096, 3, 1, 16, 32) + "\n", `dfs.conf:2: user "Alice": argon2id parameters m=4096,t=3,p=1 are weaker`},
 		{"Username: al/ice\n", `dfs.conf:1: user name "al/ice" has "/"`},
-		{"Server DFS1 127.0.0.1:10001\n", `dfs.conf:1: unknown key "Server" (want Username or Password)`},
+		{"Server DFS1 127.0.0.1:10001\n", `dfs.conf:1: unknown key "Server" (want Username, Password or Quota)`},
+		{"Quota: 10G\nUsername: Alice\nPassword: " + h + "\n", `dfs.conf:1: Quota line without a Username line before it`},
+		{"Username: Alice\nPassword: " + h + "\nQuota: 1G\nQuota: 2G\n", `dfs.conf:4: user "Alice" has a Quota line already (line 3)`},
+		{"Username: Alice\nPassword: " + h + "\nQuota: 10 gigs\n", `dfs.conf:3: user "Alice": quota: size "10 gigs": want a number of bytes`},
+		{"Username: Alice\nPassword: " + h + "\nQuota: 0\n", `dfs.conf:3: user "Alice": quota 0 would let the user store nothing`},
 		{"Username Alice\n:Password x\n", `dfs.conf:2: cannot read ":Password x"`},
 	}
 	for _, tt := range tests {

@@ -105,6 +105,15 @@ func (db *UserDB) Check(user, password string) bool {
 	return ok && c.good
 }
 
+// Quota returns the user's quota (Users.Quota), from the file as it is now:
+// a node follows quota changes as it follows password changes.
+func (db *UserDB) Quota(user string) int64 {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.reload()
+	return db.users.Quota(user)
+}
+
 // SetPassword changes user's password in the file (an atomic edit, see
 // the package function SetPassword); the next Check reads it back.
 func (db *UserDB) SetPassword(user, password string) error {

@@ -63,6 +63,17 @@ func TestUserDB(t *testing.T) {
 		t.Errorf("users %q", db.Users().Names())
 	}
 
+	// A quota set while the node runs applies to the next check.
+	if q := db.Quota("Bob"); q != 0 {
+		t.Errorf("Quota(Bob) = %d before any", q)
+	}
+	if err := SetQuota(path, "Bob", 5<<30); err != nil {
+		t.Fatal(err)
+	}
+	if q := db.Quota("Bob"); q != 5<<30 {
+		t.Errorf("Quota(Bob) = %d after SetQuota, want 5G", q)
+	}
+
 	// A node's PASSWD edits the file through the same database.
 	if err := db.SetPassword("Bob", "newer"); err != nil {
 		t.Fatal(err)
