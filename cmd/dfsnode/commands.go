@@ -13,8 +13,9 @@ import (
 	"dfs/node/store"
 )
 
-// userCmd edits dfs.conf: user add|passwd|del NAME [-conf FILE]. Passwords
-// come from the terminal or stdin, never from the command line.
+// userCmd edits dfs.conf: user add|passwd|del NAME, user quota NAME
+// SIZE|none [-conf FILE]. Passwords come from the terminal or stdin, never
+// from the command line.
 func userCmd(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("dfsnode user", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -23,8 +24,11 @@ func userCmd(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(pos) == 3 && pos[0] == "quota" {
+		return quotaCmd(*path, pos[1], pos[2], stderr)
+	}
 	if len(pos) != 2 {
-		return fmt.Errorf("%w: want user add|passwd|del NAME", errUsage)
+		return fmt.Errorf("%w: want user add|passwd|del NAME or user quota NAME SIZE|none", errUsage)
 	}
 	op, name := pos[0], pos[1]
 	switch op {
@@ -49,6 +53,24 @@ func userCmd(args []string, stderr io.Writer) error {
 		return fmt.Errorf("%w: unknown user command %q", errUsage, op)
 	}
 	fmt.Fprintf(stderr, "%s: user %s: done\n", *path, name)
+	return nil
+}
+
+// quotaCmd sets the user's quota: the most bytes each node reading the
+// file keeps for the user.
+func quotaCmd(path, name, size string, stderr io.Writer) error {
+	q, err := conf.ParseQuota(size)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := conf.SetQuota(path, name, q); err != nil {
+		return err
+	}
+	if q == 0 {
+		fmt.Fprintf(stderr, "%s: user %s: no quota\n", path, name)
+	} else {
+		fmt.Fprintf(stderr, "%s: user %s: quota %s on each node reading this file\n", path, name, conf.FormatSize(q))
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@
 //
 //	dfsnode [flags] DATA_DIR PORT
 //	dfsnode user add|passwd|del NAME [-conf FILE]
+//	dfsnode user quota NAME SIZE|none [-conf FILE]
 //	dfsnode fingerprint DATA_DIR
 //	dfsnode scrub DATA_DIR
 package main
@@ -30,6 +31,8 @@ const usage = `usage:
   dfsnode [flags] DATA_DIR PORT             serve the chunks in DATA_DIR on PORT
   dfsnode user add|passwd|del NAME [-conf FILE]
                                             edit the users of dfs.conf (password from prompt or stdin)
+  dfsnode user quota NAME SIZE|none [-conf FILE]
+                                            set the most a node keeps for the user (500M, 10G, 2T)
   dfsnode fingerprint DATA_DIR              print the node key's fingerprint (made if missing)
   dfsnode scrub DATA_DIR                    verify every chunk of a stopped node; exit 1 if any is bad
 
@@ -95,7 +98,7 @@ func newServeFlags(out io.Writer) *serveFlags {
 	f.authTimeout = f.fs.Duration("auth-timeout", 10*time.Second, "time for the TLS handshake and login")
 	f.idleTimeout = f.fs.Duration("idle-timeout", 10*time.Minute, "idle time before a logged-in connection is closed")
 	f.ioTO = f.fs.Duration("io-timeout", 60*time.Second, "time for any single read or write during a request")
-	f.fs.Var(&f.scrubRate, "scrub-rate", "background checksum scrub speed in `bytes` per second (K, M, G suffixes; 0 = off)")
+	f.fs.Var(&f.scrubRate, "scrub-rate", "background checksum scrub speed in `bytes` per second (K, M, G, T suffixes; 0 = off)")
 	f.scrubEvery = f.fs.Duration("scrub-every", 24*time.Hour, "time between background scrubs")
 	f.flushDelay = f.fs.Duration("flush-delay", store.DefaultFlushDelay, "longest time an acknowledged change waits to be written to disk (fsync on a mount waits for it)")
 	return f
@@ -174,28 +177,17 @@ func openUsers(path string) (*conf.UserDB, error) {
 // The users of dfs.conf are the node's accounts as they are: no adapter.
 var _ node.Accounts = (*conf.UserDB)(nil)
 
-// byteSize is a flag of bytes with an optional K, M or G suffix (powers of
-// 1024).
+// byteSize is a flag of bytes with an optional K, M, G or T suffix (powers
+// of 1024), read as dfs.conf reads sizes.
 type byteSize int64
 
 func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
 
 func (b *byteSize) Set(s string) error {
-	mul := int64(1)
-	if n := len(s); n > 0 {
-		switch s[n-1] {
-		case 'k', 'K':
-			mul, s = 1<<10, s[:n-1]
-		case 'm', 'M':
-			mul, s = 1<<20, s[:n-1]
-		case 'g', 'G':
-			mul, s = 1<<30, s[:n-1]
-		}
+	v, err := conf.ParseSize(s)
+	if err != nil {
+		return err
 	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v < 0 {
-		return fmt.Errorf("want a number of bytes, like 20M")
-	}
-	*b = byteSize(v * mul)
+	*b = byteSize(v)
 	return nil
 }
