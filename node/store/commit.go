@@ -72,12 +72,17 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 			if u.inline.has(inlineKey(u.user, upload, n)) {
 				continue // in memory, not in a staged file
 			}
-			src := stagedName(upload, n)
-			ok, err := u.statFile(src)
-			if err != nil || !ok {
+			src, dst := stagedName(upload, n), last.rel+"/"+chunkName(m.Version, n)
+			size, ok := u.regularSize(src)
+			if !ok {
 				continue
 			}
-			if err := u.root.Rename(src, last.rel+"/"+chunkName(m.Version, n)); err != nil {
+			// Counted as the entry's before it leaves staging (where it
+			// was measured), so that it is never out of the count.
+			replaced, _ := u.regularSize(dst)
+			u.count(size - replaced)
+			if err := u.root.Rename(src, dst); err != nil {
+				u.count(replaced - size)
 				return nil, err
 			}
 			moved = true
@@ -100,6 +105,7 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 	if err := u.writeMeta(last.rel, &m); err != nil {
 		return nil, err
 	}
+	u.count(inlineBytes(&m) - inlineBytes(old)) // old's went aside into memory, or stay in m
 	// Only after the new meta is in place: the superseded chunks stay
 	// readable for a grace period, for readers still on the old version.
 	if live(old) && !old.Dir && old.Version != m.Version {

@@ -24,6 +24,9 @@ import (
 //   - leftover temporary files are removed, and staged uploads are
 //     verified (a crash may have torn them).
 //
+// On the way it counts what each user's entries hold, where the users'
+// usage counters start (usage.go).
+//
 // It runs without a flusher: what it writes is durable at once.
 func (st *Store) recoverAll() {
 	root := filepath.Join(st.dir, usersDir)
@@ -51,12 +54,14 @@ func (st *Store) recoverAll() {
 		}
 		if err := r.entry(filesDir); err != nil {
 			st.log.Error("recovery failed", "user", e.Name(), "err", err)
+			r.bytes = u.sizeUnder(filesDir) + u.sizeUnder(supersededDir) // as the folder is
 		} else {
 			for n := range r.aside {
 				_ = u.root.Remove(supersededDir + "/" + n)
 			}
 		}
 		r.staging()
+		st.recovered[e.Name()] = r.bytes
 		u.close()
 		if r.restored+r.dropped+r.kept > 0 {
 			st.log.Info("recovered after a stop", "user", e.Name(), "changes kept", r.kept,
@@ -70,6 +75,7 @@ type recoverer struct {
 	u                       *UserDir
 	aside                   map[string]bool // names in the superseded folder not put back (yet)
 	kept, dropped, restored int
+	bytes                   int64 // what the entries recovered so far hold (usage.go)
 }
 
 // entry recovers the entry directory rel and everything under it.
@@ -125,6 +131,16 @@ func (r *recoverer) entry(rel string) error {
 		if ver, _, ok := parseChunkName(n); ok && !(live(cur) && !cur.Dir && cur.Version == ver) {
 			_ = u.root.Remove(rel + "/" + n)
 		}
+	}
+	// What stands now: the chunk files of cur's version (put back ones
+	// included) and its inline chunks.
+	r.bytes += inlineBytes(cur)
+	if live(cur) && !cur.Dir {
+		var names []string
+		for n := 0; n < core.NumChunks; n++ {
+			names = append(names, chunkName(cur.Version, n))
+		}
+		r.bytes += u.filesBytes(rel, names)
 	}
 	return nil
 }

@@ -39,6 +39,9 @@ type Store struct {
 	mu     sync.Mutex // guards the fields below
 	closed bool
 	users  map[string]*UserDir
+	// What each user's entries held when recovery counted them, until
+	// the user's folder opens and takes it as its usage counter.
+	recovered map[string]int64
 }
 
 // Open makes the data folder, removes stale staged uploads and
@@ -51,7 +54,7 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, usersDir), 0o700); err != nil {
 		return nil, fmt.Errorf("make data folder: %w", err)
 	}
-	st := &Store{dir: cfg.Dir, log: cfg.Log, bufs: newOutPool(), users: map[string]*UserDir{}}
+	st := &Store{dir: cfg.Dir, log: cfg.Log, bufs: newOutPool(), users: map[string]*UserDir{}, recovered: map[string]int64{}}
 	st.CleanStaging()
 	st.recoverAll()
 	st.fl = newFlusher(cfg.Dir, cfg.FlushDelay, cfg.Log)
@@ -73,6 +76,8 @@ func (st *Store) User(user string) (*UserDir, error) {
 		return nil, err
 	}
 	u.old, u.inline, u.bufs = &st.old, &st.inline, st.bufs
+	u.usage = &usage{stored: st.recovered[user]}
+	delete(st.recovered, user)
 	st.users[user] = u
 	return u, nil
 }

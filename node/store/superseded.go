@@ -41,6 +41,7 @@ type oldChunk struct {
 	u    *UserDir
 	name string // in the user's superseded folder
 	at   time.Time
+	size int64 // of the file, counted in the user's usage until it is deleted
 }
 
 type oldInline struct {
@@ -137,10 +138,12 @@ func (u *UserDir) supersede(rel, keep string) error {
 			}
 			continue
 		}
+		size, _ := u.regularSize(from)
 		if err := u.root.Rename(from, supersededDir+"/"+n); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		u.old.addFile(oldChunk{u: u, name: n, at: now})
+		u.countAside(size)
+		u.old.addFile(oldChunk{u: u, name: n, at: now, size: size})
 	}
 	return nil
 }
@@ -168,6 +171,8 @@ func (st *Store) SweepSuperseded(cutoff time.Time) {
 	for _, o := range due {
 		if err := o.u.root.Remove(supersededDir + "/" + o.name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			st.log.Warn("remove superseded chunk", "user", o.u.user, "file", o.name, "err", err)
+			continue
 		}
+		o.u.countSwept(o.size)
 	}
 }

@@ -63,6 +63,7 @@ type UserDir struct {
 	old    *oldChunks   // where superseded chunks are remembered for the sweeper; nil offline
 	inline *inlineStage // inline uploads waiting for their commit; nil offline
 	bufs   *outPool     // chunk uploads' write buffers; nil offline
+	usage  *usage       // what the user holds on this disk (usage.go); nil offline
 
 	// Guarded by mu: the entries whose @meta.new waits for a flush, with
 	// a sequence number of its last write (the flusher promotes only the
@@ -200,7 +201,9 @@ func (u *UserDir) syncFile(f *os.File) error {
 
 // removeAll removes the directory rel with everything under it.
 func (u *UserDir) removeAll(rel string) error {
+	held := u.treeBytes(rel)
 	err := u.root.RemoveAll(rel)
+	u.count(u.treeBytes(rel) - held) // all of it, unless the removal failed halfway
 	u.cache.dropTree(rel)
 	for p := range u.pending {
 		if _, ok := underRel(p, rel, ""); ok {

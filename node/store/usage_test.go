@@ -1,0 +1,243 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"dfs/core"
+	"dfs/core/wire"
+)
+
+// measured is what the user's folder holds, walked now: what the usage
+// counter must always equal.
+func measured(u *UserDir) int64 {
+	return u.sizeUnder(filesDir) + u.sizeUnder(supersededDir) + u.stagedBytes()
+}
+
+// usageRig drives a user's folder through the store's operations.
+type usageRig struct {
+	t   *testing.T
+	st  *Store
+	u   *UserDir
+	rnd *rand.Rand
+}
+
+// put stages size bytes of a new version (inline or in chunk files, as
+// the protocol would) and commits it at p with the given stamp (a new one
+// when ""); it returns the meta and the commit's error.
+func (r *usageRig) put(p string, size int64, stamp string) (wire.Meta, error) {
+	r.t.Helper()
+	ver := core.NewVersion()
+	if stamp == "" {
+		stamp = ver
+	}
+	m := wire.Meta{Stamp: stamp, Born: stamp, Version: ver, Size: size, Mode: 0o644}
+	upload := randHex(16)
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(r.rnd.IntN(256))
+	}
+	for n := 0; n < core.NumChunks; n++ {
+		s, e := core.ChunkBounds(size, n)
+		sum := sha256.Sum256(data[s:e])
+		m.Chunks[n] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
+		r.stage(upload, n, data[s:e])
+	}
+	_, err := r.u.Commit(p, upload, m, false, nil)
+	return m, err
+}
+
+// stage uploads one chunk as PUT_CHUNK does, reserving its room first.
+func (r *usageRig) stage(upload string, n int, data []byte) {
+	r.t.Helper()
+	inline := len(data) <= wire.MaxInlineChunk
+	release, err := r.u.Reserve(int64(len(data)), inline, 0)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer release()
+	if inline {
+		if !r.u.StageInline(upload, n, data) {
+			r.t.Fatal("inline stage full")
+		}
+		return
+	}
+	sc, err := r.u.Stage(upload, n, true)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer sc.Close()
+	sc.Write(data)
+	if _, err := sc.Finish([32]byte{}); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := sc.Keep(); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *usageRig) check(what string) {
+	r.t.Helper()
+	if got, want := r.u.Usage().Bytes, measured(r.u); got != want {
+		r.t.Fatalf("after %s: usage %d, folder holds %d", what, got, want)
+	}
+}
+
+// TestUsageFollowsChanges: through a random run of puts (inline and chunk
+// files), overwrites, deletes, renames over files and folders, folder
+// removals, stale commits, uploads never committed, quarantines and
+// sweeps, the user's counter always equals a walk of the folder, and
+// after a restart recovery counts the same.
+func TestUsageFollowsChanges(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.User("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &usageRig{t: t, st: st, u: u, rnd: rand.New(rand.NewPCG(1, 2))}
+	paths := []string{"a", "b", "d/c", "d/e", "f/g/h"}
+	live := map[string]wire.Meta{}
+	for i := 0; i < 300; i++ {
+		p := paths[r.rnd.IntN(len(paths))]
+		var what string
+		switch k := r.rnd.IntN(10); {
+		case k < 4:
+			size := int64(r.rnd.IntN(40 << 10)) // inline up to 32 KiB, chunk files above
+			if r.rnd.IntN(3) == 0 {
+				size += 200 << 10
+			}
+			m, err := r.put(p, size, "")
+			var rf *Refusal
+			if errors.As(err, &rf) {
+				continue // a file in the way (d/c over a file d)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			live[p] = m
+			what = fmt.Sprintf("put %s (%d bytes)", p, size)
+		case k == 4:
+			err = u.Update(wire.UpdateDelete, p, wire.Meta{Stamp: core.NewVersion()}, false)
+			what = "delete " + p
+		case k == 5:
+			to := paths[r.rnd.IntN(len(paths))]
+			err = u.Rename(p, to, core.NewVersion())
+			what = "rename " + p + " to " + to
+		case k == 6:
+			top := []string{"d", "f", "f/g"}[r.rnd.IntN(3)]
+			err = u.Update(wire.UpdateRmdir, top, wire.Meta{Stamp: core.NewVersion()}, true) // heal: removes what is under it
+			what = "heal rmdir " + top
+		case k == 7:
+			_, err = r.put(p, 300<<10, "000000000000000000000002") // older than anything: stale, its upload removed
+			what = "stale put " + p
+		case k == 8:
+			m, ok := live[p]
+			if !ok {
+				continue
+			}
+			_, err = u.Quarantine(p, m.Version, r.rnd.IntN(core.NumChunks), nil)
+			what = "quarantine " + p
+		default:
+			if err := st.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			st.SweepSuperseded(time.Now().Add(-time.Duration(r.rnd.IntN(2)) * time.Hour))
+			what = "sweep"
+		}
+		var rf *Refusal
+		// Quarantine meets fs.ErrNotExist for a chunk without a file
+		// (inline, or quarantined already).
+		if err != nil && !errors.As(err, &rf) && !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		r.check(what)
+	}
+	// An upload whose commit never comes counts as staged until cleaned up.
+	r.stage(randHex(16), 0, make([]byte, 100<<10))
+	r.check("an upload left staged")
+	staged := u.stagedBytes()
+	if staged < 100<<10 {
+		t.Fatalf("staged %d bytes", staged)
+	}
+	before := u.Usage().Bytes
+	st.Close()
+
+	// At start, recovery counts what stands; the set-aside chunks are gone.
+	st, err = Open(Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err = st.User("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := u.Usage().Bytes, measured(u); got != want || got > before {
+		t.Fatalf("after a restart: usage %d, folder holds %d (before the restart %d)", got, want, before)
+	}
+}
+
+func TestReserveRefusesOverQuota(t *testing.T) {
+	st, err := Open(Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.User("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &usageRig{t: t, st: st, u: u, rnd: rand.New(rand.NewPCG(3, 4))}
+	if _, err := r.put("a", 400<<10, ""); err != nil {
+		t.Fatal(err)
+	}
+	used := u.Usage().Bytes
+	limit := used + chunkFileSize(100<<10) + 10
+	// Two uploads at once: the first takes the room, the second is refused.
+	release, err := u.Reserve(100<<10, false, limit)
+	if err != nil {
+		t.Fatalf("upload within the quota: %v", err)
+	}
+	_, err = u.Reserve(100<<10, false, limit)
+	var qe *QuotaError
+	if !errors.As(err, &qe) || qe.Limit != limit || qe.Bytes != used+chunkFileSize(100<<10) || qe.Need != chunkFileSize(100<<10) {
+		t.Fatalf("second upload: %v (%+v)", err, qe)
+	}
+	release()
+	release() // twice is harmless
+	if got := u.Usage().Bytes; got != used {
+		t.Errorf("after release: %d, want %d", got, used)
+	}
+	if _, err := u.Reserve(11, true, limit); err != nil {
+		t.Errorf("inline chunk that fits: %v", err)
+	}
+	if release, err := u.Reserve(1<<20, false, 0); err != nil {
+		t.Errorf("no quota: %v", err)
+	} else {
+		release()
+	}
+	// A delete keeps the chunks counted, set aside, until the sweep.
+	if err := u.Update(wire.UpdateDelete, "a", wire.Meta{Stamp: core.NewVersion()}, false); err != nil {
+		t.Fatal(err)
+	}
+	if us := u.Usage(); us.Bytes != used || us.Aside != used {
+		t.Errorf("after the delete: %+v, want all %d set aside", us, used)
+	}
+	if err := st.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	st.SweepSuperseded(time.Now())
+	if us := u.Usage(); us.Bytes != 0 || us.Aside != 0 {
+		t.Errorf("after the sweep: %+v", us)
+	}
+}
