@@ -20,6 +20,7 @@ var (
 	ErrUnavailable = errors.New("not enough nodes reachable")
 	ErrIncomplete  = errors.New("Transfer failed") //nolint:staticcheck // the seed's message
 	ErrNoSpace     = errors.New("no space left on a node")
+	ErrQuota       = errors.New("over quota")
 	ErrCorrupt     = errors.New("checksum mismatch")
 	ErrStale       = errors.New("superseded by a newer version")
 	ErrPinMismatch = errors.New("node key does not match the pinned fingerprint")

@@ -23,6 +23,7 @@ var errnos = []struct {
 	{core.ErrNameTooLong, syscall.ENAMETOOLONG}, // before ErrBadName, which it wraps
 	{core.ErrBadName, syscall.EINVAL},
 	{core.ErrNoSpace, syscall.ENOSPC},
+	{core.ErrQuota, syscall.EDQUOT},
 	{core.ErrAuth, syscall.EACCES},
 	// Node trouble is EIO even when a cause deeper in the chain is an errno
 	// (a refused connection must not reach a program as ECONNREFUSED).

@@ -295,6 +295,7 @@ var statusErrors = map[wire.Status]error{
 	wire.StatusNotDir:     core.ErrNotDir,
 	wire.StatusIsDir:      core.ErrIsDir,
 	wire.StatusIncomplete: core.ErrIncomplete,
+	wire.StatusQuota:      core.ErrQuota,
 }
 
 // remoteErr turns a node's error reply into a *nodeError, wrapping the

@@ -79,6 +79,7 @@ const (
 	StatusNotDir     Status = 11
 	StatusIsDir      Status = 12
 	StatusIncomplete Status = 13
+	StatusQuota      Status = 14 // the upload would take the user past their quota on this node
 )
 
 var statusNames = map[Status]string{
@@ -86,7 +87,7 @@ var statusNames = map[Status]string{
 	StatusExist: "exists", StatusBadRequest: "bad request", StatusNoSpace: "no space left on node",
 	StatusCorrupt: "corrupt chunk", StatusInternal: "internal error", StatusNotEmpty: "folder not empty",
 	StatusBusy: "node busy", StatusStale: "superseded by a newer version", StatusNotDir: "not a folder",
-	StatusIsDir: "is a folder", StatusIncomplete: "chunks missing",
+	StatusIsDir: "is a folder", StatusIncomplete: "chunks missing", StatusQuota: "over quota",
 }
 
 func (s Status) String() string {

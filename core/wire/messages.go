@@ -229,8 +229,10 @@ type InfoResp struct {
 	Version    string `json:"version"`
 	TotalBytes uint64 `json:"total_bytes"`
 	FreeBytes  uint64 `json:"free_bytes"`
-	Quarantine int    `json:"quarantine"` // bad chunks set aside by scrub or reads
-	Started    int64  `json:"started"`    // unix ns the node process started: a change means a restart
+	Quarantine int    `json:"quarantine"`      // bad chunks set aside by scrub or reads
+	Started    int64  `json:"started"`         // unix ns the node process started: a change means a restart
+	Used       uint64 `json:"used"`            // bytes the asking user holds on this node (docs/security.md, Quotas)
+	Quota      uint64 `json:"quota,omitempty"` // the asking user's quota on this node; 0: none
 }
 
 // PasswdReq changes the authenticated user's password on this node.
