@@ -48,24 +48,20 @@ func (c *session) putChunk(body []byte) error {
 			return &reqError{status: wire.StatusBadRequest, msg: err.Error(), fatal: true}
 		}
 	}
+	if req.Inline && req.Size > wire.MaxInlineChunk {
+		return &reqError{status: wire.StatusBadRequest, msg: "inline chunk too large", fatal: true}
+	}
+	release, err := c.reserveQuota(req)
+	if err != nil {
+		return c.refuseUpload(req, err)
+	}
+	defer release()
 	if req.Inline {
-		if req.Size > wire.MaxInlineChunk {
-			return &reqError{status: wire.StatusBadRequest, msg: "inline chunk too large", fatal: true}
-		}
 		return c.putInline(req)
 	}
 	sc, err := c.us.Stage(req.Upload, req.Chunk, !req.Trailer)
 	if err != nil {
-		// Drain the stream so the reply lands where the client expects it.
-		if _, rerr := c.wc.RecvStream(io.Discard, req.Size); rerr != nil {
-			return &connError{rerr}
-		}
-		if req.Trailer {
-			if _, terr := c.readTrailer(); terr != nil {
-				return terr
-			}
-		}
-		return err
+		return c.refuseUpload(req, err)
 	}
 	defer sc.Close()
 	n, err := c.wc.RecvStream(sc, req.Size)
@@ -97,6 +93,20 @@ func (c *session) putChunk(body []byte) error {
 		return err
 	}
 	return c.replyPut(req, got)
+}
+
+// refuseUpload drains an upload's data stream (and trailer) so that the
+// reply refusing it (err) lands where the client expects it.
+func (c *session) refuseUpload(req wire.PutChunkReq, err error) error {
+	if _, rerr := c.wc.RecvStream(io.Discard, req.Size); rerr != nil {
+		return &connError{rerr}
+	}
+	if req.Trailer {
+		if _, terr := c.readTrailer(); terr != nil {
+			return terr
+		}
+	}
+	return err
 }
 
 // readTrailer reads the PutChunkTrailer that follows a Trailer upload's

@@ -9,13 +9,15 @@ import (
 	"dfs/core/wire"
 )
 
-// info reports the node's free space and quarantine size.
+// info reports the node's free space and quarantine size, and what the
+// user holds here against their quota.
 func (c *session) info(body []byte) error {
 	var req wire.InfoReq
 	if err := decode(body, &req); err != nil {
 		return err
 	}
-	resp := wire.InfoResp{Node: c.s.cfg.Name, Version: Version, Quarantine: c.s.store.QuarantineCount(), Started: c.s.started.UnixNano()}
+	resp := wire.InfoResp{Node: c.s.cfg.Name, Version: Version, Quarantine: c.s.store.QuarantineCount(), Started: c.s.started.UnixNano(),
+		Used: uint64(c.us.Usage().Bytes), Quota: uint64(c.s.cfg.Users.Quota(c.user))}
 	var st unix.Statfs_t
 	if err := unix.Statfs(c.s.cfg.Dir, &st); err != nil {
 		return err

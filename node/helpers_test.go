@@ -42,10 +42,26 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// fakeUsers is an Accounts backed by a map.
+// fakeUsers is an Accounts backed by maps.
 type fakeUsers struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu     sync.Mutex
+	m      map[string]string
+	quotas map[string]int64
+}
+
+func (f *fakeUsers) Quota(user string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.quotas[user]
+}
+
+func (f *fakeUsers) setQuota(user string, q int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.quotas == nil {
+		f.quotas = map[string]int64{}
+	}
+	f.quotas[user] = q
 }
 
 func (f *fakeUsers) Check(user, pw string) bool {
@@ -152,8 +168,14 @@ func (c *tclient) call(t wire.Type, req, resp any) error {
 }
 
 func (c *tclient) put(upload string, n int, data []byte) error {
+	return c.putChunk(upload, n, data, false)
+}
+
+// putChunk uploads chunk n of upload, inline (kept in memory until its
+// commit) or into a chunk file.
+func (c *tclient) putChunk(upload string, n int, data []byte, inline bool) error {
 	sum := sha256.Sum256(data)
-	req := wire.PutChunkReq{Upload: upload, Chunk: n, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+	req := wire.PutChunkReq{Upload: upload, Chunk: n, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Inline: inline}
 	if err := c.c.Send(wire.TypePutChunk, wire.StatusOK, req); err != nil {
 		return err
 	}

@@ -26,6 +26,10 @@ type Accounts interface {
 	Check(user, password string) bool
 	// SetPassword changes the user's password (an atomic edit of dfs.conf).
 	SetPassword(user, password string) error
+	// Quota returns the most bytes the node may hold for the user, 0 for
+	// no limit; it is asked at every chunk upload, so a change applies at
+	// once.
+	Quota(user string) int64
 }
 
 // Config configures a Server. Zero durations and limits take the defaults

@@ -133,14 +133,7 @@ func uploadInline(c *tclient, path string, data []byte) (wire.Meta, error) {
 		s, e := core.ChunkBounds(int64(len(data)), i)
 		sum := sha256.Sum256(data[s:e])
 		m.Chunks[i] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
-		req := wire.PutChunkReq{Upload: up, Chunk: i, Size: e - s, SHA256: m.Chunks[i].SHA256, Inline: true}
-		if err := c.c.Send(wire.TypePutChunk, wire.StatusOK, req); err != nil {
-			return m, err
-		}
-		if _, err := c.c.SendStream(bytes.NewReader(data[s:e]), make([]byte, 10<<10)); err != nil {
-			return m, err
-		}
-		if err := c.c.Recv(wire.TypePutChunk, nil); err != nil {
+		if err := c.putChunk(up, i, data[s:e], true); err != nil {
 			return m, err
 		}
 	}
