@@ -41,6 +41,19 @@ func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
 	return c.us.Commit(p, req.Upload, m, req.New, req.Need)
 }
 
+// drop abandons an upload whose commit will not come.
+func (c *session) drop(body []byte) error {
+	var req wire.DropReq
+	if err := decode(body, &req); err != nil {
+		return err
+	}
+	if !validUpload(req.Upload) {
+		return badRequest("invalid upload id")
+	}
+	c.us.DropUpload(req.Upload)
+	return c.send(wire.TypeDrop, wire.Empty{})
+}
+
 // durable waits, when want is set, until everything this node applied so
 // far is on its disk.
 func (c *session) durable(want bool) error {

@@ -84,3 +84,33 @@ func TestQuota(t *testing.T) {
 		t.Errorf("after the sweep: %v", err)
 	}
 }
+
+// TestDrop: DROP removes what an upload staged, in chunk files and inline,
+// so that it stops counting against the quota at once; a commit of it then
+// finds no chunks.
+func TestDrop(t *testing.T) {
+	n := startNode(t, nil)
+	c := login(t, n.addr, "alice", "Crimson33")
+	up := randHex(16)
+	if err := c.put(up, 0, testData(300<<10, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.putChunk(up, 1, testData(4<<10, 2), true); err != nil {
+		t.Fatal(err)
+	}
+	var r wire.InfoResp
+	if err := c.call(wire.TypeInfo, wire.InfoReq{}, &r); err != nil || r.Used < 300<<10 {
+		t.Fatalf("INFO with a chunk staged: used %d, %v", r.Used, err)
+	}
+	if err := c.call(wire.TypeDrop, wire.DropReq{Upload: up}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.call(wire.TypeInfo, wire.InfoReq{}, &r); err != nil || r.Used != 0 {
+		t.Errorf("INFO after DROP: used %d, %v", r.Used, err)
+	}
+	ver := core.NewVersion()
+	m := wire.Meta{Stamp: ver, Born: ver, Version: ver, Size: 4}
+	err := c.call(wire.TypeCommit, wire.CommitReq{Path: "f", Upload: up, Meta: m, Need: []int{0, 1}}, nil)
+	wantStatus(t, "a commit of the dropped upload", err, wire.StatusIncomplete)
+	wantStatus(t, "DROP of a bad id", c.call(wire.TypeDrop, wire.DropReq{Upload: "x"}, nil), wire.StatusBadRequest)
+}

@@ -147,6 +147,7 @@ var handlers = map[wire.Type]handlerFunc{
 	wire.TypePurge:    (*session).purge,
 	wire.TypeScan:     (*session).scan,
 	wire.TypeSync:     (*session).sync,
+	wire.TypeDrop:     (*session).drop,
 }
 
 // dispatch runs one request and sends its error reply if it failed. It

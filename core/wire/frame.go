@@ -42,12 +42,14 @@ const (
 	TypePurge    Type = 12
 	TypeScan     Type = 13
 	TypeSync     Type = 14
+	TypeDrop     Type = 15
 )
 
 var typeNames = map[Type]string{
 	TypeAuth: "AUTH", TypePutChunk: "PUT_CHUNK", TypeCommit: "COMMIT", TypeGetChunk: "GET_CHUNK",
 	TypeList: "LIST", TypeData: "DATA", TypeLookup: "LOOKUP", TypeUpdate: "UPDATE",
 	TypeRename: "RENAME", TypeInfo: "INFO", TypePasswd: "PASSWD", TypePurge: "PURGE", TypeScan: "SCAN", TypeSync: "SYNC",
+	TypeDrop: "DROP",
 }
 
 func (t Type) String() string {

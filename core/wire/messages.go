@@ -262,5 +262,13 @@ type ScanResp struct {
 // or folder on a mount sends to every node.
 type SyncReq struct{}
 
+// DropReq abandons Upload, whose commit will not come (a put that failed
+// before committing): the node removes its staged chunks now rather than
+// after the staging timeout, so that they stop counting against the user's
+// quota. The reply is Empty, whether or not anything was staged.
+type DropReq struct {
+	Upload string `json:"upload"`
+}
+
 // Empty is the body of replies that carry nothing.
 type Empty struct{}

@@ -216,6 +216,15 @@ func (u *UserDir) held(rel string, m *Record) []int {
 	return out
 }
 
+// DropUpload removes what an upload staged, in chunk files and inline,
+// whose commit will not come (wire.DropReq).
+func (u *UserDir) DropUpload(upload string) {
+	u.mu.Lock() // not in the middle of a commit of the same upload
+	defer u.mu.Unlock()
+	u.removeStaged(upload)
+	u.dropInline(upload)
+}
+
 func (u *UserDir) removeStaged(upload string) {
 	if upload == "" {
 		return
