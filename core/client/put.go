@@ -78,7 +78,9 @@ func (c *Client) put(ctx context.Context, name string, r io.ReaderAt, size int64
 	if err := ctx.Err(); err != nil {
 		return PutResult{}, err
 	}
-	if err := coverage(c, x, sent.errs, "stored"); err != nil {
+	if err := firstErr(overQuota(c, sent.errs, "the file was not stored; the previous version, if any, is unchanged"),
+		coverage(c, x, sent.errs, "stored")); err != nil {
+		c.dropUpload(ctx, upload, sent.errs)
 		return PutResult{}, err
 	}
 	meta := newMeta(size, sum, sent.chunks, opt)
@@ -269,6 +271,41 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// dropUpload tells the nodes that took chunks of upload, which will not be
+// committed, to remove them now (DROP), so that they stop counting against
+// the user's quota instead of waiting out the nodes' staging timeout. It
+// asks the nodes that answered (errs: per node, from sending the chunks);
+// one that does not take it removes them at that timeout.
+func (c *Client) dropUpload(ctx context.Context, upload string, errs []error) {
+	var nodes []int
+	for n, err := range errs {
+		if isAnswer(err) {
+			nodes = append(nodes, n)
+		}
+	}
+	c.fanout(ctx, nodes, func(ctx context.Context, n int) error {
+		return c.call(ctx, n, func(s *stub) error { return s.drop(upload) })
+	})
+}
+
+// overQuota fails a put that a node refused because the user is over
+// quota there (core.ErrQuota), even where every chunk has a copy on
+// another node: the put would only lose redundancy now, and heal could
+// not restore it, so the user learns of the quota at once. The error
+// names every node that refused, and then says what became of the file.
+func overQuota(c *Client, errs []error, outcome string) error {
+	refused := map[int]error{}
+	for n, err := range errs {
+		if errors.Is(err, core.ErrQuota) {
+			refused[n] = err
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	return &nodeError{kind: core.ErrQuota, msg: c.describe(refused) + "; " + outcome}
 }
 
 // coverage checks that every chunk reached at least one of its nodes.

@@ -21,7 +21,8 @@ import (
 // Where nodes fail, the file is new (no node had it), so the nodes that
 // committed hold the version as well as they can: the put succeeds if every
 // chunk has a copy, and otherwise fails, leaving the new file incomplete on
-// the nodes that took it (there was no version before to keep).
+// the nodes that took it (there was no version before to keep). A node
+// over quota fails the put either way (see overQuota).
 func (c *Client) putSmall(ctx context.Context, name string, r io.ReaderAt, size int64, sum []byte, x int, upload string, opt PutOptions, progress func(int64)) (PutResult, error) {
 	data := make([]byte, size)
 	if _, err := r.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
@@ -49,7 +50,7 @@ func (c *Client) putSmall(ctx context.Context, name string, r io.ReaderAt, size 
 		commit := wire.CommitReq{Path: name, Upload: upload, Meta: meta, Sync: opt.Sync, New: true, Need: chs[:]}
 		return c.call(ctx, n, func(s *stub) error {
 			sendErr, commitErr, h, err := s.sendSmall(reqs, out, commit)
-			sendErrs[n], commitErrs[n], held[n] = remote(sendErr), remote(commitErr), h
+			sendErrs[n], commitErrs[n], held[n] = c.remote(n, sendErr), c.remote(n, commitErr), h
 			return err
 		})
 	})
@@ -80,19 +81,33 @@ func (c *Client) putSmall(ctx context.Context, name string, r io.ReaderAt, size 
 		for n := range chunkErrs {
 			chunkErrs[n] = firstErr(connErrs[n], sendErrs[n])
 		}
-		if err := coverage(c, x, chunkErrs, "stored"); err != nil {
+		if err := firstErr(overQuota(c, chunkErrs, "the file was not stored; the previous version is unchanged"),
+			coverage(c, x, chunkErrs, "stored")); err != nil {
+			c.dropUpload(ctx, upload, chunkErrs)
 			return PutResult{}, err
 		}
 		return c.commit(ctx, name, upload, meta, x, chunkErrs, opt.Sync, commitWaves)
 	}
-	return c.committed(name, meta, x, errs, held)
+	res, err := c.committed(name, meta, x, errs, held)
+	outcome := "the new file was stored with one copy of the chunks refused"
+	switch {
+	case len(res.Failed) == core.NumNodes:
+		outcome = "the file was not stored"
+	case res.State == StateIncomplete:
+		outcome = "the new file is left incomplete"
+	}
+	if qerr := overQuota(c, sendErrs, outcome); qerr != nil {
+		return res, qerr
+	}
+	return res, err
 }
 
-// remote turns a node's error reply into the error callers test for.
-func remote(err error) error {
+// remote turns node n's error reply into the error callers test for,
+// naming the node as call does.
+func (c *Client) remote(n int, err error) error {
 	var re *wire.RemoteError
 	if errors.As(err, &re) {
-		return remoteErr(re)
+		return fmt.Errorf("%s: %w", c.nodes[n].label, remoteErr(re))
 	}
 	return err
 }

@@ -135,6 +135,11 @@ func (s *stub) sync() error {
 	return s.roundTrip(wire.TypeSync, wire.SyncReq{}, nil, s.io)
 }
 
+// drop abandons an upload whose commit will not come (DROP).
+func (s *stub) drop(upload string) error {
+	return s.roundTrip(wire.TypeDrop, wire.DropReq{Upload: upload}, nil, s.reply)
+}
+
 // commit makes req.Meta current with the chunks staged under req.Upload
 // (COMMIT) and returns the chunks of the version the node holds. A commit
 // may wait for the node's flush (Sync), so it gets the I/O time.

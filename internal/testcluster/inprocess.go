@@ -31,6 +31,14 @@ func (p *inProcess) addUser(path, user, password string) error {
 	return conf.AddUser(path, user, password)
 }
 
+func (p *inProcess) setQuota(user, quota string) error {
+	q, err := conf.ParseQuota(quota)
+	if err != nil {
+		return err
+	}
+	return conf.SetQuota(p.c.confPath, user, q)
+}
+
 func (p *inProcess) start(n int, addr string) (string, error) {
 	c := p.c
 	dir := c.Dir(n)

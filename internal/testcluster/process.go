@@ -82,6 +82,18 @@ func (p *processes) addUser(path, user, password string) error {
 	return nil
 }
 
+// setQuota runs dfsnode user quota on every node's own dfs.conf, after
+// their first start (which copies the cluster's).
+func (p *processes) setQuota(user, quota string) error {
+	for n := 0; n < core.NumNodes; n++ {
+		cmd := exec.Command(p.bin, "user", "quota", user, quota, "-conf", p.confPath(n))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("dfsnode user quota %s %s: %v\n%s", user, quota, err, out)
+		}
+	}
+	return nil
+}
+
 // confPath is node n's own copy of dfs.conf, as each machine of a real
 // cluster has: a password changed through one node reaches the others
 // only through the client, as it would there.

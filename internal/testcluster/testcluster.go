@@ -53,6 +53,9 @@ type Cluster struct {
 type backend interface {
 	// addUser adds user to the dfs.conf at path.
 	addUser(path, user, password string) error
+	// setQuota sets user's quota (conf.Users.Quota; "none" for none) in
+	// the dfs.conf every node reads.
+	setQuota(user, quota string) error
 	// start runs node n listening on addr, or on an address of its choice
 	// when addr is "", and returns the address it listens on.
 	start(n int, addr string) (string, error)
@@ -147,6 +150,15 @@ func (c *Cluster) Addr(n int) string {
 // process nodes each read a copy made at their first start, as separate
 // machines would.
 func (c *Cluster) ConfPath() string { return c.confPath }
+
+// SetQuota sets user's quota on every node ("10M", "none"), as an operator
+// would: in each node's dfs.conf, which running nodes follow.
+func (c *Cluster) SetQuota(user, quota string) {
+	c.t.Helper()
+	if err := c.be.setQuota(user, quota); err != nil {
+		c.t.Fatal(err)
+	}
+}
 
 // Nodes returns the node addresses with their pins, as dfc.conf has them.
 func (c *Cluster) Nodes() []client.NodeAddr {
