@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"dfs/core"
@@ -26,8 +27,8 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	r, err := c.Status(ctx)
 	for _, n := range r.Nodes {
 		if n.Up {
-			fmt.Fprintf(e.stdout, "%-5s %-21s up    %s free of %s, dfsnode %s", n.Name, n.Addr,
-				human(n.Info.FreeBytes), human(n.Info.TotalBytes), n.Info.Version)
+			fmt.Fprintf(e.stdout, "%-5s %-21s up    %s free of %s, dfsnode %s, %s", n.Name, n.Addr,
+				human(n.Info.FreeBytes), human(n.Info.TotalBytes), n.Info.Version, quotaUse(n.Info))
 			if n.Info.Quarantine > 0 {
 				fmt.Fprintf(e.stdout, ", %d bad copies in quarantine", n.Info.Quarantine)
 			}
@@ -115,16 +116,13 @@ func runHeal(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// human formats a byte count.
-func human(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
+// quotaUse says what the user holds on a node against their quota there.
+func quotaUse(info client.NodeInfo) string {
+	if info.Quota == 0 {
+		return "you use " + human(info.Used) + " (no quota)"
 	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+	return fmt.Sprintf("you use %s of your %s quota (%d%%)", human(info.Used), human(info.Quota), info.Used*100/info.Quota)
 }
+
+// human formats a byte count.
+func human(n uint64) string { return core.FormatBytes(int64(min(n, math.MaxInt64))) }

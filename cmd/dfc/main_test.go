@@ -372,3 +372,32 @@ func TestStatusHealWhere(t *testing.T) {
 		t.Errorf("status after heal: %s", r.Stdout)
 	}
 }
+
+// TestQuota: a put past the user's quota fails, exit 1, with the nodes'
+// message; status shows each node's use against the quota, and "no quota"
+// once the operator removes it.
+func TestQuota(t *testing.T) {
+	c := startCluster(t)
+	dir := t.TempDir()
+	randomFile(t, filepath.Join(dir, "fits.bin"), 1<<20) // 512 KiB a node
+	randomFile(t, filepath.Join(dir, "big.bin"), 4<<20)  // 2 MiB a node
+	c.SetQuota("alice", "1M")
+	c.ok(dir, "put", "fits.bin")
+	r := dfc(t, dir, "", "-conf", c.confPath, "put", "big.bin")
+	want := fmt.Sprintf("dfc: put big.bin: DFS1 (%s), DFS2 (%s), DFS3 (%s), DFS4 (%s): over quota: using 512.2 KiB of 1.0 MiB, "+
+		"no room for 1.0 MiB more; remove files or ask the operator to raise it; the file was not stored; the previous version, if any, is unchanged\n",
+		c.Addr(0), c.Addr(1), c.Addr(2), c.Addr(3))
+	if r.Code != 1 || r.Stderr != want {
+		t.Errorf("put over quota: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	r = c.ok(dir, "status")
+	if n := strings.Count(r.Stdout, "you use 512.2 KiB of your 1.0 MiB quota (50%)"); n != 4 {
+		t.Errorf("status shows the quota of %d nodes:\n%s", n, r.Stdout)
+	}
+	c.SetQuota("alice", "none")
+	c.ok(dir, "put", "big.bin")
+	r = c.ok(dir, "status")
+	if n := strings.Count(r.Stdout, "you use 2.5 MiB (no quota)"); n != 4 {
+		t.Errorf("status without a quota:\n%s", r.Stdout)
+	}
+}

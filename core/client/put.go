@@ -294,18 +294,29 @@ func (c *Client) dropUpload(ctx context.Context, upload string, errs []error) {
 // quota there (core.ErrQuota), even where every chunk has a copy on
 // another node: the put would only lose redundancy now, and heal could
 // not restore it, so the user learns of the quota at once. The error
-// names every node that refused, and then says what became of the file.
+// names every node that refused with its message (once for nodes that said
+// the same), and then says what became of the file.
 func overQuota(c *Client, errs []error, outcome string) error {
-	refused := map[int]error{}
+	var msgs []string              // in node order
+	nodes := map[string][]string{} // message -> labels of the nodes that said it
 	for n, err := range errs {
-		if errors.Is(err, core.ErrQuota) {
-			refused[n] = err
+		var ne *nodeError
+		if !errors.Is(err, core.ErrQuota) || !errors.As(err, &ne) {
+			continue
 		}
+		if nodes[ne.msg] == nil {
+			msgs = append(msgs, ne.msg)
+		}
+		nodes[ne.msg] = append(nodes[ne.msg], c.nodes[n].label)
 	}
-	if len(refused) == 0 {
+	if len(msgs) == 0 {
 		return nil
 	}
-	return &nodeError{kind: core.ErrQuota, msg: c.describe(refused) + "; " + outcome}
+	var parts []string
+	for _, m := range msgs {
+		parts = append(parts, strings.Join(nodes[m], ", ")+": "+m)
+	}
+	return &nodeError{kind: core.ErrQuota, msg: strings.Join(parts, "; ") + "; " + outcome}
 }
 
 // coverage checks that every chunk reached at least one of its nodes.
