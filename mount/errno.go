@@ -37,7 +37,8 @@ var errnos = []struct {
 
 // errno returns the errno for err (0 for nil). Errors that become EIO
 // (nodes unreachable, incomplete or corrupt files, stale versions,
-// timeouts, anything unexpected) are logged, each message once. There is no
+// timeouts, anything unexpected) are logged, each message once, and so is
+// EDQUOT: the nodes' message says how full the user is where. There is no
 // EINTR: requests are not interrupted (see uninterruptible).
 func (s *fsys) errno(op string, err error) syscall.Errno {
 	if err == nil {
@@ -45,7 +46,7 @@ func (s *fsys) errno(op string, err error) syscall.Errno {
 	}
 	for _, m := range errnos {
 		if errors.Is(err, m.err) {
-			if m.errno == syscall.EIO {
+			if m.errno == syscall.EIO || m.errno == syscall.EDQUOT {
 				s.errs.once(s, op, err)
 			}
 			return m.errno

@@ -127,7 +127,10 @@ func (f *File) acquireLocked(ctx context.Context, p string, trunc bool) (*spool,
 // the kernel sends RELEASE after close(2) has returned (and its FLUSH
 // stored the file), so a truncate(2) by name or a write through a shared
 // mapping can land in between, with no FLUSH after it. Only what cannot be
-// stored is dropped, with a warning (its FLUSH already reported the error).
+// stored is dropped, with a warning (its FLUSH already reported the error);
+// a file created here that was never stored is then forgotten, so that the
+// name is free again (a cp retried once the user is under quota creates
+// it anew rather than opening a file no node has).
 func (f *File) releaseLocked(ctx context.Context, sp *spool, put bool) {
 	sp.refs--
 	if sp.refs > 0 {
@@ -141,6 +144,14 @@ func (f *File) releaseLocked(ctx context.Context, sp *spool, put bool) {
 		p, _ := f.path()
 		f.sys.opts.Log.Warn("dfs: dropping changes that could not be stored", "file", p, "err", err)
 		f.cached = ""
+		if f.fresh {
+			f.fresh = false
+			// Not under f.mu: the kernel takes the folder's lock for it,
+			// which a lookup of the name may hold while it waits for f.mu.
+			if name, parent := f.EmbeddedInode().Parent(); parent != nil {
+				go parent.NotifyEntry(name)
+			}
+		}
 	}
 	sp.close()
 	if f.spool == sp {
