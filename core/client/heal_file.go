@@ -67,9 +67,12 @@ func (c *Client) healFile(ctx context.Context, e *Entry, up []int, lim *limiter,
 		if len(missing) > 0 {
 			upload = newUploadID()
 		}
-		for _, ch := range missing {
+		for i, ch := range missing {
 			k, err := c.copyChunk(ctx, e, ch, n, upload, lim)
 			if err != nil {
+				if i > 0 { // the chunks copied before would wait for a commit
+					c.dropUpload(ctx, upload, []int{n})
+				}
 				return err
 			}
 			rep.ChunksCopied++

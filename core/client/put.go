@@ -80,7 +80,7 @@ func (c *Client) put(ctx context.Context, name string, r io.ReaderAt, size int64
 	}
 	if err := firstErr(overQuota(c, sent.errs, "the file was not stored; the previous version, if any, is unchanged"),
 		coverage(c, x, sent.errs, "stored")); err != nil {
-		c.dropUpload(ctx, upload, sent.errs)
+		c.dropUpload(ctx, upload, answered(sent.errs))
 		return PutResult{}, err
 	}
 	meta := newMeta(size, sum, sent.chunks, opt)
@@ -273,21 +273,26 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-// dropUpload tells the nodes that took chunks of upload, which will not be
+// dropUpload tells nodes that took chunks of upload, which will not be
 // committed, to remove them now (DROP), so that they stop counting against
-// the user's quota instead of waiting out the nodes' staging timeout. It
-// asks the nodes that answered (errs: per node, from sending the chunks);
-// one that does not take it removes them at that timeout.
-func (c *Client) dropUpload(ctx context.Context, upload string, errs []error) {
+// the user's quota instead of waiting out the nodes' staging timeout. A
+// node that does not take it removes them at that timeout.
+func (c *Client) dropUpload(ctx context.Context, upload string, nodes []int) {
+	c.fanout(ctx, nodes, func(ctx context.Context, n int) error {
+		return c.call(ctx, n, func(s *stub) error { return s.drop(upload) })
+	})
+}
+
+// answered lists the nodes whose errs (per node) are answers: those may
+// hold chunks.
+func answered(errs []error) []int {
 	var nodes []int
 	for n, err := range errs {
 		if isAnswer(err) {
 			nodes = append(nodes, n)
 		}
 	}
-	c.fanout(ctx, nodes, func(ctx context.Context, n int) error {
-		return c.call(ctx, n, func(s *stub) error { return s.drop(upload) })
-	})
+	return nodes
 }
 
 // overQuota fails a put that a node refused because the user is over

@@ -83,7 +83,7 @@ func (c *Client) putSmall(ctx context.Context, name string, r io.ReaderAt, size 
 		}
 		if err := firstErr(overQuota(c, chunkErrs, "the file was not stored; the previous version is unchanged"),
 			coverage(c, x, chunkErrs, "stored")); err != nil {
-			c.dropUpload(ctx, upload, chunkErrs)
+			c.dropUpload(ctx, upload, answered(chunkErrs))
 			return PutResult{}, err
 		}
 		return c.commit(ctx, name, upload, meta, x, chunkErrs, opt.Sync, commitWaves)
