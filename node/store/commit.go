@@ -80,9 +80,9 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 			// Counted as the entry's before it leaves staging (where it
 			// was measured), so that it is never out of the count.
 			replaced, _ := u.regularSize(dst)
-			u.count(size - replaced)
+			u.count(size-replaced, 0)
 			if err := u.root.Rename(src, dst); err != nil {
-				u.count(replaced - size)
+				u.count(replaced-size, 0)
 				return nil, err
 			}
 			moved = true
@@ -105,7 +105,7 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 	if err := u.writeMeta(last.rel, &m); err != nil {
 		return nil, err
 	}
-	u.count(inlineBytes(&m) - inlineBytes(old)) // old's went aside into memory, or stay in m
+	u.count(inlineBytes(&m)-inlineBytes(old), 0) // old's went aside into memory, or stay in m
 	// Only after the new meta is in place: the superseded chunks stay
 	// readable for a grace period, for readers still on the old version.
 	if live(old) && !old.Dir && old.Version != m.Version {

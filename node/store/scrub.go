@@ -227,7 +227,7 @@ func (u *UserDir) Quarantine(p, ver string, c int, fi os.FileInfo) (string, erro
 	if err := u.root.Rename(src, quarantineDir+"/"+name); err != nil {
 		return "", err
 	}
-	u.count(-cur.Size()) // quarantine is the node's trouble, not the user's use
+	u.count(-cur.Size(), 0) // quarantine is the node's trouble, not the user's use
 	_ = u.syncDir(quarantineDir)
 	_ = u.syncDir(rel)
 	m, err := u.readFull(rel)

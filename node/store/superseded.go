@@ -142,7 +142,7 @@ func (u *UserDir) supersede(rel, keep string) error {
 		if err := u.root.Rename(from, supersededDir+"/"+n); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		u.countAside(size)
+		u.count(0, size)
 		u.old.addFile(oldChunk{u: u, name: n, at: now, size: size})
 	}
 	return nil
@@ -173,6 +173,6 @@ func (st *Store) SweepSuperseded(cutoff time.Time) {
 			st.log.Warn("remove superseded chunk", "user", o.u.user, "file", o.name, "err", err)
 			continue
 		}
-		o.u.countSwept(o.size)
+		o.u.count(-o.size, -o.size)
 	}
 }

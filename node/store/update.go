@@ -92,7 +92,7 @@ func (u *UserDir) tombstone(steps []step, stamp, born string, dir bool) error {
 	if err := u.writeMeta(last.rel, &Record{Dir: dir, Deleted: true, Stamp: stamp, Born: born}); err != nil {
 		return err
 	}
-	u.count(-inlineBytes(old)) // set aside in memory
+	u.count(-inlineBytes(old), 0) // set aside in memory
 	return u.supersede(last.rel, "")
 }
 

@@ -99,35 +99,17 @@ func (u *UserDir) Reserve(size int64, inline bool, limit int64) (release func(),
 	}, nil
 }
 
-// count adds delta bytes to what the user's entries hold.
-func (u *UserDir) count(delta int64) {
-	if u.usage == nil || delta == 0 {
-		return
-	}
-	u.usage.mu.Lock()
-	u.usage.stored += delta
-	u.usage.mu.Unlock()
-}
-
-// countAside notes that n bytes of the entries' chunk files were set aside
-// (still counted, until swept).
-func (u *UserDir) countAside(n int64) {
+// count adds stored bytes to what the user's entries hold and set aside,
+// aside of them to what is set aside: (n, 0) for n bytes stored or (-n, 0)
+// removed, (0, n) for n bytes set aside, (-n, -n) for n bytes set aside
+// and then swept.
+func (u *UserDir) count(stored, aside int64) {
 	if u.usage == nil {
 		return
 	}
 	u.usage.mu.Lock()
-	u.usage.aside += n
-	u.usage.mu.Unlock()
-}
-
-// countSwept notes that n bytes set aside were deleted.
-func (u *UserDir) countSwept(n int64) {
-	if u.usage == nil {
-		return
-	}
-	u.usage.mu.Lock()
-	u.usage.aside -= n
-	u.usage.stored -= n
+	u.usage.stored += stored
+	u.usage.aside += aside
 	u.usage.mu.Unlock()
 }
 

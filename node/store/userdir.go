@@ -203,7 +203,7 @@ func (u *UserDir) syncFile(f *os.File) error {
 func (u *UserDir) removeAll(rel string) error {
 	held := u.treeBytes(rel)
 	err := u.root.RemoveAll(rel)
-	u.count(u.treeBytes(rel) - held) // all of it, unless the removal failed halfway
+	u.count(u.treeBytes(rel)-held, 0) // all of it, unless the removal failed halfway
 	u.cache.dropTree(rel)
 	for p := range u.pending {
 		if _, ok := underRel(p, rel, ""); ok {
