@@ -42,6 +42,12 @@ func (c *session) serve() {
 	if !c.authenticate() {
 		return
 	}
+	// Only now does the connection get its large buffers: before login a
+	// node may hold -max-conns connections of strangers (wire.Conn.Grow).
+	if err := c.wc.Grow(); err != nil {
+		c.logReadErr("after AUTH", err)
+		return
+	}
 	for {
 		_ = c.nc.SetDeadline(time.Now().Add(c.s.cfg.IdleTimeout))
 		h, body, err := c.wc.ReadRequest()

@@ -44,14 +44,15 @@ func (s *stub) roundTrip(t wire.Type, req, resp any, wait time.Duration) error {
 }
 
 // auth logs in (AUTH, the first request on a connection) and lifts the cap
-// on control frames read to the one for authenticated connections.
+// on control frames read and the buffers to those of authenticated
+// connections.
 func (s *stub) auth(user, password string) error {
 	var resp wire.AuthResp
 	if err := s.roundTrip(wire.TypeAuth, wire.AuthReq{User: user, Password: password}, &resp, s.login); err != nil {
 		return err
 	}
 	s.conn.SetMaxFrame(wire.MaxControlFrame)
-	return nil
+	return s.conn.Grow()
 }
 
 // lookup asks for path's entry (LOOKUP): the metas of its folders and of

@@ -1,14 +1,13 @@
 package wire
 
 import (
-	"bufio"
 	"crypto/tls"
 	"net"
 	"sync"
 )
 
 // batchSize is how many bytes of TLS records go to the kernel per read or
-// write at most.
+// write at most, once the connection has grown (after login).
 const batchSize = 256 << 10
 
 // batchConn sits between a TLS connection and its socket and batches the
@@ -17,20 +16,54 @@ const batchSize = 256 << 10
 // transfer 65,536 system calls each way. Reads come from a buffer; writes made
 // inside one tlsConn.Write are gathered and sent together when it returns (or
 // when batchSize has gathered).
+//
+// A new batchConn has no buffers: a connection that has not logged in is
+// read a record at a time into crypto/tls's own buffer, and its few writes
+// gather only what they need. grow gives it the batch buffers once the
+// peer has logged in, so that connections nobody authenticated on cost no
+// more than a few KiB each (docs/security.md).
 type batchConn struct {
 	net.Conn
-	br *bufio.Reader
+	rbuf []byte // read from the socket; rbuf[r:w] not yet taken (reader's goroutine only)
+	r, w int
 
 	mu      sync.Mutex
 	holding bool   // inside tlsConn.Write: gather
 	wbuf    []byte // gathered records
 }
 
-func newBatchConn(nc net.Conn) *batchConn {
-	return &batchConn{Conn: nc, br: bufio.NewReaderSize(nc, batchSize)}
+func newBatchConn(nc net.Conn) *batchConn { return &batchConn{Conn: nc} }
+
+func (b *batchConn) Read(p []byte) (int, error) {
+	if b.r == b.w {
+		if len(p) >= len(b.rbuf) {
+			return b.Conn.Read(p)
+		}
+		n, err := b.Conn.Read(b.rbuf)
+		b.r, b.w = 0, n
+		if n == 0 {
+			return 0, err
+		}
+	}
+	n := copy(p, b.rbuf[b.r:b.w])
+	b.r += n
+	return n, nil
 }
 
-func (b *batchConn) Read(p []byte) (int, error) { return b.br.Read(p) }
+// grow gives the connection its batch buffers, keeping what was read and
+// not yet taken. It must not run concurrently with Read.
+func (b *batchConn) grow() {
+	if len(b.rbuf) < batchSize {
+		rbuf := make([]byte, batchSize)
+		b.w = copy(rbuf, b.rbuf[b.r:b.w])
+		b.rbuf, b.r = rbuf, 0
+	}
+	b.mu.Lock()
+	if cap(b.wbuf) < batchSize {
+		b.wbuf = append(make([]byte, 0, batchSize+20<<10), b.wbuf...)
+	}
+	b.mu.Unlock()
+}
 
 func (b *batchConn) Write(p []byte) (int, error) {
 	b.mu.Lock()
@@ -40,9 +73,6 @@ func (b *batchConn) Write(p []byte) (int, error) {
 			return 0, err
 		}
 		return b.Conn.Write(p)
-	}
-	if b.wbuf == nil {
-		b.wbuf = make([]byte, 0, batchSize+20<<10)
 	}
 	b.wbuf = append(b.wbuf, p...)
 	if len(b.wbuf) >= batchSize {

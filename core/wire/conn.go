@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,12 +39,51 @@ type Conn struct {
 	interrupted atomic.Bool   // see Interrupt
 }
 
-// NewConn wraps nc. Control frames read are capped at MaxPreAuthFrame until
-// SetMaxFrame raises the cap (after authentication).
+// Buffer sizes of a Conn. Before login a connection reads and writes a few
+// small frames (AUTH and its reply), and a node may hold up to -max-conns
+// of them for strangers: they get small buffers, and Grow gives the large
+// ones once the login succeeded (docs/security.md, Limits).
+const (
+	preAuthBuffer = 1 << 10  // each way, before Grow
+	connBuffer    = 64 << 10 // each way, after Grow
+)
+
+// NewConn wraps nc with the small buffers of a connection that has not
+// logged in. Control frames read are capped at MaxPreAuthFrame until
+// SetMaxFrame raises the cap; Grow raises the buffers (both after
+// authentication).
 func NewConn(nc net.Conn) *Conn {
-	c := &Conn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10), bw: bufio.NewWriterSize(nc, 64<<10)}
+	c := &Conn{nc: nc, br: bufio.NewReaderSize(nc, preAuthBuffer), bw: bufio.NewWriterSize(nc, preAuthBuffer)}
 	c.maxFrame.Store(MaxPreAuthFrame)
 	return c
+}
+
+// Grow gives the connection the buffers of an authenticated one: 64 KiB
+// each way, and under TLS the batches of records (256 KiB each way) that
+// keep system calls few in long transfers. What was read and not yet taken
+// is kept; frames written and not flushed are sent first. It must not run
+// concurrently with a read or write (Interrupt excepted).
+func (c *Conn) Grow() error {
+	if c.bw.Size() < connBuffer {
+		if err := c.bw.Flush(); err != nil {
+			return err
+		}
+		c.bw = bufio.NewWriterSize(c.nc, connBuffer)
+	}
+	if c.br.Size() < connBuffer {
+		var src io.Reader = c.nc
+		if n := c.br.Buffered(); n > 0 {
+			// The peer sent its next frames already (it pipelines):
+			// they are read before the socket.
+			ahead, _ := c.br.Peek(n)
+			src = io.MultiReader(bytes.NewReader(bytes.Clone(ahead)), c.nc)
+		}
+		c.br = bufio.NewReaderSize(src, connBuffer)
+	}
+	if t, ok := c.nc.(*tlsConn); ok {
+		t.raw.grow()
+	}
+	return nil
 }
 
 // SetMaxFrame sets the cap on control frames read from now on.

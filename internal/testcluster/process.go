@@ -194,6 +194,16 @@ func (p *processes) stop(n int, kill bool) {
 	}
 }
 
+// pid is node n's process id, or 0 when it is not running.
+func (p *processes) pid(n int) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.procs[n] == nil {
+		return 0
+	}
+	return p.procs[n].cmd.Process.Pid
+}
+
 func (p *processes) freeze(n int, frozen bool) error {
 	p.mu.Lock()
 	pr := p.procs[n]

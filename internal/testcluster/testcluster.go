@@ -146,6 +146,16 @@ func (c *Cluster) Addr(n int) string {
 	return c.addrs[n]
 }
 
+// PID returns node n's process id with a process back end (Processes,
+// Namespaces), so a test can watch its memory; 0 for in-process nodes and
+// for a node that is not running.
+func (c *Cluster) PID(n int) int {
+	if p, ok := c.be.(*processes); ok {
+		return p.pid(n)
+	}
+	return 0
+}
+
 // ConfPath returns the cluster's dfs.conf. In-process nodes read it;
 // process nodes each read a copy made at their first start, as separate
 // machines would.
