@@ -29,6 +29,10 @@ type Client struct {
 	User      string   // "" if the file has no Username line
 	Password  string   // "" if the file has no Password line
 	Plaintext bool     // Transport: plaintext-insecure; TLS otherwise
+	// StrictPins is "Pins: strict": a node whose Server line has no pin
+	// is refused, not asked about or pinned on first contact (the default,
+	// "Pins: first-contact").
+	StrictPins bool
 }
 
 // LoadClient reads and parses the client conf at path.
@@ -60,7 +64,7 @@ type serverLine struct {
 func parseClient(name string, data []byte) (*Client, []serverLine, error) {
 	c := &Client{Path: name}
 	var locs []serverLine
-	seen := map[string]int{} // lower-case key -> first line, for Username/Password/Transport
+	seen := map[string]int{} // lower-case key -> first line, for Username/Password/Transport/Pins
 	for i, line := range splitLines(data) {
 		n := i + 1
 		body := lineBody(line)
@@ -74,13 +78,13 @@ func parseClient(name string, data []byte) (*Client, []serverLine, error) {
 		lkey := strings.ToLower(key)
 		switch lkey {
 		case "server":
-		case "username", "password", "transport":
+		case "username", "password", "transport", "pins":
 			if first, dup := seen[lkey]; dup {
 				return nil, nil, lineError(name, n, "second %s line (first on line %d)", key, first)
 			}
 			seen[lkey] = n
 		default:
-			return nil, nil, lineError(name, n, "unknown key %q (want Server, Username, Password or Transport)", clip(key))
+			return nil, nil, lineError(name, n, "unknown key %q (want Server, Username, Password, Transport or Pins)", clip(key))
 		}
 		switch lkey {
 		case "server":
@@ -114,6 +118,15 @@ func parseClient(name string, data []byte) (*Client, []serverLine, error) {
 				c.Plaintext = true
 			default:
 				return nil, nil, lineError(name, n, "unknown transport %q (want tls or plaintext-insecure)", clip(t))
+			}
+		case "pins":
+			switch p := stripComment(value); strings.ToLower(p) {
+			case "first-contact":
+				c.StrictPins = false
+			case "strict":
+				c.StrictPins = true
+			default:
+				return nil, nil, lineError(name, n, "unknown Pins value %q (want first-contact or strict)", clip(p))
 			}
 		}
 	}

@@ -37,8 +37,10 @@ func TestParseClientGood(t *testing.T) {
 					c.Servers[2].Pin == "" && c.User == "Bob" && c.Password == "pass # word" && c.Plaintext
 			}},
 		{"no user, no password, tls", strings.Join(strings.Split(seedClient, "\n")[:4], "\n") + "\nTransport: TLS", func(c *Client) bool {
-			return c.User == "" && c.Password == "" && !c.Plaintext
+			return c.User == "" && c.Password == "" && !c.Plaintext && !c.StrictPins
 		}},
+		{"strict pins", seedClient + "Pins: Strict # for fstab\n", func(c *Client) bool { return c.StrictPins }},
+		{"first-contact pins", seedClient + "pins: first-contact\n", func(c *Client) bool { return !c.StrictPins }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,6 +77,8 @@ func TestParseClientBad(t *testing.T) {
 		{servers(s1, s2, s3, s4, "Username: .hidden"), `dfc.conf:5: user name ".hidden" starts with '.'`},
 		{servers(s1, s2, s3, s4, "Username: a/b"), `dfc.conf:5: user name "a/b" has "/"`},
 		{servers(s1, s2, s3, s4, "Transport: udp"), `dfc.conf:5: unknown transport "udp" (want tls or plaintext-insecure)`},
+		{servers(s1, s2, s3, s4, "Pins: lax"), `dfc.conf:5: unknown Pins value "lax" (want first-contact or strict)`},
+		{servers(s1, s2, s3, s4, "Pins: strict", "Pins: strict"), `dfc.conf:6: second Pins line (first on line 5)`},
 		{servers(s1, s2, s3, s4, "Port: 1"), `dfc.conf:5: unknown key "Port"`},
 		{servers(s1, "= oops"), `dfc.conf:2: cannot read "= oops"`},
 		{servers(s1, "Server2 DFS2 h:1"), `dfc.conf:2: cannot read "Server2 DFS2 h:1"`},

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/term"
 )
 
-// maxPasswordLine bounds a password read from a pipe or file.
+// maxPasswordLine bounds a password (or an answer) read from a pipe or file.
 const maxPasswordLine = 4096
 
 // ReadPassword reads a password from in. If in is a terminal it prints
@@ -26,7 +27,7 @@ func ReadPassword(prompt string, in *os.File, out io.Writer) (string, error) {
 		}
 		return string(pw), nil
 	}
-	return readLine(in)
+	return readLine(in, "password")
 }
 
 // ReadNewPassword reads a new, non-empty password from in: twice on a
@@ -51,9 +52,37 @@ func ReadNewPassword(in *os.File, out io.Writer) (string, error) {
 	return pw, nil
 }
 
+// AskYesNo asks question on out and reads answers from in until one is
+// yes or no (y and n do too, in any case); the end of input is no. It is
+// for questions that a person must answer: the caller checks that in is a
+// terminal.
+func AskYesNo(question string, in io.Reader, out io.Writer) (bool, error) {
+	fmt.Fprint(out, question)
+	for {
+		line, err := readLine(in, "answer")
+		if err != nil {
+			fmt.Fprintln(out)
+			if errors.Is(err, errNoInput) {
+				return false, nil
+			}
+			return false, err
+		}
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "yes", "y":
+			return true, nil
+		case "no", "n":
+			return false, nil
+		}
+		fmt.Fprint(out, "Please type yes or no: ")
+	}
+}
+
+// errNoInput is the end of input before a line.
+var errNoInput = errors.New("no input")
+
 // readLine reads one line byte by byte, so that nothing after it is consumed
-// from in.
-func readLine(in io.Reader) (string, error) {
+// from in; what names it in errors.
+func readLine(in io.Reader, what string) (string, error) {
 	var line []byte
 	var b [1]byte
 	for {
@@ -63,19 +92,19 @@ func readLine(in io.Reader) (string, error) {
 				break
 			}
 			if len(line) >= maxPasswordLine {
-				return "", fmt.Errorf("password line longer than %d bytes", maxPasswordLine)
+				return "", fmt.Errorf("%s line longer than %d bytes", what, maxPasswordLine)
 			}
 			line = append(line, b[0])
 			continue
 		}
 		if err == io.EOF {
 			if len(line) == 0 {
-				return "", errors.New("read password: no input")
+				return "", fmt.Errorf("read %s: %w", what, errNoInput)
 			}
 			break
 		}
 		if err != nil {
-			return "", fmt.Errorf("read password: %w", err)
+			return "", fmt.Errorf("read %s: %w", what, err)
 		}
 	}
 	return string(bytes.TrimSuffix(line, []byte("\r"))), nil

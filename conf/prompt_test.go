@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -38,5 +39,29 @@ func TestReadPasswordPipe(t *testing.T) {
 	defer f2.Close()
 	if _, err := ReadNewPassword(f2, &out); err == nil {
 		t.Error("ReadNewPassword of an empty line: no error")
+	}
+}
+
+func TestAskYesNo(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		want    bool
+		reasked bool
+	}{
+		{"yes\n", true, false},
+		{"  Y \r\n", true, false},
+		{"maybe\nYES\n", true, true},
+		{"no\nyes\n", false, false},
+		{"sure\n", false, true}, // then the end of input: no
+		{"", false, false},
+	} {
+		var out bytes.Buffer
+		got, err := AskYesNo("Trust it (yes/no)? ", strings.NewReader(tt.in), &out)
+		if err != nil || got != tt.want {
+			t.Errorf("%q: %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+		if !strings.HasPrefix(out.String(), "Trust it (yes/no)? ") || strings.Contains(out.String(), "Please type yes or no") != tt.reasked {
+			t.Errorf("%q: printed %q", tt.in, out.String())
+		}
 	}
 }
