@@ -624,7 +624,7 @@ func TestTLS(t *testing.T) {
 	}
 	go s.Serve(ln)
 	defer s.Close()
-	nc, err := wire.Dial(t.Context(), ln.Addr().String(), wire.ClientTLS("DFS1", ln.Addr().String(), fp, nil))
+	nc, err := wire.Dial(t.Context(), ln.Addr().String(), wire.ClientTLS("DFS1", ln.Addr().String(), fp))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,14 +77,14 @@ func TestHalfOpenConnectionsMemory(t *testing.T) {
 			conns = append(conns, nc)
 		}
 		for range tlsConns {
-			nc, err := wire.Dial(ctx, addr, wire.ClientTLS("DFS1", addr, pin, nil))
+			nc, err := wire.Dial(ctx, addr, wire.ClientTLS("DFS1", addr, pin))
 			if err != nil {
 				t.Fatalf("TLS connection %d: %v", len(conns), err)
 			}
 			conns = append(conns, nc)
 		}
 		for range bigConns {
-			nc, err := wire.Dial(ctx, addr, wire.ClientTLS("DFS1", addr, pin, nil))
+			nc, err := wire.Dial(ctx, addr, wire.ClientTLS("DFS1", addr, pin))
 			if err != nil {
 				t.Fatalf("TLS connection %d: %v", len(conns), err)
 			}

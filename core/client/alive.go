@@ -24,10 +24,11 @@ type probe struct {
 // for INFO now and so, as a reference, is the other node that answered
 // most recently: n is hung only if the reference answers within
 // Config.Stall and n does not. Concurrent callers share one check. A hung
-// node is skipped for a while (markDown).
+// node is skipped for a while (markDown). A node whose key OnNewPin is
+// deciding about (first contact) is alive: it waits for a person.
 func (c *Client) alive(ctx context.Context, n int, since time.Time) bool {
 	p := c.nodes[n]
-	if p.lastAnswered().After(since) {
+	if p.lastAnswered().After(since) || p.deciding() {
 		return true
 	}
 	p.mu.Lock()

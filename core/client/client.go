@@ -24,9 +24,18 @@ type Config struct {
 	Password  string
 	Plaintext bool // no TLS: only by the explicitly named insecure option
 
-	// OnNewPin is called (from any goroutine) with the fingerprint of a node
-	// whose Pin was empty, so the caller can record it (trust on first use).
-	OnNewPin func(node int, fingerprint string)
+	// OnNewPin decides about the key of a node whose Pin is empty, at
+	// first contact (trust on first use): it is called with the key's
+	// fingerprint after the TLS handshake and before anything is sent to
+	// the node, the login included. It is called once per node for the
+	// client's life, from a goroutine of its own; calls for different
+	// nodes may overlap (one that asks a person serializes them). It may
+	// block: meanwhile the node is not taken for hung. Nil accepts the
+	// key, and it becomes the node's pin: a later connection presenting
+	// another key is refused. An error refuses the node for the client's
+	// life: its requests fail with that error, which matches
+	// core.ErrPinMismatch. With no OnNewPin every new key is accepted.
+	OnNewPin func(node int, fingerprint string) error
 
 	// Timeout bounds connecting to a node and its TLS handshake; default
 	// 3s. It is generous because a hung node is told apart by comparison

@@ -20,7 +20,7 @@ func commitOnly(t *testing.T, c *testcluster.Cluster, n int, name string) {
 	a := c.Nodes()[n]
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	nc, err := wire.Dial(ctx, a.Addr, wire.ClientTLS(a.Name, a.Addr, a.Pin, nil))
+	nc, err := wire.Dial(ctx, a.Addr, wire.ClientTLS(a.Name, a.Addr, a.Pin))
 	if err != nil {
 		t.Fatal(err)
 	}

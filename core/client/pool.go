@@ -28,12 +28,14 @@ type nodePool struct {
 	idx        int
 	name, addr string
 	label      string // how errors name the node: "DFS2 (host:port)"
-	tls        *tls.Config
+	pinned     bool   // nothing to decide at first contact: the node has a pin in the configuration, or no TLS
 	// connect opens a connection to the node: wire.Dial, or a fake node
 	// in tests.
 	connect func(ctx context.Context) (net.Conn, error)
 
-	mu         sync.Mutex // guards the fields below
+	mu         sync.Mutex  // guards the fields below
+	tls        *tls.Config // nil with Plaintext; pinned once first contact accepted the key
+	contact    *contact    // first contact with a node without a pin (firstcontact.go)
 	idle       []*stub
 	downUntil  time.Time
 	downFor    time.Duration // the last skip; doubled while the node keeps failing
@@ -55,15 +57,16 @@ func newNodePool(c *Client, idx int, a NodeAddr) *nodePool {
 	if a.Addr != "" {
 		p.label = fmt.Sprintf("%s (%s)", p.name, a.Addr)
 	}
+	p.pinned = c.cfg.Plaintext || a.Pin != ""
 	if !c.cfg.Plaintext {
-		var onNew func(string)
-		if a.Pin == "" && c.cfg.OnNewPin != nil {
-			var once sync.Once
-			onNew = func(fp string) { once.Do(func() { c.cfg.OnNewPin(idx, fp) }) }
-		}
-		p.tls = wire.ClientTLS(p.name, a.Addr, a.Pin, onNew)
+		p.tls = wire.ClientTLS(p.name, a.Addr, a.Pin)
 	}
-	p.connect = func(ctx context.Context) (net.Conn, error) { return wire.Dial(ctx, p.addr, p.tls) }
+	p.connect = func(ctx context.Context) (net.Conn, error) {
+		p.mu.Lock()
+		cfg := p.tls
+		p.mu.Unlock()
+		return wire.Dial(ctx, p.addr, cfg)
+	}
 	return p
 }
 
@@ -170,9 +173,8 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 	defer cancel()
 	nc, err := p.connect(dctx)
 	if err != nil {
-		var pe *wire.PinError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("%w: %v", core.ErrPinMismatch, pe)
+		if pe := pinMismatch(err); pe != nil {
+			return nil, pe
 		}
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx) // the caller gave up: says nothing about the node
@@ -181,6 +183,15 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 			p.timedOut(start)
 		}
 		return nil, err
+	}
+	if !p.pinned {
+		again, err := p.firstContact(ctx, nc)
+		if err != nil {
+			return nil, err
+		}
+		if again {
+			return p.dial(ctx) // checked against the key just accepted
+		}
 	}
 	// The handshake proved the node alive; the password check (argon2, queued
 	// behind other logins on a busy node) gets the login's reply time, which

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"dfs/core"
 	"dfs/core/client"
@@ -18,11 +19,12 @@ import (
 // tap forwards connections to target, records every byte both ways and
 // counts the bytes the target sent.
 type tap struct {
-	ln   net.Listener
-	mu   sync.Mutex // guards buf
-	buf  bytes.Buffer
-	sent atomic.Int64
-	wg   sync.WaitGroup
+	ln     net.Listener
+	target atomic.Pointer[string] // where connections are forwarded
+	mu     sync.Mutex             // guards buf
+	buf    bytes.Buffer
+	sent   atomic.Int64
+	wg     sync.WaitGroup
 }
 
 func newTap(t *testing.T, target string) *tap {
@@ -31,6 +33,7 @@ func newTap(t *testing.T, target string) *tap {
 		t.Fatal(err)
 	}
 	tp := &tap{ln: ln}
+	tp.retarget(target)
 	t.Cleanup(func() { ln.Close(); tp.wg.Wait() })
 	go func() {
 		for {
@@ -38,7 +41,7 @@ func newTap(t *testing.T, target string) *tap {
 			if err != nil {
 				return
 			}
-			out, err := net.Dial("tcp", target)
+			out, err := net.Dial("tcp", *tp.target.Load())
 			if err != nil {
 				in.Close()
 				continue
@@ -55,6 +58,9 @@ func newTap(t *testing.T, target string) *tap {
 	}()
 	return tp
 }
+
+// retarget forwards the connections accepted from now on to target.
+func (tp *tap) retarget(target string) { tp.target.Store(&target) }
 
 func (tp *tap) Write(p []byte) (int, error) {
 	tp.mu.Lock()
@@ -137,33 +143,111 @@ func TestNodeWithAnotherKeyRefused(t *testing.T) {
 	}
 }
 
-// TestFirstContactPins: without a pin the node's key is accepted once and
-// reported, so dfc.conf can record it.
-func TestFirstContactPins(t *testing.T) {
-	c := testcluster.Start(t)
+// firstContactClient returns a client of c whose nodes have no pins and
+// whose OnNewPin takes its time, one node at a time as a person answering
+// questions would, accepting every key but refuse's; it records what it
+// was asked. Stall is short, so a node waiting for its answer would be
+// left behind if the client took it for hung.
+func firstContactClient(t *testing.T, c *testcluster.Cluster, refuse int) (*client.Client, *asked) {
 	cfg := c.Config("alice", "Crimson33")
-	want := cfg.Nodes[1].Pin
-	cfg.Nodes[1].Pin = ""
-	var mu sync.Mutex
-	var got []string
-	cfg.OnNewPin = func(n int, fp string) {
-		mu.Lock()
-		defer mu.Unlock()
-		if n == 1 {
-			got = append(got, fp)
+	cfg.Stall = 50 * time.Millisecond
+	a := &asked{}
+	for n := range cfg.Nodes {
+		cfg.Nodes[n].Pin = ""
+	}
+	cfg.OnNewPin = func(n int, fp string) error {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		time.Sleep(200 * time.Millisecond)
+		a.fps[n] = append(a.fps[n], fp)
+		if n == refuse {
+			return errors.New("no thanks")
+		}
+		return nil
+	}
+	return testcluster.NewClient(t, cfg), a
+}
+
+type asked struct {
+	mu  sync.Mutex // serializes the questions
+	fps [core.NumNodes][]string
+}
+
+// TestFirstContactAsksOnce: without pins each node's key is asked about
+// once, whoever dials it meanwhile, before anything is sent; the nodes
+// waiting for their turn are not left behind as hung.
+func TestFirstContactAsksOnce(t *testing.T) {
+	c := testcluster.Start(t)
+	cl, a := firstContactClient(t, c, -1)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if st, err := cl.Ping(ctxT(t)); err != nil {
+				t.Errorf("ping: %v", err)
+			} else {
+				for _, s := range st {
+					if !s.Up {
+						t.Errorf("%s down: %v", s.Name, s.Err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	mustPut(t, cl, "f", []byte("first contact"))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for n, want := range c.Nodes() {
+		if len(a.fps[n]) != 1 || a.fps[n][0] != want.Pin {
+			t.Errorf("%s: asked about %v, want [%s]", want.Name, a.fps[n], want.Pin)
 		}
 	}
-	cl, err := client.New(cfg)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// TestFirstContactRefused: a key OnNewPin refuses fails the node as a pin
+// mismatch, with OnNewPin's words, and is not asked about again.
+func TestFirstContactRefused(t *testing.T) {
+	c := testcluster.Start(t)
+	cl, a := firstContactClient(t, c, 2)
+	for range 2 {
+		_, err := cl.Ping(ctxT(t))
+		if !errors.Is(err, core.ErrPinMismatch) || !strings.Contains(err.Error(), "DFS3") || !strings.Contains(err.Error(), "no thanks") {
+			t.Fatalf("refused node: %v", err)
+		}
 	}
-	defer cl.Close()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.fps[2]) != 1 {
+		t.Errorf("asked %d times about the refused key", len(a.fps[2]))
+	}
+}
+
+// TestFirstContactPinHolds: a key accepted at first contact is the node's
+// pin from then on: another key at that address is refused.
+func TestFirstContactPinHolds(t *testing.T) {
+	c := testcluster.Start(t)
+	impostor := testcluster.Start(t)
+	cfg := c.Config("alice", "Crimson33")
+	tp := newTap(t, cfg.Nodes[1].Addr)
+	cfg.Nodes[1].Addr, cfg.Nodes[1].Pin = tp.ln.Addr().String(), ""
+	var got []string
+	cfg.OnNewPin = func(n int, fp string) error {
+		got = append(got, fp) // only DFS2 has no pin
+		return nil
+	}
+	cl := testcluster.NewClient(t, cfg)
 	if _, err := cl.Ping(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(got) != 1 || got[0] != want {
-		t.Fatalf("first contact pins %v, want [%s]", got, want)
+	if len(got) != 1 || got[0] != c.Nodes()[1].Pin {
+		t.Fatalf("first contact pins %v, want [%s]", got, c.Nodes()[1].Pin)
+	}
+	tp.retarget(impostor.Addr(1))
+	cl.Close() // the pooled connections go: the next ones meet the impostor
+	if _, err := cl.Ping(ctxT(t)); !errors.Is(err, core.ErrPinMismatch) || !strings.Contains(err.Error(), "dfsnode fingerprint") {
+		t.Fatalf("another key after first contact: %v", err)
+	}
+	if len(got) != 1 {
+		t.Errorf("asked again: %v", got)
 	}
 }

@@ -58,7 +58,7 @@ func TestBatchConnTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	cc := &countConn{Conn: raw}
-	tc := newTLSClient(cc, ClientTLS("DFS1", ln.Addr().String(), "", nil))
+	tc := newTLSClient(cc, ClientTLS("DFS1", ln.Addr().String(), ""))
 	defer tc.Close()
 	if err := tc.HandshakeContext(context.Background()); err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestGrowAfterLogin(t *testing.T) {
 		defer ln.Close()
 		var ccfg *tls.Config
 		if cfg != nil {
-			ccfg = ClientTLS("DFS1", ln.Addr().String(), "", nil)
+			ccfg = ClientTLS("DFS1", ln.Addr().String(), "")
 		}
 		sent := make(chan error, 1)
 		go func() {

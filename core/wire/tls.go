@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,10 +125,11 @@ func (e *PinError) Error() string {
 		"otherwise someone may be intercepting the connection", e.Name, e.Addr, e.Got, e.Want)
 }
 
-// ClientTLS verifies a node by its pinned fingerprint. With pin "" any key is
-// accepted once and onNew is called with its fingerprint (trust on first use,
-// as ssh's known_hosts); onNew may be nil.
-func ClientTLS(name, addr, pin string, onNew func(fp string)) *tls.Config {
+// ClientTLS verifies a node by its pinned fingerprint. With pin "" any key
+// is accepted: the caller decides about it after the handshake and before
+// sending anything (PeerFingerprint; trust on first use, as ssh's
+// known_hosts).
+func ClientTLS(name, addr, pin string) *tls.Config {
 	return &tls.Config{
 		MinVersion:         tls.VersionTLS13,
 		InsecureSkipVerify: true, // verified below, by pin instead of by CA
@@ -139,17 +141,24 @@ func ClientTLS(name, addr, pin string, onNew func(fp string)) *tls.Config {
 			if err != nil {
 				return fmt.Errorf("node certificate: %w", err)
 			}
-			fp := Fingerprint(x)
-			if pin == "" {
-				if onNew != nil {
-					onNew(fp)
-				}
-				return nil
-			}
-			if !strings.EqualFold(fp, pin) {
+			if fp := Fingerprint(x); pin != "" && !strings.EqualFold(fp, pin) {
 				return &PinError{Name: name, Addr: addr, Got: fp, Want: pin}
 			}
 			return nil
 		},
 	}
+}
+
+// PeerFingerprint returns the fingerprint of the key a node presented on a
+// connection made by Dial with TLS; ok is false for a plaintext one.
+func PeerFingerprint(nc net.Conn) (fp string, ok bool) {
+	t, isTLS := nc.(*tlsConn)
+	if !isTLS {
+		return "", false
+	}
+	certs := t.ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return "", false
+	}
+	return Fingerprint(certs[0]), true
 }

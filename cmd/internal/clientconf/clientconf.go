@@ -57,16 +57,17 @@ func FromConf(cc *conf.Client, password string) client.Config {
 		cfg.Nodes = append(cfg.Nodes, client.NodeAddr{Name: s.Name, Addr: s.Addr, Pin: s.Pin})
 	}
 	path := cc.Path
-	cfg.OnNewPin = func(n int, fp string) {
+	cfg.OnNewPin = func(n int, fp string) error {
 		name := cc.Servers[n].Name
 		if path == "" {
-			return
+			return nil
 		}
 		if err := conf.SetPin(path, name, fp); err != nil {
 			fmt.Fprintf(os.Stderr, "dfs: could not record the key of %s in %s: %v\n", name, path, err)
-			return
+			return nil
 		}
 		fmt.Fprintf(os.Stderr, "dfs: first contact with %s: pinned its key %s in %s\n", name, fp, path)
+		return nil
 	}
 	return cfg
 }
