@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,10 +13,12 @@ import (
 
 	"dfs/cmd/internal/cli"
 	"dfs/cmd/internal/clientconf"
+	"dfs/core/client"
 )
 
 // The background mode works like sshfs: the parent reads the configuration
-// (prompting for the password on its terminal), starts itself again as a
+// (prompting for the password on its terminal, and asking about the keys
+// of nodes without a pin: meetNodes), starts itself again as a
 // new session with the password in $DFS_PASSWORD (never in argv) and a pipe
 // as fd 3, and waits for the child to write "ready" or an error on it.
 
@@ -36,6 +39,9 @@ func parent(f flags) int {
 		fail(err)
 	}
 	defer logFile.Close()
+	if err := meetNodes(cfg, cli.Logger(logFile)); err != nil {
+		fail(err)
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		fail(err)
@@ -66,6 +72,26 @@ func parent(f flags) int {
 		fmt.Fprintf(os.Stderr, "dfsmount: %s\n", s)
 	}
 	return cli.ExitFailure
+}
+
+// meetNodes connects to the nodes before the mount detaches when some have
+// no pin in dfc.conf, so that their keys are asked about on this terminal
+// (or pinned with a warning on stderr and in log) and written to dfc.conf,
+// which the background process reads again.
+func meetNodes(cfg client.Config, log *slog.Logger) error {
+	if !clientconf.Unpinned(cfg) {
+		return nil
+	}
+	cfg.Log = log
+	cl, err := client.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ctx, stop := cli.SignalContext() // no time limit: a person may be comparing fingerprints
+	defer stop()
+	_, err = cl.Ping(ctx)
+	return err
 }
 
 // child is the background process: it logs to the file the parent opened

@@ -4,9 +4,10 @@
 //
 // It reads dfc.conf as dfc does (-conf, $DFS_CONF, ./dfc.conf,
 // ~/.config/dfs/dfc.conf), takes the password from $DFS_PASSWORD or a
-// prompt, checks that the nodes accept it, and mounts. Without -f it goes to
-// the background once the mount is usable, like sshfs, logging to
-// dfsmount.log in the cache folder. SIGINT or SIGTERM unmounts (uploads of
+// prompt, asks about the keys of nodes without a pin (before going to the
+// background), checks that the nodes accept the password, and mounts.
+// Without -f it goes to the background once the mount is usable, like
+// sshfs, logging to dfsmount.log in the cache folder. SIGINT or SIGTERM unmounts (uploads of
 // files being closed finish first) and exits.
 package main
 
@@ -111,6 +112,12 @@ func serve(f flags, log *slog.Logger, report func(error)) int {
 	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if clientconf.Unpinned(cfg) {
+		// First contact (in the foreground): a node's key may be asked
+		// about on the terminal, and a person takes the time it takes.
+		cancel()
+		ctx, cancel = cli.SignalContext()
+	}
 	_, err = cl.Ping(ctx)
 	cancel()
 	if err != nil {

@@ -16,7 +16,8 @@ import (
 )
 
 // TestDaemon builds dfsmount, mounts in the background, uses the mount,
-// and unmounts with SIGTERM; a wrong password fails with nothing mounted.
+// and unmounts with SIGTERM; a wrong password fails with nothing mounted;
+// the keys of nodes without a pin are pinned with a warning.
 func TestDaemon(t *testing.T) {
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		if os.Getenv("DFS_REQUIRE_FUSE") == "1" {
@@ -39,10 +40,29 @@ func TestDaemon(t *testing.T) {
 		t.Fatalf("wrong password: %v: %s", err, out)
 	}
 
+	// First contact without a terminal: the keys are pinned before the
+	// mount goes to the background, with a warning on stderr and in the
+	// log.
+	unpinned := ""
+	for _, a := range c.Nodes() {
+		unpinned += "Server " + a.Name + " " + a.Addr + "\n"
+	}
+	if err := os.WriteFile(confPath, []byte(unpinned+"Username: alice\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	good := exec.Command(bin, "-conf", confPath, "-cache", cache, mp)
 	good.Env = append(os.Environ(), "DFS_PASSWORD=Crimson33")
-	if out, err := good.CombinedOutput(); err != nil {
+	out, err = good.CombinedOutput()
+	if err != nil {
 		t.Fatalf("mount: %v: %s", err, out)
+	}
+	pinned, _ := os.ReadFile(confPath)
+	log, _ := os.ReadFile(filepath.Join(cache, "dfsmount.log"))
+	for _, a := range c.Nodes() {
+		if !strings.Contains(string(out), "warning: first contact with "+a.Name) || !strings.Contains(string(pinned), a.Pin) ||
+			!strings.Contains(string(log), "first contact: pinned the key") || !strings.Contains(string(log), a.Pin) {
+			t.Errorf("first contact with %s: stderr, dfc.conf or log lacks it:\n%s\n%s\n%s", a.Name, out, pinned, log)
+		}
 	}
 	if err := os.WriteFile(filepath.Join(mp, "hello"), []byte("hi"), 0o644); err != nil {
 		t.Fatal(err)

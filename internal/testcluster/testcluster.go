@@ -156,6 +156,16 @@ func (c *Cluster) PID(n int) int {
 	return 0
 }
 
+// Log returns what node n has logged with a process back end, so a test
+// can check what reached it; "" for in-process nodes.
+func (c *Cluster) Log(n int) string {
+	if p, ok := c.be.(*processes); ok {
+		b, _ := os.ReadFile(p.logPath(n))
+		return string(b)
+	}
+	return ""
+}
+
 // ConfPath returns the cluster's dfs.conf. In-process nodes read it;
 // process nodes each read a copy made at their first start, as separate
 // machines would.

@@ -1,6 +1,7 @@
 // Package clientconf turns a dfc.conf into a client.Config for dfc and
 // dfsmount: it finds the file, takes the password from the environment, the
-// file or a prompt, and records node key pins on first contact.
+// file or a prompt, and asks about node keys on first contact and records
+// them.
 package clientconf
 
 import (
@@ -49,25 +50,29 @@ func Load(flagPath string) (client.Config, error) {
 	return FromConf(cc, pw), nil
 }
 
-// FromConf builds a client.Config from a parsed dfc.conf and a password. New
-// node keys are pinned into the file the conf was read from.
+// FromConf builds a client.Config from a parsed dfc.conf and a password.
+// The keys of nodes without a pin are asked about on the terminal, or
+// pinned with a warning without one, or refused with Pins: strict, and
+// pinned into the file the conf was read from (firstcontact.go).
 func FromConf(cc *conf.Client, password string) client.Config {
 	cfg := client.Config{User: cc.User, Password: password, Plaintext: cc.Plaintext}
 	for _, s := range cc.Servers {
 		cfg.Nodes = append(cfg.Nodes, client.NodeAddr{Name: s.Name, Addr: s.Addr, Pin: s.Pin})
 	}
-	path := cc.Path
-	cfg.OnNewPin = func(n int, fp string) error {
-		name := cc.Servers[n].Name
-		if path == "" {
-			return nil
-		}
-		if err := conf.SetPin(path, name, fp); err != nil {
-			fmt.Fprintf(os.Stderr, "dfs: could not record the key of %s in %s: %v\n", name, path, err)
-			return nil
-		}
-		fmt.Fprintf(os.Stderr, "dfs: first contact with %s: pinned its key %s in %s\n", name, fp, path)
-		return nil
-	}
+	cfg.OnNewPin = (&firstContact{cc: cc, in: os.Stdin, out: os.Stderr}).decide
 	return cfg
+}
+
+// Unpinned reports whether cfg has a node without a pin, to be met first
+// (over TLS; plaintext has no keys).
+func Unpinned(cfg client.Config) bool {
+	if cfg.Plaintext {
+		return false
+	}
+	for _, n := range cfg.Nodes {
+		if n.Pin == "" {
+			return true
+		}
+	}
+	return false
 }
