@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -70,7 +71,9 @@ func (c *Client) check(ctx context.Context, n int) bool {
 	wg.Go(func() { _, refErr = c.nodeInfo(ctx, ref) })
 	_, err := c.nodeInfo(ctx, n)
 	wg.Wait()
-	return err == nil || refErr != nil
+	// A check that met a node's first contact, waiting for OnNewPin,
+	// found it alive.
+	return err == nil || refErr != nil || errors.Is(err, errUndecided)
 }
 
 // reference returns the node other than n that answered most recently and

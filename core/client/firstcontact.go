@@ -24,6 +24,10 @@ type contact struct {
 	err  error         // the refusal (a *keyRefused), set before done closes
 }
 
+// errUndecided is a connection that gave up waiting for OnNewPin: it says
+// nothing about whether the node is hung (see alive).
+var errUndecided = errors.New("gave up waiting for the decision about the node's key")
+
 // keyRefused is OnNewPin's refusal of a node's key: printed as OnNewPin
 // said it, and a pin mismatch for errors.Is.
 type keyRefused struct{ err error }
@@ -59,7 +63,7 @@ func (p *nodePool) firstContact(ctx context.Context, nc net.Conn) (again bool, e
 		select {
 		case <-c.done:
 		case <-ctx.Done():
-			err = context.Cause(ctx)
+			err = fmt.Errorf("%w (%w)", errUndecided, context.Cause(ctx))
 		}
 	}
 	switch {
