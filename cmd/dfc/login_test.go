@@ -31,7 +31,7 @@ func TestListWhileGuessed(t *testing.T) {
 	start := time.Now()
 	var gs []*guess.Guesser
 	for _, a := range c.Nodes() {
-		dial := guess.From("127.0.0.2", a.Addr, wire.ClientTLS(a.Name, a.Addr, a.Pin, nil))
+		dial := guess.From("127.0.0.2", a.Addr, wire.ClientTLS(a.Name, a.Addr, a.Pin))
 		gs = append(gs, guess.Start(dial, []string{"alice"}, "Crimson34", 8))
 	}
 	// The dfc built without -race: a race binary sleeps a second on exit
