@@ -21,6 +21,7 @@ var (
 	ErrIncomplete  = errors.New("Transfer failed") //nolint:staticcheck // the seed's message
 	ErrNoSpace     = errors.New("no space left on a node")
 	ErrQuota       = errors.New("over quota")
+	ErrBusy        = errors.New("node busy") // a per-user limit of a node (docs/security.md, Limits); retry later
 	ErrCorrupt     = errors.New("checksum mismatch")
 	ErrStale       = errors.New("superseded by a newer version")
 	ErrPinMismatch = errors.New("node key does not match the pinned fingerprint")

@@ -210,6 +210,9 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 		if errors.As(err, &re) && re.Status == wire.StatusAuthFailed {
 			return nil, core.ErrAuth
 		}
+		if errors.As(err, &re) {
+			return nil, remoteErr(re) // a login refused as busy: the user's connections at their limit, or the login's wait for its turn too long
+		}
 		if isTimeout(err) {
 			p.timedOut(start)
 			return nil, fmt.Errorf("no answer to the login within %v", loginWait(&p.c.cfg))
@@ -307,6 +310,7 @@ var statusErrors = map[wire.Status]error{
 	wire.StatusIsDir:      core.ErrIsDir,
 	wire.StatusIncomplete: core.ErrIncomplete,
 	wire.StatusQuota:      core.ErrQuota,
+	wire.StatusBusy:       core.ErrBusy,
 }
 
 // remoteErr turns a node's error reply into a *nodeError, wrapping the

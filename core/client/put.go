@@ -340,8 +340,10 @@ func coverage(c *Client, x int, errs []error, verb string) error {
 	}
 	kind := core.ErrUnavailable
 	for _, e := range causes {
-		if errors.Is(e, core.ErrNoSpace) {
-			kind = core.ErrNoSpace
+		for _, k := range []error{core.ErrNoSpace, core.ErrBusy} {
+			if errors.Is(e, k) {
+				kind = k
+			}
 		}
 	}
 	failed := map[int]error{}
