@@ -47,13 +47,16 @@ func (c *session) authenticate() bool {
 	// Data streams (chunks in and out) fail only when the client leaves
 	// them silent for the I/O timeout, never for their length.
 	c.wc.SetIdle(s.cfg.IOTimeout)
-	us, err := s.userDir(req.User)
-	if err != nil {
-		s.log.Error("open user folder", "user", req.User, "err", err)
-		_ = c.wc.SendError(wire.TypeAuth, wire.StatusInternal, "cannot open the user's folder on this node")
+	if err := c.join(req.User); err != nil {
+		if !errors.As(err, &re) {
+			s.log.Error("open user folder", "user", req.User, "err", err)
+			re = &reqError{status: wire.StatusInternal, msg: "cannot open the user's folder on this node"}
+		} else {
+			s.log.Warn("login refused", "user", req.User, "remote", c.remote, "err", err)
+		}
+		_ = c.wc.SendError(wire.TypeAuth, re.status, re.msg)
 		return false
 	}
-	c.user, c.us = req.User, us
 	c.authed.Store(true)
 	c.wc.SetMaxFrame(wire.MaxControlFrame)
 	s.log.Info("authenticated", "user", req.User, "remote", c.remote)

@@ -59,7 +59,7 @@ func (c *session) putChunk(body []byte) error {
 	if req.Inline {
 		return c.putInline(req)
 	}
-	sc, err := c.us.Stage(req.Upload, req.Chunk, !req.Trailer)
+	sc, err := c.us.Stage(req.Upload, req.Chunk, req.Size, !req.Trailer)
 	if err != nil {
 		return c.refuseUpload(req, err)
 	}
@@ -241,8 +241,8 @@ func (c *session) putInline(req wire.PutChunkReq) error {
 	if req.SHA256 != "" && !strings.EqualFold(got, req.SHA256) {
 		return replyErr(wire.StatusCorrupt, "SHA-256 of the received chunk does not match")
 	}
-	if !c.us.StageInline(req.Upload, req.Chunk, buf.Bytes()) {
-		return replyErr(wire.StatusBusy, "too many small uploads waiting for their commit")
+	if err := c.us.StageInline(req.Upload, req.Chunk, buf.Bytes()); err != nil {
+		return err
 	}
 	return c.replyPut(req, got)
 }

@@ -8,6 +8,7 @@ import (
 
 	"dfs/core"
 	"dfs/core/wire"
+	"dfs/node/store"
 )
 
 // TestQuota: an upload that would take a user past their quota is refused
@@ -86,8 +87,8 @@ func TestQuota(t *testing.T) {
 }
 
 // TestDrop: DROP removes what an upload staged, in chunk files and inline,
-// so that it stops counting against the quota at once; a commit of it then
-// finds no chunks.
+// so that it stops counting against the quota and the user's budget at
+// once; a commit of it then finds no chunks.
 func TestDrop(t *testing.T) {
 	n := startNode(t, nil)
 	c := login(t, n.addr, "alice", "Crimson33")
@@ -107,6 +108,9 @@ func TestDrop(t *testing.T) {
 	}
 	if err := c.call(wire.TypeInfo, wire.InfoReq{}, &r); err != nil || r.Used != 0 {
 		t.Errorf("INFO after DROP: used %d, %v", r.Used, err)
+	}
+	if got := n.s.store.Staged(); got != (store.Staged{}) {
+		t.Errorf("uploads after DROP hold %+v, want nothing", got)
 	}
 	ver := core.NewVersion()
 	m := wire.Meta{Stamp: ver, Born: ver, Version: ver, Size: 4}

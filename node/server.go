@@ -49,6 +49,12 @@ type Config struct {
 	FlushDelay  time.Duration // default store.DefaultFlushDelay: how long an acknowledged change may wait to be written to disk
 	Grace       time.Duration // default DefaultGrace: how long the chunks of a replaced or removed version stay readable
 
+	// Per-user limits (budget.go, docs/security.md): one user at a limit
+	// is refused as busy and affects no one else. The quota of each user
+	// comes from Users (Accounts.Quota).
+	MaxUserConns int          // default DefaultMaxUserConns: logged-in connections of one user
+	Budget       store.Budget // what one user's uploads waiting for their commit may hold; zero fields take store's defaults
+
 	listBatch  int           // most entries in a LIST reply frame; default listBatch (tests shorten it)
 	loginDelay time.Duration // the delay after a first failed login; default defaultLoginDelay (tests shorten it)
 }
@@ -79,10 +85,13 @@ type Server struct {
 	closed    bool
 	listeners map[net.Listener]struct{}
 	conns     map[*session]struct{}
+
+	usersMu   sync.Mutex     // guards userConns; held while a user's last connection drops the user's uploads
+	userConns map[string]int // logged-in connections per user
 }
 
-// New checks cfg, opens the data folder (removing stale staged uploads and
-// recovering from the last stop) and starts the background jobs.
+// New checks cfg, opens the data folder (recovering from the last stop,
+// which removes the uploads it left) and starts the background jobs.
 func New(cfg Config) (*Server, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("node: no data folder")
@@ -120,6 +129,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ScrubEvery <= 0 {
 		cfg.ScrubEvery = 24 * time.Hour
 	}
+	if cfg.MaxUserConns <= 0 {
+		cfg.MaxUserConns = DefaultMaxUserConns
+	}
 	s := &Server{started: time.Now(),
 		cfg:       cfg,
 		log:       cfg.Log.With("node", cfg.Name),
@@ -128,8 +140,9 @@ func New(cfg Config) (*Server, error) {
 		done:      make(chan struct{}),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[*session]struct{}{},
+		userConns: map[string]int{},
 	}
-	st, err := store.Open(store.Config{Dir: cfg.Dir, Log: s.log, FlushDelay: cfg.FlushDelay})
+	st, err := store.Open(store.Config{Dir: cfg.Dir, Log: s.log, FlushDelay: cfg.FlushDelay, Budget: cfg.Budget})
 	if err != nil {
 		return nil, err
 	}
@@ -240,6 +253,7 @@ func (s *Server) isClosed() bool {
 func (s *Server) handle(c *session) {
 	defer s.handler.Done()
 	defer s.untrack(c)
+	defer c.leave()
 	defer c.close()
 	defer func() {
 		if r := recover(); r != nil {
@@ -303,11 +317,12 @@ func (s *Server) withClose(ctx context.Context) (context.Context, context.Cancel
 	return ctx, cancel
 }
 
-// background removes stale staged uploads every hour and runs the scrub
-// every ScrubEvery when ScrubRate is set.
+// background drops idle uploads (checking four times per Budget.Idle),
+// sweeps set-aside chunks and runs the scrub every ScrubEvery when
+// ScrubRate is set.
 func (s *Server) background() {
 	defer s.bg.Done()
-	clean := time.NewTicker(store.StagingMaxAge)
+	clean := time.NewTicker(s.store.Budget().Idle / 4)
 	defer clean.Stop()
 	sweep := time.NewTicker(s.cfg.Grace / 4)
 	defer sweep.Stop()
@@ -327,8 +342,10 @@ func (s *Server) background() {
 		select {
 		case <-s.done:
 			return
-		case <-clean.C:
-			s.store.CleanStaging()
+		case now := <-clean.C:
+			if n := s.store.DropIdle(now); n > 0 {
+				s.log.Info("dropped idle uploads never committed", "uploads", n, "idle", s.store.Budget().Idle)
+			}
 		case <-sweep.C:
 			s.store.SweepSuperseded(time.Now().Add(-s.cfg.Grace))
 		case <-scrub:

@@ -164,6 +164,7 @@ func TestRoundTrip(t *testing.T) {
 func TestPutChunkErrors(t *testing.T) {
 	n := startNode(t, nil)
 	c := login(t, n.addr, "alice", "Crimson33")
+	login(t, n.addr, "alice", "Crimson33") // keeps alice's uploads once c is closed
 	// Wrong SHA-256: corrupt, connection still usable.
 	req := wire.PutChunkReq{Upload: randHex(16), Chunk: 1, Size: 3, SHA256: strings.Repeat("00", 32)}
 	if err := c.c.Send(wire.TypePutChunk, wire.StatusOK, req); err != nil {

@@ -26,7 +26,7 @@ type session struct {
 	start  time.Time
 	authed atomic.Bool    // set once AUTH succeeded; read by the MaxConns eviction
 	user   string         // the authenticated user
-	us     *store.UserDir // the user's folder (shared by the user's connections), set by AUTH
+	us     *store.UserDir // the user's folder (shared by the user's connections), set by AUTH (join)
 }
 
 func newSession(s *Server, nc net.Conn) *session {
@@ -218,6 +218,8 @@ var refusalStatus = map[error]wire.Status{
 	core.ErrNotEmpty:       wire.StatusNotEmpty,
 	core.ErrNotFound:       wire.StatusNotFound,
 	core.ErrIncomplete:     wire.StatusIncomplete,
+	core.ErrBusy:           wire.StatusBusy,
+	core.ErrNoSpace:        wire.StatusNoSpace,
 	store.ErrUnknownUpdate: wire.StatusBadRequest,
 }
 

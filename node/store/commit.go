@@ -2,6 +2,8 @@ package store
 
 import (
 	"encoding/hex"
+	"errors"
+	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -34,14 +36,13 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 		return nil, refuse(core.ErrExist, "%s exists on this node", p)
 	}
 	for _, n := range need {
-		if n < 0 || n >= core.NumChunks || !u.staged(upload, n) {
+		if n < 0 || n >= core.NumChunks || !u.up.has(upload, n) {
 			return nil, refuse(core.ErrIncomplete, "chunk %d of the upload is not on this node", n+1)
 		}
 	}
 	if old := last.meta; old != nil {
 		if old.Stamp > m.Stamp {
-			u.removeStaged(upload)
-			u.dropInline(upload)
+			u.up.drop(upload)
 			return nil, refuse(core.ErrStale, "%s has a newer version on this node", p)
 		}
 		if live(old) && old.Dir {
@@ -50,8 +51,7 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 	}
 	if err := u.ensureParents(steps, m.Stamp); err != nil {
 		if r, ok := err.(*Refusal); ok && r.Err == core.ErrStale {
-			u.removeStaged(upload)
-			u.dropInline(upload)
+			u.up.drop(upload)
 		}
 		return nil, err
 	}
@@ -66,26 +66,29 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 			return nil, err
 		}
 	}
+	var inline map[int][]byte
 	if upload != "" {
 		moved := false
-		for n := 0; n < core.NumChunks; n++ {
-			if u.inline.has(inlineKey(u.user, upload, n)) {
-				continue // in memory, not in a staged file
-			}
-			src, dst := stagedName(upload, n), last.rel+"/"+chunkName(m.Version, n)
-			size, ok := u.regularSize(src)
-			if !ok {
-				continue
-			}
-			// Counted as the entry's before it leaves staging (where it
-			// was measured), so that it is never out of the count.
+		inline, err = u.up.take(upload, func(n int, size int64) error {
+			dst := last.rel + "/" + chunkName(m.Version, n)
+			// Counted as the entry's before it leaves the staged uploads
+			// (which count it for the quota until take lets it go, after
+			// the move), so that it is never out of the count; undone
+			// when it does not move.
 			replaced, _ := u.regularSize(dst)
 			u.count(size-replaced, 0)
-			if err := u.root.Rename(src, dst); err != nil {
+			err := u.root.Rename(stagedName(upload, n), dst)
+			if err != nil {
 				u.count(replaced-size, 0)
-				return nil, err
 			}
-			moved = true
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // not held, as if never sent
+			}
+			moved = moved || err == nil
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 		if moved {
 			if err := u.syncDir(last.rel); err != nil {
@@ -97,7 +100,7 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 	if err != nil {
 		return nil, err
 	}
-	u.takeInline(upload, old, &m)
+	takeInline(inline, old, &m)
 	if live(old) && !old.Dir {
 		u.asideInline(old, m.Version) // before the new meta: see asideInline
 	}
@@ -114,18 +117,6 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 		}
 	}
 	return slices.Clip(m.Held), nil
-}
-
-// staged reports whether chunk n of upload is waiting for its commit here.
-func (u *UserDir) staged(upload string, n int) bool {
-	if upload == "" {
-		return false
-	}
-	if u.inline.has(inlineKey(u.user, upload, n)) {
-		return true
-	}
-	ok, _ := u.statFile(stagedName(upload, n))
-	return ok
 }
 
 // ensureParents checks the ancestors of a change stamped stamp and makes
@@ -216,20 +207,12 @@ func (u *UserDir) held(rel string, m *Record) []int {
 	return out
 }
 
-// DropUpload removes what an upload staged, in chunk files and inline,
-// whose commit will not come (wire.DropReq).
+// DropUpload removes what an upload brought, in staged files and in
+// memory, whose commit will not come (wire.DropReq): the same drop as
+// when the user's last connection closes or the upload sits idle
+// (budget.go), so the budget and the quota both let go of it.
 func (u *UserDir) DropUpload(upload string) {
 	u.mu.Lock() // not in the middle of a commit of the same upload
 	defer u.mu.Unlock()
-	u.removeStaged(upload)
-	u.dropInline(upload)
-}
-
-func (u *UserDir) removeStaged(upload string) {
-	if upload == "" {
-		return
-	}
-	for n := 0; n < core.NumChunks; n++ {
-		_ = u.root.Remove(stagedName(upload, n))
-	}
+	u.up.drop(upload)
 }

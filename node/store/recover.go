@@ -21,8 +21,8 @@ import (
 //   - set-aside (superseded) chunk files of an entry's current version are
 //     put back (the change that superseded them was lost), the others
 //     deleted: their readers are gone with the restart;
-//   - leftover temporary files are removed, and staged uploads are
-//     verified (a crash may have torn them).
+//   - leftover temporary files are removed, and so are staged uploads:
+//     their connections are gone.
 //
 // On the way it counts what each user's entries hold, where the users'
 // usage counters start (usage.go).
@@ -219,8 +219,9 @@ func (r *recoverer) verifiedHeld(rel string, m *Record) []int {
 	return out
 }
 
-// staging removes temporary upload files and staged chunks that do not
-// verify.
+// staging removes every upload left in the staging folder: an upload
+// does not outlive the connections of its user (budget.go), and a stop
+// closed them all.
 func (r *recoverer) staging() {
 	u := r.u
 	names, err := u.readNames(stagingDir)
@@ -228,19 +229,13 @@ func (r *recoverer) staging() {
 		return
 	}
 	for _, n := range names {
-		rel := stagingDir + "/" + n
-		if strings.Contains(n, ".tmp-") {
-			_ = u.root.Remove(rel)
-			continue
+		// The users' quota use counts no staged file from here on
+		// (usage.go): one left behind is the node's trouble.
+		if err := u.root.Remove(stagingDir + "/" + n); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			r.log.Warn("recovery: cannot remove an upload never committed", "user", u.user, "file", n, "err", err)
 		}
-		cf, err := u.openChunk(rel)
-		if err == nil {
-			err = cf.verify(nil)
-			cf.f.Close()
-		}
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			r.log.Warn("recovery: removing a torn staged upload", "user", u.user, "file", n, "err", err)
-			_ = u.root.Remove(rel)
-		}
+	}
+	if len(names) > 0 {
+		r.log.Info("recovery: removed uploads that were never committed", "user", u.user, "files", len(names))
 	}
 }

@@ -16,24 +16,33 @@ func stagedName(upload string, n int) string {
 // folder (docs/format.md, Staging) until Keep gives it its staged name.
 type StagedChunk struct {
 	u          *UserDir
+	upload     string
 	n          int
+	size       int64 // counted against the user's budget from Stage on
 	tmp, final string
 	f          *os.File
 	w          *chunkWriter
 	kept       bool
 }
 
-// Stage starts writing chunk n of upload into a new temporary file in the
-// user's staging folder. With hash false the data is not hashed: Finish
-// then takes the SHA-256 given. Close it after use.
-func (u *UserDir) Stage(upload string, n int, hash bool) (*StagedChunk, error) {
+// Stage starts writing chunk n of upload, size bytes, into a new temporary
+// file in the user's staging folder. The chunk counts against the user's
+// budget at once: a user whose uploads are at a limit gets core.ErrBusy,
+// and a chunk larger than the whole budget core.ErrNoSpace (as *Refusal).
+// With hash false the data is not hashed: Finish then takes the SHA-256
+// given. Close it after use.
+func (u *UserDir) Stage(upload string, n int, size int64, hash bool) (*StagedChunk, error) {
+	if err := u.up.begin(upload, size); err != nil {
+		return nil, err
+	}
 	final := stagedName(upload, n)
 	tmp := final + ".tmp-" + randHex(8)
 	f, direct, err := openChunkForWrite(func(flag int) (*os.File, error) { return u.root.OpenFile(tmp, flag, 0o600) })
 	if err != nil {
+		u.up.end(upload, size)
 		return nil, err
 	}
-	return &StagedChunk{u: u, n: n, tmp: tmp, final: final, f: f, w: newChunkWriter(f, direct, u.bufs, hash)}, nil
+	return &StagedChunk{u: u, upload: upload, n: n, size: size, tmp: tmp, final: final, f: f, w: newChunkWriter(f, direct, u.bufs, hash)}, nil
 }
 
 // Write takes the next data. It never fails: the first write error is kept
@@ -53,20 +62,24 @@ func (s *StagedChunk) Finish(given [32]byte) ([32]byte, error) { return s.w.fini
 // names it can be reported durable. (The staging folder's names need no
 // flush: a commit moves the file into its entry's folder.)
 func (s *StagedChunk) Keep() error {
-	if err := s.u.root.Rename(s.tmp, s.final); err != nil {
+	err := s.u.up.keepFile(s.upload, s.n, s.size, func() error { return s.u.root.Rename(s.tmp, s.final) })
+	s.kept = true // counted as kept, or uncounted on failure
+	if err != nil {
+		s.f.Close()
+		_ = s.u.root.Remove(s.tmp)
 		return err
 	}
-	s.kept = true
 	return s.u.syncFile(s.f)
 }
 
-// Close gives the write buffer back and removes the temporary file unless
-// Keep moved it.
+// Close gives the write buffer back and, unless Keep was called, removes
+// the temporary file and uncounts the chunk.
 func (s *StagedChunk) Close() {
 	s.w.close()
 	if !s.kept {
 		s.f.Close()
 		_ = s.u.root.Remove(s.tmp)
+		s.u.up.end(s.upload, s.size)
 	}
 }
 

@@ -11,15 +11,12 @@ import (
 	"time"
 )
 
-// StagingMaxAge is how long an uploaded chunk may wait for its commit
-// (CleanStaging).
-const StagingMaxAge = time.Hour
-
 // Config configures a Store.
 type Config struct {
 	Dir        string        // the data folder (created if missing)
 	Log        *slog.Logger  // nil = discard
 	FlushDelay time.Duration // default DefaultFlushDelay: how long an applied change may wait to be written to disk
+	Budget     Budget        // what each user's uploads waiting for their commit may hold (budget.go)
 }
 
 // Store is a node's data folder while the node runs (docs/format.md): the
@@ -31,10 +28,11 @@ type Config struct {
 type Store struct {
 	dir    string
 	log    *slog.Logger
-	fl     *flusher    // group commit of every user's writes
-	old    oldChunks   // superseded chunks still served for a grace period
-	inline inlineStage // small chunks between PUT_CHUNK and COMMIT
-	bufs   *outPool    // chunk uploads' aligned write buffers
+	fl     *flusher  // group commit of every user's writes
+	old    oldChunks // superseded chunks still served for a grace period
+	budget Budget    // each user's uploads', defaults filled in
+	mem    memPool   // the node's memory for small chunks waiting for their commit
+	bufs   *outPool  // chunk uploads' aligned write buffers
 
 	mu     sync.Mutex // guards the fields below
 	closed bool
@@ -44,9 +42,9 @@ type Store struct {
 	recovered map[string]int64
 }
 
-// Open makes the data folder, removes stale staged uploads and
-// recovers every user's folder from the last stop (recover.go) before it
-// returns, so the node serves a consistent store.
+// Open makes the data folder and recovers every user's folder from the
+// last stop (recover.go), removing the uploads it left, before it returns,
+// so the node serves a consistent store.
 func Open(cfg Config) (*Store, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -54,8 +52,8 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, usersDir), 0o700); err != nil {
 		return nil, fmt.Errorf("make data folder: %w", err)
 	}
-	st := &Store{dir: cfg.Dir, log: cfg.Log, bufs: newOutPool(), users: map[string]*UserDir{}, recovered: map[string]int64{}}
-	st.CleanStaging()
+	st := &Store{dir: cfg.Dir, log: cfg.Log, budget: cfg.Budget.withDefaults(), bufs: newOutPool(), users: map[string]*UserDir{}, recovered: map[string]int64{}}
+	st.mem.max = nodeMemory
 	st.recoverAll()
 	st.fl = newFlusher(cfg.Dir, cfg.FlushDelay, cfg.Log)
 	return st, nil
@@ -75,8 +73,9 @@ func (st *Store) User(user string) (*UserDir, error) {
 	if err != nil {
 		return nil, err
 	}
-	u.old, u.inline, u.bufs = &st.old, &st.inline, st.bufs
-	u.usage = &usage{stored: st.recovered[user]}
+	u.old, u.bufs = &st.old, st.bufs
+	u.up = newUploads(u, &st.budget, &st.mem)
+	u.usage = &usage{stored: st.recovered[user]} // nothing staged: recovery removed every upload
 	delete(st.recovered, user)
 	st.users[user] = u
 	return u, nil
@@ -97,33 +96,15 @@ func (st *Store) Close() {
 	st.users = nil
 }
 
-// CleanStaging removes staged uploads older than StagingMaxAge.
-func (st *Store) CleanStaging() {
-	users, err := os.ReadDir(filepath.Join(st.dir, usersDir))
-	if err != nil {
-		st.log.Warn("list users for staging cleanup", "err", err)
-		return
+// openUsers returns the users' folders opened so far.
+func (st *Store) openUsers() []*UserDir {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	out := make([]*UserDir, 0, len(st.users))
+	for _, u := range st.users {
+		out = append(out, u)
 	}
-	cutoff := time.Now().Add(-StagingMaxAge)
-	for _, ue := range users {
-		if !ue.IsDir() {
-			continue
-		}
-		sd := filepath.Join(st.dir, usersDir, ue.Name(), stagingDir)
-		ents, err := os.ReadDir(sd)
-		if err != nil {
-			continue
-		}
-		for _, e := range ents {
-			fi, err := e.Info()
-			if err != nil || !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 || fi.ModTime().After(cutoff) {
-				continue
-			}
-			if err := os.Remove(filepath.Join(sd, e.Name())); err == nil {
-				st.log.Info("removed stale staged upload", "user", ue.Name(), "file", e.Name())
-			}
-		}
-	}
+	return out
 }
 
 // QuarantineCount counts the files in every user's quarantine folder.

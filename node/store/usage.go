@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 )
 
@@ -15,12 +14,16 @@ import (
 //     walk recovery makes at start (never persisted, so a crash cannot leave
 //     it wrong) and changed by every commit, delete, rename, removal,
 //     quarantine and sweep;
-//   - staged uploads are measured from the staging folder when a quota is
-//     checked: a handful of files, and however uploads come and go (commit,
-//     the hourly cleanup, a connection closing) the folder is right;
+//   - staged chunk files are counted by the user's uploads (budget.go),
+//     which follow each one as it is kept, committed or dropped (a commit,
+//     DROP, the user's last connection closing, an idle upload), changing
+//     the count under the lock that orders the staging folder's changes;
+//     a restart starts with none, recovery having removed them all;
 //   - an upload being received is reserved in full when it starts
 //     (Reserve), so that parallel uploads cannot all fit in the same room.
 //
+// A chunk moving from one kind to another is counted in the new one first
+// and uncounted from the old one after, so that it is never counted short.
 // The entries' @meta files (names, attributes) are not counted, nor inline
 // chunks waiting for their commit or set aside: those are in memory.
 
@@ -60,16 +63,20 @@ func (u *UserDir) Usage() Usage {
 	return u.usageLocked()
 }
 
-// usageLocked is Usage with u.usage.mu held.
+// usageLocked is Usage with u.usage.mu held. The staged files' count is
+// read without the uploads' lock (which a commit holds while it counts):
+// a chunk kept there is counted before its reservation goes, which takes
+// u.usage.mu, so a check never counts it short.
 func (u *UserDir) usageLocked() Usage {
-	return Usage{Bytes: u.usage.stored + u.usage.reserved + u.stagedBytes(), Aside: u.usage.aside}
+	return Usage{Bytes: u.usage.stored + u.usage.reserved + u.up.files.Load(), Aside: u.usage.aside}
 }
 
 // Reserve makes room for a chunk upload of size bytes (inline: kept in
 // memory until its commit) under the user's quota limit (0: none), or
 // refuses it with a *QuotaError. release gives back the room of an upload
-// that ends; a chunk file it staged is counted in the staging folder from
-// then on, and an inline chunk when its commit stores it.
+// that ends; a chunk file it staged (a small chunk too, when the budget
+// has no memory left for it) is counted with the staged uploads from then
+// on, and a small chunk kept in memory when its commit stores it.
 func (u *UserDir) Reserve(size int64, inline bool, limit int64) (release func(), err error) {
 	if u.usage == nil {
 		return func() {}, nil
@@ -111,23 +118,6 @@ func (u *UserDir) count(stored, aside int64) {
 	u.usage.stored += stored
 	u.usage.aside += aside
 	u.usage.mu.Unlock()
-}
-
-// stagedBytes measures the staged uploads (not the ones being written,
-// which Reserve counts).
-func (u *UserDir) stagedBytes() int64 {
-	names, err := u.readNames(stagingDir)
-	if err != nil {
-		return 0
-	}
-	var n int64
-	for _, name := range names {
-		if !strings.Contains(name, ".tmp-") {
-			size, _ := u.regularSize(stagingDir + "/" + name)
-			n += size
-		}
-	}
-	return n
 }
 
 // treeBytes measures what the entry directory rel and everything under it

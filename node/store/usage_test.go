@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +18,25 @@ import (
 // measured is what the user's folder holds, walked now: what the usage
 // counter must always equal.
 func measured(u *UserDir) int64 {
-	return u.sizeUnder(filesDir) + u.sizeUnder(supersededDir) + u.stagedBytes()
+	return u.sizeUnder(filesDir) + u.sizeUnder(supersededDir) + stagingBytes(u)
+}
+
+// stagingBytes measures the staged chunk files in the staging folder (not
+// the ones being written, which Reserve counts): what the uploads' count
+// of them, which the usage counter takes, must equal.
+func stagingBytes(u *UserDir) int64 {
+	names, err := u.readNames(stagingDir)
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, name := range names {
+		if !strings.Contains(name, ".tmp-") {
+			size, _ := u.regularSize(stagingDir + "/" + name)
+			n += size
+		}
+	}
+	return n
 }
 
 // usageRig drives a user's folder through the store's operations.
@@ -63,12 +82,12 @@ func (r *usageRig) stage(upload string, n int, data []byte) {
 	}
 	defer release()
 	if inline {
-		if !r.u.StageInline(upload, n, data) {
-			r.t.Fatal("inline stage full")
+		if err := r.u.StageInline(upload, n, data); err != nil {
+			r.t.Fatal(err)
 		}
 		return
 	}
-	sc, err := r.u.Stage(upload, n, true)
+	sc, err := r.u.Stage(upload, n, int64(len(data)), true)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -90,13 +109,16 @@ func (r *usageRig) check(what string) {
 }
 
 // TestUsageFollowsChanges: through a random run of puts (inline and chunk
-// files), overwrites, deletes, renames over files and folders, folder
-// removals, stale commits, uploads never committed, quarantines and
-// sweeps, the user's counter always equals a walk of the folder, and
-// after a restart recovery counts the same.
+// files, small chunks beyond the budget's memory staged as files),
+// overwrites, deletes, renames over files and folders, folder removals,
+// stale commits, uploads never committed and then dropped (DROP, the last
+// connection closing, idle), quarantines and sweeps, the user's counter
+// always equals a walk of the folder, and after a restart recovery counts
+// the same.
 func TestUsageFollowsChanges(t *testing.T) {
 	dir := t.TempDir()
-	st, err := Open(Config{Dir: dir})
+	budget := Budget{Memory: 64 << 10}
+	st, err := Open(Config{Dir: dir, Budget: budget})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +129,11 @@ func TestUsageFollowsChanges(t *testing.T) {
 	r := &usageRig{t: t, st: st, u: u, rnd: rand.New(rand.NewPCG(1, 2))}
 	paths := []string{"a", "b", "d/c", "d/e", "f/g/h"}
 	live := map[string]wire.Meta{}
+	var left []string // uploads never committed
 	for i := 0; i < 300; i++ {
 		p := paths[r.rnd.IntN(len(paths))]
 		var what string
-		switch k := r.rnd.IntN(10); {
+		switch k := r.rnd.IntN(12); {
 		case k < 4:
 			size := int64(r.rnd.IntN(40 << 10)) // inline up to 32 KiB, chunk files above
 			if r.rnd.IntN(3) == 0 {
@@ -147,6 +170,33 @@ func TestUsageFollowsChanges(t *testing.T) {
 			}
 			_, err = u.Quarantine(p, m.Version, r.rnd.IntN(core.NumChunks), nil)
 			what = "quarantine " + p
+		case k == 9:
+			upload := randHex(16)
+			for n := 0; n <= r.rnd.IntN(core.NumChunks); n++ {
+				size := r.rnd.IntN(40 << 10)
+				if r.rnd.IntN(2) == 0 {
+					size = r.rnd.IntN(wire.MaxInlineChunk)
+				}
+				r.stage(upload, n, make([]byte, size))
+			}
+			left = append(left, upload)
+			what = "an upload left staged"
+		case k == 10:
+			switch {
+			case len(left) > 0 && r.rnd.IntN(2) == 0:
+				i := r.rnd.IntN(len(left))
+				u.DropUpload(left[i])
+				left = append(left[:i], left[i+1:]...)
+				what = "DROP"
+			case r.rnd.IntN(2) == 0:
+				u.DropUploads()
+				left = nil
+				what = "the last connection closed"
+			default:
+				st.DropIdle(time.Now().Add(budget.withDefaults().Idle + time.Second))
+				left = nil
+				what = "idle uploads dropped"
+			}
 		default:
 			if err := st.Sync(); err != nil {
 				t.Fatal(err)
@@ -165,14 +215,14 @@ func TestUsageFollowsChanges(t *testing.T) {
 	// An upload whose commit never comes counts as staged until cleaned up.
 	r.stage(randHex(16), 0, make([]byte, 100<<10))
 	r.check("an upload left staged")
-	staged := u.stagedBytes()
-	if staged < 100<<10 {
+	if staged := u.up.files.Load(); staged < 100<<10 {
 		t.Fatalf("staged %d bytes", staged)
 	}
 	before := u.Usage().Bytes
 	st.Close()
 
-	// At start, recovery counts what stands; the set-aside chunks are gone.
+	// At start, recovery counts what stands; the set-aside chunks and the
+	// staged upload are gone, and nothing counts them.
 	st, err = Open(Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -182,8 +232,11 @@ func TestUsageFollowsChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := u.Usage().Bytes, measured(u); got != want || got > before {
-		t.Fatalf("after a restart: usage %d, folder holds %d (before the restart %d)", got, want, before)
+	if got, want := u.Usage().Bytes, measured(u); got != want || got > before-chunkFileSize(100<<10) {
+		t.Fatalf("after a restart: usage %d, folder holds %d (before the restart %d, with an upload staged)", got, want, before)
+	}
+	if staged, files := u.up.files.Load(), stagingBytes(u); staged != 0 || files != 0 {
+		t.Errorf("after a restart: %d bytes counted staged, %d in the staging folder; want none", staged, files)
 	}
 }
 

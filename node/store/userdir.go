@@ -33,7 +33,8 @@ var ErrSymlink = errors.New("refusing a symlink or special file in the data fold
 
 // Refusal is a change the store refuses to apply: Err is the core error
 // saying why (core.ErrStale, ErrExist, ErrNotDir, ErrIsDir, ErrNotEmpty,
-// ErrNotFound, ErrIncomplete, or ErrUnknownUpdate), Msg tells the client.
+// ErrNotFound, ErrIncomplete, ErrBusy, ErrNoSpace, or ErrUnknownUpdate),
+// Msg tells the client.
 type Refusal struct {
 	Err error
 	Msg string
@@ -54,16 +55,16 @@ var ErrUnknownUpdate = errors.New("unknown update")
 // user's connections (Store.User); recovery and an offline scrub open their
 // own, without a flusher.
 type UserDir struct {
-	user   string
-	root   *tree
-	log    *slog.Logger
-	mu     sync.Mutex   // serializes namespace changes of this user
-	cache  *metaCache   // the user's entries as last written or read
-	fl     *flusher     // nil: every write is made durable before it returns (offline tools)
-	old    *oldChunks   // where superseded chunks are remembered for the sweeper; nil offline
-	inline *inlineStage // inline uploads waiting for their commit; nil offline
-	bufs   *outPool     // chunk uploads' write buffers; nil offline
-	usage  *usage       // what the user holds on this disk (usage.go); nil offline
+	user  string
+	root  *tree
+	log   *slog.Logger
+	mu    sync.Mutex // serializes namespace changes of this user
+	cache *metaCache // the user's entries as last written or read
+	fl    *flusher   // nil: every write is made durable before it returns (offline tools)
+	old   *oldChunks // where superseded chunks are remembered for the sweeper; nil offline
+	up    *uploads   // uploads waiting for their commit; nil offline
+	bufs  *outPool   // chunk uploads' write buffers; nil offline
+	usage *usage     // what the user holds on this disk (usage.go); nil offline
 
 	// Guarded by mu: the entries whose @meta.new waits for a flush, with
 	// a sequence number of its last write (the flusher promotes only the
