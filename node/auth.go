@@ -52,7 +52,7 @@ func (c *session) authenticate() bool {
 			s.log.Error("open user folder", "user", req.User, "err", err)
 			re = &reqError{status: wire.StatusInternal, msg: "cannot open the user's folder on this node"}
 		} else {
-			s.log.Warn("login refused", "user", req.User, "remote", c.remote, "err", err)
+			s.log.Warn("login refused", "user", req.User, "remote", c.remote, "why", re.msg)
 		}
 		_ = c.wc.SendError(wire.TypeAuth, re.status, re.msg)
 		return false

@@ -168,14 +168,15 @@ func (c *tclient) call(t wire.Type, req, resp any) error {
 }
 
 func (c *tclient) put(upload string, n int, data []byte) error {
-	return c.putChunk(upload, n, data, false)
+	return c.putChunk(wire.PutChunkReq{Upload: upload, Chunk: n}, data)
 }
 
-// putChunk uploads chunk n of upload, inline (kept in memory until its
-// commit) or into a chunk file.
-func (c *tclient) putChunk(upload string, n int, data []byte, inline bool) error {
+// putChunk sends data as the chunk req names (inline: kept in memory
+// until its commit, else into a chunk file), with its size and SHA-256,
+// and reads the reply.
+func (c *tclient) putChunk(req wire.PutChunkReq, data []byte) error {
 	sum := sha256.Sum256(data)
-	req := wire.PutChunkReq{Upload: upload, Chunk: n, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), Inline: inline}
+	req.Size, req.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
 	if err := c.c.Send(wire.TypePutChunk, wire.StatusOK, req); err != nil {
 		return err
 	}
@@ -197,6 +198,17 @@ func (c *tclient) get(path, ver string, n int, off, length int64) ([]byte, error
 
 // upload puts all four chunks of data and commits them at path.
 func (c *tclient) upload(path string, data []byte) (wire.Meta, []int, error) {
+	m, up, err := c.sendChunks(data)
+	if err != nil {
+		return m, nil, err
+	}
+	held, err := c.commit(path, up, m)
+	return m, held, err
+}
+
+// sendChunks puts all four chunks of data under a new upload id and
+// returns the meta of a new version of them and the id.
+func (c *tclient) sendChunks(data []byte) (wire.Meta, string, error) {
 	ver := core.NewVersion()
 	m := wire.Meta{Stamp: ver, Born: ver, Version: ver, Size: int64(len(data)), Mode: 0o644, MTime: time.Now().UnixNano()}
 	md := md5.Sum(data)
@@ -207,12 +219,17 @@ func (c *tclient) upload(path string, data []byte) (wire.Meta, []int, error) {
 		sum := sha256.Sum256(data[s:e])
 		m.Chunks[i] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
 		if err := c.put(up, i, data[s:e]); err != nil {
-			return m, nil, err
+			return m, up, err
 		}
 	}
+	return m, up, nil
+}
+
+// commit commits upload at path as m and returns the chunks held.
+func (c *tclient) commit(path, upload string, m wire.Meta) ([]int, error) {
 	var resp wire.CommitResp
-	err := c.call(wire.TypeCommit, wire.CommitReq{Path: path, Upload: up, Meta: m}, &resp)
-	return m, resp.Held, err
+	err := c.call(wire.TypeCommit, wire.CommitReq{Path: path, Upload: upload, Meta: m}, &resp)
+	return resp.Held, err
 }
 
 func (c *tclient) list(dir string, rec bool) ([]wire.Meta, []wire.Meta, error) {

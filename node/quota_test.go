@@ -47,9 +47,9 @@ func TestQuota(t *testing.T) {
 	}
 	// Small (inline) chunks too, on the same connection, which is still in
 	// step; one that fits is taken.
-	err = c.putChunk(randHex(16), 0, testData(8<<10, 3), true)
+	err = c.putChunk(wire.PutChunkReq{Upload: randHex(16), Chunk: 0, Inline: true}, testData(8<<10, 3))
 	wantStatus(t, "an inline chunk past the quota", err, wire.StatusQuota)
-	if err := c.putChunk(randHex(16), 0, testData(4<<10, 3), true); err != nil {
+	if err := c.putChunk(wire.PutChunkReq{Upload: randHex(16), Chunk: 0, Inline: true}, testData(4<<10, 3)); err != nil {
 		t.Errorf("an inline chunk that fits: %v", err)
 	}
 
@@ -96,7 +96,7 @@ func TestDrop(t *testing.T) {
 	if err := c.put(up, 0, testData(300<<10, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.putChunk(up, 1, testData(4<<10, 2), true); err != nil {
+	if err := c.putChunk(wire.PutChunkReq{Upload: up, Chunk: 1, Inline: true}, testData(4<<10, 2)); err != nil {
 		t.Fatal(err)
 	}
 	var r wire.InfoResp

@@ -133,7 +133,7 @@ func uploadInline(c *tclient, path string, data []byte) (wire.Meta, error) {
 		s, e := core.ChunkBounds(int64(len(data)), i)
 		sum := sha256.Sum256(data[s:e])
 		m.Chunks[i] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
-		if err := c.putChunk(up, i, data[s:e], true); err != nil {
+		if err := c.putChunk(wire.PutChunkReq{Upload: up, Chunk: i, Inline: true}, data[s:e]); err != nil {
 			return m, err
 		}
 	}
