@@ -2,6 +2,7 @@ package node
 
 import (
 	"dfs/core/wire"
+	"dfs/node/store"
 )
 
 // Per-user limits of what a user can make a node hold, so that one user at
@@ -55,3 +56,7 @@ func (c *session) leave() {
 		s.log.Info("dropped uploads never committed: the user's last connection closed", "user", c.user, "uploads", n)
 	}
 }
+
+// Staged returns what the uploads of every user waiting for their commit
+// hold on the node.
+func (s *Server) Staged() store.Staged { return s.store.Staged() }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -223,7 +224,7 @@ func (c *Client) committed(name string, meta wire.Meta, x int, errs []error, hel
 	res.Entry.Copies, res.Entry.State = copies, res.State
 	res.File = &File{c: c, e: res.Entry}
 	if res.State == StateIncomplete {
-		return res, fmt.Errorf("%w: commit failed: %s", core.ErrUnavailable, c.describe(res.Failed))
+		return res, fmt.Errorf("%w: commit failed: %s", failureKind(slices.Collect(maps.Values(res.Failed))...), c.describe(res.Failed))
 	}
 	return res, nil
 }
@@ -338,14 +339,6 @@ func coverage(c *Client, x int, errs []error, verb string) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	kind := core.ErrUnavailable
-	for _, e := range causes {
-		for _, k := range []error{core.ErrNoSpace, core.ErrBusy} {
-			if errors.Is(e, k) {
-				kind = k
-			}
-		}
-	}
 	failed := map[int]error{}
 	for n, e := range errs {
 		if e != nil {
@@ -353,7 +346,21 @@ func coverage(c *Client, x int, errs []error, verb string) error {
 		}
 	}
 	return fmt.Errorf("%w: %s could not be %s: %s; the previous version, if any, is unchanged",
-		kind, strings.Join(missing, ", "), verb, c.describe(failed))
+		failureKind(causes...), strings.Join(missing, ", "), verb, c.describe(failed))
+}
+
+// failureKind is the sentinel of a put that failed because of errs: no
+// space or busy when a node said so, else not enough nodes.
+func failureKind(errs ...error) error {
+	kind := core.ErrUnavailable
+	for _, e := range errs {
+		for _, k := range []error{core.ErrNoSpace, core.ErrBusy} {
+			if errors.Is(e, k) {
+				kind = k
+			}
+		}
+	}
+	return kind
 }
 
 // describe lists node errors as "DFS2: ..., DFS3: ...".

@@ -56,10 +56,14 @@ func (p *inProcess) start(n int, addr string) (string, error) {
 	}
 	g := newGate()
 	ln := wire.NewListener(gateListener{Listener: raw, g: g}, tc)
-	srv, err := node.New(node.Config{
+	cfg := node.Config{
 		Dir: dir, Name: core.NodeName(n), Users: c.users, TLS: tc, Grace: c.grace,
 		Log: slog.New(slog.NewTextHandler(testWriter{c.t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
+	}
+	if c.configure != nil {
+		c.configure(&cfg)
+	}
+	srv, err := node.New(cfg)
 	if err != nil {
 		ln.Close()
 		return "", err

@@ -37,7 +37,8 @@ type Cluster struct {
 	confPath   string
 	users      node.Accounts
 	plain      bool
-	grace      time.Duration // node.Config.Grace; 0 for the default
+	grace      time.Duration      // node.Config.Grace; 0 for the default
+	configure  func(*node.Config) // changes in-process nodes' configuration; nil for none
 	newBackend func(c *Cluster) backend
 	be         backend
 
@@ -76,6 +77,11 @@ func Plaintext() Option { return func(c *Cluster) { c.plain = true } }
 // node.Config.Grace), so a test can watch them go. In-process nodes only:
 // dfsnode has no flag for it.
 func Grace(d time.Duration) Option { return func(c *Cluster) { c.grace = d } }
+
+// Configure changes the configuration of the nodes before each starts
+// (per-user limits small enough for a test to fill, say). In-process nodes
+// only.
+func Configure(f func(*node.Config)) Option { return func(c *Cluster) { c.configure = f } }
 
 // Start runs four nodes and stops them when the test ends. Without a back
 // end option they run in the test process.
