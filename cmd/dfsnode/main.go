@@ -85,10 +85,13 @@ type serveFlags struct {
 	authTimeout, idleTimeout, ioTO *time.Duration
 	scrubEvery, flushDelay         *time.Duration
 	scrubRate                      byteSize
+	maxUserConns, maxUserUploads   *int
+	maxUserStaged                  byteSize
+	uploadIdle                     *time.Duration
 }
 
 func newServeFlags(out io.Writer) *serveFlags {
-	f := &serveFlags{fs: flag.NewFlagSet("dfsnode", flag.ContinueOnError), scrubRate: 20 << 20}
+	f := &serveFlags{fs: flag.NewFlagSet("dfsnode", flag.ContinueOnError), scrubRate: 20 << 20, maxUserStaged: store.DefaultBytes}
 	f.fs.SetOutput(out)
 	f.fs.Usage = func() { fmt.Fprint(out, usage); f.fs.PrintDefaults() }
 	f.conf = f.fs.String("conf", "dfs.conf", "the users' `file` (user names and password hashes)")
@@ -101,6 +104,12 @@ func newServeFlags(out io.Writer) *serveFlags {
 	f.fs.Var(&f.scrubRate, "scrub-rate", "background checksum scrub speed in `bytes` per second (K, M, G, T suffixes; 0 = off)")
 	f.scrubEvery = f.fs.Duration("scrub-every", 24*time.Hour, "time between background scrubs")
 	f.flushDelay = f.fs.Duration("flush-delay", store.DefaultFlushDelay, "longest time an acknowledged change waits to be written to disk (fsync on a mount waits for it)")
+	// Per-user limits (docs/security.md): one user at a limit is refused
+	// as busy and affects no one else.
+	f.maxUserConns = f.fs.Int("max-user-conns", node.DefaultMaxUserConns, "most connections of one user at once")
+	f.maxUserUploads = f.fs.Int("max-user-uploads", store.DefaultUploads, "most uploads of one user waiting for their commit")
+	f.fs.Var(&f.maxUserStaged, "max-user-staged", "most `bytes` one user's uploads waiting for their commit may hold (K, M, G, T suffixes); a file may be up to twice it")
+	f.uploadIdle = f.fs.Duration("upload-idle", store.DefaultIdle, "time after which an upload no chunk arrived for is dropped")
 	return f
 }
 
@@ -127,7 +136,9 @@ func serveCmd(args []string, stderr io.Writer) error {
 	mode := "PLAINTEXT, insecure"
 	cfg := node.Config{Dir: dir, Name: name, Users: users, Log: log, MaxConns: *f.maxConns,
 		AuthTimeout: *f.authTimeout, IdleTimeout: *f.idleTimeout, IOTimeout: *f.ioTO,
-		ScrubRate: int64(f.scrubRate), ScrubEvery: *f.scrubEvery, FlushDelay: *f.flushDelay}
+		ScrubRate: int64(f.scrubRate), ScrubEvery: *f.scrubEvery, FlushDelay: *f.flushDelay,
+		MaxUserConns: *f.maxUserConns,
+		Budget:       store.Budget{Uploads: *f.maxUserUploads, Bytes: int64(f.maxUserStaged), Idle: *f.uploadIdle}}
 	if !*f.plaintext {
 		cert, err := wire.LoadOrCreateCert(dir)
 		if err != nil {
@@ -181,7 +192,9 @@ var _ node.Accounts = (*conf.UserDB)(nil)
 // of 1024), read as dfs.conf reads sizes.
 type byteSize int64
 
-func (b *byteSize) String() string { return strconv.FormatInt(int64(*b), 10) }
+// String writes the size as Set reads it, in the largest unit that keeps
+// it exact ("64G", "20M"), so that the defaults read well in -h.
+func (b *byteSize) String() string { return conf.FormatSize(int64(*b)) }
 
 func (b *byteSize) Set(s string) error {
 	v, err := conf.ParseSize(s)

@@ -16,12 +16,15 @@ import (
 
 func TestParseInterleaved(t *testing.T) {
 	f := newServeFlags(io.Discard)
-	pos, err := cli.ParseInterleaved(f.fs, []string{"-listen", "0.0.0.0", "DFS1", "-max-conns=7", "10001", "-scrub-rate", "2M"})
+	pos, err := cli.ParseInterleaved(f.fs, []string{"-listen", "0.0.0.0", "DFS1", "-max-conns=7", "10001", "-scrub-rate", "2M", "-max-user-staged", "200G"})
 	if err != nil || !slices.Equal(pos, []string{"DFS1", "10001"}) {
 		t.Fatalf("%v %v", pos, err)
 	}
-	if *f.listen != "0.0.0.0" || *f.maxConns != 7 || f.scrubRate != 2<<20 {
-		t.Errorf("flags %v %v %v", *f.listen, *f.maxConns, f.scrubRate)
+	if *f.listen != "0.0.0.0" || *f.maxConns != 7 || f.scrubRate != 2<<20 || f.maxUserStaged != 200<<30 {
+		t.Errorf("flags %v %v %v %v", *f.listen, *f.maxConns, f.scrubRate, f.maxUserStaged)
+	}
+	if s := f.maxUserStaged.String(); s != "200G" {
+		t.Errorf("-max-user-staged prints as %q, want 200G", s)
 	}
 	if err := f.fs.Parse([]string{"-scrub-rate", "lots"}); err == nil {
 		t.Error("bad byte size accepted")
