@@ -179,7 +179,7 @@ func (s *uploads) admitLocked(id string, size int64, now time.Time) (*upload, er
 	}
 	for s.use.Bytes+size > b.Bytes {
 		if !s.reclaimLocked(now, id) {
-			return nil, refuse(core.ErrBusy, "node busy: your uploads waiting for their commit here hold %s, and %s more would pass the %s one user may have; retry once they finish",
+			return nil, refuse(core.ErrBusy, "node busy: your uploads waiting for their commit here hold %s, and %s more would pass the %s one user may have; retry once they finish (a file over twice that never fits: ask the node's operator)",
 				core.FormatBytes(s.use.Bytes), core.FormatBytes(size), core.FormatBytes(b.Bytes))
 		}
 	}
