@@ -22,8 +22,9 @@ import (
 const (
 	supersededDir = "superseded"
 	// supersededInlineMax bounds the memory of set-aside inline chunks per
-	// node; beyond it the oldest go first (their readers then fail with
-	// "superseded", as after the grace).
+	// node; beyond it the oldest of the user holding the most go first
+	// (their readers then fail with "superseded", as after the grace), so
+	// that one user rewriting small files cannot push out another's.
 	supersededInlineMax = 32 << 20
 )
 
@@ -32,9 +33,17 @@ const (
 type oldChunks struct {
 	mu          sync.Mutex // guards the fields below
 	files       []oldChunk
-	inline      map[string]oldInline // by oldKey
-	inlineOrder []oldInline          // the same, oldest first
-	inlineBytes int
+	inline      map[string]oldInline    // by oldKey
+	inlineOrder map[string]*inlineQueue // the same by user
+	inlineBytes int                     // of all users
+}
+
+// inlineQueue is one user's set-aside inline chunks, oldest first (with
+// those replaced since, which no longer count), and the bytes of those
+// that count.
+type inlineQueue struct {
+	its   []oldInline
+	bytes int
 }
 
 type oldChunk struct {
@@ -45,9 +54,9 @@ type oldChunk struct {
 }
 
 type oldInline struct {
-	key  string
-	data []byte
-	at   time.Time
+	user, key string
+	data      []byte
+	at        time.Time
 }
 
 // oldKey names a set-aside inline chunk: a user's version and chunk.
@@ -59,36 +68,59 @@ func (o *oldChunks) addFile(c oldChunk) {
 	o.mu.Unlock()
 }
 
-// addInline keeps an inline chunk for the grace period, within the budget.
-func (o *oldChunks) addInline(key string, data []byte, now time.Time) {
+// addInline keeps an inline chunk of user for the grace period, within the
+// budget.
+func (o *oldChunks) addInline(user, key string, data []byte, now time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.inline == nil {
-		o.inline = map[string]oldInline{}
+		o.inline, o.inlineOrder = map[string]oldInline{}, map[string]*inlineQueue{}
 	}
 	if prev, ok := o.inline[key]; ok {
 		o.inlineBytes -= len(prev.data)
+		o.inlineOrder[prev.user].bytes -= len(prev.data)
 	}
-	it := oldInline{key: key, data: data, at: now}
+	it := oldInline{user: user, key: key, data: data, at: now}
 	o.inline[key] = it
-	o.inlineOrder = append(o.inlineOrder, it)
+	q := o.inlineOrder[user]
+	if q == nil {
+		q = &inlineQueue{}
+		o.inlineOrder[user] = q
+	}
+	q.its = append(q.its, it)
+	q.bytes += len(data)
 	o.inlineBytes += len(data)
-	o.dropInlineLocked(time.Time{}) // the sweeper drops them by age
-
+	for o.inlineBytes > supersededInlineMax { // the sweeper drops them by age
+		var most string
+		for u, q := range o.inlineOrder {
+			if most == "" || q.bytes > o.inlineOrder[most].bytes {
+				most = u
+			}
+		}
+		o.popInlineLocked(most)
+	}
 }
 
-// dropInlineLocked forgets inline chunks set aside before cutoff, and the
-// oldest beyond the budget.
+// popInlineLocked forgets user's oldest set-aside inline chunk.
+func (o *oldChunks) popInlineLocked(user string) {
+	q := o.inlineOrder[user]
+	it := q.its[0]
+	q.its = q.its[1:]
+	if cur, ok := o.inline[it.key]; ok && cur.at.Equal(it.at) {
+		delete(o.inline, it.key)
+		o.inlineBytes -= len(it.data)
+		q.bytes -= len(it.data)
+	}
+	if len(q.its) == 0 {
+		delete(o.inlineOrder, user)
+	}
+}
+
+// dropInlineLocked forgets inline chunks set aside before cutoff.
 func (o *oldChunks) dropInlineLocked(cutoff time.Time) {
-	for len(o.inlineOrder) > 0 {
-		it := o.inlineOrder[0]
-		if !it.at.Before(cutoff) && o.inlineBytes <= supersededInlineMax {
-			return
-		}
-		o.inlineOrder = o.inlineOrder[1:]
-		if cur, ok := o.inline[it.key]; ok && cur.at.Equal(it.at) {
-			delete(o.inline, it.key)
-			o.inlineBytes -= len(it.data)
+	for user, q := range o.inlineOrder {
+		for len(q.its) > 0 && q.its[0].at.Before(cutoff) {
+			o.popInlineLocked(user)
 		}
 	}
 }
@@ -112,7 +144,7 @@ func (u *UserDir) asideInline(old *Record, keep string) {
 	}
 	now := time.Now()
 	for n, data := range old.Inline {
-		u.old.addInline(oldKey(u.user, old.Version, n), data, now)
+		u.old.addInline(u.user, oldKey(u.user, old.Version, n), data, now)
 	}
 }
 
