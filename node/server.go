@@ -322,7 +322,7 @@ func (s *Server) withClose(ctx context.Context) (context.Context, context.Cancel
 // ScrubRate is set.
 func (s *Server) background() {
 	defer s.bg.Done()
-	clean := time.NewTicker(s.store.Budget().Idle / 4)
+	clean := time.NewTicker(max(s.store.Budget().Idle/4, 10*time.Millisecond))
 	defer clean.Stop()
 	sweep := time.NewTicker(s.cfg.Grace / 4)
 	defer sweep.Stop()
