@@ -36,9 +36,10 @@ type Budget struct {
 
 // Budget defaults (docs/security.md, Limits).
 const (
-	// DefaultUploads is far more puts than a mount, dfc and heal run at
-	// once (the mount's are bounded by FUSE's background requests, 12), so
-	// that only abandoned uploads fill it.
+	// DefaultUploads is far more puts than a mount, dfc and heal have in
+	// flight at once (a put is, from its first chunk to its commit: a
+	// round trip for a small file), so that only abandoned uploads fill
+	// it.
 	DefaultUploads = 256
 	// DefaultMemory is an eighth of nodeMemory: 256 uploads of four full
 	// inline chunks.
