@@ -87,16 +87,7 @@ func (r *usageRig) stage(upload string, n int, data []byte) {
 		}
 		return
 	}
-	sc, err := r.u.Stage(upload, n, int64(len(data)), true)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	defer sc.Close()
-	sc.Write(data)
-	if _, err := sc.Finish([32]byte{}); err != nil {
-		r.t.Fatal(err)
-	}
-	if err := sc.Keep(); err != nil {
+	if err := stageFile(r.u, upload, n, data); err != nil {
 		r.t.Fatal(err)
 	}
 }
