@@ -23,7 +23,7 @@ func (c *Cluster) Login(n int, user, password string) (*wire.Conn, error) {
 	a := c.Nodes()[n]
 	var tc *tls.Config
 	if !c.plain {
-		tc = wire.ClientTLS(a.Name, a.Addr, a.Pin, nil)
+		tc = wire.ClientTLS(a.Name, a.Addr, a.Pin)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), rawTimeout)
 	defer cancel()
