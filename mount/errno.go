@@ -33,6 +33,10 @@ var errnos = []struct {
 	{core.ErrCorrupt, syscall.EIO},
 	{core.ErrStale, syscall.EIO},
 	{core.ErrPinMismatch, syscall.EIO},
+	// A per-user limit of a node (docs/security.md, Limits): not EAGAIN,
+	// which programs retry at once; the node's message, logged, says
+	// which limit and when to retry.
+	{core.ErrBusy, syscall.EIO},
 }
 
 // errno returns the errno for err (0 for nil). Errors that become EIO
