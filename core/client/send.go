@@ -76,6 +76,10 @@ func (c *Client) send(ctx context.Context, name string, r io.ReaderAt, size int6
 				// fails at once: send that copy again on a fresh one.
 				if isStaleConn(errs[i]) && info.SHA256 != "" && ctx.Err() == nil {
 					errs[i] = c.sendChunkTo(ctx, n, upload, ch, sec, info, progress)
+					// The failed try never heard whether n holds an entry
+					// at the name: assume it does, so that the commit
+					// takes two waves (always safe), not one.
+					seen(n, true)
 				}
 				if errs[i] != nil {
 					fail(n, errs[i])
