@@ -190,7 +190,7 @@ func (f *File) putLocked(ctx context.Context, sync bool) error {
 // newer commit from another client won over it, the inode shows that one,
 // and the kernel is told of it before it reads (version.go).
 func (f *File) showPutLocked(ctx context.Context, p string, res client.PutResult) {
-	if res.File != nil && res.Entry.Version == res.Version {
+	if res.File != nil { // our version is the one committed
 		f.showWholeLocked(res.File)
 		f.told.note(res.Version)
 		return

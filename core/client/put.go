@@ -38,7 +38,7 @@ type PutResult struct {
 	State   State         // StateDegraded when some chunk got only one copy
 	Failed  map[int]error // nodes that could not take their chunks
 	Entry   Entry         // the entry as committed (Copies and State as the nodes reported)
-	File    *File         // that version, to read it back without asking the nodes (no read-ahead: Reopen for it); nil when another commit won
+	File    *File         // the version committed (Version), to read it back without asking the nodes (no read-ahead: Reopen for it); nil when another commit won
 }
 
 // put stores size bytes of r as a new version of name. Every chunk goes to
