@@ -141,11 +141,16 @@ type uploads struct {
 
 // upload is the chunks of one upload that arrived.
 type upload struct {
-	id        string
-	parts     [core.NumChunks]part
-	receiving int       // chunks being received into temporary files
-	at        time.Time // when a chunk last started or arrived
+	id         string
+	parts      [core.NumChunks]part
+	receiving  int       // chunks being received into temporary files
+	committing bool      // a commit checked its chunks and will take them (hold)
+	at         time.Time // when a chunk last started or arrived
 }
+
+// busy reports whether the upload is in use: no idle drop or reclaim may
+// take its chunks then.
+func (up *upload) busy() bool { return up.receiving > 0 || up.committing }
 
 // part is a chunk of an upload: in memory (data not nil), in a staged file
 // (file), or not here.
@@ -200,7 +205,7 @@ func (s *uploads) reclaimLocked(now time.Time, except string) bool {
 	var oldest string
 	var at time.Time
 	for id, up := range s.m {
-		if id != except && up.receiving == 0 && (oldest == "" || up.at.Before(at)) {
+		if id != except && !up.busy() && (oldest == "" || up.at.Before(at)) {
 			oldest, at = id, up.at
 		}
 	}
@@ -303,7 +308,7 @@ func (s *uploads) releaseLocked(up *upload, n int, remove bool) {
 }
 
 func (s *uploads) forgetIfEmptyLocked(id string, up *upload) {
-	if up.receiving > 0 {
+	if up.busy() {
 		return
 	}
 	for _, p := range up.parts {
@@ -321,6 +326,35 @@ func (s *uploads) has(id string, n int) bool {
 	defer s.mu.Unlock()
 	up := s.m[id]
 	return up != nil && up.parts[n].here()
+}
+
+// hold checks that the chunks need of upload id are here and keeps them
+// from idle drops and reclaims (which take only the uploads' lock, not the
+// user's) until unhold, so that the commit that checked them takes them
+// all. It returns the first chunk missing, or -1.
+func (s *uploads) hold(id string, need []int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	up := s.m[id]
+	for _, n := range need {
+		if n < 0 || n >= core.NumChunks || up == nil || !up.parts[n].here() {
+			return n
+		}
+	}
+	if up != nil {
+		up.committing = true
+	}
+	return -1
+}
+
+// unhold ends a hold: what the commit did not take is the upload's again.
+func (s *uploads) unhold(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if up := s.m[id]; up != nil {
+		up.committing = false
+		s.forgetIfEmptyLocked(id, up)
+	}
 }
 
 // take hands the chunks of upload id to its commit: move renames the
@@ -413,7 +447,7 @@ func (st *Store) DropIdle(now time.Time) int {
 	cutoff := now.Add(-st.budget.Idle)
 	n := 0
 	for _, u := range st.openUsers() {
-		n += u.up.dropWhere(func(up *upload) bool { return up.receiving == 0 && up.at.Before(cutoff) })
+		n += u.up.dropWhere(func(up *upload) bool { return !up.busy() && up.at.Before(cutoff) })
 	}
 	return n
 }

@@ -240,3 +240,35 @@ func TestBudgetDefaults(t *testing.T) {
 		t.Errorf("defaults %+v", b)
 	}
 }
+
+// TestBudgetHoldForCommit: the chunks a commit checked stay until it takes
+// them: an idle drop or a reclaim by the user's next upload, which do not
+// take the user's lock, must not remove them in between (the commit would
+// then write an entry holding none of the chunks it was asked to hold).
+func TestBudgetHoldForCommit(t *testing.T) {
+	const idle = 50 * time.Millisecond
+	st, u := openBudget(t, Budget{Uploads: 1, Idle: idle})
+	data := make([]byte, 20<<10)
+	if err := stageFile(u, uploadID(0), 0, data); err != nil {
+		t.Fatal(err)
+	}
+	if n := u.up.hold(uploadID(0), []int{0, 1}); n != 1 {
+		t.Fatalf("hold of a missing chunk = %d, want 1", n)
+	}
+	if n := u.up.hold(uploadID(0), []int{0}); n != -1 {
+		t.Fatalf("hold of the staged chunk = %d, want -1", n)
+	}
+	time.Sleep(idle + 20*time.Millisecond)
+	if n := st.DropIdle(time.Now()); n != 0 {
+		t.Errorf("DropIdle dropped %d uploads held by a commit", n)
+	}
+	wantRefusal(t, "a second upload while the first is held", stageFile(u, uploadID(1), 0, data), core.ErrBusy, "waiting")
+	if !u.up.has(uploadID(0), 0) {
+		t.Fatal("the held upload's chunk went before its commit took it")
+	}
+	u.up.unhold(uploadID(0))
+	if n := st.DropIdle(time.Now()); n != 1 {
+		t.Errorf("DropIdle after the hold ended dropped %d uploads, want 1", n)
+	}
+	wantStaged(t, "after the drop", u.Staged(), Staged{})
+}

@@ -35,11 +35,10 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 	if onlyNew && live(last.meta) {
 		return nil, refuse(core.ErrExist, "%s exists on this node", p)
 	}
-	for _, n := range need {
-		if n < 0 || n >= core.NumChunks || !u.up.has(upload, n) {
-			return nil, refuse(core.ErrIncomplete, "chunk %d of the upload is not on this node", n+1)
-		}
+	if n := u.up.hold(upload, need); n >= 0 {
+		return nil, refuse(core.ErrIncomplete, "chunk %d of the upload is not on this node", n+1)
 	}
+	defer u.up.unhold(upload)
 	if old := last.meta; old != nil {
 		if old.Stamp > m.Stamp {
 			u.up.drop(upload)
