@@ -14,11 +14,14 @@ import (
 // Failed logins are throttled per key: the user at an address, and the
 // address alone (an IPv6 address by its /64, which one host usually has
 // whole). The password is checked first, so a right one is never held
-// back by anyone's failures; the reply to a wrong one is held back
+// back by failures from other addresses; the reply to a wrong one is held back
 // backoff(n) after the n-th failure in a row of either key. A key has at
 // most one check outstanding, from its start to that reply, so parallel
 // connections guess no faster than one: after six failures, one check
-// every wire.MaxLoginDelay per address (docs/security.md, Logins).
+// every wire.MaxLoginDelay per address (docs/security.md, Logins). That
+// includes the right password of someone else at the same address (behind
+// one NAT, or in one IPv6 /64): it waits for its turn behind a refusal
+// being held back, and after the login timeout gets "node busy".
 //
 // The user key limits guessing one user's password; the address key
 // limits guessing many users' from one place. Only the user key is reset
