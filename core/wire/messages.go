@@ -33,10 +33,26 @@ type AuthResp struct {
 	Version string `json:"version"` // dfsnode build version
 }
 
-// ChunkInfo describes one of a file version's four chunks.
+// ChunkInfo describes one of a segment's four chunks.
 type ChunkInfo struct {
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"` // hex
+}
+
+// Segment is one stored segment of a file version (docs/format.md,
+// Segments): the bytes [Index*core.SegmentSize, Index*core.SegmentSize+Size)
+// of the file, split into four chunks as core.ChunkBounds(Size, i) says and
+// placed by x = core.PlacementX(MD5). The rest of the segment's span, up to
+// the next segment or the file's end, reads as zeros. ID names the stored
+// segment on the nodes: versions that share the segment name the same ID,
+// and a node keeps its chunk files as long as a version it holds refers to
+// it (plus the grace period).
+type Segment struct {
+	Index  int64                     `json:"index"` // position in the file, in segments
+	ID     string                    `json:"id"`    // a version id (core.NewVersion) made when the segment was first stored
+	Size   int64                     `json:"size"`  // bytes stored, 1..the segment's span
+	MD5    string                    `json:"md5"`   // of the Size bytes, hex: decides the placement
+	Chunks [core.NumChunks]ChunkInfo `json:"chunks"`
 }
 
 // Meta is one entry (file, folder or tombstone) of a user's namespace as
@@ -44,26 +60,34 @@ type ChunkInfo struct {
 // LIST and LOOKUP replies. Stamps and versions are version ids (see
 // core.NewVersion): they sort by time as strings. (A node keeps entries in
 // a record of its own, see node/store.)
+//
+// A file's content is Size bytes: the stored Segments, sorted by Index, and
+// zeros everywhere else (holes: a segment that is not listed, and the end
+// of a segment's span past its Size). An empty file has no segments.
 type Meta struct {
-	Path    string                    `json:"path,omitempty"` // set in LIST and LOOKUP replies
-	Dir     bool                      `json:"dir,omitempty"`
-	Deleted bool                      `json:"deleted,omitempty"`
-	Stamp   string                    `json:"stamp"`             // last change of this entry; the newest stamp wins
-	Born    string                    `json:"born"`              // creation of the name; older children are stale
-	Version string                    `json:"version,omitempty"` // content version; chunk files are named by it
-	Size    int64                     `json:"size"`
-	Mode    uint32                    `json:"mode"`  // permission bits
-	MTime   int64                     `json:"mtime"` // unix nanoseconds
-	MD5     string                    `json:"md5,omitempty"`
-	Chunks  [core.NumChunks]ChunkInfo `json:"chunks"`
-	Held    []int                     `json:"held,omitempty"` // replies only: chunks of Version this node holds, good
+	Path     string    `json:"path,omitempty"` // set in LIST and LOOKUP replies
+	Dir      bool      `json:"dir,omitempty"`
+	Deleted  bool      `json:"deleted,omitempty"`
+	Stamp    string    `json:"stamp"`             // last change of this entry; the newest stamp wins
+	Born     string    `json:"born"`              // creation of the name; older children are stale
+	Version  string    `json:"version,omitempty"` // content version: names this list of segments
+	Size     int64     `json:"size"`
+	Mode     uint32    `json:"mode"`  // permission bits
+	MTime    int64     `json:"mtime"` // unix nanoseconds
+	Segments []Segment `json:"segments,omitempty"`
+	// Held, in replies only, says which chunks of Segments this node
+	// holds, good as far as it knows: bit c of Held[i] is chunk c of
+	// Segments[i]. nil in requests.
+	Held []uint8 `json:"held,omitempty"`
 }
 
 // MaxInlineChunk is the largest chunk a node keeps inside the entry's meta
 // rather than in a chunk file of its own.
 const MaxInlineChunk = 8 << 10
 
-// PutChunkReq starts a chunk upload into the node's staging area; Size bytes
+// PutChunkReq starts the upload of one chunk of a segment into the node's
+// staging area, under Upload (one upload may carry any number of segments,
+// committed together by one CommitReq); Size bytes
 // of data frames and an empty data frame follow. The reply (PutChunkResp)
 // comes once the node has written the chunk (it reaches the node's disk with
 // the next flush, see Sync). With SHA256 set the node checks the data
@@ -87,8 +111,9 @@ const MaxInlineChunk = 8 << 10
 // per block as the data arrives protects it at rest, and whole-chunk reads
 // and the scrub check the SHA-256.
 type PutChunkReq struct {
-	Upload  string `json:"upload"` // random id of this upload, 32 hex
-	Chunk   int    `json:"chunk"`  // 0..3
+	Upload  string `json:"upload"`  // random id of this upload, 32 hex
+	Segment string `json:"segment"` // the segment's ID (Segment.ID)
+	Chunk   int    `json:"chunk"`   // 0..3
 	Size    int64  `json:"size"`
 	SHA256  string `json:"sha256"`
 	Inline  bool   `json:"inline,omitempty"`
@@ -117,11 +142,17 @@ type PutChunkResp struct {
 // it); it reaches the node's disk with the node's next flush, a fraction of
 // a second later. With Sync the reply waits for that flush (group commit).
 //
+// The meta's segments come from the upload (staged under Upload) or are
+// shared with versions the node already holds (an unchanged segment keeps
+// its ID); a segment the node has neither way is not held (Held says so,
+// and heal brings it).
+//
 // New and Need make the commit conditional, so that a client can send it
 // right behind the upload without waiting for the upload's replies: with
 // New the node applies it only if it holds no live entry at Path (else
 // StatusExist), with Need only if the upload gave it those chunks (else
-// StatusIncomplete); a refused commit changes nothing.
+// StatusIncomplete; Need lists 4*i+c for chunk c of Meta.Segments[i]); a
+// refused commit changes nothing.
 type CommitReq struct {
 	Path   string `json:"path"`
 	Upload string `json:"upload,omitempty"`
@@ -131,17 +162,24 @@ type CommitReq struct {
 	Need   []int  `json:"need,omitempty"`
 }
 
-// CommitResp answers a CommitReq.
+// CommitResp answers a CommitReq: Held as in Meta, the chunks of the new
+// version's segments this node holds.
 type CommitResp struct {
-	Held []int `json:"held"`
+	Held []uint8 `json:"held"`
 }
 
-// GetChunkReq asks for Length bytes (all when Length < 0) of a chunk from
-// Offset. The reply is a GetChunkResp, then data frames, then an empty data
-// frame; a checksum failure mid-stream is a reply frame with StatusCorrupt.
+// GetChunkReq asks for Length bytes (all when Length < 0) of chunk Chunk
+// of the stored segment Segment (an ID), from Offset. Path names an entry
+// that refers to the segment: a node looks there for chunks kept inline.
+// With Upload set, the chunk is one staged by that upload and not yet
+// committed (a writer reading back what it sent; chunk files only, not
+// inline chunks). The reply is a GetChunkResp, then data frames, then an
+// empty data frame; a checksum failure mid-stream is a reply frame with
+// StatusCorrupt.
 type GetChunkReq struct {
 	Path    string `json:"path"`
-	Version string `json:"version"`
+	Upload  string `json:"upload,omitempty"`
+	Segment string `json:"segment"`
 	Chunk   int    `json:"chunk"`
 	Offset  int64  `json:"offset"`
 	Length  int64  `json:"length"`
@@ -254,7 +292,7 @@ type ScanReq struct{}
 // ScanResp reports a scan.
 type ScanResp struct {
 	Checked int      `json:"checked"`
-	Bad     []string `json:"bad"` // "path@version.cN" set aside in quarantine
+	Bad     []string `json:"bad"` // "<segment id>.c<N>" set aside in quarantine
 }
 
 // SyncReq asks the node to make everything it acknowledged before it

@@ -27,10 +27,15 @@ var ErrBadRecord = errors.New("wire: bad meta record")
 // of input never make the decoder allocate much.
 const maxRecordString = 64 << 10
 
-// minRecord is the size of the smallest record: empty path, flags, four empty
-// strings, size, mode, mtime, four chunks of size 0 with an empty hash. A
-// count of records is refused if the rest of the body could not hold them.
-const minRecord = 1 + 1 + 4 + 3 + 4*2
+// minRecord is the size of the smallest record: empty path, flags, three
+// empty strings, size, mode, mtime and a segment count of 0. A count of
+// records is refused if the rest of the body could not hold them.
+const minRecord = 1 + 1 + 3 + 3 + 1
+
+// minSegment is the size of the smallest segment: index, empty id, size,
+// empty md5, four chunks of size 0 with an empty hash. A segment count is
+// refused if the rest of the body could not hold them.
+const minSegment = 1 + 1 + 1 + 1 + 4*2
 
 // guessRecord is the smallest record size DecodeListResp assumes when it
 // sizes the entries from the first one: a Meta takes about 300 bytes of
@@ -64,9 +69,11 @@ var (
 
 // AppendMetaFields appends the binary encoding of m's fields, all but
 // Path: what a node can keep pre-encoded and glue behind a path with
-// AppendRecord. Held values outside 0..3 and duplicates are ignored (a Held
-// of [3 1 1 7] decodes as [1 3]). Strings longer than 64 KiB are encoded but
-// refused by the decoder; no node holds one (paths are at most 4 KiB).
+// AppendRecord. Held masks beyond chunk 3 lose their high bits, and a Held
+// of another length than Segments is cut or padded with zeros to it.
+// Segments must be sorted by Index (CheckSegments). Strings longer than 64
+// KiB are encoded but refused by the decoder; no node holds one (paths are
+// at most 4 KiB).
 func AppendMetaFields(b []byte, m *Meta) []byte {
 	var flags byte
 	if m.Dir {
@@ -82,22 +89,31 @@ func AppendMetaFields(b []byte, m *Meta) []byte {
 	b = appendString(b, m.Stamp)
 	b = appendString(b, m.Born)
 	b = appendString(b, m.Version)
-	b = appendString(b, m.MD5)
 	b = binary.AppendVarint(b, m.Size)
 	b = binary.AppendUvarint(b, uint64(m.Mode))
 	b = binary.AppendVarint(b, m.MTime)
-	for i := range m.Chunks {
-		b = binary.AppendVarint(b, m.Chunks[i].Size)
-		b = appendString(b, m.Chunks[i].SHA256)
+	b = binary.AppendUvarint(b, uint64(len(m.Segments)))
+	next := int64(0) // the lowest index the next segment may have
+	for i := range m.Segments {
+		s := &m.Segments[i]
+		b = binary.AppendUvarint(b, uint64(s.Index-next))
+		next = s.Index + 1
+		b = appendString(b, s.ID)
+		b = binary.AppendVarint(b, s.Size)
+		b = appendString(b, s.MD5)
+		for c := range s.Chunks {
+			b = binary.AppendVarint(b, s.Chunks[c].Size)
+			b = appendString(b, s.Chunks[c].SHA256)
+		}
 	}
 	if m.Held != nil {
-		var mask byte
-		for _, c := range m.Held {
-			if c >= 0 && c < len(m.Chunks) {
-				mask |= 1 << c
+		for i := range m.Segments {
+			var mask byte
+			if i < len(m.Held) {
+				mask = m.Held[i] & 0xf
 			}
+			b = append(b, mask)
 		}
-		b = append(b, mask)
 	}
 	return b
 }
@@ -267,7 +283,7 @@ type recordReader struct {
 	b    []byte // the input not read yet
 	err  error  // the first failure, without the ErrBadRecord prefix
 	text []byte // the strings of the record being decoded, back to back
-	held []int  // room for Held slices, shared by the records of one body
+	ends []int  // where each string of the record ends in text
 }
 
 // fail records the first failure, naming the field it happened in.
@@ -364,20 +380,20 @@ func (r *recordReader) str(field string) {
 // must be zero. After a failure m holds junk: callers drop it.
 func (r *recordReader) record(m *Meta, withPath bool) {
 	// Every string of the record goes into r.text and becomes one
-	// allocation; ends[i] is where string i (path, 4 ids, 4 hashes) ends.
-	var ends [9]int
-	r.text = r.text[:0]
+	// allocation; r.ends[i] is where string i ends (path, stamp, born,
+	// version, then each segment's id, md5 and four hashes).
+	r.text, r.ends = r.text[:0], r.ends[:0]
 	if withPath {
 		r.text = append(r.text, r.bytes("path", maxRecordString)...)
 	}
-	ends[0] = len(r.text)
+	r.ends = append(r.ends, len(r.text))
 	flags := r.u8("flags")
 	if r.err == nil && flags&^(recDir|recDeleted|recHeld) != 0 {
 		r.fail("flags", fmt.Errorf("unknown bits in %#x", flags))
 	}
-	for i, field := range [...]string{"stamp", "born", "version", "md5"} {
+	for _, field := range [...]string{"stamp", "born", "version"} {
 		r.str(field)
-		ends[1+i] = len(r.text)
+		r.ends = append(r.ends, len(r.text))
 	}
 	m.Size = r.varint("size")
 	mode := r.uvarint("mode")
@@ -386,28 +402,61 @@ func (r *recordReader) record(m *Meta, withPath bool) {
 	}
 	m.Mode = uint32(mode)
 	m.MTime = r.varint("mtime")
-	for i := range m.Chunks {
-		m.Chunks[i].Size = r.varint("chunk size")
-		r.str("chunk sha256")
-		ends[5+i] = len(r.text)
+	n := r.uvarint("segment count")
+	if r.err == nil && n > uint64(len(r.b)/minSegment) {
+		r.fail("segment count", fmt.Errorf("%d segments cannot fit in %d bytes", n, len(r.b)))
+	}
+	if r.err == nil && n > 0 {
+		m.Segments = make([]Segment, n)
+	}
+	next := uint64(0)
+	for i := range m.Segments {
+		s := &m.Segments[i]
+		idx := r.uvarint("segment index")
+		if r.err == nil && (idx > math.MaxInt64-next) {
+			r.fail("segment index", errVarintOverflow)
+		}
+		s.Index = int64(next + idx)
+		next = uint64(s.Index) + 1
+		r.str("segment id")
+		r.ends = append(r.ends, len(r.text))
+		s.Size = r.varint("segment size")
+		r.str("segment md5")
+		r.ends = append(r.ends, len(r.text))
+		for c := range s.Chunks {
+			s.Chunks[c].Size = r.varint("chunk size")
+			r.str("chunk sha256")
+			r.ends = append(r.ends, len(r.text))
+		}
+		if r.err != nil {
+			return
+		}
 	}
 	if flags&recHeld != 0 {
-		mask := r.u8("held")
-		if r.err == nil && mask > 0xf {
-			r.fail("held", fmt.Errorf("chunk mask %#x beyond chunk 3", mask))
+		m.Held = make([]uint8, 0, len(m.Segments)) // non-nil: present
+		for range m.Segments {
+			mask := r.u8("held")
+			if r.err == nil && mask > 0xf {
+				r.fail("held", fmt.Errorf("chunk mask %#x beyond chunk 3", mask))
+			}
+			m.Held = append(m.Held, mask)
 		}
-		m.Held = r.heldSet(mask)
 	}
 	if r.err != nil {
 		return
 	}
 	m.Dir, m.Deleted = flags&recDir != 0, flags&recDeleted != 0
-	s := string(r.text)
-	m.Path = s[:ends[0]]
-	m.Stamp, m.Born = s[ends[0]:ends[1]], s[ends[1]:ends[2]]
-	m.Version, m.MD5 = s[ends[2]:ends[3]], s[ends[3]:ends[4]]
-	for i := range m.Chunks {
-		m.Chunks[i].SHA256 = s[ends[4+i]:ends[5+i]]
+	t, e := string(r.text), r.ends
+	m.Path = t[:e[0]]
+	m.Stamp, m.Born, m.Version = t[e[0]:e[1]], t[e[1]:e[2]], t[e[2]:e[3]]
+	e = e[3:]
+	for i := range m.Segments {
+		s := &m.Segments[i]
+		s.ID, s.MD5 = t[e[0]:e[1]], t[e[1]:e[2]]
+		for c := range s.Chunks {
+			s.Chunks[c].SHA256 = t[e[2+c]:e[3+c]]
+		}
+		e = e[6:]
 	}
 }
 
@@ -430,24 +479,4 @@ func (r *recordReader) records(what string) []Meta {
 		}
 	}
 	return ms
-}
-
-// heldSet returns the chunks set in mask, sorted, as a non-nil slice carved
-// from r.held: one allocation serves many records. Its capacity ends at its
-// length, so an append by the caller copies instead of overwriting the next
-// record's set.
-func (r *recordReader) heldSet(mask byte) []int {
-	if r.err != nil {
-		return nil
-	}
-	if cap(r.held)-len(r.held) < 4 {
-		r.held = make([]int, 0, min(max(2*cap(r.held), 4), 1024))
-	}
-	start := len(r.held)
-	for c := range 4 {
-		if mask&(1<<c) != 0 {
-			r.held = append(r.held, c)
-		}
-	}
-	return r.held[start:len(r.held):len(r.held)]
 }

@@ -19,39 +19,60 @@ const (
 	testSHA   = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 )
 
+// testSegment is a full stored segment at index k.
+func testSegment(k int64) Segment {
+	s := Segment{Index: k, ID: testStamp, Size: 4 << 20, MD5: testMD5}
+	for i := range s.Chunks {
+		s.Chunks[i] = ChunkInfo{Size: 1 << 20, SHA256: testSHA}
+	}
+	return s
+}
+
 // testMetas covers the shapes of entries a node sends and a few it never
 // does but the codec must still carry exactly.
 func testMetas() []Meta {
 	file := Meta{
 		Path: "photos/2024/IMG_0001.jpg", Stamp: testStamp, Born: testBorn, Version: testStamp,
-		Size: 4000001, Mode: 0o644, MTime: 1700000000123456789, MD5: testMD5, Held: []int{0, 1},
+		Size: 4000001, Mode: 0o644, MTime: 1700000000123456789, Held: []uint8{0x3},
+		Segments: []Segment{testSegment(0)},
 	}
-	for i := range file.Chunks {
-		file.Chunks[i] = ChunkInfo{Size: 1000000 + int64(i&1), SHA256: testSHA}
-	}
+	file.Segments[0].Size = 4000001
 	small := file
 	small.Path = "small.txt"
+	sparse := Meta{
+		Path: "disk.img", Stamp: testStamp, Born: testBorn, Version: testStamp,
+		Size: 10 << 30, Mode: 0o600, MTime: 1, Held: []uint8{0xf, 0x0, 0x9},
+		Segments: []Segment{testSegment(0), testSegment(7), testSegment(2559)},
+	}
 	odd := Meta{
 		Path: "Ünïcode/\x00\xff name", Stamp: "ABCDEF", Born: "abc", Version: "not hex",
-		Size: -5, Mode: 1<<32 - 1, MTime: -1 << 62, MD5: "0g", Held: []int{0, 1, 2, 3},
+		Size: -5, Mode: 1<<32 - 1, MTime: -1 << 62, Held: []uint8{},
 	}
-	odd.Chunks[2] = ChunkInfo{Size: -1 << 63, SHA256: "ab"}
-	odd.Chunks[3] = ChunkInfo{Size: 1<<63 - 1, SHA256: "x"}
+	oddSeg := Segment{Index: 1<<63 - 1, ID: "x", Size: -1 << 63, MD5: "0g"}
+	oddSeg.Chunks[2] = ChunkInfo{Size: -1 << 63, SHA256: "ab"}
+	oddSeg.Chunks[3] = ChunkInfo{Size: 1<<63 - 1, SHA256: "x"}
+	odd2 := odd
+	odd2.Path = "odd2"
+	odd2.Segments = []Segment{{Index: 0}, oddSeg}
+	odd2.Held = []uint8{0, 0xf}
 	return []Meta{
 		file,
 		small,
+		sparse,
 		{Path: "photos", Dir: true, Stamp: testStamp, Born: testBorn, Mode: 0o755, MTime: 1},
-		{Path: "gone.txt", Deleted: true, Stamp: testStamp, Born: testBorn, Held: []int{}},
+		{Path: "gone.txt", Deleted: true, Stamp: testStamp, Born: testBorn, Held: []uint8{}},
 		{Path: "old-folder", Dir: true, Deleted: true, Stamp: testStamp},
 		{}, // root: empty path, every string empty, Held nil
 		odd,
+		odd2,
 	}
 }
 
 // bigMeta has strings at the 64 KiB limit, hex and literal.
 func bigMeta() Meta {
 	m := Meta{Path: strings.Repeat("p", 64<<10), Stamp: strings.Repeat("ab", 32<<10), Born: strings.Repeat("x", 64<<10)}
-	m.Chunks[3].SHA256 = strings.Repeat("Z", 64<<10)
+	m.Segments = []Segment{{ID: strings.Repeat("Z", 64<<10)}}
+	m.Segments[0].Chunks[3].SHA256 = strings.Repeat("Z", 64<<10)
 	return m
 }
 
@@ -91,52 +112,48 @@ func TestMetaSizes(t *testing.T) {
 	js, _ := json.Marshal(m)
 	bin := AppendMeta(nil, &m)
 	t.Logf("file entry: %d bytes binary, %d bytes JSON", len(bin), len(js))
-	// Path 1+24, flags 1, three ids 3x(1+1+12), MD5 1+1+16, size 4, mode 2,
-	// mtime 9, four chunks 4x(3 + 1+1+32), held 1.
-	if want := 25 + 1 + 3*14 + 18 + 4 + 2 + 9 + 4*37 + 1; len(bin) != want {
+	// Path 1+24, flags 1, three ids 3x(1+1+12), size 4, mode 2, mtime 9,
+	// segment count 1; the segment: index 1, id 1+1+12, size 4, md5
+	// 1+1+16, four chunks 4x(4 + 1+1+32); held 1.
+	if want := 25 + 1 + 3*14 + 4 + 2 + 9 + 1 + 1 + 14 + 4 + 18 + 4*38 + 1; len(bin) != want {
 		t.Errorf("file entry is %d bytes, want %d", len(bin), want)
 	}
 	if n := len(AppendMeta(nil, &Meta{})); n != minRecord {
 		t.Errorf("empty record is %d bytes, minRecord says %d", n, minRecord)
 	}
+	one := AppendMeta(nil, &Meta{Segments: []Segment{{}}})
+	if n := len(one) - minRecord; n != minSegment {
+		t.Errorf("empty segment is %d bytes, minSegment says %d", n, minSegment)
+	}
 }
 
-// TestHeldNormalized documents what the encoder does with a Held that is not
-// a clean set: values outside 0..3 and duplicates are dropped, the rest
-// comes back sorted, and nil stays distinct from empty.
+// TestHeldNormalized documents what the encoder does with a Held that does
+// not match the segments: cut or padded with zeros to their number, high
+// bits dropped, and nil stays distinct from empty.
 func TestHeldNormalized(t *testing.T) {
-	cases := []struct{ in, want []int }{
-		{nil, nil},
-		{[]int{}, []int{}},
-		{[]int{3, 1, 1, 7, -1}, []int{1, 3}},
-		{[]int{4}, []int{}},
-		{[]int{2, 0, 3, 1}, []int{0, 1, 2, 3}},
+	two := []Segment{{}, {Index: 1}}
+	cases := []struct {
+		segs     []Segment
+		in, want []uint8
+	}{
+		{nil, nil, nil},
+		{nil, []uint8{}, []uint8{}},
+		{nil, []uint8{0xf}, []uint8{}},
+		{two, []uint8{0x13}, []uint8{0x3, 0}},
+		{two, []uint8{1, 2, 4}, []uint8{1, 2}},
+		{two, nil, nil},
 	}
 	for _, c := range cases {
-		got, _, err := DecodeMeta(AppendMeta(nil, &Meta{Held: c.in}))
+		got, _, err := DecodeMeta(AppendMeta(nil, &Meta{Segments: c.segs, Held: c.in}))
 		if err != nil || !reflect.DeepEqual(got.Held, c.want) {
 			t.Errorf("held %v: got %#v (%v), want %#v", c.in, got.Held, err, c.want)
 		}
 	}
 }
 
-// TestHeldNotShared checks that Held slices carved from one allocation do
-// not step on each other when a caller appends to one.
-func TestHeldNotShared(t *testing.T) {
-	entries := []Meta{{Path: "a", Held: []int{0}}, {Path: "b", Held: []int{1}}}
-	r, err := DecodeListResp(appendListResp(nil, ListResp{Entries: entries}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Entries[0].Held = append(r.Entries[0].Held, 3)
-	if !reflect.DeepEqual(r.Entries[1].Held, []int{1}) {
-		t.Errorf("append to one Held changed the next: %v", r.Entries[1].Held)
-	}
-}
-
 func TestListRoundTrip(t *testing.T) {
 	ms := testMetas()
-	chain := []Meta{ms[5], ms[2]}
+	chain := []Meta{ms[6], ms[3]}
 	cases := []ListResp{
 		{Chain: chain, Entries: ms, Done: true},
 		{Chain: chain, Entries: ms[:2], Done: false},
@@ -213,10 +230,11 @@ func splice(b []byte, i, n int, with ...byte) []byte {
 }
 
 func TestRefused(t *testing.T) {
-	// The record of {Path: "p"}: 1 'p' | flags | 4 string tags | size mode
-	// mtime | 4 x (chunk size, tag).
-	base := AppendMeta(nil, &Meta{Path: "p"})
-	const flags, stamp, size, mode, end = 2, 3, 7, 8, 18
+	// The record of {Path: "p"} with one empty segment: 1 'p' | flags | 3
+	// string tags | size mode mtime | count 1 | index, id tag, size, md5
+	// tag, 4 x (chunk size, tag).
+	base := AppendMeta(nil, &Meta{Path: "p", Segments: []Segment{{}}})
+	const flags, stamp, size, mode, count, index, end = 2, 3, 6, 7, 9, 10, 22
 	if len(base) != end {
 		t.Fatalf("base record is %d bytes: %x", len(base), base)
 	}
@@ -230,6 +248,10 @@ func TestRefused(t *testing.T) {
 		{"flag bit 3", splice(base, flags, 1, 0x08)},
 		{"flag bit 7", splice(base, flags, 1, 0x81)},
 		{"held flag without mask", splice(base, flags, 1, recHeld)},
+		{"segment count over the body", splice(base, count, 1, 2)},
+		{"segment count huge", splice(base, count, 1, huge...)},
+		{"segment index overflows", splice(base, count, 2, append([]byte{2, 0}, append(base[index+1:end], uvarint(1<<63-1)...)...)...)},
+		{"long segment index", splice(base, index, 1, 0x80, 0x00)},
 		{"held mask beyond chunk 3", append(splice(base, flags, 1, recHeld), 0x10)},
 		{"string tag 3", splice(base, stamp, 1, 3)},
 		{"string tag 255", splice(base, stamp, 1, 0xff)},
@@ -307,11 +329,12 @@ func TestRefused(t *testing.T) {
 // re-encodes to the same bytes and decodes again to the same value.
 func FuzzDecodeMetas(f *testing.F) {
 	ms := testMetas()
-	f.Add(appendListResp(nil, ListResp{Chain: ms[5:6], Entries: ms, Done: true}))
+	f.Add(appendListResp(nil, ListResp{Chain: ms[6:7], Entries: ms, Done: true}))
 	f.Add(appendListResp(nil, ListResp{Entries: ms[:3]}))
 	f.Add(AppendListHead(nil, true, nil))
-	f.Add(AppendLookupResp(nil, []Meta{ms[5], ms[2], ms[0]}))
-	f.Add(AppendMeta(nil, &ms[3]))
+	f.Add(AppendLookupResp(nil, []Meta{ms[6], ms[3], ms[0]}))
+	f.Add(AppendMeta(nil, &ms[4]))
+	f.Add(AppendMeta(nil, &ms[2]))
 	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if r, err := DecodeListResp(b); err == nil {
@@ -346,7 +369,7 @@ func FuzzDecodeMetas(f *testing.F) {
 // benchList is a LIST batch of n file entries as a node sends them.
 func benchList(n int) ListResp {
 	ms := testMetas()
-	r := ListResp{Chain: []Meta{ms[5], ms[2]}, Done: true}
+	r := ListResp{Chain: []Meta{ms[6], ms[3]}, Done: true}
 	for i := range n {
 		m := ms[0]
 		m.Path = fmt.Sprintf("photos/2024/IMG_%04d.jpg", i)

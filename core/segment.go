@@ -1,0 +1,38 @@
+package core
+
+import "fmt"
+
+// SegmentSize is the most bytes one segment of a file holds (docs/format.md,
+// Segments, says why 4 MiB). A file is the sequence of segments
+// [k*SegmentSize, (k+1)*SegmentSize) cut at its size; each stored segment
+// is one unit of the proof of concept's scheme: four contiguous chunks
+// placed by the MD5 of the segment's bytes on the seed's table.
+const SegmentSize int64 = 4 << 20
+
+// NumSegments returns how many segments span a file of the given size:
+// ceil(size / SegmentSize), 0 for an empty file.
+func NumSegments(size int64) int64 {
+	if size < 0 {
+		panic(fmt.Sprintf("BUG: NumSegments(%d)", size))
+	}
+	return (size + SegmentSize - 1) / SegmentSize
+}
+
+// SegmentSpan returns the byte range [start, end) that segment k spans in a
+// file of the given size: every segment but the last spans SegmentSize
+// bytes. k must be below NumSegments(size).
+func SegmentSpan(size, k int64) (start, end int64) {
+	if k < 0 || k >= NumSegments(size) {
+		panic(fmt.Sprintf("BUG: SegmentSpan(%d, %d)", size, k))
+	}
+	start = k * SegmentSize
+	return start, min(start+SegmentSize, size)
+}
+
+// SegmentOf returns the segment that holds byte offset off.
+func SegmentOf(off int64) int64 {
+	if off < 0 {
+		panic(fmt.Sprintf("BUG: SegmentOf(%d)", off))
+	}
+	return off / SegmentSize
+}

@@ -1,0 +1,68 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+
+	"dfs/core"
+)
+
+// ErrBadSegments is wrapped by CheckSegments' errors.
+var ErrBadSegments = errors.New("bad segment list")
+
+// CheckSegments checks that m's segments describe a file of m.Size: indexes
+// strictly increasing and below core.NumSegments(m.Size), each segment's
+// Size between 1 and its span, IDs version ids, an MD5 (32 hex digits) and
+// four chunks sized as core.ChunkBounds splits the segment, each with a
+// SHA-256 (64 hex digits). Folders and tombstones have no segments. Nodes
+// check every meta a client commits; clients check every meta a node
+// sends.
+func CheckSegments(m *Meta) error {
+	if m.Dir || m.Deleted {
+		if len(m.Segments) > 0 {
+			return fmt.Errorf("%w: a folder or tombstone with %d segments", ErrBadSegments, len(m.Segments))
+		}
+		return nil
+	}
+	if m.Size < 0 {
+		return fmt.Errorf("%w: size %d", ErrBadSegments, m.Size)
+	}
+	n := core.NumSegments(m.Size)
+	prev := int64(-1)
+	for i := range m.Segments {
+		s := &m.Segments[i]
+		if s.Index <= prev || s.Index >= n {
+			return fmt.Errorf("%w: segment %d at index %d (after %d, a file of %d segments)", ErrBadSegments, i, s.Index, prev, n)
+		}
+		prev = s.Index
+		start, end := core.SegmentSpan(m.Size, s.Index)
+		if s.Size < 1 || s.Size > end-start {
+			return fmt.Errorf("%w: segment %d holds %d bytes of a span of %d", ErrBadSegments, s.Index, s.Size, end-start)
+		}
+		if !core.ValidVersion(s.ID) {
+			return fmt.Errorf("%w: segment %d has id %q", ErrBadSegments, s.Index, s.ID)
+		}
+		if len(s.MD5) != 32 || !isLowerHex(s.MD5) {
+			return fmt.Errorf("%w: segment %d has md5 %q", ErrBadSegments, s.Index, s.MD5)
+		}
+		for c := range s.Chunks {
+			cs, ce := core.ChunkBounds(s.Size, c)
+			if s.Chunks[c].Size != ce-cs {
+				return fmt.Errorf("%w: segment %d chunk %d holds %d bytes, not %d", ErrBadSegments, s.Index, c, s.Chunks[c].Size, ce-cs)
+			}
+			if h := s.Chunks[c].SHA256; len(h) != 64 || !isLowerHex(h) {
+				return fmt.Errorf("%w: segment %d chunk %d has sha256 %q", ErrBadSegments, s.Index, c, h)
+			}
+		}
+	}
+	return nil
+}
+
+// X returns the segment's placement x (core.PlacementX of its MD5); 0 for
+// an MD5 that is not hex (CheckSegments refuses those).
+func (s *Segment) X() int {
+	if len(s.MD5) != 32 {
+		return 0
+	}
+	return int(hexNibble[s.MD5[31]] % core.NumChunks)
+}

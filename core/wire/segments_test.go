@@ -1,0 +1,66 @@
+package wire
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"dfs/core"
+)
+
+// goodSegment is a valid segment of size bytes at index k.
+func goodSegment(k, size int64) Segment {
+	s := Segment{Index: k, ID: testStamp, Size: size, MD5: testMD5}
+	for c := range s.Chunks {
+		cs, ce := core.ChunkBounds(size, c)
+		s.Chunks[c] = ChunkInfo{Size: ce - cs, SHA256: testSHA}
+	}
+	return s
+}
+
+func TestCheckSegments(t *testing.T) {
+	const S = core.SegmentSize
+	ok := []Meta{
+		{},
+		{Size: 1, Segments: []Segment{goodSegment(0, 1)}},
+		{Size: 3*S + 5, Segments: []Segment{goodSegment(0, S), goodSegment(3, 5)}},
+		{Size: 3*S + 5, Segments: []Segment{goodSegment(1, 7)}}, // holes around a short segment
+		{Size: 10 << 30},                                       // all hole
+		{Dir: true},
+	}
+	for i, m := range ok {
+		if err := CheckSegments(&m); err != nil {
+			t.Errorf("ok case %d: %v", i, err)
+		}
+	}
+	bad := map[string]Meta{
+		"negative size":     {Size: -1},
+		"index past end":    {Size: S, Segments: []Segment{goodSegment(1, 1)}},
+		"unsorted":          {Size: 3 * S, Segments: []Segment{goodSegment(1, S), goodSegment(0, S)}},
+		"duplicate":         {Size: 3 * S, Segments: []Segment{goodSegment(1, S), goodSegment(1, S)}},
+		"over its span":     {Size: S + 5, Segments: []Segment{goodSegment(1, 6)}},
+		"empty segment":     {Size: S, Segments: []Segment{{Index: 0, ID: testStamp, MD5: testMD5}}},
+		"folder with data":  {Dir: true, Size: 1, Segments: []Segment{goodSegment(0, 1)}},
+		"bad id":            {Size: 9, Segments: []Segment{func() Segment { s := goodSegment(0, 9); s.ID = "../x"; return s }()}},
+		"bad md5":           {Size: 9, Segments: []Segment{func() Segment { s := goodSegment(0, 9); s.MD5 = strings.ToUpper(testMD5); return s }()}},
+		"bad chunk size":    {Size: 9, Segments: []Segment{func() Segment { s := goodSegment(0, 9); s.Chunks[0].Size++; return s }()}},
+		"missing chunk sha": {Size: 9, Segments: []Segment{func() Segment { s := goodSegment(0, 9); s.Chunks[3].SHA256 = ""; return s }()}},
+	}
+	for name, m := range bad {
+		if err := CheckSegments(&m); !errors.Is(err, ErrBadSegments) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestSegmentX(t *testing.T) {
+	for _, c := range []struct {
+		md5 string
+		x   int
+	}{{testMD5, 14 % 4}, {strings.Repeat("0", 31) + "3", 3}, {strings.Repeat("f", 32), 3}, {strings.Repeat("0", 31) + "4", 0}} {
+		s := Segment{MD5: c.md5}
+		if got := s.X(); got != c.x {
+			t.Errorf("md5 %s: x = %d, want %d", c.md5, got, c.x)
+		}
+	}
+}
