@@ -211,6 +211,11 @@ dd if=/dev/urandom of="$src/big" bs=1M count="$mib" iflag=fullblock status=none
 	rm -rf small
 )
 sum_big=$(md5sum <"$src/big" | cut -d' ' -f1)
+# What the 256 MiB file holds after changes: its first 256 MiB, 4 KiB of
+# other bytes at 128 MiB, a line at its end.
+dd if=/dev/urandom of="$src/4k" bs=4096 count=1 status=none
+[ "$mib" -lt 256 ] || sum_log=$({ head -c $((128 << 20)) "$src/big"; cat "$src/4k"
+	head -c $((256 << 20)) "$src/big" | tail -c $(((128 << 20) - 4096)); echo "one more line"; } | md5sum | cut -d' ' -f1)
 # Touch the memory the runs will use for page cache once, for every system
 # alike: on a VM whose host backs guest memory lazily, the first write into
 # never-used memory costs several times more than later ones, and would
@@ -339,21 +344,39 @@ cat_small() { cat "$1"/small/d*/f* >/dev/null; }          # cat_small DIR
 mk_many() { cd "$1" && seq -f 'f%06g' 1 "$2" | xargs touch; } # mk_many DIR N
 
 sample_pids=()
+# cache_kib PID DIR: the KiB on disk of the files PID holds open in DIR
+# (the mount's spools are unlinked, so du cannot see them).
+cache_kib() {
+	local f l b=0 n
+	for f in /proc/"$1"/fd/*; do
+		l=$(readlink "$f" 2>/dev/null) || continue
+		[[ $l == "$2"/* ]] || continue
+		n=$(stat -L -c '%b*%B' "$f" 2>/dev/null) || continue
+		b=$((b + n))
+	done
+	echo $((b / 1024))
+}
+
 # sampler OUT PIDS...: the peak VmRSS (KiB) of each pid every 0.2 s, as
-# "pid peak" lines, until killed (on TERM it writes them).
+# "pid peak" lines, until killed (on TERM it writes them); with
+# SAMPLE_CACHE set, also "cache peak" for the first pid's files open in it.
 sampler() {
 	local out=$1; shift
 	declare -A peak
-	local p v stop=0
+	local p v stop=0 cpeak=0
 	trap 'stop=1' TERM
 	while [ $stop = 0 ]; do
 		for p in "$@"; do
 			v=$(rss_kib "$p" VmRSS)
 			[ -n "$v" ] && [ "$v" -gt "${peak[$p]:-0}" ] && peak[$p]=$v
 		done
+		if [ -n "${SAMPLE_CACHE:-}" ]; then
+			v=$(cache_kib "$1" "$SAMPLE_CACHE")
+			[ "$v" -gt "$cpeak" ] && cpeak=$v
+		fi
 		sleep 0.2
 	done
-	for p in "$@"; do echo "$p ${peak[$p]:-0}"; done >"$out"
+	{ for p in "$@"; do echo "$p ${peak[$p]:-0}"; done; echo "cache $cpeak"; } >"$out"
 }
 
 run_workloads() { # run_workloads SYSTEM DIR
@@ -366,7 +389,7 @@ run_workloads() { # run_workloads SYSTEM DIR
 	if [ "$s" = dfs ]; then
 		mp=$(dfsmount_pid)
 		sample_pids=("$mp" "$(node_pid 1)" "$(node_pid 2)" "$(node_pid 3)" "$(node_pid 4)")
-		sampler "$work/rss.txt" "${sample_pids[@]}" &
+		SAMPLE_CACHE=$work/dfs-cache sampler "$work/rss.txt" "${sample_pids[@]}" &
 		sp=$!
 		bg_pids+=("$sp")
 		if [ -n "$dfs_pprof" ]; then
@@ -395,6 +418,8 @@ run_workloads() { # run_workloads SYSTEM DIR
 			else R[dfs.rss_node$i]=$(calc 'v/1024' v="$hwm"); fi
 			R[dfs.rss_sampled$i]=$(calc 'v/1024' v="${peak:-0}")
 		done
+		peak=$(awk '$1 == "cache" { print $2 }' "$work/rss.txt" 2>/dev/null)
+		R[dfs.cache_peak]=$(calc 'v/1024' v="${peak:-0}")
 		if [ -n "$dfs_pprof" ]; then
 			wait "$prof_pid" || true
 			fetch_profile "http://$dfs_pprof/debug/pprof/allocs" "$profile_dir/allocs-after-write.pb.gz"
@@ -427,6 +452,8 @@ run_workloads() { # run_workloads SYSTEM DIR
 	fi
 	rm -f "$d/big"
 
+	changes "$s" "$d"
+
 	log "$s: tar -x of $small files, then sync"
 	if timed t tar_x "$src/small.tar" "$d"; then
 		R[$s.tar]=$(calc "n/$t" n="$small" t="$t")
@@ -453,6 +480,42 @@ run_workloads() { # run_workloads SYSTEM DIR
 	else fail "$s" ls10k "creating $many empty files failed"; fi
 	# No rm -rf of the folder: it goes with the work dir (and the cluster),
 	# and on dfs it would take minutes.
+}
+
+# changes SYSTEM DIR: what a change to a big file costs. A 256 MiB file
+# (untimed), one line appended to it, 4 KiB overwritten in its middle with
+# fsync, then truncate -s 10G of a new file (on dfs also the bytes that
+# took on the nodes' disks); the changed file is then compared with what it
+# should hold.
+append_line() { echo "one more line" >>"$1"; } # append_line FILE
+changes() {
+	local s=$1 d=$2 t before after
+	if [ "$mib" -lt 256 ]; then
+		log "$s: no changes workload: it needs -size of at least 256M"
+		return
+	fi
+	log "$s: changes to a 256 MiB file: append a line, overwrite 4 KiB + fsync; truncate -s 10G"
+	if ! dd if="$src/big" of="$d/log" bs=1M count=256 conv=fsync status=none 2>/dev/null; then
+		fail "$s" append "writing the 256 MiB file failed"
+		return
+	fi
+	if timed t append_line "$d/log"; then R[$s.append]=$t; else fail "$s" append "append failed"; fi
+	if timed t dd if="$src/4k" of="$d/log" bs=4096 count=1 seek=32768 conv=notrunc,fsync status=none; then
+		R[$s.overwrite]=$t
+	else fail "$s" overwrite "4 KiB overwrite failed"; fi
+	drop_caches
+	if [ "$(md5sum <"$d/log" | cut -d' ' -f1)" != "$sum_log" ]; then
+		errors+=("$s: the 256 MiB file after the append and the overwrite differs from what was written")
+	fi
+	rm -f "$d/log"
+	[ "$s" = dfs ] && before=$(du -sk "$data" | cut -f1)
+	if timed t truncate -s 10G "$d/sparse"; then R[$s.truncate]=$t; else fail "$s" truncate "truncate -s 10G failed"; fi
+	if [ "$s" = dfs ]; then
+		sync
+		after=$(du -sk "$data" | cut -f1)
+		R[dfs.truncate_kib]=$((after - before))
+	fi
+	rm -f "$d/sparse"
 }
 
 fetch_profile() { # fetch_profile URL FILE
@@ -490,11 +553,11 @@ fi
 # --- report ---------------------------------------------------------------
 
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
-metrics=(write read read_down tar lsR cat rm ls10k)
+metrics=(write read read_down append overwrite truncate tar lsR cat rm ls10k)
 # Throughputs are better high, times better low: ratios are dfs/other for
 # the former and other/dfs for the latter, so > 1 always means dfs is better.
 declare -A higher=([write]=1 [read]=1 [read_down]=1 [tar]=1)
-heads=("write MB/s" "read MB/s" "read 1 down MB/s" "tar files/s" "ls -lR s" "cat s" "rm -rf s" "ls -l ${many} s")
+heads=("write MB/s" "read MB/s" "read 1 down MB/s" "append s" "4k+fsync s" "trunc 10G s" "tar files/s" "ls -lR s" "cat s" "rm -rf s" "ls -l ${many} s")
 
 ratio() { # ratio METRIC OTHER_SYSTEM: empty if either figure is missing
 	local m=$1 a=${R[dfs.$1]:-} b=${R[$2.$1]:-}
@@ -584,6 +647,14 @@ targets() {
 	r=$(ratio tar sshfs); target "tar >= 2x sshfs files/s" "$(check "$r" 2)" "${r:-no sshfs}x"
 	r=$(ratio lsR sshfs); target "ls -lR no slower than sshfs" "$(check "$r" 1)" "${r:-no sshfs}x (sshfs time / dfs time)"
 	r=$(ratio rm sshfs); target "rm -rf no slower than sshfs" "$(check "$r" 1)" "${r:-no sshfs}x (sshfs time / dfs time)"
+	r=$(ratio append sshfs); target "append a line <= 3x sshfs's time" "$(check "$r" 0.3333)" "${r:-no sshfs}x (sshfs time / dfs time)"
+	r=$(ratio overwrite sshfs); target "4 KiB overwrite+fsync <= 5x sshfs's" "$(check "$r" 0.2)" "${r:-no sshfs}x (sshfs time / dfs time)"
+	fig=${R[dfs.truncate]:-} n=${R[dfs.truncate_kib]:-}
+	if [[ $fig =~ ^[0-9.]+$ && $n =~ ^-?[0-9]+$ ]]; then ok=$(awk -v t="$fig" -v k="$n" 'BEGIN { print (t < 1 && k < 1024) }'); else ok=0; fi
+	target "truncate -s 10G < 1 s, < 1 MiB stored" "$ok" "${fig:--} s, ${n:--} KiB on the nodes"
+	fig=${R[dfs.cache_peak]:-}
+	if [[ $fig =~ ^[0-9.]+$ ]]; then ok=$(awk -v t="$fig" 'BEGIN { print (t <= 64) }'); else ok=0; fi
+	target "cache folder peak <= 64 MiB" "$ok" "${fig:--} MiB during the write"
 	fig=${R[dfs.ls10k]:-}
 	if [[ $fig =~ ^[0-9.]+$ ]]; then ok=$(awk -v t="$fig" 'BEGIN { print (t < 0.5) }'); else ok=0; fi
 	target "ls -l of $many files < 0.5 s" "$ok" "${fig:--} s"
@@ -608,7 +679,7 @@ to_json() {
 	echo "  \"commit\": $(json_str "$commit"),"
 	echo "  \"host\": $(json_str "$(hostname)"), \"cores\": $(nproc), \"kernel\": $(json_str "$(uname -r)"),"
 	echo "  \"size_bytes\": $size, \"small_files\": $small, \"many_files\": $many, \"caches_dropped\": $([ $can_drop = 1 ] && echo true || echo false),"
-	echo "  \"units\": {\"write\": \"MB/s\", \"read\": \"MB/s\", \"read_down\": \"MB/s\", \"tar\": \"files/s\", \"lsR\": \"s\", \"cat\": \"s\", \"rm\": \"s\", \"ls10k\": \"s\", \"many_create\": \"s\", \"rss\": \"MiB\"},"
+	echo "  \"units\": {\"write\": \"MB/s\", \"read\": \"MB/s\", \"read_down\": \"MB/s\", \"append\": \"s\", \"overwrite\": \"s\", \"truncate\": \"s\", \"truncate_kib\": \"KiB\", \"cache_peak\": \"MiB\", \"tar\": \"files/s\", \"lsR\": \"s\", \"cat\": \"s\", \"rm\": \"s\", \"ls10k\": \"s\", \"many_create\": \"s\", \"rss\": \"MiB\"},"
 	echo "  \"systems\": {"
 	for s in local loopback sshfs dfs; do
 		has "$s" || continue
@@ -622,6 +693,7 @@ to_json() {
 		k=
 		for m in "${metrics[@]}" many_create; do k+="\"$m\": $(json_num "${R[$s.$m]:-}"), "; done
 		if [ "$s" = dfs ]; then
+			k+="\"truncate_kib\": $(json_num "${R[dfs.truncate_kib]:-}"), \"cache_peak\": $(json_num "${R[dfs.cache_peak]:-}"), "
 			k+="\"rss_dfsmount\": $(json_num "${R[dfs.rss_mount]:-}"), \"rss_nodes\": [$(json_num "${R[dfs.rss_node1]:-}"), $(json_num "${R[dfs.rss_node2]:-}"), $(json_num "${R[dfs.rss_node3]:-}"), $(json_num "${R[dfs.rss_node4]:-}")], "
 		fi
 		printf '%s}' "${k%, }"
