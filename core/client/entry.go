@@ -40,8 +40,8 @@ type Entry struct {
 	Stamp    string // newest change
 	Born     string
 	Segments []wire.Segment
-	Copies   [][core.NumChunks][]int // per segment, nodes holding a good copy of each chunk of Version
-	State    State                   // the worst over all segments; StateOK with none
+	Copies   [][core.NumChunks][]int   // per segment, nodes holding a good copy of each chunk of Version
+	State    State                     // the worst over all segments; StateOK with none
 	Raw      [core.NumNodes]*wire.Meta // what each node reported (nil: nothing or no answer)
 }
 

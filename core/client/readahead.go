@@ -2,7 +2,7 @@ package client
 
 import (
 	"context"
-		"sync"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -84,8 +84,8 @@ type readAhead struct {
 
 	mu     sync.Mutex
 	wins   []*window // contiguous, in file order
-	next   int64      // where the latest read ended
-	seq    int        // sequential reads in a row
+	next   int64     // where the latest read ended
+	seq    int       // sequential reads in a row
 	closed bool
 	idle   *time.Timer
 }

@@ -19,7 +19,7 @@ func TestLocate(t *testing.T) {
 		{0, piece{seg: 0, ch: 0, chunkOff: 0, n: S / 4}},
 		{S/4 + 1, piece{seg: 0, ch: 1, chunkOff: 1, n: S/4 - 1}},
 		{S - 1, piece{seg: 0, ch: 3, chunkOff: S/4 - 1, n: 1}},
-		{S, piece{seg: -1, n: S}},            // segment 1 is a hole
+		{S, piece{seg: -1, n: S}}, // segment 1 is a hole
 		{2*S + 99, piece{seg: 1, ch: 3, chunkOff: 24, n: 1}},
 		{2*S + 100, piece{seg: -1, n: S - 100}}, // past what segment 2 stores
 		{3 * S, piece{seg: 2, ch: 0, chunkOff: 0, n: 1}},
