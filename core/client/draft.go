@@ -68,6 +68,17 @@ func (c *Client) NewDraft(name string, base *File) *Draft {
 // Name returns the name the draft commits to.
 func (d *Draft) Name() string { return d.name }
 
+// Rename makes the draft commit to name: the file was renamed while it was
+// written (the mount's case). Chunks are staged by upload and segment, not
+// by name, so what was put stays; whether a node holds an entry at name is
+// not known, so the commit takes two waves.
+func (d *Draft) Rename(name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.name = name
+	d.seen = [core.NumNodes]bool{}
+}
+
 // Truncate drops the segments wholly past size (kept from the base or put
 // into the draft). It returns the index of a segment that size cuts and
 // that stores bytes past size, -1 if none: the caller must put that
@@ -83,6 +94,12 @@ func (d *Draft) Truncate(size int64) int64 {
 			d.replaced = true
 		}
 	}
+	// The base's too: grown again, the file reads zeros there, not them.
+	i := 0
+	for i < len(d.base) && d.base[i].Index < n {
+		i++
+	}
+	d.base = d.base[:i:i]
 	for k := range d.segs {
 		if s := d.segs[k]; s.seg.Size > 0 && segmentStart(&s.seg)+s.seg.Size > size {
 			return k
