@@ -31,7 +31,7 @@ const (
 // oldChunks remembers the set-aside inline chunks of every user of a
 // running node, oldest first.
 type oldChunks struct {
-	mu          sync.Mutex // guards the fields below
+	mu          sync.Mutex              // guards the fields below
 	inline      map[string]oldInline    // by oldKey
 	inlineOrder map[string]*inlineQueue // the same by user
 	inlineBytes int                     // of all users

@@ -69,11 +69,11 @@ type recovered struct {
 }
 
 type recoverer struct {
-	log                         *slog.Logger
-	u                           *UserDir
-	fresh                       map[string]bool // segments listed by a kept @meta.new and not by the @meta it replaced
+	log                          *slog.Logger
+	u                            *UserDir
+	fresh                        map[string]bool // segments listed by a kept @meta.new and not by the @meta it replaced
 	kept, dropped, removed, torn int
-	inline                      int64
+	inline                       int64
 }
 
 // entry recovers the entry directory rel and everything under it.
