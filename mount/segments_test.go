@@ -45,23 +45,28 @@ func segmentIDs(t *testing.T, cl *client.Client, name string) map[int64]string {
 	return ids
 }
 
-// readBack checks that the file reads as want through a mount and through
+// readBothWays checks that the file reads as want through a mount and through
 // the client.
-func readBack(t *testing.T, mp string, cl *client.Client, name string, want []byte) {
+func readBothWays(t *testing.T, mp string, cl *client.Client, name string, want []byte) {
 	t.Helper()
-	got, err := os.ReadFile(filepath.Join(mp, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s through the other mount: %d bytes, differs from %d (want %d bytes)", name, len(got), firstDiff(got, want), len(want))
-	}
+	// The other mount's kernel keeps the attributes it has for the
+	// attribute timeout.
+	eventually(t, 5*time.Second, name+" through the other mount", func() error {
+		got, err := os.ReadFile(filepath.Join(mp, name))
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(got, want) {
+			return fmt.Errorf("%d bytes, differs from %d (want %d bytes)", len(got), firstDiff(got, want), len(want))
+		}
+		return nil
+	})
 	f, err := cl.Open(context.Background(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	got, err = io.ReadAll(io.NewSectionReader(f, 0, f.Entry().Size))
+	got, err := io.ReadAll(io.NewSectionReader(f, 0, f.Entry().Size))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +97,7 @@ func TestSegmentsChangeCostsTheChange(t *testing.T) {
 		t.Fatalf("writing 3 segments put %v", got)
 	}
 	before := segmentIDs(t, reader, "f")
-	readBack(t, mp2, reader, "f", want)
+	readBothWays(t, mp2, reader, "f", want)
 
 	// An append across a segment boundary.
 	more := randomBytes(100<<10, 2)
@@ -116,7 +121,7 @@ func TestSegmentsChangeCostsTheChange(t *testing.T) {
 			t.Errorf("segment %d not shared after the append: %s, was %s", k, after[k], before[k])
 		}
 	}
-	readBack(t, mp2, reader, "f", want)
+	readBothWays(t, mp2, reader, "f", want)
 
 	// An overwrite of 4 KiB inside segment 1, fsynced.
 	filesBefore := chunkFiles(t, c)
@@ -169,7 +174,7 @@ func TestSegmentsChangeCostsTheChange(t *testing.T) {
 	if len(added) != 2*core.NumChunks {
 		t.Errorf("%d new chunk files, want %d (4 chunks, 2 copies): %v", len(added), 2*core.NumChunks, added)
 	}
-	readBack(t, mp2, reader, "f", want)
+	readBothWays(t, mp2, reader, "f", want)
 }
 
 // TestSegmentsSparse: a file grown by truncate or by a write past its end
@@ -333,7 +338,7 @@ func TestSegmentsCacheBounded(t *testing.T) {
 	if use := cacheUse(opts.CacheDir); use != 0 {
 		t.Errorf("after close the cache folder holds %d bytes", use)
 	}
-	readBack(t, mp2, reader, "big", want)
+	readBothWays(t, mp2, reader, "big", want)
 }
 
 // TestSegmentsRandomWrites: writes here and there into a large file fetch
@@ -393,5 +398,5 @@ func TestSegmentsRandomWrites(t *testing.T) {
 			t.Errorf("segment %d: put %v, written %v", k, put[k], touched[k])
 		}
 	}
-	readBack(t, mp2, reader, "r", want)
+	readBothWays(t, mp2, reader, "r", want)
 }

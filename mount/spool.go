@@ -201,8 +201,10 @@ func (s *spool) writeAt(ctx context.Context, p []byte, off int64, appendMode boo
 		s.dirty = true
 		s.mtime = time.Now()
 	}
-	if len(ps) > 0 {
-		s.behindLocked(ps[len(ps)-1].k)
+	for _, pc := range ps {
+		if pc.off+int64(pc.hi-pc.lo) == core.SegmentSize {
+			s.behindLocked(pc.k)
+		}
 	}
 	return len(p), nil
 }
@@ -352,15 +354,12 @@ func (s *spool) blocks() int64 {
 	return n
 }
 
-// behindLocked starts putting the full, written segments just behind a
-// writer at segment k: a sequential writer is not coming back to them,
-// and their upload runs while it writes the next ones.
+// behindLocked starts putting segment k, which a write just filled to its
+// end: a sequential writer is not coming back to it, and its upload runs
+// while the writer goes on with the next ones.
 func (s *spool) behindLocked(k int64) {
-	for j := max(k-1, 0); j <= k; j++ {
-		if seg := s.segs[j]; seg != nil && seg.f != nil && seg.dirty && !seg.busy &&
-			seg.n == core.SegmentSize && s.busy < maxBusy && s.failed == nil {
-			s.startLocked(j, seg)
-		}
+	if seg := s.segs[k]; seg != nil && seg.f != nil && seg.dirty && !seg.busy && s.busy < maxBusy && s.failed == nil {
+		s.startLocked(k, seg)
 	}
 }
 
