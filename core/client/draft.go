@@ -342,7 +342,13 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 	dropAfter := d.replaced
 	took := d.tookLocked()
 	d.mu.Unlock()
-	res, err := d.c.commit(ctx, d.name, d.upload, meta, sendErrs, opt.Sync, waves)
+	// Through the listing cache, as every change of a name: a mount's
+	// lookups answered from it would see the version before, or no file.
+	res, err := change(d.c.names, []string{core.Parent(d.name)},
+		func() (PutResult, error) {
+			return d.c.commit(ctx, d.name, d.upload, meta, sendErrs, opt.Sync, waves)
+		},
+		func(res PutResult) { d.c.names.setLocked(res.Entry) })
 	if dropAfter {
 		// Chunks of segments put over in this draft are still staged.
 		d.c.dropUpload(ctx, d.upload, took)
