@@ -86,6 +86,11 @@ func chunkFiles(t testing.TB, dir string) []string {
 }
 
 // xOf is the placement of a file of one segment.
-func xOf(e client.Entry) int { return e.Segments[0].X() }
+func xOf(e client.Entry) int {
+	if len(e.Segments) == 0 {
+		return 0
+	}
+	return e.Segments[0].X()
+}
 
 func ptrMode(m uint32) *os.FileMode { fm := os.FileMode(m); return &fm }
