@@ -230,8 +230,8 @@ func (d *Draft) sendSegment(ctx context.Context, seg *wire.Segment, data []byte)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	what := fmt.Sprintf("segment %d was not stored", seg.Index)
-	if err := firstErr(overQuota(c, nodeErrs[:], what), coverage(c, seg, nodeErrs[:], "stored")); err != nil {
+	if err := firstErr(overQuota(c, nodeErrs[:], "the file was not stored; the previous version, if any, is unchanged"),
+		coverage(c, seg, nodeErrs[:], "stored")); err != nil {
 		return nil, err
 	}
 	for ch := range seg.Chunks {
