@@ -220,6 +220,15 @@ func (d *Draft) sendSegment(ctx context.Context, seg *wire.Segment, data []byte)
 		})
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := firstErr(overQuota(c, nodeErrs[:], "the file was not stored; the previous version, if any, is unchanged"),
+		coverage(c, seg, nodeErrs[:], "stored")); err != nil {
+		// The draft is left as it was for k: a later put of it (the
+		// mount retries once the user is under quota) starts clean.
+		return nil, err
+	}
 	d.mu.Lock()
 	for n, err := range nodeErrs {
 		if err != nil && d.errs[n] == nil {
@@ -227,13 +236,6 @@ func (d *Draft) sendSegment(ctx context.Context, seg *wire.Segment, data []byte)
 		}
 	}
 	d.mu.Unlock()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := firstErr(overQuota(c, nodeErrs[:], "the file was not stored; the previous version, if any, is unchanged"),
-		coverage(c, seg, nodeErrs[:], "stored")); err != nil {
-		return nil, err
-	}
 	for ch := range seg.Chunks {
 		slices.Sort(ds.copies[ch])
 	}
