@@ -126,6 +126,12 @@ func (f *File) releaseLocked(ctx context.Context, sp *spool, put bool) {
 	if sp.dirty && put {
 		err = f.putLocked(ctx, false)
 	}
+	sp.drainLocked()
+	if sp.refs > 0 {
+		// Opened again while the put or the drain waited for uploads
+		// (f.mu released): the new handle holds the spool now.
+		return
+	}
 	if sp.dirty {
 		p, _ := f.path()
 		f.sys.opts.Log.Warn("dfs: dropping changes that could not be stored", "file", p, "err", err)

@@ -71,7 +71,7 @@ func TestQuotaEDQUOT(t *testing.T) {
 
 	c.SetQuota("alice", "10M")
 	if err := os.WriteFile(filepath.Join(mp, "big2"), big, 0o644); err != nil {
-		t.Errorf("after the quota was raised: %v", err)
+		t.Errorf("after the quota was raised: %v\n%s", err, log.String())
 	}
 }
 

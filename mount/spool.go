@@ -481,9 +481,11 @@ func (s *spool) anyDirty() bool {
 }
 
 // close drops the spool's local copies and what its draft put and nobody
-// committed.
+// committed. No put is in flight (drainLocked).
 func (s *spool) close(ctx context.Context) {
-	s.drainLocked()
+	if s.busy > 0 {
+		panic("BUG: spool closed with puts in flight")
+	}
 	if s.put {
 		s.draft.Abort(ctx)
 		s.put = false
