@@ -10,8 +10,9 @@ import (
 
 // fill sets out from e as stat(2) shows it: the mounting user owns
 // everything, files have one link, folders two, and all three times are the
-// modification time. size overrides e.Size (a spool's size).
-func (s *fsys) fill(e client.Entry, size int64, out *fuse.Attr) {
+// modification time. size overrides e.Size (a spool's size); stored is the
+// bytes the file takes (holes take none), for st_blocks.
+func (s *fsys) fill(e client.Entry, size, stored int64, out *fuse.Attr) {
 	mtime := e.MTime
 	if mtime.IsZero() || mtime.Unix() <= 0 {
 		mtime = s.started // the top folder has no times of its own
@@ -23,7 +24,7 @@ func (s *fsys) fill(e client.Entry, size int64, out *fuse.Attr) {
 		out.Nlink = 2
 	}
 	out.Size = uint64(size)
-	out.Blocks = (uint64(size) + 511) / 512
+	out.Blocks = (uint64(stored) + 511) / 512
 	out.Blksize = 1 << 20
 	out.Owner = fuse.Owner{Uid: s.uid, Gid: s.gid}
 	out.SetTimes(&mtime, &mtime, &mtime)

@@ -5,10 +5,10 @@ package mount
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,18 +18,50 @@ import (
 	"dfs/internal/testcluster"
 )
 
-// countingClient counts the puts and syncs a mount makes.
+// countingClient counts the versions (commits), segments and syncs a
+// mount stores.
 type countingClient struct {
 	*client.Client
 	puts, syncs, durable atomic.Int64
+	segments, bytes      atomic.Int64 // PutSegment calls and the bytes they carried
+	mu                   sync.Mutex
+	put                  []int64 // the segments put, in order (guarded by mu)
 }
 
-func (c *countingClient) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt client.PutOptions) (client.PutResult, error) {
-	c.puts.Add(1)
+func (c *countingClient) draft(name string, base *client.File) draft {
+	return &countingDraft{Draft: c.Client.NewDraft(name, base), c: c}
+}
+
+// putSegments returns the segments put since the last call.
+func (c *countingClient) putSegments() []int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ks := c.put
+	c.put = nil
+	slices.Sort(ks)
+	return ks
+}
+
+type countingDraft struct {
+	*client.Draft
+	c *countingClient
+}
+
+func (d *countingDraft) PutSegment(ctx context.Context, k int64, data []byte) error {
+	d.c.segments.Add(1)
+	d.c.bytes.Add(int64(len(data)))
+	d.c.mu.Lock()
+	d.c.put = append(d.c.put, k)
+	d.c.mu.Unlock()
+	return d.Draft.PutSegment(ctx, k, data)
+}
+
+func (d *countingDraft) Commit(ctx context.Context, size int64, opt client.PutOptions) (client.PutResult, error) {
+	d.c.puts.Add(1)
 	if opt.Sync {
-		c.durable.Add(1)
+		d.c.durable.Add(1)
 	}
-	return c.Client.Put(ctx, name, r, size, opt)
+	return d.Draft.Commit(ctx, size, opt)
 }
 
 func (c *countingClient) Sync(ctx context.Context) error {

@@ -3,7 +3,6 @@ package mount
 import (
 	"context"
 	"dfs/core/client"
-	"io"
 	"os"
 	"time"
 )
@@ -41,8 +40,10 @@ func (u uninterruptible) Open(ctx context.Context, name string) (*client.File, e
 	return u.s.Open(detach(ctx), name)
 }
 
-func (u uninterruptible) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt client.PutOptions) (client.PutResult, error) {
-	return u.s.Put(detach(ctx), name, r, size, opt)
+// NewDraft makes no request: the spool passes detached contexts to the
+// draft's methods.
+func (u uninterruptible) NewDraft(name string, base *client.File) *client.Draft {
+	return u.s.NewDraft(name, base)
 }
 
 func (u uninterruptible) Mkdir(ctx context.Context, name string, mode os.FileMode) (client.Entry, error) {

@@ -25,7 +25,7 @@ type entrySetter interface {
 	setEntry(e client.Entry, out *fuse.Attr)
 }
 
-func (d *Dir) setEntry(e client.Entry, out *fuse.Attr) { d.sys.fill(e, e.Size, out) }
+func (d *Dir) setEntry(e client.Entry, out *fuse.Attr) { d.sys.fill(e, e.Size, 0, out) }
 
 // child returns the path of name inside d.
 func (d *Dir) child(name string) (string, syscall.Errno) {
@@ -93,7 +93,7 @@ func (d *Dir) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) s
 		return syscall.ENOENT
 	}
 	e, err := d.sys.store.Stat(ctx, p)
-	d.sys.fill(e, 0, &out.Attr)
+	d.sys.fill(e, 0, 0, &out.Attr)
 	return d.sys.errno("getattr", err)
 }
 
@@ -105,7 +105,7 @@ func (d *Dir) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, 
 	p, _ := d.path()
 	mode, mtime := setattrArgs(in)
 	e, err := d.sys.store.SetAttr(ctx, p, mode, mtime)
-	d.sys.fill(e, 0, &out.Attr)
+	d.sys.fill(e, 0, 0, &out.Attr)
 	return d.sys.errno("setattr", err)
 }
 

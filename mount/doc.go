@@ -10,8 +10,15 @@
 // What the mount keeps itself is what the kernel's page cache needs and no
 // client call can give: the version each inode shows (version.go), so that
 // every handle reads the version whose size the kernel holds, and a spool
-// per file open for writing: an unlinked temporary file in Options.CacheDir,
-// shared by all handles of the inode, that holds the whole content; close
-// (flush) and fsync store it with one Store.Put. Read-only handles read the
-// version the inode shows, range by range, straight from the nodes.
+// per file open for writing (spool.go), shared by all handles of the inode:
+// the stored version it started from, a client.Draft of the next one, and
+// the segments written since, each an unlinked temporary file in
+// Options.CacheDir. A change costs the change: only the segments written to
+// are fetched and put again, the others stay shared with the version
+// before; holes are neither stored nor sent. A sequential writer's full
+// segments are put while it writes on, and dropped from the cache folder
+// once stored, so the cache holds a few segments whatever the file's size.
+// Close (flush) and fsync put what is left and commit the draft. Read-only
+// handles read the version the inode shows, range by range, straight from
+// the nodes.
 package mount

@@ -48,14 +48,14 @@ func (f *File) setEntry(e client.Entry, out *fuse.Attr) {
 // fillLocked fills out from the cached entry, with the spool's size and
 // modification time while one exists.
 func (f *File) fillLocked(out *fuse.Attr) {
-	e, size := f.shown.entry(), f.shown.size
+	e, size, stored := f.shown.entry(), f.shown.size, f.shown.stored
 	if sp := f.spool; sp != nil {
-		size = sp.size
+		size, stored = sp.size, sp.blocks()
 		if sp.dirty {
 			e.MTime = sp.mtime
 		}
 	}
-	f.sys.fill(e, size, out)
+	f.sys.fill(e, size, stored, out)
 }
 
 // Getattr stats the file: from the spool while it is open for writing,
@@ -163,30 +163,25 @@ func (f *File) truncate(ctx context.Context, size int64) error {
 }
 
 func (f *File) truncLocked(ctx context.Context, size int64) error {
-	sp := f.spool
-	if size == 0 && sp.pending != nil {
-		// Nothing of the old content survives: it is not fetched.
-		if err := sp.discard(); err != nil {
-			return err
-		}
-	}
-	if err := f.loadLocked(ctx); err != nil {
-		return err
-	}
-	return sp.truncate(size)
+	f.renamedLocked()
+	return f.spool.truncate(detach(ctx), size)
 }
 
-// loadLocked fetches the spool's pending content, by the file's current
-// name (it may have been renamed since it was opened).
-func (f *File) loadLocked(ctx context.Context) error {
-	if f.spool.pending == nil {
-		return nil // nothing to fetch (and, inside create, no inode to ask for its path yet)
+// renamedLocked makes the spool's base read by the file's current name (it
+// may have been renamed since it was opened): a small file's chunks are
+// kept with its entry.
+func (f *File) renamedLocked() {
+	sp := f.spool
+	p, live := f.path()
+	if !live || sp.base == nil || p == sp.base.Entry().Name {
+		return
 	}
-	if p, live := f.path(); live && p != f.spool.pending.Entry().Name {
-		f.spool.pending = f.spool.pending.Reopen(p)
-		f.spool.pending.Close()
+	moved := sp.base.Reopen(p)
+	moved.Close()
+	if sp.past == sp.base {
+		sp.past = moved
 	}
-	return f.spool.load(ctx)
+	sp.base = moved
 }
 
 // create opens a new file at p for writing. Nothing is stored until its
@@ -214,10 +209,7 @@ func (f *File) create(ctx context.Context, p string, mode, flags uint32) (*handl
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return nil, err
 	}
-	sp, err := newSpool(f.sys.opts.CacheDir)
-	if err != nil {
-		return nil, err
-	}
+	sp := newSpool(f.sys.opts.CacheDir, &f.mu, nil, f.sys.newDraft(p, nil))
 	sp.dirty = true // an empty file is still a file to store
 	f.shown, f.spool, f.fresh, sp.refs = attrsOf(newEntry(p, false, mode)), sp, true, 1
 	return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, nil

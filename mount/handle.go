@@ -86,32 +86,18 @@ func createFlags(flags uint32) uint32 {
 
 // acquireLocked returns the inode's spool with one more reference, making
 // it when needed: empty for trunc, else holding the version the inode shows
-// (to be fetched on first use).
+// (nothing of it is fetched until a write needs a segment of it).
 func (f *File) acquireLocked(ctx context.Context, p string, trunc bool) (*spool, error) {
 	if f.spool == nil {
 		var v *client.File
-		var size int64
 		if !trunc {
 			var err error
 			if v, err = f.showLocked(ctx, p); err != nil {
 				return nil, err
 			}
-			size = v.Entry().Size
-		}
-		sp, err := newSpool(f.sys.opts.CacheDir)
-		if err != nil {
-			return nil, err
 		}
 		f.cached = "" // local writes go through the page cache: do not keep it
-		if size > 0 {
-			sp.pending, sp.size, sp.length = v, size, size
-			sp.hash.off()
-			if err := sp.f.Truncate(size); err != nil {
-				sp.close()
-				return nil, err
-			}
-		}
-		f.spool = sp
+		f.spool = newSpool(f.sys.opts.CacheDir, &f.mu, v, f.sys.newDraft(p, v))
 	}
 	if trunc {
 		if err := f.truncLocked(ctx, 0); err != nil {
@@ -140,6 +126,12 @@ func (f *File) releaseLocked(ctx context.Context, sp *spool, put bool) {
 	if sp.dirty && put {
 		err = f.putLocked(ctx, false)
 	}
+	sp.drainLocked()
+	if sp.refs > 0 {
+		// Opened again while the put or the drain waited for uploads
+		// (f.mu released): the new handle holds the spool now.
+		return
+	}
 	if sp.dirty {
 		p, _ := f.path()
 		f.sys.opts.Log.Warn("dfs: dropping changes that could not be stored", "file", p, "err", err)
@@ -153,35 +145,54 @@ func (f *File) releaseLocked(ctx context.Context, sp *spool, put bool) {
 			}
 		}
 	}
-	sp.close()
+	sp.close(detach(ctx))
 	if f.spool == sp {
 		f.spool = nil
 	}
 	f.idleLocked()
 }
 
-// putLocked puts the spool as a new version if it changed; with sync the
-// version is on the nodes' disks when it returns. A file removed meanwhile
-// has nowhere to go: its changes are dropped.
+// putLocked stores the spool as a new version if it changed: the dirty
+// segments are put (waiting for those in flight, with f.mu released), then
+// the draft is committed; with sync the version is on the nodes' disks
+// when it returns. A file removed meanwhile has nowhere to go: its changes
+// are dropped.
 func (f *File) putLocked(ctx context.Context, sync bool) error {
 	sp := f.spool
 	if sp == nil || !sp.dirty {
 		return nil
 	}
-	p, live := f.path()
-	if !live {
+	if _, live := f.path(); !live {
 		sp.dirty = false
 		return nil
 	}
-	if err := f.loadLocked(ctx); err != nil {
+	if err := sp.flushLocked(); err != nil {
 		return err
 	}
-	res, err := f.sys.store.Put(ctx, p, sp.f, sp.size, client.PutOptions{Mode: os.FileMode(f.shown.mode), MTime: sp.mtime, MD5: sp.md5(), Sync: sync})
+	p, live := f.path()
+	if !sp.dirty || !live { // stored by another handle's close, or removed, while waiting
+		sp.dirty = sp.dirty && live
+		return nil
+	}
+	if sp.draft.Name() != p {
+		sp.draft.Rename(p)
+	}
+	res, err := sp.draft.Commit(detach(ctx), sp.size, client.PutOptions{Mode: os.FileMode(f.shown.mode), MTime: sp.mtime, Sync: sync})
 	if err != nil {
 		return err
 	}
-	sp.dirty, f.fresh = false, false
+	f.fresh = false
 	f.showPutLocked(ctx, p, res)
+	base := res.File
+	if base == nil && f.whole != nil {
+		// Another commit won: the file is that version now, and the
+		// spool holds it (the kernel's pages of ours are dropped). Ours
+		// is not current: its segments are not there to build on.
+		base = f.whole
+		sp.size = base.Entry().Size
+		f.EmbeddedInode().NotifyContent(-1, 0)
+	}
+	sp.rebase(base, f.sys.newDraft(p, base))
 	return nil
 }
 
@@ -214,15 +225,13 @@ func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) 
 	f.mu.Lock()
 	if sp := f.spool; sp != nil {
 		defer f.mu.Unlock()
-		if err := f.loadLocked(ctx); err != nil {
-			return 0, err
-		}
+		f.renamedLocked()
 		if off >= sp.size && !h.direct {
 			// The kernel asked before it learned of a shrink: it reads
 			// through its page cache only below the size it holds.
 			return sp.readPast(detach(ctx), dest, off)
 		}
-		return sp.readAt(dest, off)
+		return sp.readAt(detach(ctx), dest, off)
 	}
 	if h.rf != nil && f.whole != nil && h.rf.Entry().Version != f.whole.Entry().Version {
 		// This mount stored a newer version since the handle was opened
@@ -264,13 +273,11 @@ func (h *handle) write(ctx context.Context, data []byte, off int64) (int, error)
 	if h.sp == nil {
 		return 0, syscall.EBADF
 	}
-	if err := h.f.loadLocked(ctx); err != nil {
-		return 0, err
-	}
+	h.f.renamedLocked()
 	if h.append {
 		off = h.sp.size
 	}
-	return h.sp.writeAt(data, off)
+	return h.sp.writeAt(detach(ctx), data, off, h.append)
 }
 
 // Flush (every close) puts the spool if it changed, so that a failed

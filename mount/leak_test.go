@@ -25,7 +25,7 @@ func TestSpaceReturns(t *testing.T) {
 	mp := mountT(t, c.Client(t, "alice", "Crimson33"))
 	write := func(name string, size int) {
 		t.Helper()
-		if err := os.WriteFile(filepath.Join(mp, name), make([]byte, size), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(mp, name), randomBytes(size, int64(size)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -62,19 +62,30 @@ func TestSpaceReturns(t *testing.T) {
 	})
 }
 
-// chunkBytes sums the sizes of the chunk files on every node.
+// chunkBytes sums the sizes of the stored segments' chunk files on every
+// node (users/<u>/segments/<xx>/<id>.c<N>).
 func chunkBytes(t *testing.T, c *testcluster.Cluster) int64 {
 	var total int64
+	for _, f := range chunkFiles(t, c) {
+		total += f
+	}
+	return total
+}
+
+// chunkFiles maps the stored segments' chunk files on every node (by node
+// folder and path) to their sizes.
+func chunkFiles(t *testing.T, c *testcluster.Cluster) map[string]int64 {
+	files := map[string]int64{}
 	for n := 0; n < 4; n++ {
 		filepath.WalkDir(c.Dir(n), func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasPrefix(d.Name(), "@") || !strings.Contains(d.Name(), ".c") {
+			if err != nil || d.IsDir() || !strings.Contains(p, "/segments/") || !strings.Contains(d.Name(), ".c") {
 				return nil
 			}
 			if fi, err := d.Info(); err == nil {
-				total += fi.Size()
+				files[p] = fi.Size()
 			}
 			return nil
 		})
 	}
-	return total
+	return files
 }

@@ -33,7 +33,7 @@ func TestQuotaEDQUOT(t *testing.T) {
 	opts.Log = slog.New(slog.NewTextHandler(&log, nil))
 	mp := mountOptsT(t, cl, opts)
 	c.SetQuota("alice", "1M")
-	big := make([]byte, 4<<20) // 2 MiB a node
+	big := randomBytes(4<<20, 9) // 2 MiB a node (zeros would be a hole, which costs nothing)
 
 	f, err := os.Create(filepath.Join(mp, "big"))
 	if err != nil {
@@ -71,7 +71,7 @@ func TestQuotaEDQUOT(t *testing.T) {
 
 	c.SetQuota("alice", "10M")
 	if err := os.WriteFile(filepath.Join(mp, "big2"), big, 0o644); err != nil {
-		t.Errorf("after the quota was raised: %v", err)
+		t.Errorf("after the quota was raised: %v\n%s", err, log.String())
 	}
 }
 

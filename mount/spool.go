@@ -2,79 +2,152 @@ package mount
 
 import (
 	"context"
-	"dfs/core/client"
 	"errors"
 	"io"
 	"os"
+	"sort"
+	"sync"
 	"time"
+
+	"dfs/core"
+	"dfs/core/client"
 )
 
-// spool is the local copy of a file open for writing: an unlinked temporary
-// file, so that nothing is left behind on a crash and a large file never
-// sits in memory. Its fields are guarded by the owning File's mu.
+// draft is what a spool needs of the next version being built on the
+// nodes (client.Draft): segments put one by one, then one commit. It is
+// declared here, at the seam, so that tests can count what goes through.
+type draft interface {
+	// Truncate drops the segments wholly past size; the caller puts a
+	// segment it cuts again (the one it returns).
+	Truncate(size int64) int64
+	// PutSegment stores data as segment k (all zeros: a hole); safe for
+	// different k at once.
+	PutSegment(ctx context.Context, k int64, data []byte) error
+	// ReadSegment reads back a segment put and not committed yet.
+	ReadSegment(ctx context.Context, k int64, p []byte, off int64) (int, error)
+	// Commit stores the draft as the file's new version of the given size.
+	Commit(ctx context.Context, size int64, opt client.PutOptions) (client.PutResult, error)
+	// Abort drops what the draft put.
+	Abort(ctx context.Context)
+	// Name and Rename: the name the draft commits to (the file may be
+	// renamed while it is written).
+	Name() string
+	Rename(name string)
+}
+
+// Bounds on a spool's segments: a writer waits for uploads while the
+// cache folder holds maxLocal segments of the file, and at most maxBusy
+// are being put at once.
+const (
+	maxLocal = 6
+	maxBusy  = 3
+)
+
+// spool is what a file open for writing holds: the stored version it
+// started from (base), a draft of the next version, and the segments that
+// differ from base. A segment reads from, in order: its local copy (an
+// unlinked file in the cache folder, so that nothing is left behind on a
+// crash), its put in the draft (ReadSegment), base (below baseSegs), else
+// zeros (a hole). Only segments that were written are ever local, and a
+// local copy is dropped once the draft stored it: the cache folder holds
+// a few segments, whatever the file's size.
+//
+// Its fields are guarded by the owning File's mu; cond (on that mutex)
+// wakes who waits for uploads.
 type spool struct {
-	f       *os.File
-	size    int64        // logical size; the temp file holds the content up to it once loaded
-	cut     int64        // size before the last shrink: past size, what it cut off is kept for readPast
-	past    *client.File // the version cut off, when it was never fetched; else the temp file holds it
-	length  int64        // the temp file's length (past cut it holds leftovers of earlier shrinks)
-	pending *client.File // version still to be fetched before the first access (nil: loaded)
-	dirty   bool         // changed since the last put
-	mtime   time.Time    // modification time to store with the next put
-	refs    int          // open handles using the spool
-	hash    *contentHash
+	dir      string
+	cond     *sync.Cond
+	size     int64
+	base     *client.File // the version the draft keeps the segments of; nil for new content
+	baseSegs int64        // segments below this index read from base unless in segs
+	draft    draft
+	segs     map[int64]*segment // segments that differ from base
+	local    int                // segments with a local copy
+	busy     int                // PutSegment calls in flight
+	failed   error              // the first put that failed since the last flush began
+	put      bool               // the draft holds puts not committed (Abort drops them)
+	cut      int64              // size before the last shrink: past size, readPast reads base below it
+	past     *client.File       // what readPast reads
+	dirty    bool               // changed since the last commit
+	mtime    time.Time          // modification time to store with the next commit
+	refs     int                // open handles using the spool
 }
 
-// newSpool makes an empty spool in dir.
-func newSpool(dir string) (*spool, error) {
-	f, err := os.CreateTemp(dir, "dfs-spool-*")
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return &spool{f: f, mtime: time.Now(), hash: newContentHash()}, nil
+// segment is one segment of a spool that differs from base.
+type segment struct {
+	f      *os.File // local copy; nil once the draft stored it and it was dropped
+	n      int64    // bytes the local copy holds from the segment's start: the rest of its span reads zeros
+	dirty  bool     // the local copy changed since it was last handed to PutSegment
+	busy   bool     // a PutSegment of it is in flight
+	put    bool     // the draft holds a put of it
+	stored int64    // bytes the draft stores of it (0: all zeros, a hole)
 }
 
-// load fetches the pending version, if any. Fetching is put off until the
-// spool is used so that open(O_WRONLY|O_TRUNC), which the kernel sends as an
-// open followed by a truncate to 0, never downloads the old content.
-func (s *spool) load(ctx context.Context) error {
-	if s.pending == nil {
-		return nil
+// newSpool makes a spool in dir holding base (nil: empty) with d as the
+// draft of its next version.
+func newSpool(dir string, mu *sync.Mutex, base *client.File, d draft) *spool {
+	s := &spool{dir: dir, cond: sync.NewCond(mu), segs: map[int64]*segment{}, mtime: time.Now()}
+	if base != nil {
+		s.size = base.Entry().Size
 	}
-	s.hash.off()                                                   // the old content is not hashed
-	if err := s.pending.Fetch(detach(ctx), s.f, nil); err != nil { // not interrupted (see uninterruptible)
-		return err
-	}
-	s.pending = nil
-	return nil
+	s.rebase(base, d)
+	return s
 }
 
-// discard drops the pending version unfetched, emptying the spool (an
-// O_TRUNC open; truncate follows): readPast reads what that cut off from
-// the nodes.
-func (s *spool) discard() error {
-	s.past, s.pending = s.pending, nil
-	s.cut, s.size, s.length = s.size, 0, 0
-	return s.f.Truncate(0) // the room made for the fetch is no content
+// rebase makes base, of the spool's size, the version the spool holds,
+// with nothing changed: after a commit, with d the draft on it.
+func (s *spool) rebase(base *client.File, d draft) {
+	s.base, s.draft, s.put, s.dirty = base, d, false, false
+	s.baseSegs = 0
+	if base != nil {
+		s.baseSegs = core.NumSegments(base.Entry().Size)
+	}
+	for k, seg := range s.segs {
+		s.dropLocal(seg)
+		delete(s.segs, k)
+	}
 }
+
+// segBufs holds segment-sized buffers: a segment goes to PutSegment, and
+// comes from the nodes, in one piece.
+var segBufs = sync.Pool{New: func() any { b := make([]byte, core.SegmentSize); return &b }}
 
 // readAt reads from the spool; short only at its end.
-func (s *spool) readAt(p []byte, off int64) (int, error) {
+func (s *spool) readAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if off >= s.size {
 		return 0, nil
 	}
 	if int64(len(p)) > s.size-off {
 		p = p[:s.size-off]
 	}
-	n, err := s.f.ReadAt(p, off)
+	for _, pc := range pieces(off, len(p)) {
+		if err := s.readSegment(ctx, pc.k, p[pc.lo:pc.hi], pc.off); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// readSegment fills p from segment k at off, zeros where nothing is stored.
+func (s *spool) readSegment(ctx context.Context, k int64, p []byte, off int64) error {
+	var n int
+	var err error
+	seg := s.segs[k]
+	switch {
+	case seg != nil && seg.f != nil:
+		if off < seg.n {
+			n, err = seg.f.ReadAt(p[:min(int64(len(p)), seg.n-off)], off)
+		}
+	case seg != nil && seg.put:
+		n, err = s.draft.ReadSegment(ctx, k, p, off)
+	case seg == nil && k < s.baseSegs:
+		n, err = s.base.ReadAtContext(ctx, p, k*core.SegmentSize+off)
+	}
 	if errors.Is(err, io.EOF) {
 		err = nil
 	}
-	return n, err
+	clear(p[n:])
+	return err
 }
 
 // readPast answers a read at or past the spool's end with what the last
@@ -83,86 +156,342 @@ func (s *spool) readAt(p []byte, off int64) (int, error) {
 // asked for before (read-ahead of another handle, while a writer's
 // O_TRUNC empties the file) arrives after the spool shrank. Answered short,
 // the kernel would fill the pages with zeros and hand them to the reader
-// while it still holds the old size; answered with the old bytes, the
-// reader gets what a local disk gives a read just before a truncate, and
-// the kernel drops the pages when it applies the new size. Past the old
-// size the answer is short, as it was then.
+// while it still holds the old size; answered with the old bytes (those of
+// the version the spool was stored as last), the reader gets what a local
+// disk gives a read just before a truncate, and the kernel drops the pages
+// when it applies the new size. Past the old size the answer is short, as
+// it was then.
 func (s *spool) readPast(ctx context.Context, p []byte, off int64) (int, error) {
-	if off >= s.cut {
+	if off >= s.cut || s.past == nil {
 		return 0, nil
 	}
 	if int64(len(p)) > s.cut-off {
 		p = p[:s.cut-off]
 	}
-	var n int
-	var err error
-	if s.past != nil {
-		n, err = s.past.ReadAtContext(ctx, p, off) // no read-ahead: past is closed
-	} else {
-		n, err = s.f.ReadAt(p, off)
-	}
+	n, err := s.past.ReadAtContext(ctx, p, off) // no read-ahead: past is closed
 	if errors.Is(err, io.EOF) {
 		err = nil
 	}
 	return n, err
 }
 
-// writeAt writes into the spool; writing past the end leaves a hole.
-func (s *spool) writeAt(p []byte, off int64) (int, error) {
-	if err := s.dropPast(off); err != nil {
+// writeAt writes into the spool; writing past the end leaves a hole. It
+// may wait for uploads (roomLocked), releasing the File's mu.
+func (s *spool) writeAt(ctx context.Context, p []byte, off int64, appendMode bool) (int, error) {
+	ps := pieces(off, len(p))
+	if err := s.roomLocked(ps); err != nil {
 		return 0, err
 	}
-	n, err := s.f.WriteAt(p, off)
-	if err == nil {
-		s.hash.wrote(p, off)
-	} else {
-		s.hash.off()
+	if appendMode && off != s.size { // the end moved while waiting
+		off = s.size
+		ps = pieces(off, len(p))
 	}
-	s.size = max(s.size, off+int64(n))
-	s.length = max(s.length, s.size)
-	s.dirty = true
-	s.mtime = time.Now()
-	return n, err
-}
-
-// dropPast forgets what shrinks cut off when the spool is to grow to end
-// with a hole: the hole reads as zeros.
-func (s *spool) dropPast(end int64) error {
-	if end <= s.size || s.length == s.size {
-		return nil
-	}
-	s.cut, s.past, s.length = 0, nil, s.size
-	return s.f.Truncate(s.size)
-}
-
-// truncate sets the spool's size. Shrinking keeps the bytes cut off in the
-// file, for readPast.
-func (s *spool) truncate(size int64) error {
-	if err := s.dropPast(size); err != nil {
-		return err
-	}
-	switch {
-	case size > s.size:
-		if err := s.f.Truncate(size); err != nil {
-			return err
+	s.dropPast(off)
+	for _, pc := range ps {
+		seg, err := s.localLocked(ctx, pc.k)
+		if err != nil {
+			return 0, err
 		}
-		s.length = size
-	case size < s.size:
-		s.cut, s.past = s.size, nil
+		if _, err := seg.f.WriteAt(p[pc.lo:pc.hi], pc.off); err != nil {
+			return 0, err
+		}
+		seg.n = max(seg.n, pc.off+int64(pc.hi-pc.lo))
+		seg.dirty = true
+		s.size = max(s.size, off+int64(pc.hi))
+		s.dirty = true
+		s.mtime = time.Now()
 	}
-	if size != s.size || s.pending != nil {
-		s.hash.off()
+	for _, pc := range ps {
+		if pc.off+int64(pc.hi-pc.lo) == core.SegmentSize {
+			s.behindLocked(pc.k)
+		}
 	}
-	s.size = size
-	s.dirty = true
-	s.mtime = time.Now()
+	return len(p), nil
+}
+
+// dropPast forgets what shrinks cut off when the spool is to grow to end:
+// what lies past its size now reads as zeros.
+func (s *spool) dropPast(end int64) {
+	if end > s.size {
+		s.cut, s.past = 0, nil
+	}
+}
+
+// localLocked returns segment k with a local copy, fetching its content
+// (from the draft or base) when it has none: only the segments written to
+// are fetched. A hole starts empty.
+func (s *spool) localLocked(ctx context.Context, k int64) (*segment, error) {
+	seg := s.segs[k]
+	if seg != nil && seg.f != nil {
+		return seg, nil
+	}
+	f, err := os.CreateTemp(s.dir, "dfs-seg-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	var n int
+	if s.stored(k) {
+		buf := segBufs.Get().(*[]byte)
+		defer segBufs.Put(buf)
+		span := min(core.SegmentSize, s.size-k*core.SegmentSize)
+		if seg != nil {
+			n, err = s.draft.ReadSegment(ctx, k, (*buf)[:span], 0)
+		} else {
+			span = min(span, s.baseStored()[k]) // the rest of its span is zeros
+			n, err = s.base.ReadAtContext(ctx, (*buf)[:span], k*core.SegmentSize)
+		}
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+		if err == nil {
+			_, err = f.WriteAt((*buf)[:n], 0)
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	if seg == nil {
+		seg = &segment{}
+		s.segs[k] = seg
+	}
+	seg.f, seg.n = f, int64(n)
+	s.local++
+	return seg, nil
+}
+
+// dropLocal closes seg's local copy, if any.
+func (s *spool) dropLocal(seg *segment) {
+	if seg.f != nil {
+		seg.f.Close()
+		seg.f = nil
+		s.local--
+	}
+}
+
+// truncate sets the spool's size. Segments wholly past it are dropped;
+// one it cuts keeps its start, as a local copy to be put again. It waits
+// for the uploads in flight (their segments may be the ones cut).
+func (s *spool) truncate(ctx context.Context, size int64) error {
+	s.drainLocked()
+	s.dropPast(size)
+	if size < s.size {
+		s.cut, s.past = s.size, s.base
+		if k := cutSegment(size); k >= 0 && s.stored(k) {
+			seg, err := s.localLocked(ctx, k) // before the draft forgets it
+			if err != nil {
+				return err
+			}
+			r := size - k*core.SegmentSize
+			if seg.n > r {
+				if err := seg.f.Truncate(r); err != nil {
+					return err
+				}
+				seg.n = r
+			}
+			seg.dirty, seg.put = true, false
+		}
+		last := core.NumSegments(size)
+		for k, seg := range s.segs {
+			if k >= last {
+				s.dropLocal(seg)
+				delete(s.segs, k)
+			}
+		}
+		s.baseSegs = min(s.baseSegs, last)
+		s.draft.Truncate(size)
+	}
+	if size != s.size {
+		s.size = size
+		s.dirty = true
+		s.mtime = time.Now()
+	}
 	return nil
 }
 
-// md5 returns the content's MD5 when it was hashed while written, else nil.
-func (s *spool) md5() []byte { return s.hash.sum(s.size) }
+// stored reports whether segment k holds anything: it is not a hole.
+func (s *spool) stored(k int64) bool {
+	if seg := s.segs[k]; seg != nil {
+		return seg.f != nil || seg.put && seg.stored > 0
+	}
+	return k < s.baseSegs && s.baseStored()[k] > 0
+}
 
-func (s *spool) close() {
-	s.hash.close()
-	s.f.Close()
+// baseStored maps base's stored segments to their sizes.
+func (s *spool) baseStored() map[int64]int64 {
+	m := map[int64]int64{}
+	if s.base != nil {
+		for _, sg := range s.base.Entry().Segments {
+			m[sg.Index] = sg.Size
+		}
+	}
+	return m
+}
+
+// blocks returns the bytes the file takes: its stored segments and the
+// local copies (st_blocks tells the truth about holes).
+func (s *spool) blocks() int64 {
+	var n int64
+	if s.base != nil {
+		for _, sg := range s.base.Entry().Segments {
+			if s.segs[sg.Index] == nil && sg.Index < s.baseSegs {
+				n += sg.Size
+			}
+		}
+	}
+	for _, seg := range s.segs {
+		switch {
+		case seg.f != nil:
+			n += seg.n
+		case seg.put:
+			n += seg.stored
+		}
+	}
+	return n
+}
+
+// behindLocked starts putting segment k, which a write just filled to its
+// end: a sequential writer is not coming back to it, and its upload runs
+// while the writer goes on with the next ones.
+func (s *spool) behindLocked(k int64) {
+	if seg := s.segs[k]; seg != nil && seg.f != nil && seg.dirty && !seg.busy && s.busy < maxBusy && s.failed == nil {
+		s.startLocked(k, seg)
+	}
+}
+
+// roomLocked waits, putting segments, until the cache folder has room for
+// the local copies a write of ps needs (maxLocal). When puts fail the
+// writer goes on without the bound: close or fsync reports the failure,
+// as they do on a local disk.
+func (s *spool) roomLocked(ps []piece) error {
+	for {
+		need := 0
+		for _, pc := range ps {
+			if seg := s.segs[pc.k]; seg == nil || seg.f == nil {
+				need++
+			}
+		}
+		if need == 0 || s.local+need <= maxLocal || s.failed != nil {
+			return nil
+		}
+		s.startDirtyLocked(func(k int64) bool { return k != ps[0].k && k != ps[len(ps)-1].k })
+		if s.busy == 0 {
+			return nil // nothing to wait for: all local copies are being written
+		}
+		s.cond.Wait()
+	}
+}
+
+// startDirtyLocked starts putting dirty local segments that ok accepts,
+// lowest first, up to maxBusy in flight.
+func (s *spool) startDirtyLocked(ok func(k int64) bool) {
+	var ks []int64
+	for k, seg := range s.segs {
+		if seg.f != nil && seg.dirty && !seg.busy && ok(k) {
+			ks = append(ks, k)
+		}
+	}
+	sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
+	for _, k := range ks {
+		if s.busy >= maxBusy || s.failed != nil {
+			return
+		}
+		s.startLocked(k, s.segs[k])
+	}
+}
+
+// startLocked starts putting segment k in the background. The draft's put
+// is the local copy as it is now; a write meanwhile makes it dirty again,
+// and it is put again later. Once stored and not written meanwhile, the
+// local copy is dropped.
+func (s *spool) startLocked(k int64, seg *segment) {
+	buf := segBufs.Get().(*[]byte)
+	n, err := seg.f.ReadAt((*buf)[:seg.n], 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		segBufs.Put(buf)
+		s.failed = err
+		return
+	}
+	seg.busy, seg.dirty = true, false
+	s.busy++
+	s.put = true
+	d := s.draft
+	go func() {
+		data := (*buf)[:n]
+		err := d.PutSegment(context.Background(), k, data) // the client's timeouts end it
+		zero := allZero(data)
+		segBufs.Put(buf)
+		s.cond.L.Lock()
+		defer s.cond.L.Unlock()
+		defer s.cond.Broadcast()
+		s.busy--
+		seg.busy = false
+		if err != nil {
+			seg.dirty = true
+			if s.failed == nil {
+				s.failed = err
+			}
+			return
+		}
+		seg.put, seg.stored = true, int64(n)
+		if zero {
+			seg.stored = 0
+		}
+		if !seg.dirty {
+			s.dropLocal(seg)
+		}
+	}()
+}
+
+// drainLocked waits until no put is in flight.
+func (s *spool) drainLocked() {
+	for s.busy > 0 {
+		s.cond.Wait()
+	}
+}
+
+// flushLocked puts every dirty segment and waits for them all: the draft
+// then holds the spool's whole content. Each segment is tried once: the
+// first failure is returned (the segment stays local, for the next try).
+func (s *spool) flushLocked() error {
+	s.failed = nil
+	for {
+		s.startDirtyLocked(func(int64) bool { return true })
+		if s.busy == 0 {
+			if s.failed != nil || !s.anyDirty() {
+				return s.failed
+			}
+			continue
+		}
+		s.cond.Wait()
+	}
+}
+
+func (s *spool) anyDirty() bool {
+	for _, seg := range s.segs {
+		if seg.f != nil && seg.dirty {
+			return true
+		}
+	}
+	return false
+}
+
+// close drops the spool's local copies and what its draft put and nobody
+// committed. No put is in flight (drainLocked).
+func (s *spool) close(ctx context.Context) {
+	if s.busy > 0 {
+		panic("BUG: spool closed with puts in flight")
+	}
+	if s.put {
+		s.draft.Abort(ctx)
+		s.put = false
+	}
+	for k, seg := range s.segs {
+		s.dropLocal(seg)
+		delete(s.segs, k)
+	}
 }

@@ -3,7 +3,6 @@ package mount
 import (
 	"context"
 	"dfs/core/client"
-	"io"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -19,7 +18,7 @@ type Store interface {
 	Stat(ctx context.Context, name string) (client.Entry, error)
 	ReadDir(ctx context.Context, dir string) ([]client.Entry, error)
 	Open(ctx context.Context, name string) (*client.File, error)
-	Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt client.PutOptions) (client.PutResult, error)
+	NewDraft(name string, base *client.File) *client.Draft
 	Mkdir(ctx context.Context, name string, mode os.FileMode) (client.Entry, error)
 	Rmdir(ctx context.Context, name string) error
 	Remove(ctx context.Context, name string) error
@@ -34,6 +33,7 @@ var _ Store = (*client.Client)(nil)
 // fsys is what every node of one mount shares.
 type fsys struct {
 	store    Store
+	drafts   func(name string, base *client.File) draft // the store's NewDraft
 	opts     Options
 	uid, gid uint32
 	started  time.Time // the top folder's times
@@ -50,8 +50,20 @@ func NewRoot(store Store, opts Options) fs.InodeEmbedder {
 	opts = opts.withDefaults()
 	store.CacheListings(opts.EntryTimeout)
 	sys := &fsys{store: uninterruptible{store}, opts: opts, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), started: time.Now()}
+	sys.drafts = func(name string, base *client.File) draft { return store.NewDraft(name, base) }
+	if d, ok := store.(drafter); ok { // a test's store, counting what the mount stores
+		sys.drafts = d.draft
+	}
 	return &Dir{node: node{sys: sys}}
 }
+
+// drafter is implemented by tests' stores that wrap the drafts.
+type drafter interface {
+	draft(name string, base *client.File) draft
+}
+
+// newDraft starts the next version of name on base (nil: new content).
+func (s *fsys) newDraft(name string, base *client.File) draft { return s.drafts(name, base) }
 
 // node is the part files and folders share.
 type node struct {

@@ -103,13 +103,14 @@ func (f *File) showWholeLocked(v *client.File) {
 type attrs struct {
 	version, stamp string
 	size, mtime    int64 // mtime in Unix nanoseconds
+	stored         int64 // bytes its stored segments hold (holes hold none)
 	mode           uint32
 	incomplete     bool // the version lacks a chunk on the nodes that answered
 }
 
 func attrsOf(e client.Entry) attrs {
 	a := attrs{version: strings.Clone(e.Version), stamp: strings.Clone(e.Stamp), size: e.Size,
-		mode: e.Mode, incomplete: e.State == client.StateIncomplete}
+		stored: e.Stored(), mode: e.Mode, incomplete: e.State == client.StateIncomplete}
 	if !e.MTime.IsZero() {
 		a.mtime = e.MTime.UnixNano()
 	}

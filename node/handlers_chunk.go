@@ -32,8 +32,8 @@ func (c *session) putChunk(body []byte) error {
 	if err := decode(body, &req); err != nil {
 		return err
 	}
-	if !validUpload(req.Upload) || req.Chunk < 0 || req.Chunk >= core.NumChunks || req.Size < 0 || req.Size > store.MaxChunkSize {
-		return &reqError{status: wire.StatusBadRequest, msg: "invalid upload id, chunk or size", fatal: true}
+	if !validUpload(req.Upload) || !core.ValidVersion(req.Segment) || req.Chunk < 0 || req.Chunk >= core.NumChunks || req.Size < 0 || req.Size > store.MaxChunkSize {
+		return &reqError{status: wire.StatusBadRequest, msg: "invalid upload id, segment, chunk or size", fatal: true}
 	}
 	if req.SHA256 != "" {
 		if want, err := hex.DecodeString(req.SHA256); err != nil || len(want) != sha256.Size {
@@ -59,7 +59,7 @@ func (c *session) putChunk(body []byte) error {
 	if req.Inline {
 		return c.putInline(req)
 	}
-	sc, err := c.us.Stage(req.Upload, req.Chunk, req.Size, !req.Trailer)
+	sc, err := c.us.Stage(req.Upload, req.Segment, req.Chunk, req.Size, !req.Trailer)
 	if err != nil {
 		return c.refuseUpload(req, err)
 	}
@@ -147,32 +147,41 @@ func (c *session) replyPut(req wire.PutChunkReq, sum string) error {
 	return c.send(wire.TypePutChunk, resp)
 }
 
-// getChunk streams a byte range of a chunk, checking every block read.
+// getChunk streams a byte range of a chunk of a stored segment (or of one
+// staged by an upload), checking every block read.
 func (c *session) getChunk(body []byte) error {
 	var req wire.GetChunkReq
 	if err := decode(body, &req); err != nil {
 		return err
 	}
-	p, err := cleanPath(req.Path, false)
+	p, err := cleanPath(req.Path, true)
 	if err != nil {
 		return err
 	}
-	if err := checkStamp("version", req.Version); err != nil {
+	if err := checkStamp("segment", req.Segment); err != nil {
 		return err
+	}
+	if req.Upload != "" && !validUpload(req.Upload) {
+		return badRequest("invalid upload id")
 	}
 	if req.Chunk < 0 || req.Chunk >= core.NumChunks || req.Offset < 0 {
 		return badRequest("invalid chunk or offset")
 	}
-	ch, err := c.us.OpenChunk(p, req.Version, req.Chunk)
+	ch, err := c.us.OpenChunk(p, req.Upload, req.Segment, req.Chunk)
 	if err == nil && ch.File == nil {
 		return c.sendInline(ch.Data, req.Offset, req.Length)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return replyErr(wire.StatusNotFound, "%s: chunk %d of version %s not on this node", p, req.Chunk, req.Version)
+		if req.Upload != "" {
+			return replyErr(wire.StatusNotFound, "chunk %d of segment %s is not staged by upload %s on this node", req.Chunk, req.Segment, req.Upload)
+		}
+		return replyErr(wire.StatusNotFound, "%s: chunk %d of segment %s not on this node", p, req.Chunk, req.Segment)
 	}
 	if errors.Is(err, store.ErrCorrupt) {
-		c.quarantine(p, req.Version, req.Chunk, nil, err)
-		return replyErr(wire.StatusCorrupt, "chunk %d of %s is corrupt on node %s", req.Chunk, p, c.s.cfg.Name)
+		if req.Upload == "" {
+			c.quarantine(req.Segment, req.Chunk, nil, err)
+		}
+		return replyErr(wire.StatusCorrupt, "chunk %d of segment %s of %s is corrupt on node %s", req.Chunk, req.Segment, p, c.s.cfg.Name)
 	}
 	if err != nil {
 		return err
@@ -196,9 +205,11 @@ func (c *session) getChunk(body []byte) error {
 		if errors.As(err, &ce) || !errors.Is(err, store.ErrCorrupt) {
 			return err
 		}
-		fi, _ := cf.Stat()
-		c.quarantine(p, req.Version, req.Chunk, fi, err)
-		return replyErr(wire.StatusCorrupt, "chunk %d of %s is corrupt on node %s", req.Chunk, p, c.s.cfg.Name)
+		if req.Upload == "" {
+			fi, _ := cf.Stat()
+			c.quarantine(req.Segment, req.Chunk, fi, err)
+		}
+		return replyErr(wire.StatusCorrupt, "chunk %d of segment %s of %s is corrupt on node %s", req.Chunk, req.Segment, p, c.s.cfg.Name)
 	}
 	return nil
 }
@@ -217,13 +228,13 @@ func (c *session) streamRange(cf *store.ChunkFile, off, end int64) error {
 
 // quarantine sets a bad chunk file aside (see store.UserDir.Quarantine) and logs
 // what became of it.
-func (c *session) quarantine(p, ver string, n int, fi os.FileInfo, cause error) {
-	name, err := c.us.Quarantine(p, ver, n, fi)
+func (c *session) quarantine(seg string, n int, fi os.FileInfo, cause error) {
+	name, err := c.us.Quarantine(seg, n, fi)
 	if err != nil {
-		c.s.log.Error("quarantine failed", "user", c.user, "path", p, "version", ver, "chunk", n, "err", err)
+		c.s.log.Error("quarantine failed", "user", c.user, "segment", seg, "chunk", n, "err", err)
 		return
 	}
-	c.s.log.Warn("bad chunk moved to quarantine", "user", c.user, "path", p, "version", ver, "chunk", n, "as", name, "cause", cause)
+	c.s.log.Warn("bad chunk moved to quarantine", "user", c.user, "segment", seg, "chunk", n, "as", name, "cause", cause)
 }
 
 // putInline receives an inline chunk into memory.
@@ -241,7 +252,7 @@ func (c *session) putInline(req wire.PutChunkReq) error {
 	if req.SHA256 != "" && !strings.EqualFold(got, req.SHA256) {
 		return replyErr(wire.StatusCorrupt, "SHA-256 of the received chunk does not match")
 	}
-	if err := c.us.StageInline(req.Upload, req.Chunk, buf.Bytes()); err != nil {
+	if err := c.us.StageInline(req.Upload, req.Segment, req.Chunk, buf.Bytes()); err != nil {
 		return err
 	}
 	return c.replyPut(req, got)

@@ -1,6 +1,9 @@
 package node
 
-import "dfs/core/wire"
+import (
+	"dfs/core"
+	"dfs/core/wire"
+)
 
 // commit makes an uploaded version current for a path.
 func (c *session) commit(body []byte) error {
@@ -19,8 +22,8 @@ func (c *session) commit(body []byte) error {
 }
 
 // applyCommit checks a commit and applies it; it returns the chunks of the
-// new version this node holds.
-func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
+// new version's segments this node holds.
+func (c *session) applyCommit(req wire.CommitReq) ([]uint8, error) {
 	p, err := cleanPath(req.Path, false)
 	if err != nil {
 		return nil, err
@@ -34,6 +37,14 @@ func (c *session) applyCommit(req wire.CommitReq) ([]int, error) {
 	}
 	if m.Dir || m.Deleted || m.Size < 0 {
 		return nil, badRequest("a commit must describe a file")
+	}
+	if err := wire.CheckSegments(&m); err != nil {
+		return nil, badRequest("%v", err)
+	}
+	for _, n := range req.Need {
+		if n < 0 || n >= core.NumChunks*len(m.Segments) {
+			return nil, badRequest("need lists chunk %d of a file of %d segments", n, len(m.Segments))
+		}
 	}
 	if req.Upload != "" && !validUpload(req.Upload) {
 		return nil, badRequest("invalid upload id")

@@ -18,22 +18,24 @@ import (
 	"dfs/core/wire"
 )
 
-// The names docs/format.md gives the files of an entry's directory and the
-// user's folder for set-aside chunks: the tests look at the data folder
-// as the format describes it.
+// The names docs/format.md gives the files of an entry's directory and of
+// the user's folders: the tests look at the data folder as the format
+// describes it.
 const (
-	metaName      = "@meta"
-	metaNewName   = "@meta.new"
-	supersededDir = "superseded"
+	metaName    = "@meta"
+	metaNewName = "@meta.new"
+	segmentsDir = "segments"
 )
 
-// chunkName is the file name of chunk n of content version ver.
-func chunkName(ver string, n int) string { return fmt.Sprintf("@%s.c%d", ver, n) }
+// segFile is the path, under the user's folder, of chunk n of segment id.
+func segFile(id string, n int) string {
+	return fmt.Sprintf("%s/%s/%s.c%d", segmentsDir, id[len(id)-2:], id, n)
+}
 
 // isChunkName reports whether name is a chunk file's.
 func isChunkName(name string) bool { return chunkNameRE.MatchString(name) }
 
-var chunkNameRE = regexp.MustCompile(`^@[0-9a-f]{24}\.c[0-3]$`)
+var chunkNameRE = regexp.MustCompile(`^[0-9a-f]{24}\.c[0-3]$`)
 
 // randHex returns n random bytes in hex: an upload id for n = 16.
 func randHex(n int) string {
@@ -167,8 +169,8 @@ func (c *tclient) call(t wire.Type, req, resp any) error {
 	return c.c.Recv(t, resp)
 }
 
-func (c *tclient) put(upload string, n int, data []byte) error {
-	return c.putChunk(wire.PutChunkReq{Upload: upload, Chunk: n}, data)
+func (c *tclient) put(upload, seg string, n int, data []byte) error {
+	return c.putChunk(wire.PutChunkReq{Upload: upload, Segment: seg, Chunk: n}, data)
 }
 
 // putChunk sends data as the chunk req names (inline: kept in memory
@@ -186,9 +188,13 @@ func (c *tclient) putChunk(req wire.PutChunkReq, data []byte) error {
 	return c.c.Recv(wire.TypePutChunk, nil)
 }
 
-func (c *tclient) get(path, ver string, n int, off, length int64) ([]byte, error) {
+func (c *tclient) get(path, seg string, n int, off, length int64) ([]byte, error) {
+	return c.getChunk(wire.GetChunkReq{Path: path, Segment: seg, Chunk: n, Offset: off, Length: length})
+}
+
+func (c *tclient) getChunk(req wire.GetChunkReq) ([]byte, error) {
 	var resp wire.GetChunkResp
-	if err := c.call(wire.TypeGetChunk, wire.GetChunkReq{Path: path, Version: ver, Chunk: n, Offset: off, Length: length}, &resp); err != nil {
+	if err := c.call(wire.TypeGetChunk, req, &resp); err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
@@ -196,8 +202,8 @@ func (c *tclient) get(path, ver string, n int, off, length int64) ([]byte, error
 	return buf.Bytes(), err
 }
 
-// upload puts all four chunks of data and commits them at path.
-func (c *tclient) upload(path string, data []byte) (wire.Meta, []int, error) {
+// upload puts all chunks of all segments of data and commits them at path.
+func (c *tclient) upload(path string, data []byte) (wire.Meta, []uint8, error) {
 	m, up, err := c.sendChunks(data)
 	if err != nil {
 		return m, nil, err
@@ -206,27 +212,81 @@ func (c *tclient) upload(path string, data []byte) (wire.Meta, []int, error) {
 	return m, held, err
 }
 
-// sendChunks puts all four chunks of data under a new upload id and
-// returns the meta of a new version of them and the id.
-func (c *tclient) sendChunks(data []byte) (wire.Meta, string, error) {
-	ver := core.NewVersion()
-	m := wire.Meta{Stamp: ver, Born: ver, Version: ver, Size: int64(len(data)), Mode: 0o644, MTime: time.Now().UnixNano()}
+// segmentOf describes data as segment k with a new id.
+func segmentOf(k int64, data []byte) wire.Segment {
 	md := md5.Sum(data)
-	m.MD5 = hex.EncodeToString(md[:])
-	up := randHex(16)
+	s := wire.Segment{Index: k, ID: core.NewVersion(), Size: int64(len(data)), MD5: hex.EncodeToString(md[:])}
 	for i := 0; i < core.NumChunks; i++ {
-		s, e := core.ChunkBounds(int64(len(data)), i)
-		sum := sha256.Sum256(data[s:e])
-		m.Chunks[i] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
-		if err := c.put(up, i, data[s:e]); err != nil {
-			return m, up, err
+		b, e := core.ChunkBounds(s.Size, i)
+		s.Chunks[i] = wire.ChunkInfo{Size: e - b, SHA256: sha256Hex(data[b:e])}
+	}
+	return s
+}
+
+// fileMeta returns the meta of a new version of a file of size bytes
+// with segs.
+func fileMeta(size int64, segs []wire.Segment) wire.Meta {
+	ver := core.NewVersion()
+	return wire.Meta{Stamp: ver, Born: ver, Version: ver, Size: size, Mode: 0o644, MTime: time.Now().UnixNano(), Segments: segs}
+}
+
+// putSegment sends the four chunks of segment s, whose bytes are data,
+// under upload.
+func (c *tclient) putSegment(upload string, s wire.Segment, data []byte) error {
+	for i := 0; i < core.NumChunks; i++ {
+		b, e := core.ChunkBounds(s.Size, i)
+		if err := c.put(upload, s.ID, i, data[b:e]); err != nil {
+			return err
 		}
 	}
-	return m, up, nil
+	return nil
+}
+
+// sendChunks puts all chunks of every segment of data (none left as a
+// hole) under a new upload id and returns the meta of a new version of
+// them and the id.
+func (c *tclient) sendChunks(data []byte) (wire.Meta, string, error) {
+	up := randHex(16)
+	var segs []wire.Segment
+	for k := int64(0); k < core.NumSegments(int64(len(data))); k++ {
+		b, e := core.SegmentSpan(int64(len(data)), k)
+		s := segmentOf(k, data[b:e])
+		segs = append(segs, s)
+		if err := c.putSegment(up, s, data[b:e]); err != nil {
+			return fileMeta(int64(len(data)), segs), up, err
+		}
+	}
+	return fileMeta(int64(len(data)), segs), up, nil
+}
+
+// readAll reads the file m back from its segments, chunk by chunk.
+func (c *tclient) readAll(path string, m wire.Meta) ([]byte, error) {
+	out := make([]byte, m.Size)
+	for _, s := range m.Segments {
+		start := s.Index * core.SegmentSize
+		for i := 0; i < core.NumChunks; i++ {
+			b, _ := core.ChunkBounds(s.Size, i)
+			got, err := c.get(path, s.ID, i, 0, -1)
+			if err != nil {
+				return nil, fmt.Errorf("segment %d chunk %d: %w", s.Index, i, err)
+			}
+			copy(out[start+b:], got)
+		}
+	}
+	return out, nil
+}
+
+// allHeld is the Held of a meta of n segments all held.
+func allHeld(n int) []uint8 {
+	h := make([]uint8, n)
+	for i := range h {
+		h[i] = 0xf
+	}
+	return h
 }
 
 // commit commits upload at path as m and returns the chunks held.
-func (c *tclient) commit(path, upload string, m wire.Meta) ([]int, error) {
+func (c *tclient) commit(path, upload string, m wire.Meta) ([]uint8, error) {
 	var resp wire.CommitResp
 	err := c.call(wire.TypeCommit, wire.CommitReq{Path: path, Upload: upload, Meta: m}, &resp)
 	return resp.Held, err

@@ -347,7 +347,7 @@ func (s *Server) background() {
 				s.log.Info("dropped idle uploads never committed", "uploads", n, "idle", s.store.Budget().Idle)
 			}
 		case <-sweep.C:
-			s.store.SweepSuperseded(time.Now().Add(-s.cfg.Grace))
+			s.store.SweepReleased(time.Now().Add(-s.cfg.Grace))
 		case <-scrub:
 			rep, err := s.store.Scrub(ctx, s.cfg.ScrubRate)
 			if err != nil && ctx.Err() == nil {

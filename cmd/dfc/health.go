@@ -41,9 +41,15 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	for _, f := range r.Files {
-		if f.State != client.StateOK {
-			fmt.Fprintf(e.stdout, "%-10s %s\n", f.State, f.Name)
+		if f.State == client.StateOK {
+			continue
 		}
+		line := fmt.Sprintf("%-10s %s", f.State, f.Name)
+		if len(f.Segments) > 1 {
+			degraded, incomplete := f.SegmentStates()
+			line += fmt.Sprintf("  (%d of %d segments degraded, %d incomplete)", degraded, len(f.Segments), incomplete)
+		}
+		fmt.Fprintln(e.stdout, line)
 	}
 	fmt.Fprintln(e.stdout, r.Summary(c))
 	if !r.OK() {
@@ -52,7 +58,12 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// runWhere shows each chunk of a file and the nodes holding good copies.
+// whereAll is how many segments `dfc where` lists one by one; a bigger
+// file gets the segments that are not ok, and a count of the others.
+const whereAll = 8
+
+// runWhere shows each chunk of each stored segment of a file and the nodes
+// holding good copies.
 func runWhere(ctx context.Context, e *env, args []string) error {
 	name, c, err := e.oneName(ctx, "where", args)
 	if err != nil {
@@ -65,19 +76,37 @@ func runWhere(ctx context.Context, e *env, args []string) error {
 	if f.Dir {
 		return fmt.Errorf("%s: %w", name, core.ErrIsDir)
 	}
-	x := f.X()
-	fmt.Fprintf(e.stdout, "%s: %d bytes, version %s, md5 %s, x=%d, %s\n", f.Name, f.Size, f.Version, f.MD5, x, f.State)
-	for ch := 0; ch < core.NumChunks; ch++ {
-		start, end := core.ChunkBounds(f.Size, ch)
-		var want, have []string
-		for _, n := range core.ChunkNodes(x, ch) {
-			want = append(want, c.NodeName(n))
+	n := core.NumSegments(f.Size)
+	fmt.Fprintf(e.stdout, "%s: %d bytes, version %s, %d of %d segments stored (%s), %s\n",
+		f.Name, f.Size, f.Version, len(f.Segments), n, human(uint64(f.Stored())), f.State)
+	quiet := 0
+	for i := range f.Segments {
+		if len(f.Segments) > whereAll && f.SegmentState(i) == client.StateOK {
+			quiet++
+			continue
 		}
-		for _, n := range f.Copies[ch] {
-			have = append(have, c.NodeName(n))
+		s := &f.Segments[i]
+		x := s.X()
+		start := s.Index * core.SegmentSize
+		fmt.Fprintf(e.stdout, "segment %d  bytes %d-%d  id %s  md5 %s  x=%d  %s\n", s.Index, start, start+s.Size, s.ID, s.MD5, x, f.SegmentState(i))
+		for ch := 0; ch < core.NumChunks; ch++ {
+			cs, ce := core.ChunkBounds(s.Size, ch)
+			var want, have []string
+			for _, n := range core.ChunkNodes(x, ch) {
+				want = append(want, c.NodeName(n))
+			}
+			for _, n := range f.Copies[i][ch] {
+				have = append(have, c.NodeName(n))
+			}
+			fmt.Fprintf(e.stdout, "  chunk %d  bytes %d-%d  placed on %s  good copies: %s\n", ch+1, start+cs, start+ce,
+				strings.Join(want, "+"), orNone(have))
 		}
-		fmt.Fprintf(e.stdout, "chunk %d  bytes %d-%d  placed on %s  good copies: %s\n", ch+1, start, end,
-			strings.Join(want, "+"), orNone(have))
+	}
+	if quiet > 0 {
+		fmt.Fprintf(e.stdout, "%d more segments ok: every chunk has its two copies\n", quiet)
+	}
+	if holes := n - int64(len(f.Segments)); holes > 0 {
+		fmt.Fprintf(e.stdout, "%d segments are holes (zeros, not stored)\n", holes)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func bigFile(b *testing.B, size int64) *os.File {
 	return f
 }
 
-// BenchmarkPut256MiB stores a 256 MiB file on a loopback cluster (two copies
+// BenchmarkPut256MiB stores a 256 MiB file (64 segments) on a loopback cluster (two copies
 // of every byte cross the wire) and reports MB/s and the peak heap of the
 // client and the four in-process nodes together.
 func BenchmarkPut256MiB(b *testing.B) {
@@ -126,14 +126,28 @@ func BenchmarkDiskCopy256MiB(b *testing.B) {
 	}
 }
 
-// BenchmarkHashMD5 is the placement hash: one pass over the file that Put
-// makes unless the caller hashed while writing (the mount does).
-func BenchmarkHashMD5(b *testing.B) {
+// BenchmarkDraftSegment overwrites one segment of a 64 MiB file (16
+// segments) through a Draft: one segment sent, the others shared, what a
+// mount's small write in a big file costs once its segment is loaded.
+func BenchmarkDraftSegment(b *testing.B) {
 	const size = 64 << 20
+	c := testcluster.Start(b)
+	cl := c.Client(b, "alice", "Crimson33")
 	f := bigFile(b, size)
-	b.SetBytes(size)
+	res, err := cl.Put(ctxT(b), "big", f, size, client.PutOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	seg := randBytes(b, int(core.SegmentSize))
+	b.SetBytes(core.SegmentSize)
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := client.HashMD5(f, size); err != nil {
+		d := cl.NewDraft("big", res.File)
+		seg[0]++
+		if err := d.PutSegment(ctxT(b), int64(i%16), seg); err != nil {
+			b.Fatal(err)
+		}
+		if res, err = d.Commit(ctxT(b), size, client.PutOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

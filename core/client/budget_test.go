@@ -46,6 +46,7 @@ func TestBudgetEveAlice(t *testing.T) {
 	// Uploads: sixteen, each of one small chunk (eight of them in memory,
 	// the rest on disk); bytes: three 1 MiB chunks more.
 	small, big := randBytes(t, wire.MaxInlineChunk), randBytes(t, 1<<20)
+	seg := core.NewVersion()
 	full := store.Staged{Uploads: 16, Bytes: 16*wire.MaxInlineChunk + 3<<20, Memory: 64 << 10}
 	for n := 0; n < core.NumNodes; n++ {
 		wc, err := login(n)
@@ -55,16 +56,16 @@ func TestBudgetEveAlice(t *testing.T) {
 		var ups []string
 		for i := 0; i < budget.Uploads; i++ {
 			ups = append(ups, fmt.Sprintf("%032x", i+1))
-			if err := testcluster.PutChunk(wc, wire.PutChunkReq{Upload: ups[i], Chunk: 0, Inline: true}, small); err != nil {
+			if err := testcluster.PutChunk(wc, wire.PutChunkReq{Upload: ups[i], Segment: seg, Chunk: 0, Inline: true}, small); err != nil {
 				t.Fatalf("%s: eve's small chunk: %v", core.NodeName(n), err)
 			}
 		}
 		for ch := 1; ch < core.NumChunks; ch++ {
-			if err := testcluster.PutChunk(wc, wire.PutChunkReq{Upload: ups[0], Chunk: ch}, big); err != nil {
+			if err := testcluster.PutChunk(wc, wire.PutChunkReq{Upload: ups[0], Segment: seg, Chunk: ch}, big); err != nil {
 				t.Fatalf("%s: eve's large chunk: %v", core.NodeName(n), err)
 			}
 		}
-		err = testcluster.PutChunk(wc, wire.PutChunkReq{Upload: ups[1], Chunk: 1}, big)
+		err = testcluster.PutChunk(wc, wire.PutChunkReq{Upload: ups[1], Segment: seg, Chunk: 1}, big)
 		if re := (*wire.RemoteError)(nil); !errors.As(err, &re) || re.Status != wire.StatusBusy || !strings.Contains(re.Message, "would pass the 4.0 MiB one user may have") {
 			t.Fatalf("%s: eve's chunk over her bytes: %v, want busy naming the limit", core.NodeName(n), err)
 		}

@@ -71,20 +71,26 @@ func mustGet(t testing.TB, cl *client.Client, name string, want []byte) {
 	}
 }
 
-// chunkFiles lists the chunk files of a node's entries (not the superseded
-// ones the node keeps for a grace period in its superseded folders).
+// chunkFiles lists the chunk files of a node's stored segments
+// (users/*/segments/<xx>/<id>.c<N>), released ones waiting out the grace
+// period included.
 func chunkFiles(t testing.TB, dir string) []string {
 	var out []string
-	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err == nil && info.IsDir() && info.Name() == "superseded" {
-			return filepath.SkipDir
-		}
-		if err == nil && !info.IsDir() && filepath.Ext(p) != "" && len(filepath.Base(p)) > 25 && filepath.Base(p)[0] == '@' {
+	filepath.Walk(filepath.Join(dir, "users"), func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && filepath.Base(filepath.Dir(filepath.Dir(p))) == "segments" {
 			out = append(out, p)
 		}
 		return nil
 	})
 	return out
+}
+
+// xOf is the placement of a file of one segment.
+func xOf(e client.Entry) int {
+	if len(e.Segments) == 0 {
+		return 0
+	}
+	return e.Segments[0].X()
 }
 
 func ptrMode(m uint32) *os.FileMode { fm := os.FileMode(m); return &fm }

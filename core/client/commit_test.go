@@ -26,7 +26,7 @@ func TestPutCommitsInWaves(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var mu sync.Mutex
 			var arrived, answered [core.NumNodes]time.Time
-			var held [core.NumNodes][]int
+			var held [core.NumNodes]uint8
 			var nodes [core.NumNodes]*fakeNode
 			for n := range nodes {
 				f := newFakeNode(t)
@@ -37,7 +37,7 @@ func TestPutCommitsInWaves(t *testing.T) {
 						return err
 					}
 					mu.Lock()
-					held[n] = append(held[n], req.Chunk)
+					held[n] |= 1 << req.Chunk
 					mu.Unlock()
 					return conn.Send(wire.TypePutChunk, wire.StatusOK, wire.PutChunkResp{SHA256: sumOf(buf.Bytes()), Exists: tc.exists})
 				}
@@ -53,7 +53,7 @@ func TestPutCommitsInWaves(t *testing.T) {
 					if n == 1 {
 						return conn.SendError(wire.TypeCommit, wire.StatusNoSpace, "no space left on DFS2")
 					}
-					return conn.Send(wire.TypeCommit, wire.StatusOK, wire.CommitResp{Held: h})
+					return conn.Send(wire.TypeCommit, wire.StatusOK, wire.CommitResp{Held: []uint8{h}})
 				}
 				nodes[n] = f
 			}
@@ -66,9 +66,9 @@ func TestPutCommitsInWaves(t *testing.T) {
 			if res.State != StateDegraded || len(res.Failed) != 1 || !errors.Is(res.Failed[1], core.ErrNoSpace) {
 				t.Fatalf("put with DFS2 out of space: state %v, failed %v; want degraded, DFS2 out of space", res.State, res.Failed)
 			}
-			for ch, copies := range res.Entry.Copies {
+			for ch, copies := range res.Entry.Copies[0] {
 				want := 2
-				if holders := core.ChunkNodes(res.Entry.X(), ch); slices.Contains(holders[:], 1) {
+				if holders := core.ChunkNodes(res.Entry.Segments[0].X(), ch); slices.Contains(holders[:], 1) {
 					want = 1
 				}
 				if len(copies) != want || slices.Contains(copies, 1) {

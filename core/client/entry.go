@@ -1,7 +1,6 @@
 package client
 
 import (
-	"encoding/hex"
 	"slices"
 	"strings"
 	"time"
@@ -25,31 +24,40 @@ func (s State) String() string {
 }
 
 // Entry is the merged view of one file or folder across the nodes.
+//
+// A file's content is Size bytes: its stored Segments (sorted by Index) and
+// zeros everywhere else (docs/format.md, Segments). Copies and State are
+// per stored segment: Copies[i][c] lists the nodes holding a good copy of
+// chunk c of Segments[i].
 type Entry struct {
-	Name    string
-	Dir     bool
-	Deleted bool // a tombstone: the newest change removed the entry
-	Size    int64
-	Mode    uint32 // permission bits
-	MTime   time.Time
-	Version string // content version (files)
-	Stamp   string // newest change
-	Born    string
-	MD5     string
-	Chunks  [core.NumChunks]wire.ChunkInfo
-	Copies  [core.NumChunks][]int // nodes holding a good copy of each chunk of Version
-	State   State
-	Raw     [core.NumNodes]*wire.Meta // what each node reported (nil: nothing or no answer)
+	Name     string
+	Dir      bool
+	Deleted  bool // a tombstone: the newest change removed the entry
+	Size     int64
+	Mode     uint32 // permission bits
+	MTime    time.Time
+	Version  string // content version (files): names the list of segments
+	Stamp    string // newest change
+	Born     string
+	Segments []wire.Segment
+	Copies   [][core.NumChunks][]int   // per segment, nodes holding a good copy of each chunk of Version
+	State    State                     // the worst over all segments; StateOK with none
+	Raw      [core.NumNodes]*wire.Meta // what each node reported (nil: nothing or no answer)
 }
 
-// X returns the placement x of the file's content.
-func (e *Entry) X() int {
-	b, err := hex.DecodeString(e.MD5)
-	if err != nil || len(b) == 0 {
-		return 0
+// Stored returns the bytes the file's stored segments hold (each copy
+// counted once): what its holes do not cost.
+func (e *Entry) Stored() int64 {
+	var n int64
+	for i := range e.Segments {
+		n += e.Segments[i].Size
 	}
-	return core.PlacementX(b)
+	return n
 }
+
+// SegmentState returns how well stored segment i (a position in
+// Segments) is.
+func (e *Entry) SegmentState(i int) State { return stateOf(e.Copies[i]) }
 
 // choose merges the metas the nodes hold for one path. The newest stamp
 // decides whether the entry is live, a folder, or deleted; on equal stamps
@@ -60,6 +68,11 @@ func (e *Entry) X() int {
 // back to older ones (a writer killed mid-commit), and to the newest one
 // marked incomplete when none is whole.
 func choose(name string, metas [core.NumNodes]*wire.Meta) (Entry, bool) {
+	for n, m := range metas {
+		if m != nil && wire.CheckSegments(m) != nil {
+			metas[n] = nil // a meta no node may hold: as if the node had not answered
+		}
+	}
 	var top *wire.Meta
 	for _, m := range metas {
 		if m != nil && (top == nil || m.Stamp > top.Stamp || m.Stamp == top.Stamp && m.Born > top.Born) {
@@ -79,10 +92,12 @@ func choose(name string, metas [core.NumNodes]*wire.Meta) (Entry, bool) {
 		e.Raw = metas
 		return e, true
 	}
-	// Group file metas by content version, newest stamp first.
+	// Group file metas by content version, newest stamp first. A version
+	// names its list of segments, so every node of a group lists the
+	// same ones; held bits count only for a node listing the same ids.
 	type group struct {
 		best   *wire.Meta
-		copies [core.NumChunks][]int
+		copies [][core.NumChunks][]int
 	}
 	var groups []*group
 	for n, m := range metas {
@@ -96,15 +111,23 @@ func choose(name string, metas [core.NumNodes]*wire.Meta) (Entry, bool) {
 			}
 		}
 		if g == nil {
-			g = &group{best: m}
+			g = &group{best: m, copies: make([][core.NumChunks][]int, len(m.Segments))}
 			groups = append(groups, g)
 		}
 		if m.Stamp > g.best.Stamp {
 			g.best = m
 		}
-		for _, c := range m.Held {
-			if c >= 0 && c < core.NumChunks && !slices.Contains(g.copies[c], n) {
-				g.copies[c] = append(g.copies[c], n)
+		if !sameSegments(g.best.Segments, m.Segments) {
+			continue
+		}
+		for i, bits := range m.Held {
+			if i >= len(g.copies) {
+				break
+			}
+			for c := 0; c < core.NumChunks; c++ {
+				if bits&(1<<c) != 0 && !slices.Contains(g.copies[i][c], n) {
+					g.copies[i][c] = append(g.copies[i][c], n)
+				}
 			}
 		}
 	}
@@ -118,18 +141,41 @@ func choose(name string, metas [core.NumNodes]*wire.Meta) (Entry, bool) {
 	})
 	pick := groups[0]
 	for _, g := range groups {
-		if stateOf(g.copies) != StateIncomplete {
+		if stateOfAll(g.copies) != StateIncomplete {
 			pick = g
 			break
 		}
 	}
 	e := fromMeta(name, pick.best)
 	e.Copies = pick.copies
-	e.State = stateOf(pick.copies)
+	e.State = stateOfAll(pick.copies)
 	e.Raw = metas
 	return e, true
 }
 
+// sameSegments reports whether two lists name the same stored segments.
+func sameSegments(a, b []wire.Segment) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID || a[i].Index != b[i].Index {
+			return false
+		}
+	}
+	return true
+}
+
+// stateOfAll is the worst state over a version's segments.
+func stateOfAll(copies [][core.NumChunks][]int) State {
+	s := StateOK
+	for i := range copies {
+		s = max(s, stateOf(copies[i]))
+	}
+	return s
+}
+
+// stateOf is one segment's state.
 func stateOf(copies [core.NumChunks][]int) State {
 	s := StateOK
 	for _, c := range copies {
@@ -146,7 +192,7 @@ func stateOf(copies [core.NumChunks][]int) State {
 func fromMeta(name string, m *wire.Meta) Entry {
 	return Entry{
 		Name: name, Dir: m.Dir, Size: m.Size, Mode: m.Mode, MTime: time.Unix(0, m.MTime),
-		Version: m.Version, Stamp: m.Stamp, Born: m.Born, MD5: m.MD5, Chunks: m.Chunks,
+		Version: m.Version, Stamp: m.Stamp, Born: m.Born, Segments: m.Segments,
 	}
 }
 
@@ -173,4 +219,13 @@ func dropStale(metas *[core.NumNodes]*wire.Meta, parentBorn string) {
 			metas[i] = nil
 		}
 	}
+}
+
+// SegmentAt returns stored segment k (an index in the file, in segments),
+// nil when k is a hole.
+func (e *Entry) SegmentAt(k int64) *wire.Segment {
+	if i := findSegment(e.Segments, k); i >= 0 {
+		return &e.Segments[i]
+	}
+	return nil
 }

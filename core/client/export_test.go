@@ -4,8 +4,8 @@ import "time"
 
 // Test hooks for the external core_test package.
 
-// SegmentSize is the read-ahead request size.
-const SegmentSize = segmentSize
+// WindowSize is the read-ahead request size.
+const WindowSize = windowSize
 
 // ReadAheadFree returns how much of the read-ahead budget is unused (0 with
 // read-ahead off).
@@ -17,10 +17,10 @@ func (c *Client) ReadAheadFree() int64 {
 }
 
 // ReadAheadWait waits until the File's read-ahead requests have finished
-// and returns how many segments it holds.
+// and returns how many windows it holds.
 func (f *File) ReadAheadWait() int {
 	f.ra.mu.Lock()
-	segs := append([]*segment(nil), f.ra.segs...)
+	segs := append([]*window(nil), f.ra.wins...)
 	f.ra.mu.Unlock()
 	for _, s := range segs {
 		<-s.done
@@ -28,7 +28,7 @@ func (f *File) ReadAheadWait() int {
 	return len(segs)
 }
 
-// SetReadAheadIdle shortens how long the File keeps segments nobody reads.
+// SetReadAheadIdle shortens how long the File keeps windows nobody reads.
 func (f *File) SetReadAheadIdle(d time.Duration) {
 	f.ra.mu.Lock()
 	f.ra.idleAfter = d

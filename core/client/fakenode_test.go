@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,12 +128,15 @@ func testCtx(t *testing.T) context.Context {
 // nodes the placement (x = 0: no MD5) names, for reading without a lookup.
 func entryOf(data []byte) Entry {
 	e := Entry{Name: "f", Size: int64(len(data)), Version: "v1", Stamp: "v1"}
-	for ch := range e.Chunks {
+	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: e.Size, MD5: strings.Repeat("0", 32)}
+	e.Copies = make([][core.NumChunks][]int, 1)
+	for ch := range seg.Chunks {
 		s, end := core.ChunkBounds(e.Size, ch)
-		e.Chunks[ch] = wire.ChunkInfo{Size: end - s, SHA256: sumOf(data[s:end])}
+		seg.Chunks[ch] = wire.ChunkInfo{Size: end - s, SHA256: sumOf(data[s:end])}
 		nodes := core.ChunkNodes(0, ch)
-		e.Copies[ch] = nodes[:]
+		e.Copies[0][ch] = nodes[:]
 	}
+	e.Segments = []wire.Segment{seg}
 	return e
 }
 
@@ -150,7 +154,7 @@ func chunkServers(t *testing.T, e Entry, data []byte, odd int, send func(f *fake
 			}
 			s, _ := core.ChunkBounds(e.Size, req.Chunk)
 			p := data[s+req.Offset : s+req.Offset+req.Length]
-			if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, wire.GetChunkResp{Size: e.Chunks[req.Chunk].Size, SHA256: e.Chunks[req.Chunk].SHA256}); err != nil {
+			if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, wire.GetChunkResp{Size: e.Segments[0].Chunks[req.Chunk].Size, SHA256: e.Segments[0].Chunks[req.Chunk].SHA256}); err != nil {
 				return err
 			}
 			if n == odd && req.Chunk == 0 {

@@ -16,13 +16,40 @@ import (
 	"dfs/core/wire"
 )
 
-// holders returns the nodes to try for chunk ch of e, best first: the node
-// whose first chunk it is (so that with all nodes up each node sends one
-// chunk), then the other copy; nodes being skipped go last.
-func (c *Client) holders(e *Entry, ch int) []int {
-	x := e.X()
+// chunkLoc names one chunk of a stored segment to read, and where.
+type chunkLoc struct {
+	path    string        // an entry that refers to the segment (nodes look there for inline chunks)
+	upload  string        // set: the chunk is staged by this upload, not committed (Draft.ReadSegment)
+	seg     *wire.Segment // the segment
+	ch      int           // the chunk
+	holders []int         // nodes to try, best first
+	e       *Entry        // the entry read, for read repair; nil for none
+	i       int           // seg's position in e.Segments
+}
+
+// sha is the chunk's SHA-256, hex.
+func (l *chunkLoc) sha() string { return l.seg.Chunks[l.ch].SHA256 }
+
+// name is how errors name the chunk.
+func (l *chunkLoc) name() string {
+	if l.seg.Index == 0 {
+		return fmt.Sprintf("chunk %d", l.ch+1)
+	}
+	return fmt.Sprintf("segment %d chunk %d", l.seg.Index, l.ch+1)
+}
+
+// loc returns where to read chunk ch of stored segment i of e.
+func (c *Client) loc(e *Entry, i, ch int) chunkLoc {
+	return chunkLoc{path: e.Name, seg: &e.Segments[i], ch: ch, holders: c.holders(e, i, ch), e: e, i: i}
+}
+
+// holders returns the nodes to try for chunk ch of e's segment i, best
+// first: the node whose first chunk it is (so that with all nodes up each
+// node sends one chunk), then the other copy; nodes being skipped go last.
+func (c *Client) holders(e *Entry, i, ch int) []int {
+	x := e.Segments[i].X()
 	out := make([]int, 0, 2)
-	for _, n := range e.Copies[ch] {
+	for _, n := range e.Copies[i][ch] {
 		if core.NodeChunks(x, n)[0] == ch {
 			out = append([]int{n}, out...)
 		} else {
@@ -35,15 +62,30 @@ func (c *Client) holders(e *Entry, ch int) []int {
 	return out
 }
 
-// missingChunks names the chunks of e that have no copy.
+// missingChunks names the chunks of e that have no copy (the first few).
 func (c *Client) missingChunks(e *Entry) string {
-	x := e.X()
 	var parts []string
-	for ch := 0; ch < core.NumChunks; ch++ {
-		if len(e.Copies[ch]) == 0 {
+	more := 0
+	for i := range e.Segments {
+		x := e.Segments[i].X()
+		for ch := 0; ch < core.NumChunks; ch++ {
+			if len(e.Copies[i][ch]) > 0 {
+				continue
+			}
+			if len(parts) == 8 {
+				more++
+				continue
+			}
 			nodes := core.ChunkNodes(x, ch)
-			parts = append(parts, fmt.Sprintf("chunk %d (on %s or %s)", ch+1, c.nodes[nodes[0]].name, c.nodes[nodes[1]].name))
+			what := fmt.Sprintf("chunk %d", ch+1)
+			if len(e.Segments) > 1 || e.Segments[i].Index > 0 {
+				what = fmt.Sprintf("segment %d chunk %d", e.Segments[i].Index, ch+1)
+			}
+			parts = append(parts, fmt.Sprintf("%s (on %s or %s)", what, c.nodes[nodes[0]].name, c.nodes[nodes[1]].name))
 		}
+	}
+	if more > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more chunks", more))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -131,81 +173,89 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 }
 
 // readDirect reads all of want at off from the nodes, or fails saying how
-// much it read.
+// much it read. Holes and the ends of segments past what they store read as
+// zeros without asking anyone.
 func (f *File) readDirect(ctx context.Context, want []byte, off int64) (int, error) {
-	size := f.e.Size
+	e := &f.e
 	// One piece per chunk the range touches, fetched in parallel (a small
 	// file's chunks are on four nodes).
-	type piece struct {
-		ch       int
-		chunkOff int64
-		buf      []byte
+	type part struct {
+		pc    piece
+		start int // of buf in want
+		buf   []byte
 	}
-	var pieces []piece
+	var parts []part
 	for done := 0; done < len(want); {
-		pos := off + int64(done)
-		ch := core.ChunkOf(size, pos)
-		s, e := core.ChunkBounds(size, ch)
-		n := min(int64(len(want)-done), e-pos)
-		pieces = append(pieces, piece{ch, pos - s, want[done : done+int(n)]})
+		pc := locate(e.Segments, e.Size, off+int64(done))
+		n := min(int64(len(want)-done), pc.n)
+		buf := want[done : done+int(n)]
 		done += int(n)
+		if pc.seg < 0 {
+			clear(buf)
+			continue
+		}
+		parts = append(parts, part{pc, done - int(n), buf})
 	}
-	errs := make([]error, len(pieces))
-	if len(pieces) == 1 {
-		errs[0] = f.c.readRange(ctx, &f.e, pieces[0].ch, pieces[0].chunkOff, pieces[0].buf)
+	errs := make([]error, len(parts))
+	read := func(i int) {
+		loc := f.c.loc(e, parts[i].pc.seg, parts[i].pc.ch)
+		errs[i] = f.c.readRange(ctx, &loc, parts[i].pc.chunkOff, parts[i].buf)
+	}
+	if len(parts) == 1 {
+		read(0)
 	} else {
 		var wg sync.WaitGroup
-		for i, pc := range pieces {
-			wg.Go(func() { errs[i] = f.c.readRange(ctx, &f.e, pc.ch, pc.chunkOff, pc.buf) })
+		for i := range parts {
+			wg.Go(func() { read(i) })
 		}
 		wg.Wait()
 	}
-	done := 0
-	for i, pc := range pieces {
+	for i := range parts {
 		if errs[i] != nil {
-			return done, errs[i]
+			// What lies before the failed piece was read.
+			return parts[i].start, errs[i]
 		}
-		done += len(pc.buf)
 	}
-	return done, nil
+	return len(want), nil
 }
 
-// readRange fills p from chunk ch at offset off, trying each holder.
-func (c *Client) readRange(ctx context.Context, e *Entry, ch int, off int64, p []byte) error {
-	return c.readRangeFrom(ctx, e, ch, off, p, c.holders(e, ch))
+// readRange fills p from the chunk at loc at offset off, trying each
+// holder.
+func (c *Client) readRange(ctx context.Context, loc *chunkLoc, off int64, p []byte) error {
+	return c.readRangeFrom(ctx, loc, off, p, loc.holders)
 }
 
-// readRangeFrom fills p from chunk ch at offset off, trying the nodes in
-// order until one sends the whole range. When a node has not answered
-// within Config.Stall (a hung node, whose pooled connection takes the
-// request and never answers), the next is asked at the same time, into a
-// buffer of its own, and the first to answer wins.
-func (c *Client) readRangeFrom(ctx context.Context, e *Entry, ch int, off int64, p []byte, nodes []int) error {
+// readRangeFrom fills p from the chunk at loc at offset off, trying the
+// nodes in order until one sends the whole range. When a node has not
+// answered within Config.Stall (a hung node, whose pooled connection takes
+// the request and never answers), the next is asked at the same time, into
+// a buffer of its own, and the first to answer wins.
+func (c *Client) readRangeFrom(ctx context.Context, loc *chunkLoc, off int64, p []byte, nodes []int) error {
 	var errs []error
 	for i := 0; i < len(nodes); i++ {
 		var filled bool
 		if i+1 < len(nodes) {
 			var both bool
 			var failed []error
-			filled, both, failed = c.hedgedRead(ctx, e, ch, off, p, nodes[i], nodes[i+1])
+			filled, both, failed = c.hedgedRead(ctx, loc, off, p, nodes[i], nodes[i+1])
 			errs = append(errs, failed...)
 			if both {
 				i++
 			}
-		} else if err := c.getChunkInto(ctx, nodes[i], e, ch, off, p); err != nil {
+		} else if err := c.getChunkInto(ctx, nodes[i], loc, off, p); err != nil {
 			errs = append(errs, err)
 		} else {
 			filled = true
 		}
 		if filled {
-			c.repairAfter(e, ch, errs)
+			c.repairAfter(loc, errs)
 			return nil
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 	}
-	return c.chunkErr(e, ch, errs)
+	return c.chunkErr(loc, errs)
 }
 
 // hedgedRead reads the range from node a into p, and also from node b
@@ -214,12 +264,12 @@ func (c *Client) readRangeFrom(ctx context.Context, e *Entry, ch int, off int64,
 // was asked, and the errors of the nodes that failed. A node that lost to
 // its partner after the hedge is left behind (errLagging) and skipped for a
 // while.
-func (c *Client) hedgedRead(ctx context.Context, e *Entry, ch int, off int64, p []byte, a, b int) (filled, askedB bool, failed []error) {
+func (c *Client) hedgedRead(ctx context.Context, loc *chunkLoc, off int64, p []byte, a, b int) (filled, askedB bool, failed []error) {
 	started := time.Now()
 	actx, cancelA := context.WithCancelCause(ctx)
 	defer cancelA(nil)
 	first := make(chan error, 1)
-	go func() { first <- c.getChunkInto(actx, a, e, ch, off, p) }()
+	go func() { first <- c.getChunkInto(actx, a, loc, off, p) }()
 	t := time.NewTimer(c.cfg.Stall)
 	defer t.Stop()
 	select {
@@ -234,7 +284,7 @@ func (c *Client) hedgedRead(ctx context.Context, e *Entry, ch int, off int64, p 
 	bctx, cancelB := context.WithCancel(ctx)
 	defer cancelB()
 	second := make(chan error, 1)
-	go func() { second <- c.getChunkInto(bctx, b, e, ch, off, buf) }()
+	go func() { second <- c.getChunkInto(bctx, b, loc, off, buf) }()
 	for first != nil || second != nil {
 		select {
 		case err := <-first:
@@ -267,20 +317,23 @@ func (c *Client) hedgedRead(ctx context.Context, e *Entry, ch int, off int64, p 
 	return filled, true, failed
 }
 
-func (c *Client) chunkErr(e *Entry, ch int, errs []error) error {
+func (c *Client) chunkErr(loc *chunkLoc, errs []error) error {
 	kind := core.ErrIncomplete
 	for _, err := range errs {
 		if errors.Is(err, core.ErrNotFound) {
 			kind = core.ErrStale // the version was replaced or removed meanwhile
 		}
 	}
-	return fmt.Errorf("%w: %s: chunk %d: %v", kind, e.Name, ch+1, errors.Join(errs...))
+	if len(errs) == 0 {
+		errs = append(errs, errors.New("no node holds a copy"))
+	}
+	return fmt.Errorf("%w: %s: %s: %v", kind, loc.path, loc.name(), errors.Join(errs...))
 }
 
-// getChunk streams [off, off+length) of chunk ch of e from node n into w,
-// failing when the node is silent for idle.
-func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, length int64, w io.Writer, idle time.Duration) error {
-	req := wire.GetChunkReq{Path: e.Name, Version: e.Version, Chunk: ch, Offset: off, Length: length}
+// getChunk streams [off, off+length) of the chunk at loc from node n into
+// w, failing when the node is silent for idle.
+func (c *Client) getChunk(ctx context.Context, n int, loc *chunkLoc, off, length int64, w io.Writer, idle time.Duration) error {
+	req := wire.GetChunkReq{Path: loc.path, Upload: loc.upload, Segment: loc.seg.ID, Chunk: loc.ch, Offset: off, Length: length}
 	err := c.call(ctx, n, func(s *stub) error {
 		_, err := s.getChunk(req, w, idle)
 		return err
@@ -288,10 +341,10 @@ func (c *Client) getChunk(ctx context.Context, n int, e *Entry, ch int, off, len
 	return nodeCorrupt(n, err)
 }
 
-// getChunkInto reads [off, off+len(p)) of chunk ch of e from node n
+// getChunkInto reads [off, off+len(p)) of the chunk at loc from node n
 // straight into p; a shorter answer is an error.
-func (c *Client) getChunkInto(ctx context.Context, n int, e *Entry, ch int, off int64, p []byte) error {
-	req := wire.GetChunkReq{Path: e.Name, Version: e.Version, Chunk: ch, Offset: off, Length: int64(len(p))}
+func (c *Client) getChunkInto(ctx context.Context, n int, loc *chunkLoc, off int64, p []byte) error {
+	req := wire.GetChunkReq{Path: loc.path, Upload: loc.upload, Segment: loc.seg.ID, Chunk: loc.ch, Offset: off, Length: int64(len(p))}
 	var k int
 	err := c.call(ctx, n, func(s *stub) error {
 		var err error
@@ -313,48 +366,90 @@ func nodeCorrupt(n int, err error) error {
 	return err
 }
 
-// Fetch writes the whole of the version being read into w, fetching the
-// four chunks in parallel, each from one node, checking each against its
-// SHA-256 and taking the other copy when a node fails or sends bad bytes.
+// fetchInFlight is how many segments Fetch fetches at once (each its four
+// chunks in parallel).
+const fetchInFlight = 2
+
+// Fetch writes the whole of the version being read into w: each stored
+// segment's four chunks in parallel, each from one node, checked against
+// its SHA-256, taking the other copy when a node fails or sends bad bytes;
+// holes are written as zeros.
 func (f *File) Fetch(ctx context.Context, w io.WriterAt, progress func(done int64)) error {
-	c, e := f.c, f.e
+	c, e := f.c, &f.e
 	var done atomic.Int64
-	errs := parallel(core.NumChunks, func(ch int) error {
-		s, end := core.ChunkBounds(e.Size, ch)
-		var tried []error
-		holders := c.holders(&e, ch)
-		for i, n := range holders {
-			h := sha256.New()
-			cw := &countWriter{w: io.MultiWriter(io.NewOffsetWriter(w, s), h)}
-			// A node silent for twice Stall while the other copy is left
-			// is given up for it (a hung node; a whole chunk is read from
-			// its disk first, hence twice); the last gets the I/O time.
-			idle := c.cfg.IOTimeout
-			if i+1 < len(holders) {
-				idle = 2 * c.cfg.Stall
-			}
-			err := c.getChunk(ctx, n, &e, ch, 0, end-s, cw, idle)
-			if err == nil && cw.n != end-s {
-				err = fmt.Errorf("%s: short chunk: %d of %d bytes", c.nodes[n].name, cw.n, end-s)
-			}
-			if err == nil && hex.EncodeToString(h.Sum(nil)) != e.Chunks[ch].SHA256 {
-				err = &corruptError{node: n, err: fmt.Errorf("%s: %w in chunk %d", c.nodes[n].name, core.ErrCorrupt, ch+1)}
-			}
-			if err == nil {
-				if progress != nil {
-					progress(done.Add(cw.n))
-				}
-				c.repairAfter(&e, ch, tried)
-				return nil
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			tried = append(tried, err)
+	report := func(n int64) {
+		if progress != nil {
+			progress(done.Add(n))
 		}
-		return c.chunkErr(&e, ch, tried)
-	})
+	}
+	// The zeros: every run no stored segment covers.
+	for off := int64(0); off < e.Size; {
+		pc := locate(e.Segments, e.Size, off)
+		if pc.seg >= 0 {
+			off += pc.n
+			continue
+		}
+		for end := off + pc.n; off < end; {
+			n := min(int64(len(zeros)), end-off)
+			if _, err := w.WriteAt(zeros[:n], off); err != nil {
+				return err
+			}
+			report(n)
+			off += n
+		}
+	}
+	sem := make(chan struct{}, fetchInFlight)
+	errs := make([]error, len(e.Segments))
+	var wg sync.WaitGroup
+	for i := range e.Segments {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = errors.Join(parallel(core.NumChunks, func(ch int) error {
+				return c.fetchChunk(ctx, e, i, ch, w, report)
+			})...)
+		})
+	}
+	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// fetchChunk writes chunk ch of e's segment i into w at its place in the
+// file, checked against its SHA-256, from the first holder that sends it
+// good.
+func (c *Client) fetchChunk(ctx context.Context, e *Entry, i, ch int, w io.WriterAt, report func(int64)) error {
+	loc := c.loc(e, i, ch)
+	cs, ce := core.ChunkBounds(loc.seg.Size, ch)
+	at := segmentStart(loc.seg) + cs
+	var tried []error
+	for k, n := range loc.holders {
+		h := sha256.New()
+		cw := &countWriter{w: io.MultiWriter(io.NewOffsetWriter(w, at), h)}
+		// A node silent for twice Stall while the other copy is left
+		// is given up for it (a hung node; a whole chunk is read from
+		// its disk first, hence twice); the last gets the I/O time.
+		idle := c.cfg.IOTimeout
+		if k+1 < len(loc.holders) {
+			idle = 2 * c.cfg.Stall
+		}
+		err := c.getChunk(ctx, n, &loc, 0, ce-cs, cw, idle)
+		if err == nil && cw.n != ce-cs {
+			err = fmt.Errorf("%s: short chunk: %d of %d bytes", c.nodes[n].name, cw.n, ce-cs)
+		}
+		if err == nil && hex.EncodeToString(h.Sum(nil)) != loc.sha() {
+			err = &corruptError{node: n, err: fmt.Errorf("%s: %w in %s", c.nodes[n].name, core.ErrCorrupt, loc.name())}
+		}
+		if err == nil {
+			report(cw.n)
+			c.repairAfter(&loc, tried)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		tried = append(tried, err)
+	}
+	return c.chunkErr(&loc, tried)
 }
 
 type countWriter struct {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"time"
 
 	"dfs/core"
@@ -48,18 +47,12 @@ func (c *Client) healFile(ctx context.Context, e *Entry, up []int, lim *limiter,
 		m.Stamp = core.NewVersion()
 		break
 	}
-	x := e.X()
 	for _, n := range up {
 		raw := e.Raw[n]
 		if m.Stamp == e.Stamp && raw != nil && !raw.Deleted && !raw.Dir && raw.Version > e.Version {
 			continue // newer content that is not whole now: never overwritten unless abandoned
 		}
-		var missing []int
-		for _, ch := range core.NodeChunks(x, n) {
-			if raw == nil || raw.Version != e.Version || !slices.Contains(raw.Held, ch) {
-				missing = append(missing, ch)
-			}
-		}
+		missing := missingOn(e, raw, n)
 		if raw != nil && raw.Stamp == m.Stamp && len(missing) == 0 {
 			continue
 		}
@@ -67,16 +60,16 @@ func (c *Client) healFile(ctx context.Context, e *Entry, up []int, lim *limiter,
 		if len(missing) > 0 {
 			upload = newUploadID()
 		}
-		for i, ch := range missing {
-			k, err := c.copyChunk(ctx, e, ch, n, upload, lim)
+		for k, sc := range missing {
+			size, err := c.copyChunk(ctx, e, sc.i, sc.ch, n, upload, lim)
 			if err != nil {
-				if i > 0 { // the chunks copied before would wait for a commit
+				if k > 0 { // the chunks copied before would wait for a commit
 					c.dropUpload(ctx, upload, []int{n})
 				}
 				return err
 			}
 			rep.ChunksCopied++
-			rep.BytesCopied += k
+			rep.BytesCopied += size
 		}
 		_, err := c.commitOn(ctx, n, wire.CommitReq{Path: e.Name, Upload: upload, Meta: m})
 		if errors.Is(err, core.ErrStale) {
@@ -90,19 +83,48 @@ func (c *Client) healFile(ctx context.Context, e *Entry, up []int, lim *limiter,
 	return nil
 }
 
-// copyChunk copies chunk ch of e from a good holder to node `to`'s staging
-// area, through a temporary file so memory stays small, checking the
-// SHA-256 before sending it on.
-func (c *Client) copyChunk(ctx context.Context, e *Entry, ch, to int, upload string, lim *limiter) (int64, error) {
+// segChunk is chunk ch of the segment at position i of an entry.
+type segChunk struct{ i, ch int }
+
+// missingOn lists the chunks of e node n is to hold and does not, as far
+// as its meta raw says: a segment it lists under the same id with the
+// chunk held is there (shared by an older version too); any other is
+// missing.
+func missingOn(e *Entry, raw *wire.Meta, n int) []segChunk {
+	held := map[string]uint8{}
+	if raw != nil && !raw.Deleted && !raw.Dir {
+		for j := range raw.Segments {
+			if j < len(raw.Held) {
+				held[raw.Segments[j].ID] |= raw.Held[j]
+			}
+		}
+	}
+	var missing []segChunk
+	for i := range e.Segments {
+		bits := held[e.Segments[i].ID]
+		for _, ch := range core.NodeChunks(e.Segments[i].X(), n) {
+			if bits&(1<<ch) == 0 {
+				missing = append(missing, segChunk{i, ch})
+			}
+		}
+	}
+	return missing
+}
+
+// copyChunk copies chunk ch of e's segment i from a good holder to node
+// `to`'s staging area, through a temporary file so memory stays small,
+// checking the SHA-256 before sending it on.
+func (c *Client) copyChunk(ctx context.Context, e *Entry, i, ch, to int, upload string, lim *limiter) (int64, error) {
 	tmp, err := os.CreateTemp("", "dfs-heal-*")
 	if err != nil {
 		return 0, err
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
-	size := e.Chunks[ch].Size
+	loc := c.loc(e, i, ch)
+	info := loc.seg.Chunks[ch]
 	var errs []error
-	for _, from := range c.holders(e, ch) {
+	for _, from := range loc.holders {
 		if from == to {
 			continue
 		}
@@ -111,22 +133,21 @@ func (c *Client) copyChunk(ctx context.Context, e *Entry, ch, to int, upload str
 		}
 		h := sha256.New()
 		w := io.MultiWriter(io.NewOffsetWriter(tmp, 0), h)
-		err := c.getChunk(ctx, from, e, ch, 0, size, lim.writer(ctx, w), c.cfg.IOTimeout)
-		if err == nil && hex.EncodeToString(h.Sum(nil)) != e.Chunks[ch].SHA256 {
-			err = fmt.Errorf("%s: %w in chunk %d", c.nodes[from].name, core.ErrCorrupt, ch+1)
+		err := c.getChunk(ctx, from, &loc, 0, info.Size, lim.writer(ctx, w), c.cfg.IOTimeout)
+		if err == nil && hex.EncodeToString(h.Sum(nil)) != info.SHA256 {
+			err = fmt.Errorf("%s: %w in %s", c.nodes[from].name, core.ErrCorrupt, loc.name())
 		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		info := e.Chunks[ch]
-		if err := c.sendChunkTo(ctx, to, upload, ch, io.NewSectionReader(tmp, 0, size), info, func(int64) {}); err != nil {
+		if err := c.sendChunkTo(ctx, to, upload, loc.seg.ID, ch, io.NewSectionReader(tmp, 0, info.Size), info, func(int64) {}); err != nil {
 			return 0, err
 		}
-		return size, nil
+		return info.Size, nil
 	}
 	if len(errs) == 0 {
-		return 0, fmt.Errorf("chunk %d: no other copy to copy from", ch+1)
+		return 0, fmt.Errorf("%s: no other copy to copy from", loc.name())
 	}
-	return 0, fmt.Errorf("chunk %d: %w", ch+1, errors.Join(errs...))
+	return 0, fmt.Errorf("%s: %w", loc.name(), errors.Join(errs...))
 }

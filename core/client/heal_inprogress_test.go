@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,7 +36,12 @@ func commitOnly(t *testing.T, c *testcluster.Cluster, n int, name string) {
 	}
 	conn.SetMaxFrame(wire.MaxControlFrame)
 	v := core.NewVersion()
-	m := wire.Meta{Stamp: v, Born: v, Version: v, Size: 4, Mode: 0o644, MD5: "00000000000000000000000000000000"}
+	// One segment of four one-byte chunks that no node was sent.
+	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: 4, MD5: strings.Repeat("0", 32)}
+	for ch := range seg.Chunks {
+		seg.Chunks[ch] = wire.ChunkInfo{Size: 1, SHA256: strings.Repeat("0", 64)}
+	}
+	m := wire.Meta{Stamp: v, Born: v, Version: v, Size: 4, Mode: 0o644, Segments: []wire.Segment{seg}}
 	if err := conn.Send(wire.TypeCommit, 0, wire.CommitReq{Path: name, Meta: m}); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestOpenDuringCommit(t *testing.T) {
 	res := mustPut(t, cl, "f", []byte("the old, whole version"))
 	// Both holders of chunk 1 switch to a newer version whose chunks they
 	// do not hold: neither version is whole among the answers.
-	for _, n := range core.ChunkNodes(res.Entry.X(), 0) {
+	for _, n := range core.ChunkNodes(xOf(res.Entry), 0) {
 		commitOnly(t, c, n, "f")
 	}
 	newer := []byte("the new version, committed a moment later")

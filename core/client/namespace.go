@@ -220,6 +220,6 @@ func (c *Client) setAttr(ctx context.Context, name string, known *Entry, mode *o
 	}
 	e.Stamp = core.NewVersion()
 	m := wire.Meta{Dir: e.Dir, Stamp: e.Stamp, Born: e.Born, Version: e.Version, Size: e.Size,
-		Mode: e.Mode, MTime: e.MTime.UnixNano(), MD5: e.MD5, Chunks: e.Chunks}
+		Mode: e.Mode, MTime: e.MTime.UnixNano(), Segments: e.Segments}
 	return e, c.updateAll(ctx, wire.UpdateReq{Op: wire.UpdateSetattr, Path: e.Name, Meta: m})
 }

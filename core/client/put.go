@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,9 +26,6 @@ type PutOptions struct {
 	// (fsync). Without it Put returns once every node that took a copy has
 	// applied it; the nodes write it to disk within their flush delay.
 	Sync bool
-	// MD5 is the content's MD5 when the caller computed it while the data
-	// was written (the mount does), sparing Put a read of the whole file.
-	MD5 []byte
 }
 
 // PutResult says how a Put was stored.
@@ -41,12 +37,18 @@ type PutResult struct {
 	File    *File         // the version committed (Version), to read it back without asking the nodes (no read-ahead: Reopen for it); nil when another commit won
 }
 
-// put stores size bytes of r as a new version of name. Every chunk goes to
-// both nodes the placement table names; the version is committed when every
-// chunk has at least one copy (reduced redundancy is reported in the result),
-// and otherwise nothing is committed and any earlier version stays current.
-// r is read twice: once for the MD5 that decides the placement (unless
-// opt.MD5 gives it), once to send the chunks.
+// putInFlight is how many segments Put reads and sends at once: while one
+// is read and hashed, the others are on the wire. Each holds a segment's
+// buffer (core.SegmentSize), so a Put holds at most this many.
+const putInFlight = 3
+
+// put stores size bytes of r as a new version of name, segment by segment
+// (a Draft): every chunk of every segment goes to both nodes the segment's
+// placement names; the version is committed when every chunk has at least
+// one copy (reduced redundancy is reported in the result), and otherwise
+// nothing is committed and any earlier version stays current. r is read
+// once, a segment at a time, putInFlight segments at most in memory;
+// segments of zeros are stored as holes.
 func (c *Client) put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error) {
 	name, err := core.CleanName(name)
 	if err != nil {
@@ -55,45 +57,79 @@ func (c *Client) put(ctx context.Context, name string, r io.ReaderAt, size int64
 	if name == "" {
 		return PutResult{}, fmt.Errorf("%w: cannot write the top folder", core.ErrIsDir)
 	}
-	sum := opt.MD5
-	if len(sum) != md5.Size {
-		if sum, err = HashMD5(r, size); err != nil {
-			return PutResult{}, err
+	if size < 0 {
+		return PutResult{}, fmt.Errorf("BUG: put of %d bytes", size)
+	}
+	if size > 0 && allInline(size) {
+		data := make([]byte, size)
+		if _, err := r.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
+			return PutResult{}, fmt.Errorf("read: %w", err)
+		}
+		if !allZero(data) {
+			return c.putSmall(ctx, name, data, opt)
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return PutResult{}, err
-	}
-	x := core.PlacementX(sum)
-	upload := newUploadID()
+	d := c.NewDraft(name, nil)
 	var done atomic.Int64 // bytes sent, each counted once per copy
-	progress := func(n int64) {
+	d.progress = func(n int64) {
 		if opt.Progress != nil {
 			opt.Progress(done.Add(n) / 2)
 		}
 	}
-	if allInline(size) {
-		return c.putSmall(ctx, name, r, size, sum, x, upload, opt, progress)
+	if err := d.putAll(ctx, r, size); err != nil {
+		d.Abort(context.WithoutCancel(ctx))
+		return PutResult{}, err
 	}
-	sent := c.send(ctx, name, r, size, x, upload, progress)
 	if err := ctx.Err(); err != nil {
+		d.Abort(context.WithoutCancel(ctx))
 		return PutResult{}, err
 	}
-	if err := firstErr(overQuota(c, sent.errs, "the file was not stored; the previous version, if any, is unchanged"),
-		coverage(c, x, sent.errs, "stored")); err != nil {
-		c.dropUpload(ctx, upload, answered(sent.errs))
-		return PutResult{}, err
-	}
-	meta := newMeta(size, sum, sent.chunks, opt)
-	waves := commitWaves
-	if newEverywhere(sent) {
-		waves = oneWave
-	}
-	return c.commit(ctx, name, upload, meta, x, sent.errs, opt.Sync, waves)
+	return d.Commit(ctx, size, opt)
 }
 
-// newMeta is the meta of a new version, stamped now.
-func newMeta(size int64, sum []byte, chunks [core.NumChunks]wire.ChunkInfo, opt PutOptions) wire.Meta {
+// putAll reads size bytes of r segment by segment and puts each into d,
+// putInFlight at a time; the first failure stops the rest.
+func (d *Draft) putAll(ctx context.Context, r io.ReaderAt, size int64) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	bufs := make(chan []byte, putInFlight)
+	for range putInFlight {
+		bufs <- nil // made on first use: a small file takes a small buffer
+	}
+	var wg sync.WaitGroup
+	for k := int64(0); k < core.NumSegments(size); k++ {
+		var buf []byte
+		select {
+		case buf = <-bufs:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		start, end := core.SegmentSpan(size, k)
+		if buf == nil {
+			buf = make([]byte, min(core.SegmentSize, size))
+		}
+		data := buf[:end-start]
+		if n, err := r.ReadAt(data, start); err != nil && !(errors.Is(err, io.EOF) && n == len(data)) {
+			cancel(fmt.Errorf("read: %w", err))
+			bufs <- buf
+			break
+		}
+		wg.Go(func() {
+			defer func() { bufs <- buf }()
+			if err := d.PutSegment(ctx, k, data); err != nil {
+				cancel(err)
+			}
+		})
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
+
+// newMeta is the meta of a new version of size bytes stored as segs,
+// stamped now.
+func newMeta(size int64, segs []wire.Segment, opt PutOptions) wire.Meta {
 	mode := uint32(opt.Mode.Perm())
 	if opt.Mode == 0 {
 		mode = 0o644
@@ -104,33 +140,8 @@ func newMeta(size int64, sum []byte, chunks [core.NumChunks]wire.ChunkInfo, opt 
 	}
 	v := core.NewVersion()
 	return wire.Meta{
-		Stamp: v, Born: v, Version: v, Size: size, Mode: mode, MTime: mtime.UnixNano(),
-		MD5: hex.EncodeToString(sum), Chunks: chunks,
+		Stamp: v, Born: v, Version: v, Size: size, Mode: mode, MTime: mtime.UnixNano(), Segments: segs,
 	}
-}
-
-// newEverywhere reports whether every node took its chunks and none holds
-// an entry at the name: there is no previous version to keep whole, so all
-// four can commit at once.
-func newEverywhere(sent sendResult) bool {
-	for n := range sent.exists {
-		if sent.exists[n] || sent.errs[n] != nil {
-			return false
-		}
-	}
-	return true
-}
-
-// HashMD5 reads size bytes of r and returns their MD5, which decides a
-// file's placement.
-func HashMD5(r io.ReaderAt, size int64) ([]byte, error) {
-	h := md5.New()
-	buf := blockPool.Get().(*[]byte)
-	defer blockPool.Put(buf)
-	if _, err := io.CopyBuffer(h, io.NewSectionReader(r, 0, size), *buf); err != nil {
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	return h.Sum(nil), nil
 }
 
 // commitWaves orders commits so that a writer killed between them leaves a
@@ -145,9 +156,9 @@ var oneWave = [][]int{allNodes}
 // wait for the nodes' disks, and the first wave's nodes are asked to flush
 // at the same time (SYNC), so durability costs one flush, not one per wave;
 // a node whose flush fails counts as not holding its copies.
-func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta, x int, sendErrs []error, sync bool, waves [][]int) (PutResult, error) {
+func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta, sendErrs []error, sync bool, waves [][]int) (PutResult, error) {
 	cErrs := make([]error, core.NumNodes)
-	held := make([][]int, core.NumNodes)
+	held := make([][]uint8, core.NumNodes)
 	stale := 0
 	for w, wave := range waves {
 		last := w == len(waves)-1
@@ -170,7 +181,7 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 		// A hung node is left behind only while each of its chunks has
 		// another copy: sent, and committed or still to be.
 		g.canLeave = func(n int) bool {
-			return othersHold(x, n, func(m int) bool {
+			return othersHold(meta.Segments, n, func(m int) bool {
 				return sendErrs[m] == nil && cErrs[m] == nil && (!slices.Contains(targets, m) || g.succeeded(m))
 			})
 		}
@@ -188,13 +199,13 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 	for n := range cErrs {
 		cErrs[n] = firstErr(sendErrs[n], cErrs[n])
 	}
-	return c.committed(name, meta, x, cErrs, held)
+	return c.committed(name, meta, cErrs, held)
 }
 
 // commitOn sends req (COMMIT) to node n and returns the chunks of the
-// version the node holds.
-func (c *Client) commitOn(ctx context.Context, n int, req wire.CommitReq) ([]int, error) {
-	var held []int
+// version's segments the node holds (wire.CommitResp).
+func (c *Client) commitOn(ctx context.Context, n int, req wire.CommitReq) ([]uint8, error) {
+	var held []uint8
 	err := c.call(ctx, n, func(s *stub) error {
 		var err error
 		held, err = s.commit(req)
@@ -204,22 +215,29 @@ func (c *Client) commitOn(ctx context.Context, n int, req wire.CommitReq) ([]int
 }
 
 // committed reports how a version was committed: on the nodes without an
-// error, holding the chunks they said.
-func (c *Client) committed(name string, meta wire.Meta, x int, errs []error, held [][]int) (PutResult, error) {
+// error, holding the chunks they said (only those the placement gives
+// them count).
+func (c *Client) committed(name string, meta wire.Meta, errs []error, held [][]uint8) (PutResult, error) {
 	res := PutResult{Version: meta.Version, Failed: map[int]error{}}
-	var copies [core.NumChunks][]int
+	copies := make([][core.NumChunks][]int, len(meta.Segments))
 	for n := 0; n < core.NumNodes; n++ {
 		if err := errs[n]; err != nil {
 			res.Failed[n] = err
 			continue
 		}
-		for _, ch := range held[n] {
-			if ch >= 0 && ch < core.NumChunks && core.NodeHolds(x, n, ch) {
-				copies[ch] = append(copies[ch], n)
+		for i, bits := range held[n] {
+			if i >= len(copies) {
+				break
+			}
+			x := meta.Segments[i].X()
+			for ch := 0; ch < core.NumChunks; ch++ {
+				if bits&(1<<ch) != 0 && core.NodeHolds(x, n, ch) {
+					copies[i][ch] = append(copies[i][ch], n)
+				}
 			}
 		}
 	}
-	res.State = stateOf(copies)
+	res.State = stateOfAll(copies)
 	res.Entry = fromMeta(name, &meta)
 	res.Entry.Copies, res.Entry.State = copies, res.State
 	res.File = &File{c: c, e: res.Entry}
@@ -252,13 +270,16 @@ func (c *Client) afterStale(ctx context.Context, name string, meta wire.Meta) (P
 	return PutResult{Version: meta.Version, State: StateOK}, nil
 }
 
-// othersHold reports whether every chunk node n holds under placement x
-// has its other holder m with ok(m).
-func othersHold(x, n int, ok func(m int) bool) bool {
-	for _, ch := range core.NodeChunks(x, n) {
-		for _, m := range core.ChunkNodes(x, ch) {
-			if m != n && !ok(m) {
-				return false
+// othersHold reports whether every chunk node n holds of every segment of
+// segs has its other holder m with ok(m).
+func othersHold(segs []wire.Segment, n int, ok func(m int) bool) bool {
+	for i := range segs {
+		x := segs[i].X()
+		for _, ch := range core.NodeChunks(x, n) {
+			for _, m := range core.ChunkNodes(x, ch) {
+				if m != n && !ok(m) {
+					return false
+				}
 			}
 		}
 	}
@@ -325,8 +346,10 @@ func overQuota(c *Client, errs []error, outcome string) error {
 	return &nodeError{kind: core.ErrQuota, msg: strings.Join(parts, "; ") + "; " + outcome}
 }
 
-// coverage checks that every chunk reached at least one of its nodes.
-func coverage(c *Client, x int, errs []error, verb string) error {
+// coverage checks that every chunk of seg reached at least one of its
+// nodes (errs: per node).
+func coverage(c *Client, seg *wire.Segment, errs []error, verb string) error {
+	x := seg.X()
 	var missing []string
 	var causes []error
 	for ch := 0; ch < core.NumChunks; ch++ {
@@ -345,8 +368,12 @@ func coverage(c *Client, x int, errs []error, verb string) error {
 			failed[n] = e
 		}
 	}
+	what := strings.Join(missing, ", ")
+	if seg.Index > 0 {
+		what = fmt.Sprintf("segment %d: %s", seg.Index, what)
+	}
 	return fmt.Errorf("%w: %s could not be %s: %s; the previous version, if any, is unchanged",
-		failureKind(causes...), strings.Join(missing, ", "), verb, c.describe(failed))
+		failureKind(causes...), what, verb, c.describe(failed))
 }
 
 // failureKind is the sentinel of a put that failed because of errs: no

@@ -2,17 +2,17 @@ package client
 
 import (
 	"context"
-	"crypto/sha256"
+	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 
 	"dfs/core"
 	"dfs/core/wire"
 )
 
-// putSmall stores a file whose chunks all travel inline (at most 32 KiB) in
+// putSmall stores a file of one segment whose chunks all travel inline
+// (at most 32 KiB, not all zeros: that is a hole) in
 // one exchange per node: the node's two chunks and, right behind them, a
 // commit that applies only if the node holds no such file (New) and got
 // both chunks (Need). A new file, what tar and cp make, thus costs one
@@ -23,30 +23,27 @@ import (
 // chunk has a copy, and otherwise fails, leaving the new file incomplete on
 // the nodes that took it (there was no version before to keep). A node
 // over quota fails the put either way (see overQuota).
-func (c *Client) putSmall(ctx context.Context, name string, r io.ReaderAt, size int64, sum []byte, x int, upload string, opt PutOptions, progress func(int64)) (PutResult, error) {
-	data := make([]byte, size)
-	if _, err := r.ReadAt(data, 0); err != nil && !(errors.Is(err, io.EOF) && size == 0) {
-		return PutResult{}, fmt.Errorf("read: %w", err)
-	}
-	var chunks [core.NumChunks]wire.ChunkInfo
-	for ch := range chunks {
-		s, e := core.ChunkBounds(size, ch)
-		h := sha256.Sum256(data[s:e])
-		chunks[ch] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(h[:])}
-	}
-	meta := newMeta(size, sum, chunks, opt)
+func (c *Client) putSmall(ctx context.Context, name string, data []byte, opt PutOptions) (PutResult, error) {
+	size := int64(len(data))
+	sum := md5.Sum(data)
+	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: size, MD5: hex.EncodeToString(sum[:]), Chunks: segmentChunks(data)}
+	x := seg.X()
+	upload := newUploadID()
+	meta := newMeta(size, []wire.Segment{seg}, opt)
+	segs := meta.Segments
 	sendErrs := make([]error, core.NumNodes)
 	commitErrs := make([]error, core.NumNodes)
-	held := make([][]int, core.NumNodes)
+	held := make([][]uint8, core.NumNodes)
 	g := c.startGroup(ctx, allNodes, func(ctx context.Context, n int) error {
 		chs := core.NodeChunks(x, n)
 		reqs := make([]wire.PutChunkReq, len(chs))
 		out := make([]chunkData, len(chs))
 		for i, ch := range chs {
 			s, e := core.ChunkBounds(size, ch)
-			reqs[i] = wire.PutChunkReq{Upload: upload, Chunk: ch, Size: e - s, SHA256: chunks[ch].SHA256, Path: name}
-			out[i] = bytesData(data[s:e], chunks[ch].SHA256)
+			reqs[i] = wire.PutChunkReq{Upload: upload, Segment: seg.ID, Chunk: ch, Size: e - s, SHA256: seg.Chunks[ch].SHA256, Path: name}
+			out[i] = bytesData(data[s:e], seg.Chunks[ch].SHA256)
 		}
+		// Need: 4*i+c for chunk c of segment i, and i is 0.
 		commit := wire.CommitReq{Path: name, Upload: upload, Meta: meta, Sync: opt.Sync, New: true, Need: chs[:]}
 		return c.call(ctx, n, func(s *stub) error {
 			sendErr, commitErr, h, err := s.sendSmall(reqs, out, commit)
@@ -57,7 +54,7 @@ func (c *Client) putSmall(ctx context.Context, name string, r io.ReaderAt, size 
 	// A hung node is left behind only while each of its chunks is on its
 	// other holder: committed, or staged for the waves (the file existed).
 	g.canLeave = func(n int) bool {
-		return othersHold(x, n, func(m int) bool {
+		return othersHold(segs, n, func(m int) bool {
 			return g.succeeded(m) && sendErrs[m] == nil && (commitErrs[m] == nil || errors.Is(commitErrs[m], core.ErrExist))
 		})
 	}
@@ -72,7 +69,9 @@ func (c *Client) putSmall(ctx context.Context, name string, r io.ReaderAt, size 
 	if err := ctx.Err(); err != nil {
 		return PutResult{}, err
 	}
-	progress(2 * size)
+	if opt.Progress != nil {
+		opt.Progress(size)
+	}
 	switch {
 	case stale:
 		return c.afterStale(ctx, name, meta)
@@ -82,13 +81,13 @@ func (c *Client) putSmall(ctx context.Context, name string, r io.ReaderAt, size 
 			chunkErrs[n] = firstErr(connErrs[n], sendErrs[n])
 		}
 		if err := firstErr(overQuota(c, chunkErrs, "the file was not stored; the previous version is unchanged"),
-			coverage(c, x, chunkErrs, "stored")); err != nil {
+			coverage(c, &seg, chunkErrs, "stored")); err != nil {
 			c.dropUpload(ctx, upload, answered(chunkErrs))
 			return PutResult{}, err
 		}
-		return c.commit(ctx, name, upload, meta, x, chunkErrs, opt.Sync, commitWaves)
+		return c.commit(ctx, name, upload, meta, chunkErrs, opt.Sync, commitWaves)
 	}
-	res, err := c.committed(name, meta, x, errs, held)
+	res, err := c.committed(name, meta, errs, held)
 	outcome := "the new file was stored with one copy of the chunks refused"
 	switch {
 	case len(res.Failed) == core.NumNodes:

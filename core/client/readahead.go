@@ -2,55 +2,54 @@ package client
 
 import (
 	"context"
-	"dfs/core"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // Read-ahead. A File read sequentially (the mount serving cat, cp or dd)
-// fetches the segments after the one being read before they are asked for,
+// fetches the windows after the one being read before they are asked for,
 // so the reader waits for a round trip only at the start. All of a chunk's
-// segments go to the same holder (the first of holders): a node reading its
+// windows go to the same holder (the first of holders): a node reading its
 // chunk file in order keeps the kernel's read-ahead on its disk going, and
 // taking turns between the two holders measured 20% slower after a cache
 // drop (each node then read its file with 2 MiB holes).
 const (
-	// segmentSize is what one read-ahead request fetches: large enough that
+	// windowSize is what one read-ahead request fetches: large enough that
 	// the request's cost is small beside the data, small enough that a
 	// reader that stops early wastes little.
-	segmentSize = 2 << 20
-	// aheadDepth is how many segments are fetched ahead of the reader.
+	windowSize = 2 << 20
+	// aheadDepth is how many windows are fetched ahead of the reader.
 	aheadDepth = 4
-	// maxSegments is what one File holds: the one being read and those
+	// maxWindows is what one File holds: the one being read and those
 	// ahead of it.
-	maxSegments = aheadDepth + 1
+	maxWindows = aheadDepth + 1
 	// seqTrigger is how many sequential reads in a row start read-ahead.
 	seqTrigger = 2
-	// readAheadIdle is how long segments nobody reads are kept.
+	// readAheadIdle is how long windows nobody reads are kept.
 	readAheadIdle = 5 * time.Second
 	// DefaultReadAheadBudget is Config.ReadAheadBudget's default.
 	DefaultReadAheadBudget = 64 << 20
 )
 
 // raBudget bounds the memory all of a Client's Files hold for reading
-// ahead, and recycles the segment buffers.
+// ahead, and recycles the window buffers.
 type raBudget struct {
 	left atomic.Int64
-	bufs sync.Pool // *[]byte of segmentSize
+	bufs sync.Pool // *[]byte of windowSize
 }
 
 func newRABudget(total int64) *raBudget {
 	b := &raBudget{}
 	b.left.Store(total)
-	b.bufs.New = func() any { p := make([]byte, segmentSize); return &p }
+	b.bufs.New = func() any { p := make([]byte, windowSize); return &p }
 	return b
 }
 
-// take returns a segment buffer, or nil when the budget is spent.
+// take returns a window buffer, or nil when the budget is spent.
 func (b *raBudget) take() *[]byte {
-	if b.left.Add(-segmentSize) < 0 {
-		b.left.Add(segmentSize)
+	if b.left.Add(-windowSize) < 0 {
+		b.left.Add(windowSize)
 		return nil
 	}
 	return b.bufs.Get().(*[]byte)
@@ -58,13 +57,13 @@ func (b *raBudget) take() *[]byte {
 
 func (b *raBudget) give(p *[]byte) {
 	b.bufs.Put(p)
-	b.left.Add(segmentSize)
+	b.left.Add(windowSize)
 }
 
-// segment is one read-ahead request and the bytes it brought.
-type segment struct {
+// window is one read-ahead request and the bytes it brought.
+type window struct {
 	off    int64
-	buf    []byte // the segment's bytes, once done is closed
+	buf    []byte // the window's bytes, once done is closed
 	mem    *[]byte
 	done   chan struct{}
 	err    error
@@ -76,7 +75,7 @@ type segment struct {
 	dropped bool // no longer in readAhead.segs
 }
 
-func (s *segment) end() int64 { return s.off + int64(len(s.buf)) }
+func (s *window) end() int64 { return s.off + int64(len(s.buf)) }
 
 // readAhead is a File's read-ahead state.
 type readAhead struct {
@@ -84,36 +83,36 @@ type readAhead struct {
 	idleAfter time.Duration // readAheadIdle; shorter in tests
 
 	mu     sync.Mutex
-	segs   []*segment // contiguous, in file order
-	next   int64      // where the latest read ended
-	seq    int        // sequential reads in a row
+	wins   []*window // contiguous, in file order
+	next   int64     // where the latest read ended
+	seq    int       // sequential reads in a row
 	closed bool
 	idle   *time.Timer
 }
 
-// read serves want at off from read-ahead segments, starting them when the
+// read serves want at off from read-ahead windows, starting them when the
 // reads are sequential. It returns false (with nothing read) when the read
 // is not one read-ahead serves; the caller then reads directly.
 func (ra *readAhead) read(ctx context.Context, f *File, want []byte, off int64) bool {
 	size := f.e.Size
 	end := off + int64(len(want))
 	ra.mu.Lock()
-	if ra.closed || ra.budget == nil || size <= segmentSize {
+	if ra.closed || ra.budget == nil || size <= windowSize {
 		ra.mu.Unlock()
 		return false
 	}
 	// The kernel sends a sequential reader's requests in order but serves
 	// them in parallel, so they may arrive a little out of order.
-	if d := off - ra.next; d >= -segmentSize && d <= segmentSize {
+	if d := off - ra.next; d >= -windowSize && d <= windowSize {
 		ra.seq++
 	} else {
 		ra.seq = 0
 	}
 	ra.next = max(ra.next, end)
-	covered := len(ra.segs) > 0 && ra.segs[0].off <= off && off < ra.segs[len(ra.segs)-1].end()
+	covered := len(ra.wins) > 0 && ra.wins[0].off <= off && off < ra.wins[len(ra.wins)-1].end()
 	if !covered {
-		if len(ra.segs) > 0 && off < ra.segs[0].off && ra.segs[0].off-off <= segmentSize {
-			ra.mu.Unlock() // a late request behind the segments: read it directly
+		if len(ra.wins) > 0 && off < ra.wins[0].off && ra.wins[0].off-off <= windowSize {
+			ra.mu.Unlock() // a late request behind the windows: read it directly
 			return false
 		}
 		ra.dropAllLocked()
@@ -124,13 +123,13 @@ func (ra *readAhead) read(ctx context.Context, f *File, want []byte, off int64) 
 	}
 	// Drop what the reader has passed, then fetch ahead.
 	i := 0
-	for i < len(ra.segs) && ra.segs[i].end() <= off {
+	for i < len(ra.wins) && ra.wins[i].end() <= off {
 		i++
 	}
 	ra.dropHeadLocked(i)
 	ra.topUpLocked(f, off, end)
-	var use []*segment
-	for _, s := range ra.segs {
+	var use []*window
+	for _, s := range ra.wins {
 		if s.off < end && s.end() > off {
 			s.refs++
 			use = append(use, s)
@@ -166,7 +165,7 @@ func (ra *readAhead) read(ctx context.Context, f *File, want []byte, off int64) 
 	ra.mu.Lock()
 	ra.releaseLocked(use)
 	if !ok {
-		// A failed segment is read again directly, which says why it failed
+		// A failed window is read again directly, which says why it failed
 		// (a stale version, a dead node) or succeeds on the other copy.
 		ra.dropAllLocked()
 	}
@@ -174,20 +173,20 @@ func (ra *readAhead) read(ctx context.Context, f *File, want []byte, off int64) 
 	return ok
 }
 
-// topUpLocked starts segments until [off, end) is covered and aheadDepth
-// segments lie beyond the one holding off, within the budget.
+// topUpLocked starts windows until [off, end) is covered and aheadDepth
+// windows lie beyond the one holding off, within the budget.
 func (ra *readAhead) topUpLocked(f *File, off, end int64) {
 	size := f.e.Size
-	for len(ra.segs) < maxSegments {
+	for len(ra.wins) < maxWindows {
 		start := off
-		if n := len(ra.segs); n > 0 {
-			start = ra.segs[n-1].end()
+		if n := len(ra.wins); n > 0 {
+			start = ra.wins[n-1].end()
 		}
 		if start >= size {
 			return
 		}
 		ahead := 0
-		for _, s := range ra.segs {
+		for _, s := range ra.wins {
 			if s.off > off {
 				ahead++
 			}
@@ -199,18 +198,25 @@ func (ra *readAhead) topUpLocked(f *File, off, end int64) {
 		if mem == nil {
 			return
 		}
-		ch := core.ChunkOf(size, start)
-		cs, ce := core.ChunkBounds(size, ch)
-		n := min(int64(segmentSize), ce-start) // a segment stays in one chunk
+		pc := locate(f.e.Segments, size, start)
+		n := min(int64(windowSize), pc.n) // a window stays in one chunk, or in zeros
 		sctx, cancel := context.WithCancel(context.Background())
-		s := &segment{off: start, buf: (*mem)[:n], mem: mem, done: make(chan struct{}), cancel: cancel}
-		ra.segs = append(ra.segs, s)
-		go ra.fetch(sctx, f, s, ch, start-cs, f.c.holders(&f.e, ch))
+		s := &window{off: start, buf: (*mem)[:n], mem: mem, done: make(chan struct{}), cancel: cancel}
+		ra.wins = append(ra.wins, s)
+		if pc.seg < 0 {
+			clear(s.buf) // zeros: nothing to ask for
+			s.cancel()
+			close(s.done)
+			s.fetched = true
+			continue
+		}
+		loc := f.c.loc(&f.e, pc.seg, pc.ch)
+		go ra.fetch(sctx, f, s, &loc, pc.chunkOff)
 	}
 }
 
-func (ra *readAhead) fetch(ctx context.Context, f *File, s *segment, ch int, chunkOff int64, order []int) {
-	s.err = f.c.readRangeFrom(ctx, &f.e, ch, chunkOff, s.buf, order)
+func (ra *readAhead) fetch(ctx context.Context, f *File, s *window, loc *chunkLoc, chunkOff int64) {
+	s.err = f.c.readRangeFrom(ctx, loc, chunkOff, s.buf, loc.holders)
 	s.cancel()
 	close(s.done)
 	ra.mu.Lock()
@@ -220,34 +226,34 @@ func (ra *readAhead) fetch(ctx context.Context, f *File, s *segment, ch int, chu
 }
 
 // releaseLocked ends the readers' use of segs.
-func (ra *readAhead) releaseLocked(segs []*segment) {
+func (ra *readAhead) releaseLocked(segs []*window) {
 	for _, s := range segs {
 		s.refs--
 		ra.recycleLocked(s)
 	}
 }
 
-// recycleLocked returns a dropped segment's buffer once nobody uses it.
-func (ra *readAhead) recycleLocked(s *segment) {
+// recycleLocked returns a dropped window's buffer once nobody uses it.
+func (ra *readAhead) recycleLocked(s *window) {
 	if s.dropped && s.fetched && s.refs == 0 && s.mem != nil {
 		ra.budget.give(s.mem)
 		s.mem, s.buf = nil, nil
 	}
 }
 
-// dropHeadLocked drops the first n segments.
+// dropHeadLocked drops the first n windows.
 func (ra *readAhead) dropHeadLocked(n int) {
-	ra.discardLocked(ra.segs[:n])
-	ra.segs = append(ra.segs[:0], ra.segs[n:]...)
+	ra.discardLocked(ra.wins[:n])
+	ra.wins = append(ra.wins[:0], ra.wins[n:]...)
 }
 
-// dropAllLocked drops every segment, stopping those still in flight.
+// dropAllLocked drops every window, stopping those still in flight.
 func (ra *readAhead) dropAllLocked() {
-	ra.discardLocked(ra.segs)
-	ra.segs = ra.segs[:0]
+	ra.discardLocked(ra.wins)
+	ra.wins = ra.wins[:0]
 }
 
-func (ra *readAhead) discardLocked(segs []*segment) {
+func (ra *readAhead) discardLocked(segs []*window) {
 	for _, s := range segs {
 		s.dropped = true
 		s.cancel()
@@ -261,7 +267,7 @@ func (ra *readAhead) dropIdle() {
 	ra.mu.Unlock()
 }
 
-// close drops the segments and ends read-ahead.
+// close drops the windows and ends read-ahead.
 func (ra *readAhead) close() {
 	ra.mu.Lock()
 	ra.closed = true

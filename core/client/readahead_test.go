@@ -105,7 +105,7 @@ func TestReadAheadFetchesAhead(t *testing.T) {
 		c.Stop(n)
 	}
 	// Two segments ahead are still there (the reader is in the first).
-	for ; off < 2*client.SegmentSize; off += int64(len(buf)) {
+	for ; off < 2*client.WindowSize; off += int64(len(buf)) {
 		if _, err := f.ReadAt(buf, off); err != nil {
 			t.Fatalf("read at %d with the nodes stopped: %v", off, err)
 		}
@@ -142,7 +142,7 @@ func TestReadAheadNodeDies(t *testing.T) {
 func TestReadAheadRandomAndBudget(t *testing.T) {
 	c := testcluster.Start(t)
 	cfg := c.Config("alice", "Crimson33")
-	cfg.ReadAheadBudget = 3 * client.SegmentSize
+	cfg.ReadAheadBudget = 3 * client.WindowSize
 	cl, err := client.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -18,12 +18,13 @@ import (
 	"dfs/core/wire"
 )
 
-// Sending a file's chunks, the first phase of a Put (the commit follows,
-// put.go). Every chunk goes to both nodes the placement names. A chunk is
+// Sending a segment's chunks, the first phase of storing it (the commit of
+// the file's version follows, put.go; draft.go sends). Every chunk goes to
+// both nodes the segment's placement names. A chunk is
 // read once: its blocks are hashed (SHA-256, for the meta) as they are read
 // and the same blocks are sent to both nodes at once, each node hashing
 // what it received and answering with its hash, which must match. The
-// chunks of a file go in parallel, so all four nodes receive at once. Every
+// chunks of a segment go in parallel, so all four nodes receive at once. Every
 // request names the entry, and the nodes say whether they hold one there
 // (see commit). Small files go their own way (putsmall.go).
 
@@ -36,63 +37,7 @@ const sendDepth = 4
 
 var blockPool = sync.Pool{New: func() any { b := make([]byte, sendBlock); return &b }}
 
-// sendResult is what the nodes said of a file's chunks sent to them.
-type sendResult struct {
-	chunks [core.NumChunks]wire.ChunkInfo // every chunk's size and SHA-256
-	errs   []error                        // per node: the first error, nil where the node took all its chunks
-	exists [core.NumNodes]bool            // per node: it holds a live entry at the name
-}
-
-// send sends the chunks of r (size bytes, placement x) for the entry name
-// into the nodes' staging areas under the upload id upload.
-func (c *Client) send(ctx context.Context, name string, r io.ReaderAt, size int64, x int, upload string, progress func(int64)) sendResult {
-	var res sendResult
-	var mu sync.Mutex // guards res.errs, res.exists
-	seen := func(n int, exists bool) {
-		mu.Lock()
-		res.exists[n] = res.exists[n] || exists
-		mu.Unlock()
-	}
-	nodeErrs := make([]error, core.NumNodes)
-	fail := func(n int, err error) {
-		mu.Lock()
-		if nodeErrs[n] == nil {
-			nodeErrs[n] = err
-		}
-		mu.Unlock()
-	}
-	var wg sync.WaitGroup
-	for ch := 0; ch < core.NumChunks; ch++ {
-		wg.Go(func() {
-			s, e := core.ChunkBounds(size, ch)
-			sec := io.NewSectionReader(r, s, e-s)
-			info, errs := c.sendChunk(ctx, sec, name, ch, core.ChunkNodes(x, ch), upload, progress, seen)
-			res.chunks[ch] = info
-			for i, n := range core.ChunkNodes(x, ch) {
-				if errs[i] == nil {
-					continue
-				}
-				// A pooled connection the node had closed (it restarted)
-				// fails at once: send that copy again on a fresh one.
-				if isStaleConn(errs[i]) && info.SHA256 != "" && ctx.Err() == nil {
-					errs[i] = c.sendChunkTo(ctx, n, upload, ch, sec, info, progress)
-					// The failed try never heard whether n holds an entry
-					// at the name: assume it does, so that the commit
-					// takes two waves (always safe), not one.
-					seen(n, true)
-				}
-				if errs[i] != nil {
-					fail(n, errs[i])
-				}
-			}
-		})
-	}
-	wg.Wait()
-	res.errs = nodeErrs
-	return res
-}
-
-// allInline reports whether every chunk of a file of size bytes travels
+// allInline reports whether every chunk of a segment of size bytes travels
 // inline.
 func allInline(size int64) bool {
 	for ch := 0; ch < core.NumChunks; ch++ {
@@ -124,7 +69,7 @@ func (b *block) release() {
 // well after the other did, is left behind (errLagging; see nodeGroup), so
 // a hung node costs about Config.Stall rather than the I/O timeout, and its
 // partner is never starved of data meanwhile.
-func (c *Client) sendChunk(ctx context.Context, sec *io.SectionReader, name string, ch int, nodes [core.Copies]int, upload string, progress func(int64), seen func(n int, exists bool)) (wire.ChunkInfo, [core.Copies]error) {
+func (c *Client) sendChunk(ctx context.Context, sec *io.SectionReader, name, seg string, ch int, nodes [core.Copies]int, upload string, progress func(int64), seen func(n int, exists bool)) (wire.ChunkInfo, [core.Copies]error) {
 	size := sec.Size()
 	info := wire.ChunkInfo{Size: size}
 	var feeds [core.Copies]chan *block
@@ -135,8 +80,8 @@ func (c *Client) sendChunk(ctx context.Context, sec *io.SectionReader, name stri
 	}
 	g := c.startGroup(ctx, nodes[:], func(ctx context.Context, n int) error {
 		i := slices.Index(nodes[:], n)
-		// No retry inside: the blocks are consumed as they go (see send).
-		req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: size, Path: name}
+		// No retry inside: the blocks are consumed as they go (see sendSegment).
+		req := wire.PutChunkReq{Upload: upload, Segment: seg, Chunk: ch, Size: size, Path: name}
 		err := c.callOnce(ctx, n, func(s *stub) error {
 			exists, err := s.sendChunk(req, feedData(feeds[i], &sum, progress))
 			seen(n, exists)
@@ -179,7 +124,7 @@ func (c *Client) sendChunk(ctx context.Context, sec *io.SectionReader, name stri
 // feed reads sec block by block, hashing each and handing it to the feeds
 // of the nodes still taking it (push), until the end or a read error. When
 // both nodes have failed it still reads and hashes the rest: the hash is
-// what a retry on a fresh connection is checked against (see send), so it
+// what a retry on a fresh connection is checked against (see sendSegment), so it
 // must be the whole chunk's.
 func (c *Client) feed(sec *io.SectionReader, h hash.Hash, feeds [core.Copies]chan *block, dead *[core.Copies]atomic.Bool, leave func(i int, since time.Time) bool) error {
 	start := time.Now()
@@ -259,10 +204,10 @@ func feedData(feed <-chan *block, sum *string, progress func(int64)) chunkData {
 // re-readable from its start, so a stale pooled connection can be retried)
 // into node n's staging area under upload; info.SHA256 is checked by the
 // node. Heal and retries use it.
-func (c *Client) sendChunkTo(ctx context.Context, n int, upload string, ch int, src *io.SectionReader, info wire.ChunkInfo, progress func(int64)) error {
+func (c *Client) sendChunkTo(ctx context.Context, n int, upload, seg string, ch int, src *io.SectionReader, info wire.ChunkInfo, progress func(int64)) error {
 	buf := blockPool.Get().(*[]byte)
 	defer blockPool.Put(buf)
-	req := wire.PutChunkReq{Upload: upload, Chunk: ch, Size: info.Size, SHA256: info.SHA256}
+	req := wire.PutChunkReq{Upload: upload, Segment: seg, Chunk: ch, Size: info.Size, SHA256: info.SHA256}
 	return c.call(ctx, n, func(s *stub) error {
 		_, err := s.sendChunk(req, sectionData(src, info.SHA256, *buf, progress))
 		return err

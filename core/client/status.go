@@ -17,7 +17,7 @@ type StatusReport struct {
 }
 
 // Status asks every node for its state and checks, per file, that every
-// chunk has two good copies.
+// chunk of every segment has two good copies.
 func (c *Client) Status(ctx context.Context) (StatusReport, error) {
 	nodes, err := c.Ping(ctx)
 	if err != nil {
@@ -46,20 +46,37 @@ func (c *Client) Status(ctx context.Context) (StatusReport, error) {
 	return r, nil
 }
 
-// lostWithout reports whether some chunk of e has no good copy but on node n.
+// lostWithout reports whether some chunk of some segment of e has no good
+// copy but on node n.
 func lostWithout(e *Entry, n int) bool {
-	for _, copies := range e.Copies {
-		others := 0
-		for _, m := range copies {
-			if m != n {
-				others++
+	for i := range e.Copies {
+		for _, copies := range e.Copies[i] {
+			others := 0
+			for _, m := range copies {
+				if m != n {
+					others++
+				}
 			}
-		}
-		if others == 0 {
-			return true
+			if others == 0 {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// SegmentStates counts e's stored segments by state: how many have a chunk
+// with one good copy only (degraded) and with none (incomplete).
+func (e *Entry) SegmentStates() (degraded, incomplete int) {
+	for i := range e.Copies {
+		switch stateOf(e.Copies[i]) {
+		case StateDegraded:
+			degraded++
+		case StateIncomplete:
+			incomplete++
+		}
+	}
+	return degraded, incomplete
 }
 
 // OK reports whether every file survives the loss of any one node.

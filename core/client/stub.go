@@ -142,9 +142,10 @@ func (s *stub) drop(upload string) error {
 }
 
 // commit makes req.Meta current with the chunks staged under req.Upload
-// (COMMIT) and returns the chunks of the version the node holds. A commit
-// may wait for the node's flush (Sync), so it gets the I/O time.
-func (s *stub) commit(req wire.CommitReq) ([]int, error) {
+// (COMMIT) and returns the chunks of the version's segments the node holds
+// (wire.CommitResp). A commit may wait for the node's flush (Sync), so it
+// gets the I/O time.
+func (s *stub) commit(req wire.CommitReq) ([]uint8, error) {
 	s.conn.SetDeadline(time.Now().Add(s.io))
 	if err := s.writeCommit(req); err != nil {
 		return nil, err
@@ -162,7 +163,7 @@ func (s *stub) writeCommit(req wire.CommitReq) error {
 }
 
 // commitReply reads the answer to a COMMIT.
-func (s *stub) commitReply() ([]int, error) {
+func (s *stub) commitReply() ([]uint8, error) {
 	var resp wire.CommitResp
 	err := s.conn.Recv(wire.TypeCommit, &resp)
 	return resp.Held, err

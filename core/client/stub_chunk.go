@@ -98,7 +98,7 @@ func (s *stub) chunkReply(ch int, sum string) (exists bool, err error) {
 // returns the node's first refusal of a chunk, its answer to the commit
 // and the chunks it holds after it; err is a failure of the exchange
 // itself, after which the connection is out of step.
-func (s *stub) sendSmall(reqs []wire.PutChunkReq, data []chunkData, commit wire.CommitReq) (sendErr, commitErr error, held []int, err error) {
+func (s *stub) sendSmall(reqs []wire.PutChunkReq, data []chunkData, commit wire.CommitReq) (sendErr, commitErr error, held []uint8, err error) {
 	s.conn.SetIdle(s.io)
 	s.conn.SetDeadline(time.Now().Add(s.io))
 	sums := make([]string, len(reqs))

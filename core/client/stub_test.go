@@ -19,12 +19,12 @@ func (m memFile) WriteAt(p []byte, off int64) (int, error) { return copy(m[off:]
 
 // firstHolder is the node a read of chunk ch of e asks first.
 func firstHolder(e Entry, ch int) int {
-	for _, n := range e.Copies[ch] {
-		if core.NodeChunks(e.X(), n)[0] == ch {
+	for _, n := range e.Copies[0][ch] {
+		if core.NodeChunks(e.Segments[0].X(), n)[0] == ch {
 			return n
 		}
 	}
-	return e.Copies[ch][0]
+	return e.Copies[0][ch][0]
 }
 
 // TestFetchLeavesStalledHolder: a node that stops in the middle of sending
@@ -64,7 +64,7 @@ func TestStreamsFailOnlyOnSilence(t *testing.T) {
 		data := randData(t, 512<<10)
 		e := entryOf(data)
 		slow := firstHolder(e, 0)
-		e.Copies[0] = []int{slow} // the one copy: the read waits as long as data flows
+		e.Copies[0][0] = []int{slow} // the one copy: the read waits as long as data flows
 		nodes := chunkServers(t, e, data, slow, func(f *fakeNode, conn *wire.Conn, p []byte) error {
 			for len(p) > 0 {
 				time.Sleep(150 * time.Millisecond)
@@ -105,7 +105,7 @@ func TestStreamsFailOnlyOnSilence(t *testing.T) {
 		data := randData(t, 2<<20)
 		info := wire.ChunkInfo{Size: int64(len(data)), SHA256: sumOf(data)}
 		sec := io.NewSectionReader(bytes.NewReader(data), 0, info.Size)
-		return c.sendChunkTo(testCtx(t), 0, newUploadID(), 0, sec, info, func(int64) {})
+		return c.sendChunkTo(testCtx(t), 0, newUploadID(), core.NewVersion(), 0, sec, info, func(int64) {})
 	}
 
 	t.Run("send trickling", func(t *testing.T) {

@@ -25,7 +25,7 @@ func TestCheckSegments(t *testing.T) {
 		{Size: 1, Segments: []Segment{goodSegment(0, 1)}},
 		{Size: 3*S + 5, Segments: []Segment{goodSegment(0, S), goodSegment(3, 5)}},
 		{Size: 3*S + 5, Segments: []Segment{goodSegment(1, 7)}}, // holes around a short segment
-		{Size: 10 << 30},                                       // all hole
+		{Size: 10 << 30}, // all hole
 		{Dir: true},
 	}
 	for i, m := range ok {

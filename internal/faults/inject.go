@@ -145,14 +145,14 @@ func (in *injector) healUntilOK(limit time.Duration) bool {
 	}
 }
 
-// chunkFile matches the chunk files a node stores: @<version>.c<N>.
-var chunkFile = regexp.MustCompile(`^@[0-9a-f]{24}\.c[0-9]+$`)
+// chunkFile matches the chunk files a node stores: <segment id>.c<N>.
+var chunkFile = regexp.MustCompile(`^[0-9a-f]{24}\.c[0-9]+$`)
 
-// corruptChunks flips bytes in up to max chunk files under dir/users/*/files
-// and returns how many it changed.
+// corruptChunks flips bytes in up to max chunk files under
+// dir/users/*/segments (docs/format.md) and returns how many it changed.
 func corruptChunks(dir string, max int, rnd *rand.Rand) (int, error) {
 	var files []string
-	users, _ := filepath.Glob(filepath.Join(dir, "users", "*", "files"))
+	users, _ := filepath.Glob(filepath.Join(dir, "users", "*", "segments"))
 	for _, u := range users {
 		filepath.WalkDir(u, func(p string, d fs.DirEntry, err error) error {
 			if err == nil && d.Type().IsRegular() && chunkFile.MatchString(d.Name()) {

@@ -105,8 +105,8 @@ func judge(h history, data []byte, err error) (verdict, string) {
 	return readCorrupt, fmt.Sprintf("%d bytes match no version written", len(data))
 }
 
-// mixed reports whether every chunk of data equals that chunk of some
-// written version of the same size.
+// mixed reports whether every chunk of every segment of data equals that
+// chunk of some written version of the same size.
 func mixed(h history, data []byte) bool {
 	var same [][]byte
 	for _, o := range h {
@@ -117,17 +117,21 @@ func mixed(h history, data []byte) bool {
 	if len(same) < 2 {
 		return false
 	}
-	for ch := 0; ch < core.NumChunks; ch++ {
-		s, e := core.ChunkBounds(int64(len(data)), ch)
-		found := false
-		for _, v := range same {
-			if bytes.Equal(v[s:e], data[s:e]) {
-				found = true
-				break
+	for k := int64(0); k < core.NumSegments(int64(len(data))); k++ {
+		start, end := core.SegmentSpan(int64(len(data)), k)
+		for ch := 0; ch < core.NumChunks; ch++ {
+			s, e := core.ChunkBounds(end-start, ch)
+			s, e = start+s, start+e
+			found := false
+			for _, v := range same {
+				if bytes.Equal(v[s:e], data[s:e]) {
+					found = true
+					break
+				}
 			}
-		}
-		if !found {
-			return false
+			if !found {
+				return false
+			}
 		}
 	}
 	return true

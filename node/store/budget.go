@@ -142,7 +142,7 @@ type uploads struct {
 // upload is the chunks of one upload that arrived.
 type upload struct {
 	id         string
-	parts      [core.NumChunks]part
+	parts      map[partKey]part
 	receiving  int       // chunks being received into temporary files
 	committing bool      // a commit checked its chunks and will take them (hold)
 	at         time.Time // when a chunk last started or arrived
@@ -152,12 +152,19 @@ type upload struct {
 // take its chunks then.
 func (up *upload) busy() bool { return up.receiving > 0 || up.committing }
 
+// partKey names a chunk of an upload: chunk n of segment seg (an id).
+type partKey struct {
+	seg string
+	n   int
+}
+
 // part is a chunk of an upload: in memory (data not nil), in a staged file
-// (file), or not here.
+// (file, whose data has SHA-256 sum), or not here.
 type part struct {
 	data []byte
 	file bool
 	size int64
+	sum  [32]byte
 }
 
 func (p part) here() bool { return p.file || p.data != nil }
@@ -190,7 +197,7 @@ func (s *uploads) admitLocked(id string, size int64, now time.Time) (*upload, er
 		}
 	}
 	if up == nil {
-		up = &upload{id: id}
+		up = &upload{id: id, parts: map[partKey]part{}}
 		s.m[id] = up
 		s.use.Uploads++
 	}
@@ -241,8 +248,8 @@ func (s *uploads) end(id string, size int64) {
 }
 
 // keepFile gives a received chunk its staged name with rename and counts
-// it as chunk n of upload id, replacing one that came before.
-func (s *uploads) keepFile(id string, n int, size int64, rename func() error) error {
+// it as chunk k of upload id, replacing one that came before.
+func (s *uploads) keepFile(id string, k partKey, size int64, sum [32]byte, rename func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	up := s.m[id]
@@ -253,16 +260,16 @@ func (s *uploads) keepFile(id string, n int, size int64, rename func() error) er
 		return err
 	}
 	s.files.Add(chunkFileSize(size)) // before the release: the quota never counts the chunk short
-	s.releaseLocked(up, n, false)    // the rename replaced its file
-	up.parts[n] = part{file: true, size: size}
+	s.releaseLocked(up, k, false)    // the rename replaced its file
+	up.parts[k] = part{file: true, size: size, sum: sum}
 	up.at = time.Now()
 	return nil
 }
 
-// keepMemory keeps chunk n of upload id in memory; false when the user's
+// keepMemory keeps chunk k of upload id in memory; false when the user's
 // or the node's memory for inline chunks is full (the caller then stages
 // it on disk).
-func (s *uploads) keepMemory(id string, n int, data []byte) (bool, error) {
+func (s *uploads) keepMemory(id string, k partKey, data []byte) (bool, error) {
 	size := int64(len(data))
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -274,20 +281,20 @@ func (s *uploads) keepMemory(id string, n int, data []byte) (bool, error) {
 		s.mem.give(size)
 		return false, err
 	}
-	s.releaseLocked(up, n, true)
+	s.releaseLocked(up, k, true)
 	if data == nil {
 		data = []byte{} // an empty chunk is here too
 	}
-	up.parts[n] = part{data: data, size: size}
+	up.parts[k] = part{data: data, size: size}
 	s.use.Bytes += size
 	s.use.Memory += size
 	return true, nil
 }
 
-// releaseLocked uncounts chunk n of up, removing its staged file when
+// releaseLocked uncounts chunk k of up, removing its staged file when
 // remove is set.
-func (s *uploads) releaseLocked(up *upload, n int, remove bool) {
-	p := up.parts[n]
+func (s *uploads) releaseLocked(up *upload, k partKey, remove bool) {
+	p := up.parts[k]
 	if !p.here() {
 		return
 	}
@@ -296,11 +303,11 @@ func (s *uploads) releaseLocked(up *upload, n int, remove bool) {
 		s.use.Memory -= p.size
 	}
 	s.use.Bytes -= p.size
-	up.parts[n] = part{}
+	delete(up.parts, k)
 	if p.file && remove {
 		// The id came from the connection that staged it; a chunk
 		// moved meanwhile (the user's own race) is simply gone.
-		_ = s.u.root.Remove(stagedName(up.id, n))
+		_ = s.u.root.Remove(stagedName(up.id, k.seg, k.n))
 	}
 	if p.file {
 		s.files.Add(-chunkFileSize(p.size)) // after the file went: never counted short
@@ -311,34 +318,32 @@ func (s *uploads) forgetIfEmptyLocked(id string, up *upload) {
 	if up.busy() {
 		return
 	}
-	for _, p := range up.parts {
-		if p.here() {
-			return
-		}
+	if len(up.parts) > 0 {
+		return
 	}
 	delete(s.m, id)
 	s.use.Uploads--
 }
 
-// has reports whether chunk n of upload id is here.
-func (s *uploads) has(id string, n int) bool {
+// has reports whether chunk k of upload id is here.
+func (s *uploads) has(id string, k partKey) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	up := s.m[id]
-	return up != nil && up.parts[n].here()
+	return up != nil && up.parts[k].here()
 }
 
 // hold checks that the chunks need of upload id are here and keeps them
 // from idle drops and reclaims (which take only the uploads' lock, not the
 // user's) until unhold, so that the commit that checked them takes them
-// all. It returns the first chunk missing, or -1.
-func (s *uploads) hold(id string, need []int) int {
+// all. It returns the position in need of the first chunk missing, or -1.
+func (s *uploads) hold(id string, need []partKey) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	up := s.m[id]
-	for _, n := range need {
-		if n < 0 || n >= core.NumChunks || up == nil || !up.parts[n].here() {
-			return n
+	for i, k := range need {
+		if up == nil || !up.parts[k].here() {
+			return i
 		}
 	}
 	if up != nil {
@@ -357,36 +362,37 @@ func (s *uploads) unhold(id string) {
 	}
 }
 
-// take hands the chunks of upload id to its commit: move renames the
-// staged file of chunk n, size bytes on the disk, into place (a missing
-// one is not held), and the chunks in memory are returned. After an error
-// of move the upload keeps the chunks not moved.
-func (s *uploads) take(id string, move func(n int, size int64) error) (map[int][]byte, error) {
+// take hands the chunks of upload id to its commit: move gets each staged
+// file (its staged name, size and SHA-256) to rename into place if the
+// commit wants it, and the chunks in memory are returned. Every chunk of
+// the upload goes: those move leaves (not the commit's) are removed. After
+// an error of move the upload keeps the chunks not handed yet.
+func (s *uploads) take(id string, move func(k partKey, staged string, size int64, sum [32]byte) error) (map[partKey][]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	up := s.m[id]
 	if up == nil {
 		return nil, nil
 	}
-	for n, p := range up.parts {
+	for k, p := range up.parts {
 		if !p.file {
 			continue
 		}
-		if err := move(n, chunkFileSize(p.size)); err != nil {
+		if err := move(k, stagedName(id, k.seg, k.n), p.size, p.sum); err != nil {
 			return nil, err
 		}
-		s.releaseLocked(up, n, false)
+		s.releaseLocked(up, k, true) // gone if moved
 	}
-	var inline map[int][]byte
-	for n, p := range up.parts {
+	var inline map[partKey][]byte
+	for k, p := range up.parts {
 		if p.data == nil {
 			continue
 		}
 		if inline == nil {
-			inline = map[int][]byte{}
+			inline = map[partKey][]byte{}
 		}
-		inline[n] = p.data
-		s.releaseLocked(up, n, false)
+		inline[k] = p.data
+		s.releaseLocked(up, k, false)
 	}
 	s.forgetIfEmptyLocked(id, up)
 	return inline, nil
@@ -403,8 +409,8 @@ func (s *uploads) drop(id string) {
 
 func (s *uploads) dropLocked(id string) {
 	up := s.m[id]
-	for n := range up.parts {
-		s.releaseLocked(up, n, true)
+	for k := range up.parts {
+		s.releaseLocked(up, k, true)
 	}
 	s.forgetIfEmptyLocked(id, up)
 }

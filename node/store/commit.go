@@ -1,11 +1,6 @@
 package store
 
 import (
-	"encoding/hex"
-	"errors"
-	"io/fs"
-	"slices"
-	"strings"
 	"time"
 
 	"dfs/core"
@@ -16,15 +11,25 @@ import (
 // arrived where the folder was missing.
 const implicitStamp = "000000000000000000000001"
 
-// Commit makes an uploaded version the file at the cleaned path p: the
-// upload's staged chunks move into the entry and m, a file's meta the
-// caller checked, replaces it, unless the entry holds a newer stamp
-// (core.ErrStale). With onlyNew it applies only where no live entry is
-// (core.ErrExist), with need only if the upload brought those chunks
-// (core.ErrIncomplete); a refused commit changes nothing. It returns the
-// chunks of the new version this node holds.
-func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []int) ([]int, error) {
+// Commit makes an uploaded version the file at the cleaned path p: m, a
+// file's meta the caller checked (wire.CheckSegments), replaces the
+// entry, unless the entry holds a newer stamp (core.ErrStale). Each of m's
+// segments is taken from the upload (its staged chunks move into the
+// segments folder) or shared with what the node already holds under its
+// id, never copied. With onlyNew it applies only where no live entry is
+// (core.ErrExist), with need (4*i+c: chunk c of m.Segments[i]) only if the
+// upload brought those chunks (core.ErrIncomplete); a refused commit
+// changes nothing. It returns the chunks of m's segments this node holds
+// (wire.Meta.Held).
+func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []int) ([]uint8, error) {
 	m := recordOf(&meta)
+	keys := make([]partKey, len(need))
+	for i, n := range need {
+		if n < 0 || n >= core.NumChunks*len(m.Segments) {
+			return nil, refuse(core.ErrIncomplete, "chunk %d of the upload is not on this node", n)
+		}
+		keys[i] = partKey{m.Segments[n/core.NumChunks].ID, n % core.NumChunks}
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	steps, err := u.walk(p)
@@ -35,8 +40,9 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 	if onlyNew && live(last.meta) {
 		return nil, refuse(core.ErrExist, "%s exists on this node", p)
 	}
-	if n := u.up.hold(upload, need); n >= 0 {
-		return nil, refuse(core.ErrIncomplete, "chunk %d of the upload is not on this node", n+1)
+	if i := u.up.hold(upload, keys); i >= 0 {
+		return nil, refuse(core.ErrIncomplete, "chunk %d of segment %d of the upload is not on this node",
+			need[i]%core.NumChunks, m.Segments[need[i]/core.NumChunks].Index)
 	}
 	defer u.up.unhold(upload)
 	if old := last.meta; old != nil {
@@ -65,57 +71,116 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 			return nil, err
 		}
 	}
-	var inline map[int][]byte
-	if upload != "" {
-		moved := false
-		inline, err = u.up.take(upload, func(n int, size int64) error {
-			dst := last.rel + "/" + chunkName(m.Version, n)
-			// Counted as the entry's before it leaves the staged uploads
-			// (which count it for the quota until take lets it go, after
-			// the move), so that it is never out of the count; undone
-			// when it does not move.
-			replaced, _ := u.regularSize(dst)
-			u.count(size-replaced, 0)
-			err := u.root.Rename(stagedName(upload, n), dst)
-			if err != nil {
-				u.count(replaced-size, 0)
-			}
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil // not held, as if never sent
-			}
-			moved = moved || err == nil
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		if moved {
-			if err := u.syncDir(last.rel); err != nil {
-				return nil, err
-			}
-		}
-	}
 	old, err := u.full(last)
 	if err != nil {
 		return nil, err
 	}
-	takeInline(inline, old, &m)
-	if live(old) && !old.Dir {
-		u.asideInline(old, m.Version) // before the new meta: see asideInline
-	}
-	m.Held = u.held(last.rel, &m)
-	if err := u.writeMeta(last.rel, &m); err != nil {
+	if err := u.gather(upload, &m, old); err != nil {
 		return nil, err
 	}
-	u.count(inlineBytes(&m)-inlineBytes(old), 0) // old's went aside into memory, or stay in m
-	// Only after the new meta is in place: the superseded chunks stay
-	// readable for a grace period, for readers still on the old version.
-	if live(old) && !old.Dir && old.Version != m.Version {
-		if err := u.supersede(last.rel, m.Version); err != nil {
-			return nil, err
+	oldFile := isFile(old)
+	if oldFile {
+		keep := ""
+		if len(m.Inline) > 0 {
+			keep = m.Segments[0].ID
+		}
+		u.asideInline(old, keep) // before the new meta: see asideInline
+	}
+	ids := segmentIDs(&m)
+	u.segs.ref(ids) // before old's go: a shared segment is never released
+	if err := u.writeMeta(last.rel, &m); err != nil {
+		u.segs.unref(ids, time.Now())
+		return nil, err
+	}
+	var oldInline int64
+	if oldFile {
+		u.segs.unref(segmentIDs(old), time.Now())
+		oldInline = inlineBytes(old)
+	}
+	u.count(inlineBytes(&m) - oldInline) // old's went aside into memory, or stay in m
+	return u.held(&m, inlineMask(&m)), nil
+}
+
+// gather brings m's chunks to this node as far as it can, before m is
+// written: the upload's staged chunks of m's segments move into the
+// segments folder (those of other segments go with the upload), its
+// chunks in memory and the chunks old (the entry's current full record,
+// nil if none) keeps inline go into m.Inline when m can keep them inline
+// (inlineable), else into chunk files; so do inline chunks of m's
+// segment 0 still set aside. Only chunks matching m's size and SHA-256
+// are taken. A chunk file already present is shared as it is.
+func (u *UserDir) gather(upload string, m, old *Record) error {
+	want := map[partKey]ChunkRecord{}
+	for _, s := range m.Segments {
+		for c, ci := range s.Chunks {
+			want[partKey{s.ID, c}] = ci
 		}
 	}
-	return slices.Clip(m.Held), nil
+	var mem map[partKey][]byte
+	if upload != "" {
+		var err error
+		mem, err = u.up.take(upload, func(k partKey, staged string, size int64, sum [32]byte) error {
+			ci, ok := want[k]
+			if !ok || ci.Size != size || !hexEq(sum[:], ci.SHA256) {
+				return nil // not this commit's: it goes with the upload
+			}
+			return u.moveIn(staged, k.seg, k.n, size, sum)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	inline := inlineable(m)
+	m.Inline = nil
+	for i := range m.Segments {
+		s := &m.Segments[i]
+		for c := range core.NumChunks {
+			ci := s.Chunks[c]
+			k := partKey{s.ID, c}
+			data, ok := mem[k]
+			if !ok || !matches(data, ci) {
+				data, ok = inlineOf(old, s.ID, c)
+			}
+			if !ok || !matches(data, ci) {
+				if u.segs.has(s.ID, c, ci) {
+					continue
+				}
+				data, ok = u.asideChunk(s.ID, c)
+			}
+			if !ok || !matches(data, ci) {
+				continue
+			}
+			if inline {
+				if m.Inline == nil {
+					m.Inline = map[int][]byte{}
+				}
+				m.Inline[c] = data
+			} else if !u.segs.has(s.ID, c, ci) {
+				if err := u.writeChunkFile(s.ID, c, data); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// inlineOf returns chunk c of segment id if the record r keeps it inline.
+func inlineOf(r *Record, id string, c int) ([]byte, bool) {
+	if !isFile(r) || len(r.Segments) == 0 || r.Segments[0].ID != id {
+		return nil, false
+	}
+	data, ok := r.Inline[c]
+	return data, ok
+}
+
+// asideChunk returns chunk c of segment id if it is an inline chunk set
+// aside (gc.go).
+func (u *UserDir) asideChunk(id string, c int) ([]byte, bool) {
+	if u.old == nil {
+		return nil, false
+	}
+	return u.old.inlineChunk(oldKey(u.user, id, c))
 }
 
 // ensureParents checks the ancestors of a change stamped stamp and makes
@@ -177,33 +242,6 @@ func (u *UserDir) removeChildren(rel string) error {
 		}
 	}
 	return nil
-}
-
-// held lists the chunks of m's version present in rel whose header matches
-// m's chunk size and SHA-256.
-func (u *UserDir) held(rel string, m *Record) []int {
-	out := []int{}
-	if m.Version == "" {
-		return out
-	}
-	for n := 0; n < core.NumChunks; n++ {
-		if inlineHeld(m, n) {
-			out = append(out, n)
-			continue
-		}
-		cf, err := u.openChunk(rel + "/" + chunkName(m.Version, n))
-		if err != nil {
-			continue
-		}
-		h := cf.hdr
-		cf.f.Close()
-		ci := m.Chunks[n]
-		if h.Index != n || h.Size != ci.Size || ci.SHA256 != "" && !strings.EqualFold(ci.SHA256, hex.EncodeToString(h.SHA256[:])) {
-			continue
-		}
-		out = append(out, n)
-	}
-	return out
 }
 
 // DropUpload removes what an upload brought, in staged files and in

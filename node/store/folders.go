@@ -49,16 +49,10 @@ func (u *UserDir) mkdirEntry(steps []step, m Record, heal bool) error {
 				return err
 			}
 		}
-		if !live(old) {
-			if err := u.supersede(last.rel, ""); err != nil {
-				return err
-			}
-		}
 	} else if err := u.mkdir(last.rel); err != nil {
 		return err
 	}
-	m.Dir, m.Deleted, m.Held, m.Version = true, false, nil, ""
-	m.Chunks = [core.NumChunks]ChunkRecord{}
+	m.Dir, m.Deleted, m.Version, m.Segments, m.Inline = true, false, "", nil, nil
 	return u.writeMeta(last.rel, &m)
 }
 

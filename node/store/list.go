@@ -12,7 +12,7 @@ func (u *UserDir) Lookup(p string) ([]wire.Meta, error) {
 	if err != nil {
 		return nil, err
 	}
-	return chain(steps), nil
+	return u.chain(steps), nil
 }
 
 // Listing is a folder about to be listed.
@@ -42,7 +42,7 @@ func (u *UserDir) List(p string) (*Listing, error) {
 		}
 		rel = last.rel
 	}
-	return &Listing{u: u, rel: rel, path: p, Chain: chain(steps)}, nil
+	return &Listing{u: u, rel: rel, path: p, Chain: u.chain(steps)}, nil
 }
 
 // Entries returns the metas, Path set, of the folder's children, and of
@@ -76,13 +76,13 @@ func (u *UserDir) listUnder(out *[]wire.Meta, rel, p string, recursive bool) err
 			u.log.Warn("skipping a non-directory in the data folder", "user", u.user, "path", cp)
 			continue
 		}
-		m, _, err := u.readMeta(cr)
+		m, inline, err := u.readMeta(cr)
 		if err != nil {
 			u.log.Warn("skipping an unreadable entry", "user", u.user, "path", cp, "err", err)
 			continue
 		}
 		if m != nil {
-			*out = append(*out, m.meta(cp))
+			*out = append(*out, m.meta(cp, u.held(m, inline)))
 		}
 		if recursive {
 			if err := u.listUnder(out, cr, cp, true); err != nil {

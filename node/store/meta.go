@@ -25,27 +25,32 @@ const maxMetaSize = 1 << 20
 const metaNewName = "@meta.new"
 
 // readMeta returns the entry directory rel's record without its inline
-// chunks (from the cache when known), nil when it has no meta, and whether
-// the record on disk keeps chunks inline (readFull has them).
-func (u *UserDir) readMeta(rel string) (*Record, bool, error) {
+// chunks (from the cache when known), nil when it has no meta, and the
+// mask of the chunks the record on disk keeps inline (readFull has them).
+func (u *UserDir) readMeta(rel string) (*Record, uint8, error) {
 	if cm, ok := u.cache.get(rel); ok {
 		return cm.meta, cm.inline, nil
 	}
 	gen := u.cache.begin()
 	var pm struct {
 		Record
-		Inline skipJSON `json:"inline,omitempty"`
+		Inline map[int]skipJSON `json:"inline,omitempty"`
 	}
 	found, err := u.decodeMeta(rel, &pm)
 	if err != nil {
-		return nil, false, err
+		return nil, 0, err
 	}
 	if !found {
-		u.cache.fill(rel, nil, false, gen)
-		return nil, false, nil
+		u.cache.fill(rel, nil, 0, gen)
+		return nil, 0, nil
 	}
 	m := pm.Record
-	inline := bool(pm.Inline)
+	var inline uint8
+	for c := range pm.Inline {
+		if c >= 0 && c < core.NumChunks {
+			inline |= 1 << c
+		}
+	}
 	u.cache.fill(rel, &m, inline, gen)
 	return &m, inline, nil
 }
@@ -60,8 +65,8 @@ func (u *UserDir) readFull(rel string) (*Record, error) {
 	return &m, nil
 }
 
-// skipJSON is a field whose value is scanned and dropped; it notes whether
-// there was one.
+// skipJSON is a field whose value is scanned and dropped (not decoded); it
+// notes whether there was one.
 type skipJSON bool
 
 func (s *skipJSON) UnmarshalJSON(b []byte) error {
@@ -137,7 +142,7 @@ func (u *UserDir) writeMeta(rel string, m *Record) error {
 				u.cache.dropTree(rel)
 				return err
 			}
-			u.cache.set(rel, &mm, len(mm.Inline) > 0)
+			u.cache.set(rel, &mm, inlineMask(&mm))
 			u.wrote(rel)
 			return nil
 		}
@@ -169,7 +174,7 @@ func (u *UserDir) writeMeta(rel string, m *Record) error {
 		return err
 	}
 	f.Close()
-	u.cache.set(rel, &mm, len(mm.Inline) > 0)
+	u.cache.set(rel, &mm, inlineMask(&mm))
 	if u.fl != nil {
 		u.wrote(rel)
 		return nil
@@ -187,13 +192,13 @@ type step struct {
 	rel    string  // its directory relative to the user's root
 	exists bool    // the directory exists
 	meta   *Record // its record without inline chunks, nil if none
-	inline bool    // its record on disk keeps chunks inline (see full)
+	inline uint8   // the chunks its record on disk keeps inline (see full)
 }
 
 // full returns the step's record with its inline chunks, reading them from
 // disk only when it has some.
 func (u *UserDir) full(st *step) (*Record, error) {
-	if !st.inline || st.meta == nil {
+	if st.inline == 0 || st.meta == nil {
 		return st.meta, nil
 	}
 	m, err := u.readFull(st.rel)
@@ -246,34 +251,19 @@ func (u *UserDir) walk(p string) ([]step, error) {
 
 // chain returns the metas of the steps, with Path set, up to the first one
 // missing.
-func chain(steps []step) []wire.Meta {
+func (u *UserDir) chain(steps []step) []wire.Meta {
 	out := []wire.Meta{}
 	for _, s := range steps {
 		if s.meta == nil {
 			break
 		}
-		out = append(out, s.meta.meta(s.path))
+		out = append(out, s.meta.meta(s.path, u.held(s.meta, s.inline)))
 	}
 	return out
 }
 
 // live reports whether m is an entry that is not a tombstone.
 func live(m *Record) bool { return m != nil && !m.Deleted }
-
-// chunkName is the file name of chunk n of content version ver.
-func chunkName(ver string, n int) string { return fmt.Sprintf("@%s.c%d", ver, n) }
-
-// parseChunkName splits a chunk file name into version and chunk index.
-func parseChunkName(name string) (string, int, bool) {
-	if len(name) != 1+24+3 || name[0] != '@' || name[25:27] != ".c" {
-		return "", 0, false
-	}
-	ver, c := name[1:25], name[27]
-	if !core.ValidVersion(ver) || c < '0' || c >= '0'+core.NumChunks {
-		return "", 0, false
-	}
-	return ver, int(c - '0'), true
-}
 
 // readDir lists directory rel sorted by name, with the types the
 // directory itself records (no stat per name).

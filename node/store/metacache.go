@@ -1,9 +1,6 @@
 package store
 
-import (
-	"slices"
-	"sync"
-)
+import "sync"
 
 // maxCachedMetas bounds a user's meta cache; past it the cache starts over.
 const maxCachedMetas = 64 << 10
@@ -11,7 +8,7 @@ const maxCachedMetas = 64 << 10
 // cachedMeta is what the cache knows of one entry directory.
 type cachedMeta struct {
 	meta   *Record // without inline chunks; nil: the directory has no @meta
-	inline bool    // the @meta on disk keeps chunks inline (read it for them)
+	inline uint8   // the chunks the @meta on disk keeps inline (read it for them)
 }
 
 // metaCache keeps a user's entries in memory, so that listings and lookups
@@ -35,7 +32,6 @@ func (c *metaCache) get(rel string) (cachedMeta, bool) {
 	c.mu.Unlock()
 	if ok && cm.meta != nil {
 		m := *cm.meta
-		m.Held = slices.Clone(m.Held)
 		cm.meta = &m
 	}
 	return cm, ok
@@ -50,7 +46,7 @@ func (c *metaCache) begin() uint64 {
 
 // fill remembers what a reader found on disk, unless a change came since
 // gen.
-func (c *metaCache) fill(rel string, m *Record, inline bool, gen uint64) {
+func (c *metaCache) fill(rel string, m *Record, inline uint8, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen == gen {
@@ -59,14 +55,14 @@ func (c *metaCache) fill(rel string, m *Record, inline bool, gen uint64) {
 }
 
 // set records a change: rel now holds m (nil: a directory without @meta).
-func (c *metaCache) set(rel string, m *Record, inline bool) {
+func (c *metaCache) set(rel string, m *Record, inline uint8) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	c.putLocked(rel, m, inline)
 }
 
-func (c *metaCache) putLocked(rel string, m *Record, inline bool) {
+func (c *metaCache) putLocked(rel string, m *Record, inline uint8) {
 	if len(c.m) >= maxCachedMetas {
 		clear(c.m)
 	}
@@ -74,7 +70,6 @@ func (c *metaCache) putLocked(rel string, m *Record, inline bool) {
 	if m != nil {
 		p := *m
 		p.Inline = nil
-		p.Held = slices.Clone(p.Held)
 		pm = &p
 	}
 	c.m[rel] = cachedMeta{meta: pm, inline: inline}

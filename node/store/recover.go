@@ -3,29 +3,29 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"dfs/core"
 )
 
 // recoverAll brings every user's folder to a consistent state before the
-// node serves, after a crash as after a clean stop:
+// node serves, after a crash as after a clean stop, and builds each user's
+// segment index (segindex.go) on the way:
 //   - an entry's @meta.new (a change acknowledged but maybe not yet on disk
-//     when the node stopped) is kept if it is whole, with its chunk files
-//     verified, and made durable as @meta; a torn one is removed, and
-//     @meta, the last durable state, stands;
-//   - set-aside (superseded) chunk files of an entry's current version are
-//     put back (the change that superseded them was lost), the others
-//     deleted: their readers are gone with the restart;
+//     when the node stopped) is kept if it is whole and made durable as
+//     @meta; a torn one is removed, and @meta, the last durable state,
+//     stands;
+//   - the live records' segments are counted as references; the chunk
+//     files of segments no record lists are deleted (the change that
+//     released them is durable, and their readers are gone with the
+//     restart), and those of segments new in a kept @meta.new are verified
+//     completely (data not yet flushed may be torn: bad ones are removed,
+//     and heal copies them back);
 //   - leftover temporary files are removed, and so are staged uploads:
 //     their connections are gone.
-//
-// On the way it counts what each user's entries hold, where the users'
-// usage counters start (usage.go).
 //
 // It runs without a flusher: what it writes is durable at once.
 func (st *Store) recoverAll() {
@@ -44,38 +44,36 @@ func (st *Store) recoverAll() {
 			st.log.Error("recovery: open user folder", "user", e.Name(), "err", err)
 			continue
 		}
-		r := &recoverer{log: st.log, u: u, aside: map[string]bool{}}
-		names, err := u.readNames(supersededDir)
-		if err != nil {
-			st.log.Error("recovery: list superseded chunks", "user", e.Name(), "err", err)
-		}
-		for _, n := range names {
-			r.aside[n] = true
-		}
+		r := &recoverer{log: st.log, u: u, fresh: map[string]bool{}}
 		if err := r.entry(filesDir); err != nil {
-			st.log.Error("recovery failed", "user", e.Name(), "err", err)
-			r.bytes = u.sizeUnder(filesDir) + u.sizeUnder(supersededDir) // as the folder is
-		} else {
-			for n := range r.aside {
-				_ = u.root.Remove(supersededDir + "/" + n)
-			}
+			// Some references may be missing: delete no segment.
+			st.log.Error("recovery failed: no segment will be deleted until the next start", "user", e.Name(), "err", err)
+			u.segs.refsOK = false
 		}
+		r.segments()
 		r.staging()
-		st.recovered[e.Name()] = r.bytes
+		st.recovered[e.Name()] = recovered{segs: u.segs, inline: r.inline}
 		u.close()
-		if r.restored+r.dropped+r.kept > 0 {
+		if r.removed+r.dropped+r.kept+r.torn > 0 {
 			st.log.Info("recovered after a stop", "user", e.Name(), "changes kept", r.kept,
-				"torn changes dropped", r.dropped, "chunks put back", r.restored)
+				"torn changes dropped", r.dropped, "unreferenced chunk files deleted", r.removed, "torn chunk files removed", r.torn)
 		}
 	}
 }
 
+// recovered is what recovery learnt of a user, until the user's folder
+// opens and takes it.
+type recovered struct {
+	segs   *segIndex
+	inline int64 // bytes the records keep inline (usage.go)
+}
+
 type recoverer struct {
-	log                     *slog.Logger
-	u                       *UserDir
-	aside                   map[string]bool // names in the superseded folder not put back (yet)
-	kept, dropped, restored int
-	bytes                   int64 // what the entries recovered so far hold (usage.go)
+	log                          *slog.Logger
+	u                            *UserDir
+	fresh                        map[string]bool // segments listed by a kept @meta.new and not by the @meta it replaced
+	kept, dropped, removed, torn int
+	inline                       int64
 }
 
 // entry recovers the entry directory rel and everything under it.
@@ -85,7 +83,6 @@ func (r *recoverer) entry(rel string) error {
 	if err != nil {
 		return err
 	}
-	var chunks []string
 	hasNew := false
 	for _, de := range ents {
 		n := de.Name()
@@ -94,8 +91,6 @@ func (r *recoverer) entry(rel string) error {
 			hasNew = true
 		case strings.HasPrefix(n, "@meta.tmp-"):
 			_ = u.root.Remove(rel + "/" + n)
-		case strings.HasPrefix(n, "@") && !strings.HasPrefix(n, "@@") && n != metaName:
-			chunks = append(chunks, n)
 		case de.IsDir():
 			if _, ok := unescapeComponent(n); ok {
 				if err := r.entry(rel + "/" + n); err != nil {
@@ -107,15 +102,6 @@ func (r *recoverer) entry(rel string) error {
 	if rel == filesDir {
 		return nil
 	}
-	// The meta that stands (a whole @meta.new, else @meta) first gets back
-	// the chunk files a lost change had set aside, so that what it holds
-	// is counted below.
-	var m Record
-	if found, err := u.decodeMeta(rel, &m); err == nil && found && live(&m) && !m.Dir {
-		if err := r.putBack(rel, m.Version); err != nil {
-			return err
-		}
-	}
 	if hasNew {
 		if err := r.recoverNew(rel); err != nil {
 			return err
@@ -124,55 +110,18 @@ func (r *recoverer) entry(rel string) error {
 	cur, err := u.readFull(rel)
 	if err != nil {
 		r.log.Warn("recovery: unreadable meta", "user", u.user, "entry", rel, "err", err)
-		cur = nil
+		return nil
 	}
-	// Chunk files of another version: a commit whose meta was lost.
-	for _, n := range chunks {
-		if ver, _, ok := parseChunkName(n); ok && !(live(cur) && !cur.Dir && cur.Version == ver) {
-			_ = u.root.Remove(rel + "/" + n)
-		}
-	}
-	// What stands now: the chunk files of cur's version (put back ones
-	// included) and its inline chunks.
-	r.bytes += inlineBytes(cur)
-	if live(cur) && !cur.Dir {
-		var names []string
-		for n := 0; n < core.NumChunks; n++ {
-			names = append(names, chunkName(cur.Version, n))
-		}
-		r.bytes += u.filesBytes(rel, names)
+	if isFile(cur) {
+		u.segs.ref(segmentIDs(cur))
+		r.inline += inlineBytes(cur)
 	}
 	return nil
 }
 
-// putBack moves the set-aside chunk files of version ver back into the
-// entry directory rel where it lacks them.
-func (r *recoverer) putBack(rel, ver string) error {
-	u := r.u
-	restored := false
-	for n := 0; n < core.NumChunks; n++ {
-		name := chunkName(ver, n)
-		if !r.aside[name] {
-			continue
-		}
-		delete(r.aside, name)
-		if present, _ := u.statFile(rel + "/" + name); present {
-			continue
-		}
-		if err := u.root.Rename(supersededDir+"/"+name, rel+"/"+name); err != nil {
-			return err
-		}
-		r.restored++
-		restored = true
-	}
-	if restored {
-		return u.syncDir(rel)
-	}
-	return nil
-}
-
-// recoverNew keeps a whole @meta.new as the entry's durable meta, holding
-// only the chunks whose files verify, and removes a torn one.
+// recoverNew keeps a whole @meta.new as the entry's durable meta, noting
+// the segments it lists that @meta did not (their chunk files may be
+// torn), and removes a torn one.
 func (r *recoverer) recoverNew(rel string) error {
 	u := r.u
 	name := rel + "/" + metaNewName
@@ -186,37 +135,105 @@ func (r *recoverer) recoverNew(rel string) error {
 		r.dropped++
 		return u.root.Remove(name)
 	}
-	if live(&m) && !m.Dir {
-		m.Held = r.verifiedHeld(rel, &m)
+	var prev Record
+	had := map[string]bool{}
+	if b, err := u.readMetaFile(rel + "/" + metaName); err == nil && b != nil && json.Unmarshal(b, &prev) == nil {
+		for _, id := range segmentIDs(&prev) {
+			had[id] = true
+		}
+	}
+	for _, id := range segmentIDs(&m) {
+		if !had[id] {
+			r.fresh[id] = true
+		}
 	}
 	r.kept++
 	return u.writeMeta(rel, &m) // durable @meta; removes @meta.new
 }
 
-// verifiedHeld returns the chunks of m in rel that verify completely (data
-// not yet flushed when the node stopped may be torn); bad files are removed
-// (the other copy is healed back).
-func (r *recoverer) verifiedHeld(rel string, m *Record) []int {
-	out := []int{}
-	for _, n := range r.u.held(rel, m) {
-		if inlineHeld(m, n) {
-			out = append(out, n)
-			continue
-		}
-		name := rel + "/" + chunkName(m.Version, n)
-		cf, err := r.u.openChunk(name)
-		if err == nil {
-			err = cf.verify(nil)
-			cf.f.Close()
-		}
-		if err == nil {
-			out = append(out, n)
-			continue
-		}
-		r.log.Warn("recovery: removing a chunk file torn by the stop", "user", r.u.user, "file", name, "err", err)
-		_ = r.u.root.Remove(name)
+// segments goes through the segments folder: chunk files of segments no
+// record lists are deleted, those of fresh segments verified, and the
+// others' headers read into the index.
+func (r *recoverer) segments() {
+	u := r.u
+	dirs, err := u.readDir(segmentsDir)
+	if err != nil {
+		r.log.Error("recovery: list segments", "user", u.user, "err", err)
+		u.segs.refsOK = false
+		return
 	}
-	return out
+	for _, d := range dirs {
+		if !d.IsDir() || !validSegFolder(d.Name()) {
+			continue
+		}
+		dir := segmentsDir + "/" + d.Name()
+		names, err := u.readNames(dir)
+		if err != nil {
+			r.log.Error("recovery: list segments", "user", u.user, "folder", dir, "err", err)
+			u.segs.refsOK = false
+			continue
+		}
+		changed := false
+		for _, n := range names {
+			if r.chunkFile(dir, n) {
+				changed = true
+			}
+		}
+		if changed {
+			_ = u.syncDir(dir)
+		}
+	}
+}
+
+// chunkFile recovers the file name in the segments folder dir and
+// reports whether it removed it.
+func (r *recoverer) chunkFile(dir, name string) bool {
+	u := r.u
+	rel := dir + "/" + name
+	id, c, ok := parseChunkBase(name)
+	switch {
+	case !ok && strings.Contains(name, ".tmp-"):
+		_ = u.root.Remove(rel)
+		return true
+	case !ok:
+		return false // not the node's: left alone
+	case u.segs.refs(id) == 0 && u.segs.refsOK:
+		if err := u.root.Remove(rel); err == nil {
+			r.removed++
+			return true
+		}
+		return false
+	}
+	cf, err := u.openChunk(rel)
+	if err == nil && r.fresh[id] {
+		err = cf.verify(nil)
+		if err == nil {
+			err = cf.f.Sync() // durable before the @meta.new made durable names it
+		}
+	}
+	if cf != nil {
+		cf.f.Close()
+		if err == nil && cf.hdr.Index != c {
+			err = fmt.Errorf("%w: header says chunk %d", ErrCorrupt, cf.hdr.Index)
+		}
+	}
+	switch {
+	case err == nil:
+		u.segs.addChunk(id, c, cf.hdr.Size, cf.hdr.SHA256)
+		return false
+	case r.fresh[id] && errors.Is(err, ErrCorrupt):
+		// Torn by the stop: its data had not reached the disk yet.
+		r.log.Warn("recovery: removing a chunk file torn by the stop (heal copies it back)", "user", u.user, "file", rel, "err", err)
+		_ = u.root.Remove(rel)
+		r.torn++
+		return true
+	case errors.Is(err, ErrCorrupt):
+		r.log.Warn("recovery: a bad chunk file goes to quarantine (heal copies it back)", "user", u.user, "file", rel, "err", err)
+		_, qerr := u.quarantineFile(rel, id, c)
+		return qerr == nil
+	}
+	r.log.Error("recovery: read a chunk file", "user", u.user, "file", rel, "err", err)
+	return false
 }
 
 // staging removes every upload left in the staging folder: an upload

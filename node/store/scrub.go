@@ -2,13 +2,10 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +13,8 @@ import (
 )
 
 // ScrubReport sums up a scrub: chunk files checked, their data bytes, and
-// the bad ones set aside in quarantine ("user:path@version.cN").
+// the bad ones set aside in quarantine ("user:<segment id>.c<N>" for a
+// node's scrub, "<segment id>.c<N>" for a user's).
 type ScrubReport struct {
 	Checked int
 	Bytes   int64
@@ -34,20 +32,23 @@ func (st *Store) Scrub(ctx context.Context, rate int64) (ScrubReport, error) {
 }
 
 // Scrub verifies the user's chunk files, at most rate bytes/s (0: at full
-// speed), quarantining bad ones; Bad names are "path@version.cN".
+// speed), quarantining bad ones; Bad names are "<segment id>.c<N>".
 func (u *UserDir) Scrub(ctx context.Context, rate int64) (ScrubReport, error) {
 	sc := &scrubber{log: u.log, rate: rate}
 	return sc.scrubUser(ctx, u)
 }
 
 // ScrubDir verifies every chunk in the data folder dir of a stopped node,
-// with the same code as Scrub.
+// with the same code as Scrub. It refuses a folder of another format.
 func ScrubDir(ctx context.Context, dir string, log *slog.Logger) (ScrubReport, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if _, err := os.Stat(filepath.Join(dir, usersDir)); err != nil {
 		return ScrubReport{}, fmt.Errorf("not a node data folder: %w", err)
+	}
+	if err := checkFormat(dir, false); err != nil {
+		return ScrubReport{}, err
 	}
 	sc := &scrubber{log: log}
 	return sc.scrubDir(ctx, dir, func(user string) (*UserDir, func(), error) {
@@ -98,65 +99,60 @@ func (sc *scrubber) scrubDir(ctx context.Context, dir string, open func(user str
 	return rep, nil
 }
 
-// scrubUser verifies one user's chunks; Bad names are "path@version.cN".
+// scrubUser verifies one user's chunk files, segment folder by segment
+// folder. (Inline chunks need no scrub: a record keeps only chunks that
+// matched their SHA-256, and what it holds is checked when it is read.)
 func (sc *scrubber) scrubUser(ctx context.Context, u *UserDir) (ScrubReport, error) {
 	var rep ScrubReport
 	if sc.start.IsZero() {
 		sc.start = time.Now()
 	}
-	err := sc.walk(ctx, u, filesDir, "", &rep)
-	return rep, err
-}
-
-func (sc *scrubber) walk(ctx context.Context, u *UserDir, rel, p string, rep *ScrubReport) error {
-	names, err := u.readNames(rel)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	dirs, err := u.readNames(segmentsDir)
 	if err != nil {
-		return err
+		return rep, err
 	}
-	slices.Sort(names)
-	for _, n := range names {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if ver, c, ok := parseChunkName(n); ok {
-			sc.check(ctx, u, rel, p, ver, c, rep)
+	slices.Sort(dirs)
+	for _, d := range dirs {
+		if !validSegFolder(d) {
 			continue
 		}
-		name, ok := unescapeComponent(n)
-		if !ok {
+		names, err := u.readNames(segmentsDir + "/" + d)
+		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		cr := rel + "/" + n
-		if ok, err := u.statDir(cr); err != nil || !ok {
-			continue
+		if err != nil {
+			return rep, err
 		}
-		child := name
-		if p != "" {
-			child = p + "/" + name
-		}
-		if err := sc.walk(ctx, u, cr, child, rep); err != nil {
-			return err
+		slices.Sort(names)
+		for _, n := range names {
+			if err := ctx.Err(); err != nil {
+				return rep, err
+			}
+			if id, c, ok := parseChunkBase(n); ok {
+				sc.check(ctx, u, id, c, &rep)
+			}
 		}
 	}
-	return nil
+	return rep, nil
 }
 
 // check verifies one chunk file and quarantines it if bad.
-func (sc *scrubber) check(ctx context.Context, u *UserDir, rel, p, ver string, c int, rep *ScrubReport) {
-	cf, err := u.openChunk(rel + "/" + chunkName(ver, c))
+func (sc *scrubber) check(ctx context.Context, u *UserDir, id string, c int, rep *ScrubReport) {
+	cf, err := u.openChunk(segFile(id, c))
 	if errors.Is(err, fs.ErrNotExist) {
-		return // replaced meanwhile
+		return // swept meanwhile
 	}
 	var fi os.FileInfo
 	if err == nil {
 		fi, _ = cf.f.Stat()
-		err = cf.verify(func(n int) error {
-			rep.Bytes += int64(n)
-			return sc.pace(ctx, n)
-		})
+		if cf.hdr.Index != c {
+			err = fmt.Errorf("%w: header says chunk %d", ErrCorrupt, cf.hdr.Index)
+		} else {
+			err = cf.verify(func(n int) error {
+				rep.Bytes += int64(n)
+				return sc.pace(ctx, n)
+			})
+		}
 		cf.f.Close()
 	}
 	if ctx.Err() != nil {
@@ -167,15 +163,15 @@ func (sc *scrubber) check(ctx context.Context, u *UserDir, rel, p, ver string, c
 		return
 	}
 	if !errors.Is(err, ErrCorrupt) {
-		sc.log.Error("scrub: read chunk", "user", u.user, "path", p, "version", ver, "chunk", c, "err", err)
+		sc.log.Error("scrub: read chunk", "user", u.user, "segment", id, "chunk", c, "err", err)
 		return
 	}
-	sc.log.Warn("scrub found a bad chunk", "user", u.user, "path", p, "version", ver, "chunk", c, "err", err)
-	if _, qerr := u.Quarantine(p, ver, c, fi); qerr != nil {
-		sc.log.Error("quarantine failed", "user", u.user, "path", p, "err", qerr)
+	sc.log.Warn("scrub found a bad chunk", "user", u.user, "segment", id, "chunk", c, "err", err)
+	if _, qerr := u.Quarantine(id, c, fi); qerr != nil {
+		sc.log.Error("quarantine failed", "user", u.user, "segment", id, "chunk", c, "err", qerr)
 		return
 	}
-	rep.Bad = append(rep.Bad, fmt.Sprintf("%s@%s.c%d", p, ver, c))
+	rep.Bad = append(rep.Bad, chunkBase(id, c))
 }
 
 // pace sleeps as needed to keep the scrub at rate bytes/s.
@@ -197,22 +193,14 @@ func (sc *scrubber) pace(ctx context.Context, n int) error {
 	return nil
 }
 
-// Quarantine moves a bad chunk file of user path p into the quarantine folder
-// and drops it from the entry's Held list. When fi is not nil, the file is
-// moved only if it is still that file (a commit may have replaced it). It
-// returns the name given in quarantine.
-func (u *UserDir) Quarantine(p, ver string, c int, fi os.FileInfo) (string, error) {
+// Quarantine moves the bad chunk file of chunk c of segment id into the
+// quarantine folder, so that no version holds it any more (Held follows).
+// When fi is not nil, the file is moved only if it is still that file (a
+// heal may have replaced it). It returns the name given in quarantine.
+func (u *UserDir) Quarantine(id string, c int, fi os.FileInfo) (string, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	steps, err := u.walk(p)
-	if err != nil {
-		return "", err
-	}
-	rel := filesDir
-	if len(steps) > 0 {
-		rel = steps[len(steps)-1].rel
-	}
-	src := rel + "/" + chunkName(ver, c)
+	src := segFile(id, c)
 	cur, err := u.root.Lstat(src)
 	if err != nil {
 		return "", err
@@ -220,34 +208,21 @@ func (u *UserDir) Quarantine(p, ver string, c int, fi os.FileInfo) (string, erro
 	if fi != nil && !sameFile(fi, cur) {
 		return "", errors.New("chunk file replaced meanwhile")
 	}
-	name := quarantineName(p, ver, c)
+	return u.quarantineFile(src, id, c)
+}
+
+// quarantineFile moves src, chunk c of segment id, into the quarantine
+// folder as <id>.c<N> (with a .<unix ns> suffix if that name is taken).
+func (u *UserDir) quarantineFile(src, id string, c int) (string, error) {
+	name := chunkBase(id, c)
 	if _, err := u.root.Lstat(quarantineDir + "/" + name); err == nil {
 		name += fmt.Sprintf(".%d", time.Now().UnixNano())
 	}
 	if err := u.root.Rename(src, quarantineDir+"/"+name); err != nil {
 		return "", err
 	}
-	u.count(-cur.Size(), 0) // quarantine is the node's trouble, not the user's use
+	u.segs.dropChunk(id, c) // quarantine is the node's trouble, not the user's use
 	_ = u.syncDir(quarantineDir)
-	_ = u.syncDir(rel)
-	m, err := u.readFull(rel)
-	if err != nil || m == nil || m.Version != ver {
-		return name, err
-	}
-	if i := slices.Index(m.Held, c); i >= 0 {
-		m.Held = slices.Delete(m.Held, i, i+1)
-		return name, u.writeMeta(rel, m)
-	}
+	_ = u.syncDir(segFolder(id))
 	return name, nil
-}
-
-// quarantineName is a readable file name for a bad chunk: the escaped user
-// path, "@version.cN"; long paths are shortened with a hash.
-func quarantineName(p, ver string, c int) string {
-	esc := url.PathEscape(p)
-	if len(esc) > 180 {
-		sum := sha256.Sum256([]byte(p))
-		esc = esc[:150] + "~" + hex.EncodeToString(sum[:8])
-	}
-	return fmt.Sprintf("%s@%s.c%d", esc, ver, c)
 }

@@ -8,8 +8,10 @@ import (
 	"syscall"
 )
 
-func stagedName(upload string, n int) string {
-	return fmt.Sprintf("%s/%s.c%d", stagingDir, upload, n)
+// stagedName is the staged file of chunk n of segment seg brought by
+// upload: staging/<upload>.<seg>.c<N>.
+func stagedName(upload, seg string, n int) string {
+	return fmt.Sprintf("%s/%s.%s.c%d", stagingDir, upload, seg, n)
 }
 
 // StagedChunk is a chunk upload being written into the user's staging
@@ -17,32 +19,34 @@ func stagedName(upload string, n int) string {
 type StagedChunk struct {
 	u          *UserDir
 	upload     string
-	n          int
+	key        partKey
 	size       int64 // counted against the user's budget from Stage on
+	sum        [32]byte
 	tmp, final string
 	f          *os.File
 	w          *chunkWriter
 	kept       bool
 }
 
-// Stage starts writing chunk n of upload, size bytes, into a new temporary
+// Stage starts writing chunk n of segment seg (an id) of upload, size
+// bytes, into a new temporary
 // file in the user's staging folder. The chunk counts against the user's
 // budget at once: a user whose uploads are at a limit gets core.ErrBusy,
 // and a chunk larger than the whole budget core.ErrNoSpace (as *Refusal).
 // With hash false the data is not hashed: Finish then takes the SHA-256
 // given. Close it after use.
-func (u *UserDir) Stage(upload string, n int, size int64, hash bool) (*StagedChunk, error) {
+func (u *UserDir) Stage(upload, seg string, n int, size int64, hash bool) (*StagedChunk, error) {
 	if err := u.up.begin(upload, size); err != nil {
 		return nil, err
 	}
-	final := stagedName(upload, n)
+	final := stagedName(upload, seg, n)
 	tmp := final + ".tmp-" + randHex(8)
 	f, direct, err := openChunkForWrite(func(flag int) (*os.File, error) { return u.root.OpenFile(tmp, flag, 0o600) })
 	if err != nil {
 		u.up.end(upload, size)
 		return nil, err
 	}
-	return &StagedChunk{u: u, upload: upload, n: n, size: size, tmp: tmp, final: final, f: f, w: newChunkWriter(f, direct, u.bufs, hash)}, nil
+	return &StagedChunk{u: u, upload: upload, key: partKey{seg, n}, size: size, tmp: tmp, final: final, f: f, w: newChunkWriter(f, direct, u.bufs, hash)}, nil
 }
 
 // Write takes the next data. It never fails: the first write error is kept
@@ -55,14 +59,18 @@ func (s *StagedChunk) Err() error { return s.w.err }
 
 // Finish writes the last block and the header and returns the data's
 // SHA-256: the one computed, or given when Stage was told not to hash.
-func (s *StagedChunk) Finish(given [32]byte) ([32]byte, error) { return s.w.finish(s.n, given) }
+func (s *StagedChunk) Finish(given [32]byte) ([32]byte, error) {
+	sum, err := s.w.finish(s.key.n, given)
+	s.sum = sum
+	return sum, err
+}
 
 // Keep gives the finished chunk its staged name, where a commit finds it.
 // The data reaches the disk with the next flush, before any commit that
 // names it can be reported durable. (The staging folder's names need no
 // flush: a commit moves the file into its entry's folder.)
 func (s *StagedChunk) Keep() error {
-	err := s.u.up.keepFile(s.upload, s.n, s.size, func() error { return s.u.root.Rename(s.tmp, s.final) })
+	err := s.u.up.keepFile(s.upload, s.key, s.size, s.sum, func() error { return s.u.root.Rename(s.tmp, s.final) })
 	s.kept = true // counted as kept, or uncounted on failure
 	if err != nil {
 		s.f.Close()
@@ -112,38 +120,44 @@ type Chunk struct {
 	Data []byte
 }
 
-// OpenChunk finds chunk n of version ver of the entry at the cleaned path
-// p: in the entry, else among the chunks set aside (superseded.go) for
-// readers still on a version replaced, removed or moved since they opened
-// it. It is fs.ErrNotExist where there is none, ErrCorrupt where the chunk
-// file's header or length is bad.
-func (u *UserDir) OpenChunk(p, ver string, n int) (Chunk, error) {
-	steps, err := u.walk(p)
-	if err != nil {
-		return Chunk{}, err
+// OpenChunk finds chunk n of the stored segment seg (an id). With upload
+// set, it is the chunk file that upload staged and has not committed yet.
+// Otherwise it is the segment's chunk file, else the chunk kept inline by
+// the entry at the cleaned path p ("" for none) when its segment 0 is seg,
+// else the inline chunk set aside by a version replaced or removed since
+// (gc.go). It is fs.ErrNotExist where there is none, ErrCorrupt where the
+// chunk file's header or length is bad.
+func (u *UserDir) OpenChunk(p, upload, seg string, n int) (Chunk, error) {
+	if upload != "" {
+		cf, err := u.openChunk(stagedName(upload, seg, n))
+		return Chunk{File: cf}, err
 	}
-	last := steps[len(steps)-1]
-	var cf *ChunkFile
-	err = fs.ErrNotExist
-	if last.exists {
-		if last.inline {
-			full, err := u.full(&last)
+	cf, err := u.openChunk(segFile(seg, n))
+	if !errors.Is(err, fs.ErrNotExist) {
+		return Chunk{File: cf}, err
+	}
+	if p != "" {
+		steps, err := u.walk(p)
+		if err != nil {
+			return Chunk{}, err
+		}
+		last := &steps[len(steps)-1]
+		if last.exists && last.inline&(1<<n) != 0 && isFile(last.meta) && last.meta.Segments[0].ID == seg {
+			full, err := u.full(last)
 			if err != nil {
 				return Chunk{}, err
 			}
-			if data, ok := inlineChunkOf(full, ver, n); ok {
+			if data, ok := full.Inline[n]; ok && len(full.Segments) > 0 && full.Segments[0].ID == seg {
 				return Chunk{Data: data}, nil
 			}
 		}
-		cf, err = u.openChunk(last.rel + "/" + chunkName(ver, n))
 	}
-	if errors.Is(err, fs.ErrNotExist) && u.old != nil {
-		if data, ok := u.old.inlineChunk(oldKey(u.user, ver, n)); ok {
+	if u.old != nil {
+		if data, ok := u.old.inlineChunk(oldKey(u.user, seg, n)); ok {
 			return Chunk{Data: data}, nil
 		}
-		cf, err = u.openChunk(supersededDir + "/" + chunkName(ver, n))
 	}
-	return Chunk{File: cf}, err
+	return Chunk{}, fs.ErrNotExist
 }
 
 // Live reports whether a live file or folder is at the cleaned path p.

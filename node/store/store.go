@@ -23,13 +23,13 @@ type Config struct {
 // users' folders, opened on first use and shared by each user's
 // connections, the flusher that makes their writes durable in batches, and
 // what the node keeps in memory beside them: inline chunks waiting for
-// their commit and the chunks of replaced versions still served for a
-// grace period.
+// their commit and those of replaced versions still served for a grace
+// period.
 type Store struct {
 	dir    string
 	log    *slog.Logger
 	fl     *flusher  // group commit of every user's writes
-	old    oldChunks // superseded chunks still served for a grace period
+	old    oldChunks // inline chunks of replaced versions still served for a grace period
 	budget Budget    // each user's uploads', defaults filled in
 	mem    memPool   // the node's memory for small chunks waiting for their commit
 	bufs   *outPool  // chunk uploads' aligned write buffers
@@ -37,22 +37,26 @@ type Store struct {
 	mu     sync.Mutex // guards the fields below
 	closed bool
 	users  map[string]*UserDir
-	// What each user's entries held when recovery counted them, until
-	// the user's folder opens and takes it as its usage counter.
-	recovered map[string]int64
+	// What recovery learnt of each user (their segments, the bytes their
+	// records keep inline), until the user's folder opens and takes it.
+	recovered map[string]recovered
 }
 
-// Open makes the data folder and recovers every user's folder from the
-// last stop (recover.go), removing the uploads it left, before it returns,
-// so the node serves a consistent store.
+// Open checks the data folder's format (format.go: a new folder gets it,
+// one of another format is refused with ErrFormat) and recovers every
+// user's folder from the last stop (recover.go), removing the uploads it
+// left, before it returns, so the node serves a consistent store.
 func Open(cfg Config) (*Store, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if err := checkFormat(cfg.Dir, true); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, usersDir), 0o700); err != nil {
 		return nil, fmt.Errorf("make data folder: %w", err)
 	}
-	st := &Store{dir: cfg.Dir, log: cfg.Log, budget: cfg.Budget.withDefaults(), bufs: newOutPool(), users: map[string]*UserDir{}, recovered: map[string]int64{}}
+	st := &Store{dir: cfg.Dir, log: cfg.Log, budget: cfg.Budget.withDefaults(), bufs: newOutPool(), users: map[string]*UserDir{}, recovered: map[string]recovered{}}
 	st.mem.max = nodeMemory
 	st.recoverAll()
 	st.fl = newFlusher(cfg.Dir, cfg.FlushDelay, cfg.Log)
@@ -75,7 +79,12 @@ func (st *Store) User(user string) (*UserDir, error) {
 	}
 	u.old, u.bufs = &st.old, st.bufs
 	u.up = newUploads(u, &st.budget, &st.mem)
-	u.usage = &usage{stored: st.recovered[user]} // nothing staged: recovery removed every upload
+	if rec, ok := st.recovered[user]; ok {
+		u.segs = rec.segs
+		u.usage = &usage{inline: rec.inline} // nothing staged: recovery removed every upload
+	} else {
+		u.usage = &usage{} // a new user
+	}
 	delete(st.recovered, user)
 	st.users[user] = u
 	return u, nil

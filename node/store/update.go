@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"dfs/core"
 	"dfs/core/wire"
 )
@@ -70,7 +72,7 @@ func keptBorn(old *Record, m Record) string {
 }
 
 // tombstone writes a tombstone for the last step (creating its parents like
-// a commit) and removes its chunk files.
+// a commit), releasing the segments of the file it replaces.
 func (u *UserDir) tombstone(steps []step, stamp, born string, dir bool) error {
 	last := &steps[len(steps)-1]
 	if err := u.ensureParents(steps, stamp); err != nil {
@@ -85,15 +87,18 @@ func (u *UserDir) tombstone(steps []step, stamp, born string, dir bool) error {
 	if err != nil {
 		return err
 	}
-	// The tombstone first, and the chunks are only set aside (superseded):
-	// readers in the middle of the file finish it, and a crash before the
-	// tombstone reached the disk finds the file whole again.
+	// The tombstone first, and the segments are only released: readers
+	// in the middle of the file finish it within the grace, and a crash
+	// before the tombstone reached the disk finds the file whole again.
 	u.asideInline(old, "")
 	if err := u.writeMeta(last.rel, &Record{Dir: dir, Deleted: true, Stamp: stamp, Born: born}); err != nil {
 		return err
 	}
-	u.count(-inlineBytes(old), 0) // set aside in memory
-	return u.supersede(last.rel, "")
+	if isFile(old) {
+		u.segs.unref(segmentIDs(old), time.Now())
+		u.count(-inlineBytes(old)) // set aside in memory
+	}
+	return nil
 }
 
 // Rename moves the entry at the cleaned path from, with everything under
@@ -143,17 +148,13 @@ func (u *UserDir) moveEntry(from *step, tsteps []step, stamp string) error {
 	}
 	if tl.exists {
 		// A file replaced by the rename (an editor's save) may have
-		// readers: its chunks are set aside like an overwrite's.
+		// readers: its inline chunks are set aside like an overwrite's,
+		// and removeAll releases its segments.
 		told, err := u.full(tl)
 		if err != nil {
 			return err
 		}
-		if live(told) && !told.Dir {
-			u.asideInline(told, "")
-			if err := u.supersede(tl.rel, ""); err != nil {
-				return err
-			}
-		}
+		u.asideInline(told, "")
 		if err := u.removeAll(tl.rel); err != nil {
 			return err
 		}

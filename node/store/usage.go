@@ -6,14 +6,17 @@ import (
 )
 
 // A user's use of the node's disk, which quotas limit (docs/security.md,
-// Quotas): the chunk files and inline chunks of the user's entries, the
-// chunk files set aside for the grace period (superseded.go), staged
-// uploads, and uploads being received. Each kind is counted where it is
-// cheapest and cannot drift:
-//   - what the entries hold and set aside is a counter, established by the
-//     walk recovery makes at start (never persisted, so a crash cannot leave
-//     it wrong) and changed by every commit, delete, rename, removal,
-//     quarantine and sweep;
+// Quotas): the chunk files of the user's stored segments, each counted
+// once however many versions list it, released ones included until the
+// sweeper deletes them; the chunks kept inline in the user's records;
+// staged uploads; and uploads being received. Each kind is counted where
+// it is cheapest and cannot drift:
+//   - chunk files of segments are counted by the segment index
+//     (segindex.go), which follows every file that enters or leaves the
+//     segments folder;
+//   - inline chunks in records are a counter, established by the walk
+//     recovery makes at start (never persisted, so a crash cannot leave it
+//     wrong) and changed by every commit, delete, rename and removal;
 //   - staged chunk files are counted by the user's uploads (budget.go),
 //     which follow each one as it is kept, committed or dropped (a commit,
 //     DROP, the user's last connection closing, an idle upload), changing
@@ -31,15 +34,14 @@ import (
 // node (recovery, offline scrub).
 type usage struct {
 	mu       sync.Mutex // guards the fields below
-	stored   int64      // the entries' chunk files and inline chunks, and set-aside chunk files
-	aside    int64      // the set-aside part of stored
+	inline   int64      // the records' inline chunks
 	reserved int64      // chunk uploads being received
 }
 
 // Usage is what a user holds on this node's disk.
 type Usage struct {
 	Bytes int64 // everything counted
-	Aside int64 // of Bytes, chunks of replaced or removed versions, kept for the grace period
+	Aside int64 // of Bytes, segments no version lists any more, kept for the grace period
 }
 
 // QuotaError refuses an upload that would take the user past Limit.
@@ -68,7 +70,8 @@ func (u *UserDir) Usage() Usage {
 // a chunk kept there is counted before its reservation goes, which takes
 // u.usage.mu, so a check never counts it short.
 func (u *UserDir) usageLocked() Usage {
-	return Usage{Bytes: u.usage.stored + u.usage.reserved + u.up.files.Load(), Aside: u.usage.aside}
+	segs, aside := u.segs.usage()
+	return Usage{Bytes: segs + u.usage.inline + u.usage.reserved + u.up.files.Load(), Aside: aside}
 }
 
 // Reserve makes room for a chunk upload of size bytes (inline: kept in
@@ -106,64 +109,42 @@ func (u *UserDir) Reserve(size int64, inline bool, limit int64) (release func(),
 	}, nil
 }
 
-// count adds stored bytes to what the user's entries hold and set aside,
-// aside of them to what is set aside: (n, 0) for n bytes stored or (-n, 0)
-// removed, (0, n) for n bytes set aside, (-n, -n) for n bytes set aside
-// and then swept.
-func (u *UserDir) count(stored, aside int64) {
+// count adds n bytes to what the user's records keep inline (n < 0:
+// removes).
+func (u *UserDir) count(n int64) {
 	if u.usage == nil {
 		return
 	}
 	u.usage.mu.Lock()
-	u.usage.stored += stored
-	u.usage.aside += aside
+	u.usage.inline += n
 	u.usage.mu.Unlock()
 }
 
-// treeBytes measures what the entry directory rel and everything under it
-// count (0 when the folder has no counter): what removing it frees.
-func (u *UserDir) treeBytes(rel string) int64 {
-	if u.usage == nil {
-		return 0
+// treeRefs returns the segments listed by the live files in the entry
+// directory rel and under it (once per file) and the bytes of their
+// inline chunks: what removing it releases.
+func (u *UserDir) treeRefs(rel string) (ids []string, inline int64) {
+	m, mask, err := u.readMeta(rel)
+	if err == nil && isFile(m) {
+		ids = append(ids, segmentIDs(m)...)
+		if mask != 0 {
+			if full, err := u.readFull(rel); err == nil {
+				inline += inlineBytes(full)
+			}
+		}
 	}
-	return u.sizeUnder(rel)
-}
-
-// sizeUnder measures the chunk files and inline chunks in directory rel
-// and under it.
-func (u *UserDir) sizeUnder(rel string) int64 {
 	ents, err := u.readDir(rel)
 	if err != nil {
-		return 0
+		return ids, inline
 	}
-	var names []string
-	var n int64
 	for _, de := range ents {
-		name := de.Name()
-		if _, ok := unescapeComponent(name); ok && de.IsDir() {
-			n += u.sizeUnder(rel + "/" + name)
-		} else {
-			names = append(names, name)
+		if _, ok := unescapeComponent(de.Name()); ok && de.IsDir() {
+			sub, n := u.treeRefs(rel + "/" + de.Name())
+			ids = append(ids, sub...)
+			inline += n
 		}
 	}
-	var m Record
-	if found, err := u.decodeMeta(rel, &m); err == nil && found {
-		n += inlineBytes(&m)
-	}
-	return n + u.filesBytes(rel, names)
-}
-
-// filesBytes is the size of the chunk files among names in directory rel
-// (other names do not count).
-func (u *UserDir) filesBytes(rel string, names []string) int64 {
-	var n int64
-	for _, name := range names {
-		if _, _, ok := parseChunkName(name); ok {
-			size, _ := u.regularSize(rel + "/" + name)
-			n += size
-		}
-	}
-	return n
+	return ids, inline
 }
 
 // regularSize returns the size of rel when it is a regular file.

@@ -13,12 +13,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"dfs/core"
 )
 
-// Names inside a user's folder (DIR/users/<user>); supersededDir, for the
-// chunks of replaced versions, is in superseded.go.
+// Names inside a user's folder (DIR/users/<user>); segmentsDir, for the
+// chunk files of stored segments, is in segments.go.
 const (
 	filesDir      = "files"
 	stagingDir    = "staging"
@@ -61,7 +62,8 @@ type UserDir struct {
 	mu    sync.Mutex // serializes namespace changes of this user
 	cache *metaCache // the user's entries as last written or read
 	fl    *flusher   // nil: every write is made durable before it returns (offline tools)
-	old   *oldChunks // where superseded chunks are remembered for the sweeper; nil offline
+	old   *oldChunks // inline chunks of replaced versions kept for their readers (gc.go); nil offline
+	segs  *segIndex  // the user's stored segments (segindex.go); empty offline
 	up    *uploads   // uploads waiting for their commit; nil offline
 	bufs  *outPool   // chunk uploads' write buffers; nil offline
 	usage *usage     // what the user holds on this disk (usage.go); nil offline
@@ -96,8 +98,8 @@ func openUserDir(dir, user string, fl *flusher, log *slog.Logger) (*UserDir, err
 	if err != nil {
 		return nil, err
 	}
-	u := &UserDir{user: user, root: root, log: log, cache: newMetaCache(), fl: fl, pending: map[string]uint64{}}
-	for _, d := range []string{filesDir, stagingDir, quarantineDir, supersededDir} {
+	u := &UserDir{user: user, root: root, log: log, cache: newMetaCache(), fl: fl, segs: newSegIndex(), pending: map[string]uint64{}}
+	for _, d := range []string{filesDir, segmentsDir, stagingDir, quarantineDir} {
 		if err := root.Mkdir(d, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			root.Close()
 			return nil, err
@@ -119,7 +121,7 @@ func ValidUser(user string) bool {
 }
 
 // escapeComponent stores a component starting with "@" with one more "@", so
-// it never collides with the node's own "@meta" and "@<ver>.cN" names.
+// it never collides with the node's own "@meta" names.
 func escapeComponent(c string) string {
 	if strings.HasPrefix(c, "@") {
 		return "@" + c
@@ -200,11 +202,20 @@ func (u *UserDir) syncFile(f *os.File) error {
 	return err
 }
 
-// removeAll removes the directory rel with everything under it.
+// removeAll removes the directory rel with everything under it: the
+// segments its files list lose a reference, and their inline chunks leave
+// the user's use.
 func (u *UserDir) removeAll(rel string) error {
-	held := u.treeBytes(rel)
+	ids, inline := u.treeRefs(rel)
 	err := u.root.RemoveAll(rel)
-	u.count(u.treeBytes(rel)-held, 0) // all of it, unless the removal failed halfway
+	if err != nil {
+		// Halfway: what is left keeps its references.
+		left, leftInline := u.treeRefs(rel)
+		u.segs.ref(left)
+		inline -= leftInline
+	}
+	u.segs.unref(ids, time.Now())
+	u.count(-inline)
 	u.cache.dropTree(rel)
 	for p := range u.pending {
 		if _, ok := underRel(p, rel, ""); ok {
@@ -251,7 +262,7 @@ func (u *UserDir) mkdir(rel string) error {
 	if err != nil {
 		return err
 	}
-	u.cache.set(rel, nil, false)
+	u.cache.set(rel, nil, 0)
 	// The new directory's name must survive a power loss with what goes
 	// into it.
 	return u.syncDir(path.Dir(rel))
