@@ -88,22 +88,37 @@ func (c *Client) put(ctx context.Context, name string, r io.ReaderAt, size int64
 }
 
 // putAll reads size bytes of r segment by segment and puts each into d,
-// putInFlight at a time; the first failure stops the rest.
+// putInFlight at a time. The first failure stops the segments not yet
+// started; those in flight finish (cancelled, a node could still stage a
+// chunk it had whole after the DROP that follows a failure).
 func (d *Draft) putAll(ctx context.Context, r io.ReaderAt, size int64) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	var mu sync.Mutex
+	var first error
+	failed := func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return first
+	}
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+		}
+		mu.Unlock()
+	}
 	bufs := make(chan []byte, putInFlight)
 	for range putInFlight {
 		bufs <- nil // made on first use: a small file takes a small buffer
 	}
 	var wg sync.WaitGroup
-	for k := int64(0); k < core.NumSegments(size); k++ {
+	for k := int64(0); k < core.NumSegments(size) && failed() == nil; k++ {
 		var buf []byte
 		select {
 		case buf = <-bufs:
 		case <-ctx.Done():
+			fail(ctx.Err())
 		}
-		if ctx.Err() != nil {
+		if failed() != nil {
 			break
 		}
 		start, end := core.SegmentSpan(size, k)
@@ -112,19 +127,18 @@ func (d *Draft) putAll(ctx context.Context, r io.ReaderAt, size int64) error {
 		}
 		data := buf[:end-start]
 		if n, err := r.ReadAt(data, start); err != nil && !(errors.Is(err, io.EOF) && n == len(data)) {
-			cancel(fmt.Errorf("read: %w", err))
-			bufs <- buf
+			fail(fmt.Errorf("read: %w", err))
 			break
 		}
 		wg.Go(func() {
 			defer func() { bufs <- buf }()
 			if err := d.PutSegment(ctx, k, data); err != nil {
-				cancel(err)
+				fail(err)
 			}
 		})
 	}
 	wg.Wait()
-	return context.Cause(ctx)
+	return failed()
 }
 
 // newMeta is the meta of a new version of size bytes stored as segs,
