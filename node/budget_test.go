@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,7 +78,7 @@ func TestBudgetEve(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		up := randHex(16)
 		for ch := 0; ch < 4; ch++ {
-			if err := eve[i].putChunk(wire.PutChunkReq{Upload: up, Chunk: ch, Inline: true}, small); err != nil {
+			if err := eve[i].putChunk(wire.PutChunkReq{Segment: testSeg, Upload: up, Chunk: ch, Inline: true}, small); err != nil {
 				t.Fatalf("eve's small chunk: %v", err)
 			}
 		}
@@ -86,7 +87,7 @@ func TestBudgetEve(t *testing.T) {
 	var ups []string
 	for i := 0; i < 4; i++ {
 		ups = append(ups, randHex(16))
-		if err := eve[i].put(ups[i], 0, big); err != nil {
+		if err := eve[i].put(ups[i], testSeg, 0, big); err != nil {
 			t.Fatalf("eve's large chunk: %v", err)
 		}
 	}
@@ -94,10 +95,10 @@ func TestBudgetEve(t *testing.T) {
 	if got := n.staged(t, "eve"); got != full {
 		t.Fatalf("eve's uploads hold %+v, want %+v", got, full)
 	}
-	wantBusy(t, "eve's ninth upload, small", eve[0].putChunk(wire.PutChunkReq{Upload: randHex(16), Chunk: 0, Inline: true}, small),
+	wantBusy(t, "eve's ninth upload, small", eve[0].putChunk(wire.PutChunkReq{Segment: testSeg, Upload: randHex(16), Chunk: 0, Inline: true}, small),
 		"8 of your uploads are waiting for their commit here")
-	wantBusy(t, "eve's ninth upload, large", eve[1].put(randHex(16), 0, big), "8 of your uploads are waiting for their commit here")
-	wantBusy(t, "eve's bytes", eve[2].put(ups[0], 1, big), "your uploads waiting for their commit here hold 928.0 KiB, and 200.0 KiB more would pass the 1.0 MiB")
+	wantBusy(t, "eve's ninth upload, large", eve[1].put(randHex(16), testSeg, 0, big), "8 of your uploads are waiting for their commit here")
+	wantBusy(t, "eve's bytes", eve[2].put(ups[0], testSeg, 1, big), "your uploads waiting for their commit here hold 928.0 KiB, and 200.0 KiB more would pass the 1.0 MiB")
 	if got := n.staged(t, "eve"); got != full {
 		t.Errorf("after the refusals eve's uploads hold %+v, want %+v", got, full)
 	}
@@ -111,7 +112,7 @@ func TestBudgetEve(t *testing.T) {
 	if _, err := uploadInline(alice[0], "small", testData(3000, 3)); err != nil {
 		t.Fatalf("alice's small put: %v", err)
 	}
-	if _, held, err := alice[3].upload("large", testData(900<<10, 4)); err != nil || len(held) != 4 {
+	if _, held, err := alice[3].upload("large", testData(900<<10, 4)); err != nil || !bytes.Equal(held, allHeld(1)) {
 		t.Fatalf("alice's large put: held %v, %v", held, err)
 	}
 	if got := n.staged(t, "alice"); got != (store.Staged{}) {
@@ -135,7 +136,7 @@ func TestBudgetEve(t *testing.T) {
 		t.Errorf("eve's use against her quota after her connections closed: %d bytes, want 0", u.Usage().Bytes)
 	}
 	e := login(t, n.addr, "eve", "Magellan101")
-	if err := e.put(randHex(16), 0, big); err != nil {
+	if err := e.put(randHex(16), testSeg, 0, big); err != nil {
 		t.Errorf("eve's upload once her earlier ones were dropped: %v", err)
 	}
 }
@@ -145,10 +146,10 @@ func TestBudgetEve(t *testing.T) {
 func TestBudgetIdle(t *testing.T) {
 	n := eveNode(t, store.Budget{Idle: 200 * time.Millisecond})
 	e := login(t, n.addr, "eve", "Magellan101")
-	if err := e.put(randHex(16), 0, testData(100<<10, 1)); err != nil {
+	if err := e.put(randHex(16), testSeg, 0, testData(100<<10, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.putChunk(wire.PutChunkReq{Upload: randHex(16), Chunk: 1, Inline: true}, testData(100, 2)); err != nil {
+	if err := e.putChunk(wire.PutChunkReq{Segment: testSeg, Upload: randHex(16), Chunk: 1, Inline: true}, testData(100, 2)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "idle uploads dropped", func() bool { return n.staged(t, "eve") == store.Staged{} })
@@ -172,10 +173,10 @@ func TestBudgetCommitElsewhere(t *testing.T) {
 	commit := login(t, n.addr, "alice", "Crimson33")
 	data := testData(100<<10, 5)
 	m, held, err := uploadVia(send, commit, "f", data)
-	if err != nil || len(held) != 4 {
+	if err != nil || !bytes.Equal(held, allHeld(1)) {
 		t.Fatalf("commit on another connection: held %v, %v", held, err)
 	}
-	got, err := commit.get("f", m.Version, 3, 0, -1)
+	got, err := commit.get("f", m.Segments[0].ID, 3, 0, -1)
 	if err != nil || len(got) != len(data)/4 {
 		t.Errorf("chunk 3 read back: %d bytes, %v", len(got), err)
 	}
@@ -183,7 +184,7 @@ func TestBudgetCommitElsewhere(t *testing.T) {
 
 // uploadVia sends data's chunks on send, closes it and commits at path on
 // commit.
-func uploadVia(send, commit *tclient, path string, data []byte) (wire.Meta, []int, error) {
+func uploadVia(send, commit *tclient, path string, data []byte) (wire.Meta, []uint8, error) {
 	m, up, err := send.sendChunks(data)
 	if err != nil {
 		return m, nil, err

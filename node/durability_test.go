@@ -128,9 +128,9 @@ func crashCopy(t *testing.T, n *testNode) string {
 }
 
 // TestRecovery: what a crash can leave behind is repaired at start: a torn
-// @meta.new leaves the last durable version (with its set-aside chunks put
-// back), a whole one is kept with only the chunks that verify, and
-// temporary files and uploads never committed go.
+// @meta.new leaves the last durable version (and the segments only the
+// lost one listed are deleted), a whole one is kept with only the chunks
+// that verify, and temporary files and uploads never committed go.
 func TestRecovery(t *testing.T) {
 	n := startNode(t, func(c *Config) { c.FlushDelay = never })
 	c := login(t, n.addr, "alice", "Crimson33")
@@ -147,7 +147,7 @@ func TestRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	up := randHex(16)
-	if err := c.put(up, 0, testData(70<<10, 6)); err != nil { // staged, never committed
+	if err := c.put(up, testSeg, 0, testData(70<<10, 6)); err != nil { // staged, never committed
 		t.Fatal(err)
 	}
 
@@ -158,16 +158,9 @@ func TestRecovery(t *testing.T) {
 	}
 	read := func(c *tclient, m wire.Meta, data []byte) {
 		t.Helper()
-		var got []byte
-		for i := 0; i < core.NumChunks; i++ {
-			b, err := c.get("f", m.Version, i, 0, -1)
-			if err != nil {
-				t.Fatalf("chunk %d of %s: %v", i, m.Version, err)
-			}
-			got = append(got, b...)
-		}
-		if !bytes.Equal(got, data) {
-			t.Fatalf("version %s read back wrong", m.Version)
+		got, err := c.readAll("f", m)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("version %s read back wrong: %v", m.Version, err)
 		}
 	}
 
@@ -178,20 +171,19 @@ func TestRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(entry, "@meta.tmp-0123"), []byte("junk"), 0o600)
-	os.WriteFile(filepath.Join(torn, "users/alice/staging", up+".c1.tmp-99"), []byte("junk"), 0o600)
+	os.WriteFile(filepath.Join(torn, "users/alice/staging", up+"."+testSeg+".c1.tmp-99"), []byte("junk"), 0o600)
 	tc := start(torn)
-	if ch := tc.lookup("f"); len(ch) != 1 || ch[0].Version != v1.Version || len(ch[0].Held) != core.NumChunks {
+	if ch := tc.lookup("f"); len(ch) != 1 || ch[0].Version != v1.Version || !bytes.Equal(ch[0].Held, allHeld(1)) {
 		t.Fatalf("after a torn change: %+v, want %s whole", ch, v1.Version)
 	}
 	read(tc, v1, v1data)
-	names, _ := os.ReadDir(entry)
-	for _, e := range names {
-		if strings.HasPrefix(e.Name(), "@meta.") || strings.Contains(e.Name(), v2.Version) {
-			t.Errorf("left in the entry after recovery: %s", e.Name())
-		}
+	if got := metaFiles(t, entry); !slices.Equal(got, []string{metaName}) {
+		t.Errorf("meta files after recovery: %v", got)
 	}
-	if aside, _ := os.ReadDir(filepath.Join(torn, "users/alice", supersededDir)); len(aside) != 0 {
-		t.Errorf("left set aside after recovery: %v", aside)
+	for i := 0; i < core.NumChunks; i++ {
+		if exists(filepath.Join(torn, "users/alice", segFile(v2.Segments[0].ID, i))) {
+			t.Errorf("chunk %d of the lost version's segment kept", i)
+		}
 	}
 	// An upload does not outlive its connections, which the stop closed.
 	if left, _ := os.ReadDir(filepath.Join(torn, "users/alice/staging")); len(left) != 0 {
@@ -201,7 +193,7 @@ func TestRecovery(t *testing.T) {
 	// Whole @meta.new with a torn chunk file: v2 stands without that copy.
 	half := crashCopy(t, n)
 	entry = filepath.Join(half, "users/alice/files/f")
-	chunk := filepath.Join(entry, chunkName(v2.Version, 2))
+	chunk := filepath.Join(half, "users/alice", segFile(v2.Segments[0].ID, 2))
 	b, _ := os.ReadFile(chunk)
 	for i := store.ChunkHeaderSize; i < len(b); i++ {
 		b[i] = 0 // written back as zeros: the data never reached the disk
@@ -209,7 +201,7 @@ func TestRecovery(t *testing.T) {
 	os.WriteFile(chunk, b, 0o600)
 	hc := start(half)
 	ch := hc.lookup("f")
-	if len(ch) != 1 || ch[0].Version != v2.Version || !slices.Equal(ch[0].Held, []int{0, 1, 3}) {
+	if len(ch) != 1 || ch[0].Version != v2.Version || !bytes.Equal(ch[0].Held, []uint8{0b1011}) {
 		t.Fatalf("after a torn chunk: %+v, want %s holding 0 1 3", ch, v2.Version)
 	}
 	if exists(chunk) {
@@ -223,7 +215,7 @@ func TestRecovery(t *testing.T) {
 			continue
 		}
 		s, e := core.ChunkBounds(int64(len(v2data)), i)
-		if got, err := hc.get("f", v2.Version, i, 0, -1); err != nil || !bytes.Equal(got, v2data[s:e]) {
+		if got, err := hc.get("f", v2.Segments[0].ID, i, 0, -1); err != nil || !bytes.Equal(got, v2data[s:e]) {
 			t.Errorf("chunk %d after recovery: %v", i, err)
 		}
 	}
@@ -295,7 +287,7 @@ func TestPutChunkSaysExists(t *testing.T) {
 		t.Helper()
 		data := []byte("abc")
 		sum := sha256Hex(data)
-		req := wire.PutChunkReq{Upload: randHex(16), Chunk: 0, Size: 3, SHA256: sum, Inline: true, Path: p}
+		req := wire.PutChunkReq{Segment: testSeg, Upload: randHex(16), Chunk: 0, Size: 3, SHA256: sum, Inline: true, Path: p}
 		if err := c.c.Send(wire.TypePutChunk, wire.StatusOK, req); err != nil {
 			t.Fatal(err)
 		}
@@ -343,13 +335,13 @@ func TestConditionalCommit(t *testing.T) {
 	}
 	data := []byte("new content")
 	up := randHex(16)
+	seg := segmentOf(0, data)
 	s, e := core.ChunkBounds(int64(len(data)), 0)
-	if err := c.put(up, 0, data[s:e]); err != nil {
+	if err := c.put(up, seg.ID, 0, data[s:e]); err != nil {
 		t.Fatal(err)
 	}
-	v := core.NewVersion()
-	m := wire.Meta{Stamp: v, Born: v, Version: v, Size: int64(len(data))}
-	m.Chunks[0] = wire.ChunkInfo{Size: e - s, SHA256: sha256Hex(data[s:e])}
+	m := fileMeta(int64(len(data)), []wire.Segment{seg})
+	v := m.Version
 	wantStatus(t, "new over an existing file", commit("f", true, []int{0}, up, m), wire.StatusExist)
 	wantStatus(t, "a needed chunk missing", commit("g", true, []int{0, 1}, up, m), wire.StatusIncomplete)
 	if ch := c.lookup("f"); len(ch) != 1 || ch[0].Version != old.Version {
@@ -375,7 +367,7 @@ func TestPutChunkTrailer(t *testing.T) {
 	data := testData(200<<10, 7)
 	send := func(c *tclient, trailer any) error {
 		up := randHex(16)
-		req := wire.PutChunkReq{Upload: up, Chunk: 0, Size: int64(len(data)), Trailer: true}
+		req := wire.PutChunkReq{Segment: testSeg, Upload: up, Chunk: 0, Size: int64(len(data)), Trailer: true}
 		if err := c.c.Send(wire.TypePutChunk, wire.StatusOK, req); err != nil {
 			return err
 		}
@@ -398,5 +390,5 @@ func TestPutChunkTrailer(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStatus(t, "bad trailer", send(login(t, n.addr, "alice", "Crimson33"), wire.PutChunkTrailer{SHA256: "zz"}), wire.StatusBadRequest)
-	wantStatus(t, "trailer with a hash given", c.call(wire.TypePutChunk, wire.PutChunkReq{Upload: randHex(16), Size: 1, SHA256: sha256Hex([]byte("x")), Trailer: true}, nil), wire.StatusBadRequest)
+	wantStatus(t, "trailer with a hash given", c.call(wire.TypePutChunk, wire.PutChunkReq{Segment: testSeg, Upload: randHex(16), Size: 1, SHA256: sha256Hex([]byte("x")), Trailer: true}, nil), wire.StatusBadRequest)
 }

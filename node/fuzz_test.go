@@ -30,10 +30,17 @@ func frame(t wire.Type, v any) []byte {
 func FuzzServeConn(f *testing.F) {
 	ver := "0000000000000001deadbeef"
 	f.Add(frame(wire.TypeList, wire.ListReq{Recursive: true}))
-	f.Add(append(frame(wire.TypePutChunk, wire.PutChunkReq{Upload: "0123456789abcdef0123456789abcdef", Chunk: 0, Size: 3,
+	f.Add(append(frame(wire.TypePutChunk, wire.PutChunkReq{Upload: "0123456789abcdef0123456789abcdef", Segment: ver, Chunk: 0, Size: 3,
 		SHA256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}), append(frame(wire.TypeData, []byte("abc")), frame(wire.TypeData, nil)...)...))
-	f.Add(frame(wire.TypeCommit, wire.CommitReq{Path: "a/@b", Upload: "0123456789abcdef0123456789abcdef", Meta: wire.Meta{Stamp: ver, Version: ver, Size: 3}}))
-	f.Add(frame(wire.TypeGetChunk, wire.GetChunkReq{Path: "a/@b", Version: ver, Length: -1}))
+	seg := wire.Segment{Index: 0, ID: ver, Size: 3, MD5: "900150983cd24fb0d6963f7d28e17f72"}
+	seg.Chunks[3] = wire.ChunkInfo{Size: 3, SHA256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"}
+	for c := 0; c < 3; c++ {
+		seg.Chunks[c].SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	}
+	f.Add(frame(wire.TypeCommit, wire.CommitReq{Path: "a/@b", Upload: "0123456789abcdef0123456789abcdef", Need: []int{3},
+		Meta: wire.Meta{Stamp: ver, Version: ver, Size: 3, Segments: []wire.Segment{seg}}}))
+	f.Add(frame(wire.TypeGetChunk, wire.GetChunkReq{Path: "a/@b", Segment: ver, Chunk: 3, Length: -1}))
+	f.Add(frame(wire.TypeGetChunk, wire.GetChunkReq{Upload: "0123456789abcdef0123456789abcdef", Segment: ver, Chunk: 3, Length: -1}))
 	f.Add(frame(wire.TypeUpdate, wire.UpdateReq{Op: "mkdir", Path: "d", Meta: wire.Meta{Stamp: ver}}))
 	f.Add(frame(wire.TypeRename, wire.RenameReq{From: "d", To: "e/f", Stamp: ver}))
 	f.Add([]byte{wire.ProtocolVersion, 5, 0, 0, 0xff, 0xff, 0xff, 0xff})

@@ -382,3 +382,7 @@ func (c *tclient) recvList() (wire.ListResp, error) {
 	}
 	return wire.DecodeListResp(body)
 }
+
+// testSeg is a segment id for tests that send chunks without committing
+// them as a file.
+var testSeg = core.NewVersion()

@@ -39,7 +39,7 @@ func TestQuota(t *testing.T) {
 	if r := info(c); r.Quota != chunkFile+4<<10 || r.Used != chunkFile {
 		t.Errorf("INFO with two chunks staged: used %d of %d", r.Used, r.Quota)
 	}
-	err := c.put(randHex(16), 0, testData(600<<10, 2))
+	err := c.put(randHex(16), testSeg, 0, testData(600<<10, 2))
 	wantStatus(t, "a chunk past the quota", err, wire.StatusQuota)
 	var re *wire.RemoteError
 	if errors.As(err, &re); re.Message != "over quota: using 512.1 KiB of 516.1 KiB, no room for 600.1 KiB more; remove files or ask the operator to raise it" {
@@ -47,9 +47,9 @@ func TestQuota(t *testing.T) {
 	}
 	// Small (inline) chunks too, on the same connection, which is still in
 	// step; one that fits is taken.
-	err = c.putChunk(wire.PutChunkReq{Upload: randHex(16), Chunk: 0, Inline: true}, testData(8<<10, 3))
+	err = c.putChunk(wire.PutChunkReq{Segment: testSeg, Upload: randHex(16), Chunk: 0, Inline: true}, testData(8<<10, 3))
 	wantStatus(t, "an inline chunk past the quota", err, wire.StatusQuota)
-	if err := c.putChunk(wire.PutChunkReq{Upload: randHex(16), Chunk: 0, Inline: true}, testData(4<<10, 3)); err != nil {
+	if err := c.putChunk(wire.PutChunkReq{Segment: testSeg, Upload: randHex(16), Chunk: 0, Inline: true}, testData(4<<10, 3)); err != nil {
 		t.Errorf("an inline chunk that fits: %v", err)
 	}
 
@@ -72,7 +72,7 @@ func TestQuota(t *testing.T) {
 	if err := c.updateOp(wire.UpdateDelete, "a", wire.Meta{Stamp: core.NewVersion()}); err != nil {
 		t.Fatal(err)
 	}
-	err = c.put(randHex(16), 0, testData(600<<10, 2))
+	err = c.put(randHex(16), testSeg, 0, testData(600<<10, 2))
 	wantStatus(t, "right after the delete", err, wire.StatusQuota)
 	if errors.As(err, &re); !strings.Contains(re.Message, "(2.0 MiB of it is replaced or removed files, freed within 2m0s)") {
 		t.Errorf("message %q", re.Message)
@@ -80,8 +80,8 @@ func TestQuota(t *testing.T) {
 	if err := n.s.store.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	n.s.store.SweepSuperseded(time.Now())
-	if err := c.put(randHex(16), 0, testData(600<<10, 2)); err != nil {
+	n.s.store.SweepReleased(time.Now())
+	if err := c.put(randHex(16), testSeg, 0, testData(600<<10, 2)); err != nil {
 		t.Errorf("after the sweep: %v", err)
 	}
 }
@@ -93,10 +93,10 @@ func TestDrop(t *testing.T) {
 	n := startNode(t, nil)
 	c := login(t, n.addr, "alice", "Crimson33")
 	up := randHex(16)
-	if err := c.put(up, 0, testData(300<<10, 1)); err != nil {
+	if err := c.put(up, testSeg, 0, testData(300<<10, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.putChunk(wire.PutChunkReq{Upload: up, Chunk: 1, Inline: true}, testData(4<<10, 2)); err != nil {
+	if err := c.putChunk(wire.PutChunkReq{Segment: testSeg, Upload: up, Chunk: 1, Inline: true}, testData(4<<10, 2)); err != nil {
 		t.Fatal(err)
 	}
 	var r wire.InfoResp
@@ -112,8 +112,10 @@ func TestDrop(t *testing.T) {
 	if got := n.s.store.Staged(); got != (store.Staged{}) {
 		t.Errorf("uploads after DROP hold %+v, want nothing", got)
 	}
-	ver := core.NewVersion()
-	m := wire.Meta{Stamp: ver, Born: ver, Version: ver, Size: 4}
+	data := testData(300<<10, 1)
+	sg := segmentOf(0, data)
+	sg.ID = testSeg
+	m := fileMeta(int64(len(data)), []wire.Segment{sg})
 	err := c.call(wire.TypeCommit, wire.CommitReq{Path: "f", Upload: up, Meta: m, Need: []int{0, 1}}, nil)
 	wantStatus(t, "a commit of the dropped upload", err, wire.StatusIncomplete)
 	wantStatus(t, "DROP of a bad id", c.call(wire.TypeDrop, wire.DropReq{Upload: "x"}, nil), wire.StatusBadRequest)

@@ -47,7 +47,7 @@ type Config struct {
 	ScrubRate   int64         // bytes/s for the background scrub; 0 = no background scrub
 	ScrubEvery  time.Duration // default 24h
 	FlushDelay  time.Duration // default store.DefaultFlushDelay: how long an acknowledged change may wait to be written to disk
-	Grace       time.Duration // default DefaultGrace: how long the chunks of a replaced or removed version stay readable
+	Grace       time.Duration // default DefaultGrace: how long the segments no version lists any more (replaced, removed) stay readable
 
 	// Per-user limits (budget.go, docs/security.md): one user at a limit
 	// is refused as busy and affects no one else. The quota of each user
@@ -318,7 +318,7 @@ func (s *Server) withClose(ctx context.Context) (context.Context, context.Cancel
 }
 
 // background drops idle uploads (checking four times per Budget.Idle),
-// sweeps set-aside chunks and runs the scrub every ScrubEvery when
+// sweeps released segments and runs the scrub every ScrubEvery when
 // ScrubRate is set.
 func (s *Server) background() {
 	defer s.bg.Done()

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -57,9 +58,10 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(held, []int{0, 1, 2, 3}) {
+	if !bytes.Equal(held, []uint8{0xf}) {
 		t.Fatalf("held %v", held)
 	}
+	sid := m.Segments[0].ID
 	// The "@" component is escaped on disk; after a flush the meta is
 	// durable as @meta.
 	if err := n.s.store.Sync(); err != nil {
@@ -68,28 +70,20 @@ func TestRoundTrip(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(n.dir, "users/alice/files/docs/a/@@x.txt/@meta")); err != nil {
 		t.Fatal(err)
 	}
-	var got []byte
-	for i := 0; i < core.NumChunks; i++ {
-		b, err := c.get("docs/a/@x.txt", m.Version, i, 0, -1)
-		if err != nil {
-			t.Fatalf("get %d: %v", i, err)
-		}
-		got = append(got, b...)
-	}
-	if !bytes.Equal(got, data) {
-		t.Fatal("data differs")
+	if got, err := c.readAll("docs/a/@x.txt", m); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("data differs: %v", err)
 	}
 	s0, e0 := core.ChunkBounds(int64(len(data)), 0)
-	b, err := c.get("docs/a/@x.txt", m.Version, 0, 65530, 10000)
+	b, err := c.get("docs/a/@x.txt", sid, 0, 65530, 10000)
 	if err != nil || !bytes.Equal(b, data[s0+65530:s0+65530+10000]) {
 		t.Fatalf("range get: %v (%d bytes)", err, len(b))
 	}
-	b, err = c.get("docs/a/@x.txt", m.Version, 0, e0-s0, -1)
+	b, err = c.get("docs/a/@x.txt", sid, 0, e0-s0, -1)
 	if err != nil || len(b) != 0 {
 		t.Fatalf("get at end: %v %d", err, len(b))
 	}
 	_, err = c.get("docs/a/@x.txt", core.NewVersion(), 0, 0, -1)
-	wantStatus(t, "get other version", err, wire.StatusNotFound)
+	wantStatus(t, "get another segment", err, wire.StatusNotFound)
 
 	chain, ents, err := c.list("", true)
 	if err != nil {
@@ -102,7 +96,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil || !slices.Equal(paths(chain), []string{"docs", "docs/a"}) || !slices.Equal(paths(ents), []string{"docs/a/@x.txt"}) {
 		t.Fatalf("list docs/a: %v %v %v", err, paths(chain), paths(ents))
 	}
-	if e := ents[0]; e.Version != m.Version || e.Size != m.Size || e.MD5 != m.MD5 || len(e.Held) != core.NumChunks {
+	if e := ents[0]; e.Version != m.Version || e.Size != m.Size || !reflect.DeepEqual(e.Segments, m.Segments) || !bytes.Equal(e.Held, []uint8{0xf}) {
 		t.Errorf("entry %+v", e)
 	}
 	_, _, err = c.list("docs/a/@x.txt", false)
@@ -120,41 +114,45 @@ func TestRoundTrip(t *testing.T) {
 	old := m
 	old.Stamp = "0000000000000001deadbeef"
 	up := randHex(16)
-	if err := c.put(up, 0, data[:m.Chunks[0].Size]); err != nil {
+	if err := c.put(up, testSeg, 0, data[:m.Segments[0].Chunks[0].Size]); err != nil {
 		t.Fatal(err)
 	}
 	err = c.call(wire.TypeCommit, wire.CommitReq{Path: "docs/a/@x.txt", Upload: up, Meta: old}, nil)
 	wantStatus(t, "stale commit", err, wire.StatusStale)
-	if _, err := os.Stat(filepath.Join(n.dir, "users/alice/staging", up+".c0")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(n.dir, "users/alice/staging", up+"."+testSeg+".c0")); !os.IsNotExist(err) {
 		t.Errorf("staged chunk of a stale commit left: %v", err)
 	}
-	// A newer version replaces the chunk files.
+	// A newer version with other content lists a new segment.
 	m2, _, err := c.upload("docs/a/@x.txt", data[:10])
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The superseded version stays readable for a grace period (readers in
+	// The released segment stays readable for a grace period (readers in
 	// the middle of it), then the sweeper removes it.
-	if _, err := c.get("docs/a/@x.txt", m.Version, 0, 0, -1); err != nil {
-		t.Errorf("superseded version not served during its grace period: %v", err)
+	if _, err := c.get("docs/a/@x.txt", sid, 0, 0, -1); err != nil {
+		t.Errorf("released segment not served during its grace period: %v", err)
 	}
-	dir := filepath.Join(n.dir, "users/alice/files/docs/a/@@x.txt")
 	if err := n.s.store.Sync(); err != nil { // @meta.new becomes @meta
 		t.Fatal(err)
 	}
-	aside := filepath.Join(n.dir, "users/alice", supersededDir)
-	if names, _ := os.ReadDir(dir); len(names) != 1+core.NumChunks {
-		t.Errorf("entry dir holds %d files, want @meta and 4 chunks of %s", len(names), m2.Version)
+	dir := filepath.Join(n.dir, "users/alice/files/docs/a/@@x.txt")
+	if names, _ := os.ReadDir(dir); len(names) != 1 {
+		t.Errorf("entry dir holds %d files, want only @meta", len(names))
 	}
-	if names, _ := os.ReadDir(aside); len(names) != core.NumChunks {
-		t.Errorf("superseded folder holds %d files, want the 4 chunks of %s", len(names), m.Version)
+	user := filepath.Join(n.dir, "users/alice")
+	for i := 0; i < core.NumChunks; i++ {
+		if !exists(filepath.Join(user, segFile(sid, i))) || !exists(filepath.Join(user, segFile(m2.Segments[0].ID, i))) {
+			t.Errorf("chunk %d of the released or the new segment missing", i)
+		}
 	}
-	n.s.store.SweepSuperseded(time.Now())
-	if _, err := c.get("docs/a/@x.txt", m.Version, 0, 0, -1); status(err) != wire.StatusNotFound {
-		t.Errorf("old version still served after the sweep: %v", err)
+	n.s.store.SweepReleased(time.Now())
+	if _, err := c.get("docs/a/@x.txt", sid, 0, 0, -1); status(err) != wire.StatusNotFound {
+		t.Errorf("released segment still served after the sweep: %v", err)
 	}
-	if names, _ := os.ReadDir(aside); len(names) != 0 {
-		t.Errorf("superseded folder holds %d files after the sweep", len(names))
+	for i := 0; i < core.NumChunks; i++ {
+		if exists(filepath.Join(user, segFile(sid, i))) || !exists(filepath.Join(user, segFile(m2.Segments[0].ID, i))) {
+			t.Errorf("after the sweep: chunk %d of the released segment kept or of the new one gone", i)
+		}
 	}
 	// Committing over a folder.
 	_, _, err = c.upload("docs", data[:4])
@@ -166,7 +164,7 @@ func TestPutChunkErrors(t *testing.T) {
 	c := login(t, n.addr, "alice", "Crimson33")
 	login(t, n.addr, "alice", "Crimson33") // keeps alice's uploads once c is closed
 	// Wrong SHA-256: corrupt, connection still usable.
-	req := wire.PutChunkReq{Upload: randHex(16), Chunk: 1, Size: 3, SHA256: strings.Repeat("00", 32)}
+	req := wire.PutChunkReq{Segment: testSeg, Upload: randHex(16), Chunk: 1, Size: 3, SHA256: strings.Repeat("00", 32)}
 	if err := c.c.Send(wire.TypePutChunk, wire.StatusOK, req); err != nil {
 		t.Fatal(err)
 	}
@@ -174,11 +172,11 @@ func TestPutChunkErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStatus(t, "bad sha", c.c.Recv(wire.TypePutChunk, nil), wire.StatusCorrupt)
-	if err := c.put(randHex(16), 2, []byte("hello")); err != nil {
+	if err := c.put(randHex(16), testSeg, 2, []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
 	// Invalid upload id: bad request and close.
-	err := c.call(wire.TypePutChunk, wire.PutChunkReq{Upload: "../../x", Chunk: 0, SHA256: strings.Repeat("00", 32)}, nil)
+	err := c.call(wire.TypePutChunk, wire.PutChunkReq{Segment: testSeg, Upload: "../../x", Chunk: 0, SHA256: strings.Repeat("00", 32)}, nil)
 	wantStatus(t, "bad upload id", err, wire.StatusBadRequest)
 	ents, _ := os.ReadDir(filepath.Join(n.dir, "users/alice/staging"))
 	if len(ents) != 1 {
@@ -206,18 +204,24 @@ func TestDeleteRmdir(t *testing.T) {
 	}
 	// A reader in the middle of the deleted file finishes it (the chunks
 	// are set aside for the grace period), then they are gone.
-	if _, err := c.get("d/f", m.Version, 0, 0, -1); err != nil {
+	sid := m.Segments[0].ID
+	if _, err := c.get("d/f", sid, 0, 0, -1); err != nil {
 		t.Errorf("deleted version not served during its grace period: %v", err)
 	}
 	if err := n.s.store.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	n.s.store.SweepSuperseded(time.Now())
+	n.s.store.SweepReleased(time.Now())
 	names, _ := os.ReadDir(filepath.Join(n.dir, "users/alice/files/d/f"))
 	if len(names) != 1 {
-		t.Errorf("chunk files left after delete and sweep: %d files", len(names))
+		t.Errorf("entry dir holds %d files, want only @meta", len(names))
 	}
-	if _, err := c.get("d/f", m.Version, 0, 0, -1); status(err) != wire.StatusNotFound {
+	for i := 0; i < core.NumChunks; i++ {
+		if exists(filepath.Join(n.dir, "users/alice", segFile(sid, i))) {
+			t.Errorf("chunk %d left after delete and sweep", i)
+		}
+	}
+	if _, err := c.get("d/f", sid, 0, 0, -1); status(err) != wire.StatusNotFound {
 		t.Errorf("get deleted: %v", err)
 	}
 	st2 := core.NewVersion()
@@ -305,7 +309,7 @@ func TestRename(t *testing.T) {
 	if len(ch) != 2 || ch[1].Stamp != st || ch[1].Born != m.Born || ch[1].Version != m.Version {
 		t.Fatalf("moved %+v", ch)
 	}
-	if got, err := c.get("b/f2", m.Version, 3, 0, -1); err != nil || string(got) != "ne" {
+	if got, err := c.get("b/f2", m.Segments[0].ID, 3, 0, -1); err != nil || string(got) != "ne" {
 		t.Fatalf("get moved: %q %v", got, err)
 	}
 	if ch := c.lookup("a/f"); !ch[1].Deleted || ch[1].Born != st {
@@ -345,9 +349,10 @@ func TestCorruptChunk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sid := m.Segments[0].ID
 	// Flip a byte in the second block of chunk 1 and in the header of chunk 2.
 	flip := func(ch int, off int64) {
-		p := filepath.Join(n.dir, "users/alice/files/f", chunkName(m.Version, ch))
+		p := filepath.Join(n.dir, "users/alice", segFile(sid, ch))
 		f, err := os.OpenFile(p, os.O_RDWR, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -360,21 +365,21 @@ func TestCorruptChunk(t *testing.T) {
 	}
 	flip(1, store.ChunkHeaderSize+store.BlockSize+4+10)
 	flip(2, 3)
-	_, err = c.get("f", m.Version, 1, 0, -1)
+	_, err = c.get("f", sid, 1, 0, -1)
 	wantStatus(t, "corrupt block", err, wire.StatusCorrupt)
-	_, err = c.get("f", m.Version, 2, 0, 100)
+	_, err = c.get("f", sid, 2, 0, 100)
 	wantStatus(t, "corrupt header", err, wire.StatusCorrupt)
 	// The connection is still usable and the chunk is gone.
-	_, err = c.get("f", m.Version, 1, 0, -1)
+	_, err = c.get("f", sid, 1, 0, -1)
 	wantStatus(t, "quarantined", err, wire.StatusNotFound)
-	if b, err := c.get("f", m.Version, 0, 0, -1); err != nil || len(b) != 1<<18 {
+	if b, err := c.get("f", sid, 0, 0, -1); err != nil || len(b) != 1<<18 {
 		t.Fatalf("good chunk: %v", err)
 	}
 	q, _ := os.ReadDir(filepath.Join(n.dir, "users/alice/quarantine"))
-	if len(q) != 2 || !strings.HasPrefix(q[0].Name(), "f@"+m.Version) {
+	if len(q) != 2 || q[0].Name() != sid+".c1" || q[1].Name() != sid+".c2" {
 		t.Fatalf("quarantine %v", q)
 	}
-	if ch := c.lookup("f"); !slices.Equal(ch[0].Held, []int{0, 3}) {
+	if ch := c.lookup("f"); !bytes.Equal(ch[0].Held, []uint8{0b1001}) {
 		t.Errorf("held %v", ch[0].Held)
 	}
 	var info wire.InfoResp
@@ -389,7 +394,7 @@ func TestCorruptChunk(t *testing.T) {
 	}
 	flip(0, store.ChunkHeaderSize+1<<18-1)
 	rep, err := n.s.Scrub(t.Context())
-	if err != nil || rep.Checked != 1 || !slices.Equal(rep.Bad, []string{"alice:f@" + m.Version + ".c0"}) {
+	if err != nil || rep.Checked != 1 || !slices.Equal(rep.Bad, []string{"alice:" + sid + ".c0"}) {
 		t.Fatalf("scrub %+v %v", rep, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func openBudget(t *testing.T, b Budget) (*Store, *UserDir) {
 
 // stageFile stages chunk n of upload, data, as a chunk file.
 func stageFile(u *UserDir, upload string, n int, data []byte) error {
-	sc, err := u.Stage(upload, n, int64(len(data)), true)
+	sc, err := u.Stage(upload, tseg, n, int64(len(data)), true)
 	if err != nil {
 		return err
 	}
@@ -45,6 +46,9 @@ func stageFile(u *UserDir, upload string, n int, data []byte) error {
 }
 
 func uploadID(i int) string { return fmt.Sprintf("%032x", i+1) }
+
+// tseg is the segment id of the chunks tests stage.
+const tseg = "0000018b00000000aaaaaaab"
 
 // stagedFiles counts the files in the user's staging folder.
 func stagedFiles(t *testing.T, st *Store, user string) int {
@@ -79,7 +83,7 @@ func TestBudgetInlineSpills(t *testing.T) {
 	st, u := openBudget(t, Budget{Memory: 16 << 10})
 	chunk := make([]byte, wire.MaxInlineChunk)
 	for i := 0; i < 3; i++ {
-		if err := u.StageInline(uploadID(0), i, chunk); err != nil {
+		if err := u.StageInline(uploadID(0), tseg, i, chunk); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -91,22 +95,24 @@ func TestBudgetInlineSpills(t *testing.T) {
 		t.Errorf("node memory for inline chunks %d, want %d", got, 16<<10)
 	}
 	// A chunk sent again replaces the one before, wherever it was.
-	if err := u.StageInline(uploadID(0), 2, chunk[:100]); err != nil {
+	if err := u.StageInline(uploadID(0), tseg, 2, chunk[:100]); err != nil {
 		t.Fatal(err)
 	}
 	wantStaged(t, "the third chunk again, short", u.Staged(), Staged{Uploads: 1, Bytes: 16<<10 + 100, Memory: 16 << 10})
 
 	ver := core.NewVersion()
-	m := wire.Meta{Stamp: ver, Born: ver, Version: ver, Size: 3*wire.MaxInlineChunk + 100, Mode: 0o644}
+	seg := wire.Segment{ID: tseg, Size: 3*wire.MaxInlineChunk + 100, MD5: strings.Repeat("0", 32)}
+	m := wire.Meta{Stamp: ver, Born: ver, Version: ver, Size: seg.Size, Mode: 0o644}
 	for i, size := range []int{wire.MaxInlineChunk, wire.MaxInlineChunk, 100, wire.MaxInlineChunk} {
 		sum := sha256.Sum256(chunk[:size])
-		m.Chunks[i] = wire.ChunkInfo{Size: int64(size), SHA256: fmt.Sprintf("%x", sum)}
+		seg.Chunks[i] = wire.ChunkInfo{Size: int64(size), SHA256: fmt.Sprintf("%x", sum)}
 	}
+	m.Segments = []wire.Segment{seg}
 	held, err := u.Commit("f", uploadID(0), m, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(held) != 3 {
+	if !slices.Equal(held, []uint8{0b0111}) {
 		t.Errorf("commit holds %v, want chunks 0 1 2", held)
 	}
 	wantStaged(t, "after the commit", u.Staged(), Staged{})
@@ -128,10 +134,10 @@ func TestBudgetNodeMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	chunk := make([]byte, wire.MaxInlineChunk)
-	if err := u.StageInline(uploadID(0), 0, chunk); err != nil {
+	if err := u.StageInline(uploadID(0), tseg, 0, chunk); err != nil {
 		t.Fatal(err)
 	}
-	if err := bob.StageInline(uploadID(0), 0, chunk); err != nil {
+	if err := bob.StageInline(uploadID(0), tseg, 0, chunk); err != nil {
 		t.Fatalf("bob's chunk with the node's memory full: %v", err)
 	}
 	wantStaged(t, "bob", bob.Staged(), Staged{Uploads: 1, Bytes: 8 << 10})
@@ -150,18 +156,18 @@ func TestBudgetLimits(t *testing.T) {
 		}
 	}
 	wantRefusal(t, "third upload", stageFile(u, uploadID(2), 0, data), core.ErrBusy, "2 of your uploads are waiting")
-	wantRefusal(t, "third upload, inline", u.StageInline(uploadID(2), 0, data[:10]), core.ErrBusy, "2 of your uploads are waiting")
+	wantRefusal(t, "third upload, inline", u.StageInline(uploadID(2), tseg, 0, data[:10]), core.ErrBusy, "2 of your uploads are waiting")
 	wantRefusal(t, "over the bytes", stageFile(u, uploadID(1), 1, data), core.ErrBusy, "hold 80.0 KiB, and 40.0 KiB more would pass the 100.0 KiB")
 	wantRefusal(t, "chunk over the budget", stageFile(u, uploadID(0), 1, make([]byte, 101<<10)), core.ErrNoSpace, "too large for this node")
 	wantStaged(t, "after the refusals", u.Staged(), Staged{Uploads: 2, Bytes: 80 << 10})
 
 	// A chunk whose receipt fails is uncounted.
-	sc, err := u.Stage(uploadID(5), 0, 10, true)
+	sc, err := u.Stage(uploadID(5), tseg, 0, 10, true)
 	if err == nil {
 		sc.Close()
 	}
 	wantRefusal(t, "a third upload, begun", err, core.ErrBusy, "waiting")
-	sc, err = u.Stage(uploadID(1), 3, 10, true)
+	sc, err = u.Stage(uploadID(1), tseg, 3, 10, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +196,7 @@ func TestBudgetDrops(t *testing.T) {
 	if err := stageFile(u, uploadID(0), 0, data); err != nil {
 		t.Fatal(err)
 	}
-	if err := u.StageInline(uploadID(1), 0, data[:100]); err != nil {
+	if err := u.StageInline(uploadID(1), tseg, 0, data[:100]); err != nil {
 		t.Fatal(err)
 	}
 	if n := u.DropUploads(); n != 2 {
@@ -224,7 +230,7 @@ func TestBudgetDrops(t *testing.T) {
 	if err := stageFile(u, uploadID(2), 0, data); err != nil {
 		t.Fatalf("third upload once the others are idle: %v", err)
 	}
-	if u.up.has(uploadID(0), 0) || !u.up.has(uploadID(1), 0) {
+	if u.up.has(uploadID(0), partKey{tseg, 0}) || !u.up.has(uploadID(1), partKey{tseg, 0}) {
 		t.Errorf("reclaimed the wrong upload: want the oldest (0) gone, 1 kept")
 	}
 	wantStaged(t, "after reclaiming", u.Staged(), Staged{Uploads: 2, Bytes: 40 << 10})
@@ -252,10 +258,10 @@ func TestBudgetHoldForCommit(t *testing.T) {
 	if err := stageFile(u, uploadID(0), 0, data); err != nil {
 		t.Fatal(err)
 	}
-	if n := u.up.hold(uploadID(0), []int{0, 1}); n != 1 {
+	if n := u.up.hold(uploadID(0), []partKey{{tseg, 0}, {tseg, 1}}); n != 1 {
 		t.Fatalf("hold of a missing chunk = %d, want 1", n)
 	}
-	if n := u.up.hold(uploadID(0), []int{0}); n != -1 {
+	if n := u.up.hold(uploadID(0), []partKey{{tseg, 0}}); n != -1 {
 		t.Fatalf("hold of the staged chunk = %d, want -1", n)
 	}
 	time.Sleep(idle + 20*time.Millisecond)
@@ -263,7 +269,7 @@ func TestBudgetHoldForCommit(t *testing.T) {
 		t.Errorf("DropIdle dropped %d uploads held by a commit", n)
 	}
 	wantRefusal(t, "a second upload while the first is held", stageFile(u, uploadID(1), 0, data), core.ErrBusy, "waiting")
-	if !u.up.has(uploadID(0), 0) {
+	if !u.up.has(uploadID(0), partKey{tseg, 0}) {
 		t.Fatal("the held upload's chunk went before its commit took it")
 	}
 	u.up.unhold(uploadID(0))

@@ -264,3 +264,7 @@ func (r *RangeReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// ChunkFileSize is the length on disk of a chunk file holding size bytes
+// (docs/format.md, Chunk file).
+func ChunkFileSize(size int64) int64 { return chunkFileSize(size) }

@@ -1,7 +1,8 @@
 // Package store is a chunk node's data folder as docs/format.md describes
 // it: each user's entries (a directory holding an @meta file, the JSON of
-// a Record), chunk files and their headers, staged uploads, quarantined
-// copies and the chunks of replaced versions set aside for their readers;
+// a Record listing the file's segments), the chunk files of stored
+// segments, shared by id between versions and reclaimed by reference
+// (segindex.go, gc.go), staged uploads and quarantined copies;
 // the group commit that makes changes durable in batches; the recovery
 // that runs before a node serves; and the scrub.
 //

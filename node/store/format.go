@@ -17,7 +17,7 @@ const formatFile = "FORMAT"
 
 // ErrFormat is wrapped by the error that refuses a data folder of another
 // format.
-var ErrFormat = errors.New("data folder of another format")
+var ErrFormat = errors.New("refusing the data folder")
 
 // checkFormat checks that the data folder dir is of the format this node
 // reads. A folder without FORMAT holding nothing but the node's key and
@@ -41,7 +41,7 @@ func checkFormat(dir string, create bool) error {
 	}
 	for _, e := range ents {
 		if n := e.Name(); n != "node.key" && n != "node.crt" {
-			return fmt.Errorf("%w: %s holds data in an older dfs format (whole-file, format 1: it has %q but no FORMAT file) that this dfsnode cannot read; there are no tools to convert it (no users of that format existed): move the folder aside and start with an empty one",
+			return fmt.Errorf("%w: %s holds data in an older dfs format (whole-file, format 1) that this dfsnode cannot read (it has %q but no FORMAT file); there are no tools to convert it (no users of that format existed): move the folder aside and start with an empty one",
 				ErrFormat, dir, n)
 		}
 	}

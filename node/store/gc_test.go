@@ -14,7 +14,7 @@ func TestSupersededInlineFair(t *testing.T) {
 	now := time.Now()
 	chunk := make([]byte, 8<<10)
 	o.addInline("alice", oldKey("alice", "v1", 0), chunk, now)
-	for i := 0; i < 2*supersededInlineMax/len(chunk); i++ {
+	for i := 0; i < 2*asideInlineMax/len(chunk); i++ {
 		o.addInline("eve", oldKey("eve", fmt.Sprintf("v%d", i), 0), chunk, now.Add(time.Duration(i+1)))
 	}
 	if _, ok := o.inlineChunk(oldKey("alice", "v1", 0)); !ok {
@@ -23,8 +23,8 @@ func TestSupersededInlineFair(t *testing.T) {
 	if _, ok := o.inlineChunk(oldKey("eve", "v0", 0)); ok {
 		t.Error("eve's oldest set-aside chunk kept beyond the node's memory")
 	}
-	if o.inlineBytes > supersededInlineMax {
-		t.Errorf("set-aside inline chunks take %d bytes, over %d", o.inlineBytes, supersededInlineMax)
+	if o.inlineBytes > asideInlineMax {
+		t.Errorf("set-aside inline chunks take %d bytes, over %d", o.inlineBytes, asideInlineMax)
 	}
 	o.dropInlineLocked(now.Add(time.Hour))
 	if o.inlineBytes != 0 || len(o.inline) != 0 || len(o.inlineOrder) != 0 {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -18,7 +19,39 @@ import (
 // measured is what the user's folder holds, walked now: what the usage
 // counter must always equal.
 func measured(u *UserDir) int64 {
-	return u.sizeUnder(filesDir) + u.sizeUnder(supersededDir) + stagingBytes(u)
+	return segmentsBytes(u) + inlineUnder(u, filesDir) + stagingBytes(u)
+}
+
+// segmentsBytes measures the chunk files in the segments folder.
+func segmentsBytes(u *UserDir) int64 {
+	var n int64
+	dirs, _ := u.readNames(segmentsDir)
+	for _, d := range dirs {
+		names, _ := u.readNames(segmentsDir + "/" + d)
+		for _, name := range names {
+			if _, _, ok := parseChunkBase(name); ok {
+				size, _ := u.regularSize(segmentsDir + "/" + d + "/" + name)
+				n += size
+			}
+		}
+	}
+	return n
+}
+
+// inlineUnder measures the inline chunks of the records in the entry
+// directory rel and under it.
+func inlineUnder(u *UserDir, rel string) int64 {
+	var n int64
+	if m, err := u.readFull(rel); err == nil && m != nil {
+		n += inlineBytes(m)
+	}
+	ents, _ := u.readDir(rel)
+	for _, de := range ents {
+		if _, ok := unescapeComponent(de.Name()); ok && de.IsDir() {
+			n += inlineUnder(u, rel+"/"+de.Name())
+		}
+	}
+	return n
 }
 
 // stagingBytes measures the staged chunk files in the staging folder (not
@@ -47,33 +80,64 @@ type usageRig struct {
 	rnd *rand.Rand
 }
 
-// put stages size bytes of a new version (inline or in chunk files, as
-// the protocol would) and commits it at p with the given stamp (a new one
-// when ""); it returns the meta and the commit's error.
-func (r *usageRig) put(p string, size int64, stamp string) (wire.Meta, error) {
+// put stages a new version of p with up to three segments, some of them
+// holes, the last one of size bytes, the others small (inline or in chunk
+// files, as the protocol would), keeping the segments of base (a live
+// version of p, or nil) at the indexes it does not rewrite, and commits it
+// at p with the given stamp (a new one when ""); it returns the meta and
+// the commit's error.
+func (r *usageRig) put(p string, size int64, stamp string, base *wire.Meta) (wire.Meta, error) {
 	r.t.Helper()
 	ver := core.NewVersion()
 	if stamp == "" {
 		stamp = ver
 	}
-	m := wire.Meta{Stamp: stamp, Born: stamp, Version: ver, Size: size, Mode: 0o644}
+	nseg := int64(1 + r.rnd.IntN(3))
+	m := wire.Meta{Stamp: stamp, Born: stamp, Version: ver, Size: (nseg-1)*core.SegmentSize + max(size, 1), Mode: 0o644}
 	upload := randHex(16)
-	data := make([]byte, size)
-	for i := range data {
-		data[i] = byte(r.rnd.IntN(256))
+	kept := map[int64]wire.Segment{}
+	if base != nil {
+		for _, sg := range base.Segments {
+			kept[sg.Index] = sg
+		}
 	}
-	for n := 0; n < core.NumChunks; n++ {
-		s, e := core.ChunkBounds(size, n)
-		sum := sha256.Sum256(data[s:e])
-		m.Chunks[n] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
-		r.stage(upload, n, data[s:e])
+	for k := int64(0); k < nseg; k++ {
+		if sg, ok := kept[k]; ok && r.rnd.IntN(2) == 0 {
+			if _, end := core.SegmentSpan(m.Size, k); sg.Size <= end-k*core.SegmentSize {
+				m.Segments = append(m.Segments, sg) // shared, not sent
+				continue
+			}
+		}
+		if k < nseg-1 && r.rnd.IntN(3) == 0 {
+			continue // a hole
+		}
+		n := int64(1 + r.rnd.IntN(40<<10))
+		if k == nseg-1 {
+			n = max(size, 1)
+		}
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(r.rnd.IntN(256))
+		}
+		md := md5.Sum(data)
+		sg := wire.Segment{Index: k, ID: core.NewVersion(), Size: n, MD5: hex.EncodeToString(md[:])}
+		for c := 0; c < core.NumChunks; c++ {
+			s, e := core.ChunkBounds(n, c)
+			sum := sha256.Sum256(data[s:e])
+			sg.Chunks[c] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
+			r.stage(upload, sg.ID, c, data[s:e])
+		}
+		m.Segments = append(m.Segments, sg)
+	}
+	if err := wire.CheckSegments(&m); err != nil {
+		r.t.Fatal(err)
 	}
 	_, err := r.u.Commit(p, upload, m, false, nil)
 	return m, err
 }
 
 // stage uploads one chunk as PUT_CHUNK does, reserving its room first.
-func (r *usageRig) stage(upload string, n int, data []byte) {
+func (r *usageRig) stage(upload, seg string, n int, data []byte) {
 	r.t.Helper()
 	inline := len(data) <= wire.MaxInlineChunk
 	release, err := r.u.Reserve(int64(len(data)), inline, 0)
@@ -82,12 +146,21 @@ func (r *usageRig) stage(upload string, n int, data []byte) {
 	}
 	defer release()
 	if inline {
-		if err := r.u.StageInline(upload, n, data); err != nil {
+		if err := r.u.StageInline(upload, seg, n, data); err != nil {
 			r.t.Fatal(err)
 		}
 		return
 	}
-	if err := stageFile(r.u, upload, n, data); err != nil {
+	sc, err := r.u.Stage(upload, seg, n, int64(len(data)), true)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer sc.Close()
+	_, _ = sc.Write(data)
+	if _, err := sc.Finish([32]byte{}); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := sc.Keep(); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -100,8 +173,8 @@ func (r *usageRig) check(what string) {
 }
 
 // TestUsageFollowsChanges: through a random run of puts (inline and chunk
-// files, small chunks beyond the budget's memory staged as files),
-// overwrites, deletes, renames over files and folders, folder removals,
+// files, small chunks beyond the budget's memory staged as files, segments
+// shared with the version before), overwrites, deletes, renames over files and folders, folder removals,
 // stale commits, uploads never committed and then dropped (DROP, the last
 // connection closing, idle), quarantines and sweeps, the user's counter
 // always equals a walk of the folder, and after a restart recovery counts
@@ -130,7 +203,11 @@ func TestUsageFollowsChanges(t *testing.T) {
 			if r.rnd.IntN(3) == 0 {
 				size += 200 << 10
 			}
-			m, err := r.put(p, size, "")
+			var base *wire.Meta
+			if m, ok := live[p]; ok {
+				base = &m
+			}
+			m, err := r.put(p, size, "", base)
 			var rf *Refusal
 			if errors.As(err, &rf) {
 				continue // a file in the way (d/c over a file d)
@@ -152,14 +229,14 @@ func TestUsageFollowsChanges(t *testing.T) {
 			err = u.Update(wire.UpdateRmdir, top, wire.Meta{Stamp: core.NewVersion()}, true) // heal: removes what is under it
 			what = "heal rmdir " + top
 		case k == 7:
-			_, err = r.put(p, 300<<10, "000000000000000000000002") // older than anything: stale, its upload removed
+			_, err = r.put(p, 300<<10, "000000000000000000000002", nil) // older than anything: stale, its upload removed
 			what = "stale put " + p
 		case k == 8:
 			m, ok := live[p]
-			if !ok {
+			if !ok || len(m.Segments) == 0 {
 				continue
 			}
-			_, err = u.Quarantine(p, m.Version, r.rnd.IntN(core.NumChunks), nil)
+			_, err = u.Quarantine(m.Segments[r.rnd.IntN(len(m.Segments))].ID, r.rnd.IntN(core.NumChunks), nil)
 			what = "quarantine " + p
 		case k == 9:
 			upload := randHex(16)
@@ -168,7 +245,7 @@ func TestUsageFollowsChanges(t *testing.T) {
 				if r.rnd.IntN(2) == 0 {
 					size = r.rnd.IntN(wire.MaxInlineChunk)
 				}
-				r.stage(upload, n, make([]byte, size))
+				r.stage(upload, tseg, n, make([]byte, size))
 			}
 			left = append(left, upload)
 			what = "an upload left staged"
@@ -192,7 +269,7 @@ func TestUsageFollowsChanges(t *testing.T) {
 			if err := st.Sync(); err != nil {
 				t.Fatal(err)
 			}
-			st.SweepSuperseded(time.Now().Add(-time.Duration(r.rnd.IntN(2)) * time.Hour))
+			st.SweepReleased(time.Now().Add(-time.Duration(r.rnd.IntN(2)) * time.Hour))
 			what = "sweep"
 		}
 		var rf *Refusal
@@ -204,7 +281,7 @@ func TestUsageFollowsChanges(t *testing.T) {
 		r.check(what)
 	}
 	// An upload whose commit never comes counts as staged until cleaned up.
-	r.stage(randHex(16), 0, make([]byte, 100<<10))
+	r.stage(randHex(16), tseg, 0, make([]byte, 100<<10))
 	r.check("an upload left staged")
 	if staged := u.up.files.Load(); staged < 100<<10 {
 		t.Fatalf("staged %d bytes", staged)
@@ -242,7 +319,7 @@ func TestReserveRefusesOverQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := &usageRig{t: t, st: st, u: u, rnd: rand.New(rand.NewPCG(3, 4))}
-	if _, err := r.put("a", 400<<10, ""); err != nil {
+	if _, err := r.put("a", 400<<10, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	used := u.Usage().Bytes
@@ -280,7 +357,7 @@ func TestReserveRefusesOverQuota(t *testing.T) {
 	if err := st.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	st.SweepSuperseded(time.Now())
+	st.SweepReleased(time.Now())
 	if us := u.Usage(); us.Bytes != 0 || us.Aside != 0 {
 		t.Errorf("after the sweep: %+v", us)
 	}

@@ -2,8 +2,6 @@ package node
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
@@ -16,12 +14,12 @@ import (
 	"dfs/core/wire"
 )
 
-// TestSupersededByVersion: the chunks of a version that was overwritten,
-// renamed over or deleted stay readable by version for the grace period,
+// TestReleasedByReference: the segments of a version that was overwritten,
+// renamed over or deleted stay readable by id for the grace period,
 // wherever its entry went since (a reader in the middle of a file that is
 // then moved), and the sweep then removes them, whatever renames happened
 // meanwhile: the data folder comes back to the live versions alone.
-func TestSupersededByVersion(t *testing.T) {
+func TestReleasedByReference(t *testing.T) {
 	n := startNode(t, nil)
 	c := login(t, n.addr, "alice", "Crimson33")
 	data := testData(300<<10, 7)
@@ -52,23 +50,16 @@ func TestSupersededByVersion(t *testing.T) {
 		path string // where a reader opened it
 		size int
 	}{{v1, "d/f", 300 << 10}, {v2, "d/f", 200 << 10}, {v3, "g", 100 << 10}} {
-		var got []byte
-		for i := 0; i < core.NumChunks; i++ {
-			b, err := c.get(v.path, v.m.Version, i, 0, -1)
-			if err != nil {
-				t.Fatalf("chunk %d of %s (opened at %s) during the grace: %v", i, v.m.Version, v.path, err)
-			}
-			got = append(got, b...)
-		}
-		if !bytes.Equal(got, data[:v.size]) {
-			t.Fatalf("version %s read back wrong", v.m.Version)
+		got, err := c.readAll(v.path, v.m)
+		if err != nil || !bytes.Equal(got, data[:v.size]) {
+			t.Fatalf("version %s (opened at %s) during the grace: %v", v.m.Version, v.path, err)
 		}
 	}
 	if err := n.s.store.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	n.s.store.SweepSuperseded(time.Now())
-	if _, err := c.get("d/f", v1.Version, 0, 0, -1); status(err) != wire.StatusNotFound {
+	n.s.store.SweepReleased(time.Now())
+	if _, err := c.get("d/f", v1.Segments[0].ID, 0, 0, -1); status(err) != wire.StatusNotFound {
 		t.Errorf("v1 still served after the sweep: %v", err)
 	}
 	var left []string
@@ -83,12 +74,16 @@ func TestSupersededByVersion(t *testing.T) {
 	if len(left) != 0 {
 		t.Errorf("chunk files left after everything was removed and swept: %v", left)
 	}
+	var u wire.InfoResp
+	if err := c.call(wire.TypeInfo, wire.InfoReq{}, &u); err != nil || u.Used != 0 {
+		t.Errorf("use after everything was removed and swept: %d, %v", u.Used, err)
+	}
 }
 
-// TestSupersededInline: a small file rewritten again and again keeps every
+// TestReleasedInline: a small file rewritten again and again keeps every
 // replaced version readable for the grace period, not only the last one
 // (a reader on another mount may be several versions behind).
-func TestSupersededInline(t *testing.T) {
+func TestReleasedInline(t *testing.T) {
 	n := startNode(t, nil)
 	c := login(t, n.addr, "alice", "Crimson33")
 	var metas []wire.Meta
@@ -103,48 +98,40 @@ func TestSupersededInline(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, m := range metas {
-		var got []byte
-		for ch := 0; ch < core.NumChunks; ch++ {
-			b, err := c.get("small", m.Version, ch, 0, -1)
-			if err != nil {
-				t.Fatalf("version %d chunk %d: %v", i, ch, err)
-			}
-			got = append(got, b...)
-		}
-		if !bytes.Equal(got, testData(2000+i, byte(i))) {
-			t.Fatalf("version %d read back wrong", i)
+		got, err := c.readAll("small", m)
+		if err != nil || !bytes.Equal(got, testData(2000+i, byte(i))) {
+			t.Fatalf("version %d read back wrong: %v", i, err)
 		}
 	}
-	n.s.store.SweepSuperseded(time.Now())
-	if _, err := c.get("small", metas[0].Version, 0, 0, -1); status(err) != wire.StatusNotFound {
+	n.s.store.SweepReleased(time.Now())
+	if _, err := c.get("small", metas[0].Segments[0].ID, 0, 0, -1); status(err) != wire.StatusNotFound {
 		t.Errorf("inline version still served after the sweep: %v", err)
 	}
-	if names, _ := os.ReadDir(filepath.Join(n.dir, "users/alice", supersededDir)); len(names) != 0 {
-		t.Errorf("inline chunks were written to the superseded folder: %d files", len(names))
+	if names, _ := os.ReadDir(filepath.Join(n.dir, "users/alice", segmentsDir)); len(names) != 0 {
+		t.Errorf("inline chunks were written to the segments folder: %d folders", len(names))
 	}
 }
 
-// uploadInline stores data at path with its four chunks inline.
+// uploadInline stores data (a file of one segment) at path with its four
+// chunks inline.
 func uploadInline(c *tclient, path string, data []byte) (wire.Meta, error) {
-	ver := core.NewVersion()
-	m := wire.Meta{Stamp: ver, Born: ver, Version: ver, Size: int64(len(data)), Mode: 0o644, MTime: time.Now().UnixNano()}
+	seg := segmentOf(0, data)
+	m := fileMeta(int64(len(data)), []wire.Segment{seg})
 	up := randHex(16)
 	for i := 0; i < core.NumChunks; i++ {
 		s, e := core.ChunkBounds(int64(len(data)), i)
-		sum := sha256.Sum256(data[s:e])
-		m.Chunks[i] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
-		if err := c.putChunk(wire.PutChunkReq{Upload: up, Chunk: i, Inline: true}, data[s:e]); err != nil {
+		if err := c.putChunk(wire.PutChunkReq{Segment: seg.ID, Upload: up, Chunk: i, Inline: true}, data[s:e]); err != nil {
 			return m, err
 		}
 	}
 	return m, c.call(wire.TypeCommit, wire.CommitReq{Path: path, Upload: up, Meta: m}, nil)
 }
 
-// TestSupersededInlineNoGap: a reader of a small file's version keeps
+// TestReleasedInlineNoGap: a reader of a small file's version keeps
 // reading it while the file is rewritten again and again: there is no
 // moment when the version is in neither the entry's meta nor the set-aside
 // chunks (its chunks once went aside only after the new meta was written).
-func TestSupersededInlineNoGap(t *testing.T) {
+func TestReleasedInlineNoGap(t *testing.T) {
 	n := startNode(t, nil)
 	w := login(t, n.addr, "alice", "Crimson33")
 	r := login(t, n.addr, "alice", "Crimson33")
@@ -165,7 +152,7 @@ func TestSupersededInlineNoGap(t *testing.T) {
 			default:
 			}
 			m := reading.Load().(wire.Meta)
-			if _, err := r.get("f", m.Version, 2, 0, -1); err != nil {
+			if _, err := r.get("f", m.Segments[0].ID, 2, 0, -1); err != nil {
 				failed <- fmt.Errorf("version %s while it was being replaced: %w", m.Version, err)
 				return
 			}
