@@ -53,6 +53,10 @@ func main() {
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	if cli.IsVersion(args) {
+		fmt.Fprintln(stdout, cli.Version("dfc"))
+		return cli.ExitOK
+	}
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	fs := e.flagSet("dfc")
 	if err := fs.Parse(args); err != nil {

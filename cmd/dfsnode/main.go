@@ -49,6 +49,8 @@ var errUsage = errors.New("bad arguments")
 func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch {
+	case cli.IsVersion(args):
+		fmt.Fprintln(stdout, cli.Version("dfsnode"))
 	case len(args) > 0 && args[0] == "user":
 		err = userCmd(args[1:], stderr)
 	case len(args) > 0 && args[0] == "fingerprint":
