@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -33,7 +32,7 @@ func parent(f flags) int {
 	if err := os.MkdirAll(f.cache, 0o700); err != nil {
 		fail(err)
 	}
-	logPath := filepath.Join(f.cache, "dfsmount.log")
+	logPath := logPath(f)
 	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		fail(err)
@@ -59,8 +58,18 @@ func parent(f flags) int {
 		fail(err)
 	}
 	w.Close()
-	msg, _ := io.ReadAll(bufio.NewReader(r))
-	switch s := strings.TrimSpace(string(msg)); s {
+	// Warnings (a node down) come first, one per line; the last line is
+	// "ready" or why the mount failed.
+	last := ""
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, warnPrefix) {
+			fmt.Fprintf(os.Stderr, "dfsmount: %s\n", line)
+		} else {
+			last += line
+		}
+	}
+	switch s := strings.TrimSpace(last); s {
 	case readyMsg:
 		cmd.Process.Release()
 		return cli.ExitOK
@@ -94,19 +103,32 @@ func meetNodes(cfg client.Config, log *slog.Logger) error {
 	return err
 }
 
+// warnPrefix starts a line of the status pipe the parent prints as it
+// comes.
+const warnPrefix = "warning: "
+
+// logPath is the background process's log.
+func logPath(f flags) string { return filepath.Join(f.cache, "dfsmount.log") }
+
 // child is the background process: it logs to the file the parent opened
 // as its stderr and reports through fd 3.
 func child(f flags) int {
 	status := os.NewFile(3, "status")
 	log := cli.Logger(os.Stderr)
-	report := func(err error) {
-		msg := readyMsg
-		if err != nil {
-			msg = err.Error()
-			log.Error("mount failed", "err", err)
-		}
-		fmt.Fprintln(status, msg)
-		status.Close()
+	rep := reporter{
+		warn: func(msg string) {
+			// One line each: the parent reads the pipe by lines.
+			fmt.Fprintln(status, warnPrefix+strings.ReplaceAll(msg, "\n", " "))
+		},
+		done: func(err error) {
+			msg := readyMsg
+			if err != nil {
+				msg = strings.ReplaceAll(err.Error(), "\n", " ")
+				log.Error("mount failed", "err", err)
+			}
+			fmt.Fprintln(status, msg)
+			status.Close()
+		},
 	}
-	return serve(f, log, report)
+	return serve(f, log, rep)
 }
