@@ -16,6 +16,7 @@ type Options struct {
 	AttrTimeout  time.Duration // how long the kernel caches attributes; default 1s
 	EntryTimeout time.Duration // how long the kernel caches names; default 1s
 	Log          *slog.Logger  // unexpected errors; default discards
+	Health       *Health       // the cluster's health as the status file shows it; default a new one
 
 	// The kernel's side of the mount (dfsmount's -o options).
 	ReadOnly           bool // ro: the kernel refuses every change with EROFS
@@ -37,6 +38,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.Health == nil {
+		o.Health = NewHealth(o.Log)
 	}
 	return o
 }

@@ -49,7 +49,7 @@ type fsys struct {
 func NewRoot(store Store, opts Options) fs.InodeEmbedder {
 	opts = opts.withDefaults()
 	store.CacheListings(opts.EntryTimeout)
-	sys := &fsys{store: uninterruptible{store}, opts: opts, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), started: time.Now()}
+	sys := &fsys{store: uninterruptible{watched{store, opts.Health}}, opts: opts, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), started: time.Now()}
 	return &Dir{node: node{sys: sys}}
 }
 

@@ -133,6 +133,8 @@ func serve(f flags, log *slog.Logger, rep reporter) int {
 		report(err)
 		return cli.ExitFailure
 	}
+	health := mount.NewHealth(log)
+	health.SetNodes(nodes)
 	for _, n := range nodes {
 		if !n.Up {
 			msg := fmt.Sprintf("%s (%s) is down (%v): until it is back, files written get one copy of some chunks; see .dfs-status in the mount", n.Name, n.Addr, n.Err)
@@ -149,7 +151,7 @@ func serve(f flags, log *slog.Logger, rep reporter) int {
 		return cli.ExitFailure
 	}
 	cleanStale(f.mountpoint, log)
-	srv, err := mount.Mount(f.mountpoint, cl, f.mountOptions(log), f.debug)
+	srv, err := mount.Mount(f.mountpoint, cl, f.mountOptions(log, health), f.debug)
 	if err != nil {
 		report(mountFailed(f, err))
 		return cli.ExitFailure
@@ -160,7 +162,7 @@ func serve(f flags, log *slog.Logger, rep reporter) int {
 	// restarts, and every 15 minutes (see client.RunHealer).
 	healCtx, stopHealer := context.WithCancel(context.Background())
 	defer stopHealer()
-	go cl.RunHealer(healCtx, client.HealerOptions{Log: log})
+	go cl.RunHealer(healCtx, client.HealerOptions{Log: log, Checked: health.SetNodes, Healed: health.Healed})
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {

@@ -153,7 +153,7 @@ func (f *flags) setOptions(list string) error {
 }
 
 // mountOptions are the mount package's options from the command line.
-func (f flags) mountOptions(log *slog.Logger) mount.Options {
-	return mount.Options{CacheDir: f.cache, Log: log, ReadOnly: f.readOnly, AllowOther: f.allowOther,
+func (f flags) mountOptions(log *slog.Logger, h *mount.Health) mount.Options {
+	return mount.Options{CacheDir: f.cache, Log: log, Health: h, ReadOnly: f.readOnly, AllowOther: f.allowOther,
 		DefaultPermissions: f.defaultPermissions, NoExec: f.noexec}
 }
