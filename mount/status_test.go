@@ -76,9 +76,12 @@ func TestStatusFile(t *testing.T) {
 		"chmod":    os.Chmod(status, 0o666),
 		"remove":   os.Remove(status),
 		"rename":   os.Rename(status, filepath.Join(mp, "moved")),
-		"replace":  func() error { os.WriteFile(filepath.Join(mp, "other"), nil, 0o644); return os.Rename(filepath.Join(mp, "other"), status) }(),
-		"create":   func() error { _, err := os.OpenFile(status, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644); return err }(),
-		"mkdir":    os.Mkdir(status, 0o755),
+		"replace": func() error {
+			os.WriteFile(filepath.Join(mp, "other"), nil, 0o644)
+			return os.Rename(filepath.Join(mp, "other"), status)
+		}(),
+		"create": func() error { _, err := os.OpenFile(status, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644); return err }(),
+		"mkdir":  os.Mkdir(status, 0o755),
 	} {
 		if errno == nil {
 			t.Errorf("%s of %s succeeded", what, StatusName)
