@@ -137,7 +137,7 @@ func serve(f flags, log *slog.Logger, rep reporter) int {
 	health.SetNodes(nodes)
 	for _, n := range nodes {
 		if !n.Up {
-			msg := fmt.Sprintf("%s (%s) is down (%v): until it is back, files written get one copy of some chunks; see .dfs-status in the mount", n.Name, n.Addr, n.Err)
+			msg := fmt.Sprintf("%s (%s) is down (%v): until it is back, files written get one copy of some chunks; see %s in the mount", n.Name, n.Addr, n.Err, mount.StatusName)
 			log.Warn("node down at mount", "node", n.Name, "addr", n.Addr, "err", n.Err)
 			rep.warn(msg)
 		}
@@ -158,6 +158,9 @@ func serve(f flags, log *slog.Logger, rep reporter) int {
 	}
 	log.Info("mounted", "mountpoint", f.mountpoint, "user", cfg.User)
 	report(nil)
+	if err := notify("READY=1\nSTATUS=mounted at " + f.mountpoint); err != nil {
+		log.Warn("could not tell systemd the mount is ready", "err", err)
+	}
 	// Heal by itself while mounted: soon after a node comes back or
 	// restarts, and every 15 minutes (see client.RunHealer).
 	healCtx, stopHealer := context.WithCancel(context.Background())
@@ -168,6 +171,7 @@ func serve(f flags, log *slog.Logger, rep reporter) int {
 	go func() {
 		for s := range sigs {
 			log.Info("unmounting", "signal", s.String())
+			notify("STOPPING=1")
 			if err := srv.Unmount(); err != nil {
 				log.Error("unmount failed; files may still be open", "err", err)
 			}
