@@ -151,6 +151,11 @@ func serve(f flags, log *slog.Logger, rep reporter) int {
 		return cli.ExitFailure
 	}
 	cleanStale(f.mountpoint, log)
+	// Caught from before the mount: a SIGTERM right after READY=1 (or
+	// after the parent returned) must unmount, not kill the process and
+	// leave a dead mount.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	srv, err := mount.Mount(f.mountpoint, cl, f.mountOptions(log, health), f.debug)
 	if err != nil {
 		report(mountFailed(f, err))
@@ -166,8 +171,6 @@ func serve(f flags, log *slog.Logger, rep reporter) int {
 	healCtx, stopHealer := context.WithCancel(context.Background())
 	defer stopHealer()
 	go cl.RunHealer(healCtx, client.HealerOptions{Log: log, Checked: health.SetNodes, Healed: health.Healed})
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		for s := range sigs {
 			log.Info("unmounting", "signal", s.String())
