@@ -112,7 +112,11 @@ func (h *Health) wrote(name string, res client.PutResult) {
 	var why []string
 	for n, err := range res.Failed {
 		if n >= 0 && n < len(h.nodes) {
-			why = append(why, h.nodes[n].name+": "+err.Error())
+			msg := err.Error()
+			if !strings.Contains(msg, h.nodes[n].name) {
+				msg = h.nodes[n].name + ": " + msg
+			}
+			why = append(why, msg)
 		}
 	}
 	if !h.episode.open {
