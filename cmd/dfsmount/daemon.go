@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -74,8 +75,10 @@ func parent(f flags) int {
 		cmd.Process.Release()
 		return cli.ExitOK
 	case "":
+		// It died without a word (a panic, a kill): its last lines
+		// say why.
 		cmd.Wait()
-		fail(fmt.Errorf("the mount process exited; see %s", logPath))
+		fail(fmt.Errorf("the mount process exited; the end of %s:\n%s", logPath, tail(logPath, 5)))
 	default:
 		cmd.Wait()
 		fmt.Fprintf(os.Stderr, "dfsmount: %s\n", s)
@@ -131,4 +134,24 @@ func child(f flags) int {
 		},
 	}
 	return serve(f, log, rep)
+}
+
+// tail returns the last n lines of the file at path (from its last 64
+// KiB: the log only grows).
+func tail(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	const window = 64 << 10
+	if st, err := f.Stat(); err == nil && st.Size() > window {
+		f.Seek(st.Size()-window, io.SeekStart)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

@@ -19,7 +19,7 @@ func checkMountpoint(f flags) error {
 	st, err := os.Stat(mp)
 	switch {
 	case errors.Is(err, syscall.ENOTCONN):
-		return nil
+		return checkFuse(f)
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("mountpoint %s does not exist: make the folder first (mkdir -p %s)", mp, mp)
 	case errors.Is(err, fs.ErrPermission):
