@@ -176,6 +176,7 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 		if pe := pinMismatch(err); pe != nil {
 			return nil, pe
 		}
+		err = notNode(p.addr, err)
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx) // the caller gave up: says nothing about the node
 		}
@@ -217,7 +218,7 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 			p.timedOut(start)
 			return nil, fmt.Errorf("no answer to the login within %v", loginWait(&p.c.cfg))
 		}
-		return nil, err
+		return nil, notNode(p.addr, err)
 	}
 	s.conn.SetDeadline(time.Time{})
 	return s, nil

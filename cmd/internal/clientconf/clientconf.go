@@ -37,6 +37,7 @@ func Load(flagPath string) (client.Config, error) {
 	if cc.User == "" {
 		return client.Config{}, fmt.Errorf("%s: no Username line", path)
 	}
+	warnReadable(path, cc, os.Stderr)
 	pw := cc.Password
 	if env, ok := os.LookupEnv(PasswordEnv); ok {
 		pw = env
