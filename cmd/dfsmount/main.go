@@ -1,6 +1,6 @@
 // Command dfsmount mounts a user's dfs files as a folder.
 //
-//	dfsmount [-conf FILE] [-f] [-cache DIR] [-debug] [-pprof ADDR] [-o OPTIONS] [CONF] MOUNTPOINT
+//	dfsmount [-conf FILE] [-f] [-cache DIR] [-debug] [-pprof ADDR] [-metrics ADDR] [-o OPTIONS] [CONF] MOUNTPOINT
 //	dfsmount --version
 //
 // It reads dfc.conf as dfc does (-conf, $DFS_CONF, ./dfc.conf,
@@ -114,6 +114,15 @@ func serve(f flags, log *slog.Logger, rep reporter) int {
 	}
 	os.Unsetenv(clientconf.PasswordEnv) // not for anything this process starts
 	cfg.Log = log
+	if f.metrics != "" {
+		cfg.Metrics = client.NewMetrics()
+		stop, err := cli.ServeMetrics(f.metrics, cfg.Metrics.Handler(), log)
+		if err != nil {
+			report(fmt.Errorf("-metrics: %w", err))
+			return cli.ExitFailure
+		}
+		defer stop()
+	}
 	cl, err := client.New(cfg)
 	if err != nil {
 		report(err)

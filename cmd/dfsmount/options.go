@@ -24,10 +24,11 @@ import (
 // OPTIONS": the fstab source field is the dfc.conf to use. Flags may come
 // anywhere among the arguments; -o may be given more than once.
 
-const usageLine = "usage: dfsmount [-conf FILE] [-f] [-cache DIR] [-debug] [-pprof ADDR] [-o OPTIONS] [CONF] MOUNTPOINT\n"
+const usageLine = "usage: dfsmount [-conf FILE] [-f] [-cache DIR] [-debug] [-pprof ADDR] [-metrics ADDR] [-o OPTIONS] [CONF] MOUNTPOINT\n"
 
 type flags struct {
 	conf, cache, pprof string
+	metrics            string // -metrics ADDR
 	foreground, debug  bool
 	mountpoint         string
 
@@ -53,6 +54,7 @@ func parseArgs(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.cache, "cache", defaultCache(), "`folder` for write spools and the log")
 	fs.BoolVar(&f.debug, "debug", false, "log every FUSE request")
 	fs.StringVar(&f.pprof, "pprof", "", "serve net/http/pprof on `addr` (loopback only)")
+	fs.StringVar(&f.metrics, "metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics (such as 127.0.0.1:9100)")
 	fs.Func("o", "mount `options`, comma-separated: allow_other, default_permissions, ro, noexec,\n"+
 		"conf=FILE, cache=DIR, debug, pprof=ADDR (mount(8)'s own options are ignored)", func(s string) error {
 		opts = append(opts, s)
@@ -118,6 +120,8 @@ func (f *flags) setOptions(list string) error {
 			err = needValue(&f.cache)
 		case "pprof":
 			err = needValue(&f.pprof)
+		case "metrics":
+			err = needValue(&f.metrics)
 		case "debug":
 			f.debug = true
 		case "allow_other":

@@ -172,6 +172,14 @@ func serveCmd(args []string, stderr io.Writer) error {
 		cfg.TLS = tlsCfg(cert)
 		mode = "TLS, key " + fp
 	}
+	if *f.metrics != "" {
+		cfg.Metrics = node.NewMetrics(name)
+		stop, err := cli.ServeMetrics(*f.metrics, cfg.Metrics.Handler(), log)
+		if err != nil {
+			return fmt.Errorf("-metrics: %w", err)
+		}
+		defer stop()
+	}
 	srv, err := node.New(cfg)
 	if err != nil {
 		return err

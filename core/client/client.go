@@ -64,6 +64,7 @@ type Config struct {
 	// negative turns read-ahead off.
 	ReadAheadBudget int64
 	Log             *slog.Logger
+	Metrics         *Metrics // nil: none (metrics.go)
 }
 
 // Client stores and fetches one user's files on the four nodes. It is safe

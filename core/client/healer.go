@@ -102,7 +102,9 @@ func (c *Client) RunHealer(ctx context.Context, opt HealerOptions) {
 			last = time.Now()
 		}
 		start := time.Now()
+		healed := c.cfg.Metrics.healStarted()
 		rep, err := c.Heal(ctx, HealOptions{Rate: opt.Rate, Names: names})
+		healed(&rep, err)
 		left = rep.Left()
 		for n := range rep.Failed {
 			wasDown[n] = true

@@ -249,6 +249,7 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(s *st
 		sent := time.Now()
 		err = fn(s)
 		interrupted := !stop()
+		c.cfg.Metrics.request(p.name, s.conn, sent, err)
 		if err == nil && !interrupted {
 			p.answered(sent)
 			p.put(s)
