@@ -44,6 +44,7 @@ var commands = map[string]command{
 	"status": {args: "[-json]", help: "show the nodes and whether every file survives the loss of any one node (exit 0: yes, 3: no)", run: runStatus},
 	"where":  {args: "[-json] NAME", help: "show which nodes hold each chunk of NAME", run: runWhere},
 	"heal":   {args: "", help: "restore two good copies of every chunk and replay missed changes on every node", run: runHeal},
+	"pin":    {args: "[-yes] [-no-heal] DFSn", help: "show a node's new key (after a reinstall) and pin it after confirmation, then heal", run: runPin, noPrompt: true},
 	"passwd": {args: "", help: "change your password on every node (old, then new twice; lines from stdin when not a terminal)", run: runPasswd, noPrompt: true},
 }
 

@@ -71,6 +71,9 @@ func (c *Client) RunHealer(ctx context.Context, opt HealerOptions) {
 		}
 		states := make([]NodeState, core.NumNodes)
 		for n := 0; n < core.NumNodes; n++ {
+			if c.nodes[n].missed.Swap(false) {
+				wasDown[n] = true // a request failed since the last check: maybe down between two checks
+			}
 			cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout+c.cfg.Reply)
 			info, err := c.nodeInfo(cctx, n)
 			cancel()

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -114,8 +115,8 @@ func (m *Metrics) putStarted() func() {
 
 // nodeInfo records a node's answer to INFO (or its failure).
 func (m *Metrics) nodeInfo(node string, info NodeInfo, err error) {
-	if m == nil {
-		return
+	if m == nil || errors.Is(err, context.Canceled) {
+		return // the caller gave up: says nothing about the node
 	}
 	if err != nil {
 		m.nodeUp.WithLabelValues(node).Set(0)
