@@ -110,4 +110,3 @@ func runPin(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "dfc: healing, so that %s gets its copies back\n", node.Name)
 	return runHeal(ctx, e, nil)
 }
-
