@@ -40,9 +40,11 @@ func Load(flagPath string) (client.Config, error) {
 		return client.Config{}, fmt.Errorf("%s: no Username line", path)
 	}
 	warnReadable(path, cc, os.Stderr)
-	pw := cc.Password
+	pw, fromFile := cc.Password, cc.Password != ""
 	if env, ok := os.LookupEnv(PasswordEnv); ok {
-		pw = env
+		// The same as the file's (dfsmount's background half gets the
+		// password this way) still follows the file.
+		pw, fromFile = env, fromFile && env == cc.Password
 	}
 	if pw == "" {
 		pw, err = conf.ReadPassword(fmt.Sprintf("Password for %s: ", cc.User), os.Stdin, os.Stderr)
@@ -51,7 +53,7 @@ func Load(flagPath string) (client.Config, error) {
 		}
 	}
 	cfg := FromConf(cc, pw)
-	cfg.Reload = reloader(path)
+	cfg.Reload = reloader(path, fromFile)
 	return cfg, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -146,5 +147,35 @@ func TestClientRereadsPinAndHeals(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "read a new pin") {
 		t.Errorf("log:\n%s", log.String())
+	}
+}
+
+// The conf's Password line is read again only when the password came from
+// it: $DFS_PASSWORD overrides the file, then and later, unless it is the
+// file's own (as dfsmount hands it to its background half).
+func TestReloadPasswordSource(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dfc.conf")
+	var s strings.Builder
+	for i := 1; i <= 4; i++ {
+		s.WriteString("Server DFS" + string(rune('0'+i)) + " 127.0.0.1:1000" + string(rune('0'+i)) + "\n")
+	}
+	s.WriteString("Username: alice\nPassword: Crimson33\n")
+	if err := os.WriteFile(path, []byte(s.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for env, want := range map[string]string{"other": "", "Crimson33": "Crimson44"} {
+		t.Setenv(PasswordEnv, env)
+		cfg, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conf.SetClientPassword(path, "Crimson44"); err != nil {
+			t.Fatal(err)
+		}
+		r, err := cfg.Reload()
+		if err != nil || r.Password != want {
+			t.Errorf("DFS_PASSWORD=%s: reload gives %q, %v; want %q", env, r.Password, err, want)
+		}
+		conf.SetClientPassword(path, "Crimson33")
 	}
 }
