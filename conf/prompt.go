@@ -72,7 +72,7 @@ func ReadNewPassword(in *os.File, out io.Writer) (string, error) {
 func AskYesNo(question string, in io.Reader, out io.Writer) (bool, error) {
 	fmt.Fprint(out, question)
 	for {
-		line, err := readLine(in, "answer")
+		line, err := readLineInterruptible(in, "answer")
 		if err != nil {
 			fmt.Fprintln(out)
 			if errors.Is(err, errNoInput) {
@@ -150,5 +150,28 @@ func readPasswordInterruptible(fd int) ([]byte, error) {
 	case <-sig:
 		term.Restore(fd, state)
 		return nil, context.Canceled
+	}
+}
+
+// readLineInterruptible is readLine that Ctrl-C ends with context.Canceled,
+// for questions asked while the command catches SIGINT to cancel its work.
+func readLineInterruptible(in io.Reader, what string) (string, error) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	type result struct {
+		line string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		line, err := readLine(in, what)
+		done <- result{line, err}
+	}()
+	select {
+	case r := <-done:
+		return r.line, r.err
+	case <-sig:
+		return "", context.Canceled
 	}
 }
