@@ -11,7 +11,8 @@ import (
 )
 
 // writeFileAtomic replaces the file at path with data: it writes a new file
-// in the same directory (O_EXCL, mode 0600), fsyncs it, renames it over path
+// in the same directory (O_EXCL, mode 0600, or the mode of the file it
+// replaces), fsyncs it, renames it over path
 // and fsyncs the directory, so that a crash leaves the old or the new file,
 // never a mix. Callers serialize writers with lockFile.
 func writeFileAtomic(path string, data []byte) (err error) {
@@ -30,6 +31,12 @@ func writeFileAtomic(path string, data []byte) (err error) {
 			os.Remove(tmp)
 		}
 	}()
+	// An edit keeps the file's mode: a conf a group may read stays so.
+	if st, err := os.Stat(path); err == nil {
+		if err := f.Chmod(st.Mode().Perm()); err != nil {
+			return fmt.Errorf("chmod %s: %w", tmp, err)
+		}
+	}
 	if _, err := f.Write(data); err != nil {
 		return fmt.Errorf("write %s: %w", tmp, err)
 	}

@@ -133,6 +133,15 @@ func parseClient(name string, data []byte) (*Client, []serverLine, error) {
 	if len(c.Servers) != NumServers {
 		return nil, nil, fmt.Errorf("%s: %d Server lines, want %d (DFS1..DFS%d)", name, len(c.Servers), NumServers, NumServers)
 	}
+	// Two names for one node would put both copies of a chunk on it: the
+	// loss of that node would then lose files.
+	for i, s := range c.Servers {
+		for j := range i {
+			if strings.EqualFold(c.Servers[j].Addr, s.Addr) {
+				return nil, nil, lineError(name, locs[i].index+1, "%s has the address of %s, %s: every node needs its own, or one node would hold both copies of some chunks", s.Name, c.Servers[j].Name, s.Addr)
+			}
+		}
+	}
 	return c, locs, nil
 }
 

@@ -2,11 +2,14 @@ package conf
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
@@ -20,7 +23,7 @@ const maxPasswordLine = 4096
 func ReadPassword(prompt string, in *os.File, out io.Writer) (string, error) {
 	if fd := int(in.Fd()); term.IsTerminal(fd) {
 		fmt.Fprint(out, prompt)
-		pw, err := term.ReadPassword(fd)
+		pw, err := readPasswordInterruptible(fd)
 		fmt.Fprintln(out)
 		if err != nil {
 			return "", fmt.Errorf("read password: %w", err)
@@ -30,8 +33,15 @@ func ReadPassword(prompt string, in *os.File, out io.Writer) (string, error) {
 	return readLine(in, "password")
 }
 
-// ReadNewPassword reads a new, non-empty password from in: twice on a
-// terminal (they must match), once from a pipe or file.
+// MinPasswordLength is the fewest characters a new password may have. A
+// node's failed-login throttle slows guessing down but cannot make a short
+// password safe: eight characters is NIST SP 800-63B's floor for a password
+// a person chooses.
+const MinPasswordLength = 8
+
+// ReadNewPassword reads a new password of at least MinPasswordLength
+// characters from in: twice on a terminal (they must match), once from a
+// pipe or file.
 func ReadNewPassword(in *os.File, out io.Writer) (string, error) {
 	pw, err := ReadPassword("New password: ", in, out)
 	if err != nil {
@@ -39,6 +49,9 @@ func ReadNewPassword(in *os.File, out io.Writer) (string, error) {
 	}
 	if pw == "" {
 		return "", errors.New("empty password")
+	}
+	if n := utf8.RuneCountInString(pw); n < MinPasswordLength {
+		return "", fmt.Errorf("password too short: %d characters, want at least %d", n, MinPasswordLength)
 	}
 	if term.IsTerminal(int(in.Fd())) {
 		again, err := ReadPassword("Retype new password: ", in, out)
@@ -59,7 +72,7 @@ func ReadNewPassword(in *os.File, out io.Writer) (string, error) {
 func AskYesNo(question string, in io.Reader, out io.Writer) (bool, error) {
 	fmt.Fprint(out, question)
 	for {
-		line, err := readLine(in, "answer")
+		line, err := readLineInterruptible(in, "answer")
 		if err != nil {
 			fmt.Fprintln(out)
 			if errors.Is(err, errNoInput) {
@@ -108,4 +121,57 @@ func readLine(in io.Reader, what string) (string, error) {
 		}
 	}
 	return string(bytes.TrimSuffix(line, []byte("\r"))), nil
+}
+
+// readPasswordInterruptible is term.ReadPassword that Ctrl-C ends: the
+// commands catch SIGINT to cancel their work, so the signal alone would
+// leave the prompt waiting. On SIGINT it restores the terminal's echo and
+// returns context.Canceled; the read left behind ends with the process.
+func readPasswordInterruptible(fd int) ([]byte, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return nil, err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	type result struct {
+		pw  []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		pw, err := term.ReadPassword(fd)
+		done <- result{pw, err}
+	}()
+	select {
+	case r := <-done:
+		return r.pw, r.err
+	case <-sig:
+		term.Restore(fd, state)
+		return nil, context.Canceled
+	}
+}
+
+// readLineInterruptible is readLine that Ctrl-C ends with context.Canceled,
+// for questions asked while the command catches SIGINT to cancel its work.
+func readLineInterruptible(in io.Reader, what string) (string, error) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	type result struct {
+		line string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		line, err := readLine(in, what)
+		done <- result{line, err}
+	}()
+	select {
+	case r := <-done:
+		return r.line, r.err
+	case <-sig:
+		return "", context.Canceled
+	}
 }

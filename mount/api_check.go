@@ -33,6 +33,11 @@ var (
 	_ = (fs.NodeSetxattrer)((*File)(nil))
 	_ = (fs.NodeRemovexattrer)((*File)(nil))
 
+	_ = (fs.NodeGetattrer)((*statusFile)(nil))
+	_ = (fs.NodeSetattrer)((*statusFile)(nil))
+	_ = (fs.NodeOpener)((*statusFile)(nil))
+	_ = (fs.NodeReader)((*statusFile)(nil))
+
 	_ = (fs.FileReader)((*handle)(nil))
 	_ = (fs.FileWriter)((*handle)(nil))
 	_ = (fs.FileFlusher)((*handle)(nil))

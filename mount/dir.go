@@ -69,6 +69,9 @@ func (d *Dir) unstoredChild(name string) *File {
 
 // Lookup finds name in the folder (metadata only, no data).
 func (d *Dir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if d.isStatus(name) {
+		return d.statusInode(ctx, out), 0
+	}
 	p, errno := d.child(name)
 	if errno != 0 {
 		return nil, errno
@@ -119,6 +122,9 @@ func (d *Dir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 		// A copy: go-fuse keeps the name as the child's key, and a
 		// substring of a decoded entry would keep all of its strings.
 		name := strings.Clone(core.Base(e.Name))
+		if d.isStatus(name) {
+			continue // a user's file shadowed by the status file
+		}
 		list = append(list, fuse.DirEntry{Name: name, Mode: stableMode(e)})
 		seen[name] = true
 	}
@@ -140,6 +146,9 @@ func (d *Dir) Fsync(ctx context.Context, f fs.FileHandle, flags uint32) syscall.
 
 // Mkdir makes a folder.
 func (d *Dir) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if errno := d.reserved(name, syscall.EEXIST); errno != 0 {
+		return nil, errno
+	}
 	p, errno := d.child(name)
 	if errno != 0 {
 		return nil, errno
@@ -152,6 +161,9 @@ func (d *Dir) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.Ent
 
 // Rmdir removes an empty folder.
 func (d *Dir) Rmdir(ctx context.Context, name string) syscall.Errno {
+	if errno := d.reserved(name, syscall.ENOTDIR); errno != 0 {
+		return errno
+	}
 	p, errno := d.child(name)
 	if errno != 0 {
 		return errno
@@ -162,6 +174,9 @@ func (d *Dir) Rmdir(ctx context.Context, name string) syscall.Errno {
 // Unlink removes a file. One this mount created and has not stored is only
 // forgotten (its close then stores nothing: the inode has no path).
 func (d *Dir) Unlink(ctx context.Context, name string) syscall.Errno {
+	if errno := d.reserved(name, syscall.EPERM); errno != 0 {
+		return errno
+	}
 	p, errno := d.child(name)
 	if errno != 0 {
 		return errno
@@ -178,6 +193,9 @@ const renameNoreplace = 1
 // Rename moves name to newName in newParent. RENAME_NOREPLACE is checked
 // here (not atomically against other clients); RENAME_EXCHANGE is refused.
 func (d *Dir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	if d.isStatus(name) || newParent.(*Dir).isStatus(newName) {
+		return syscall.EPERM
+	}
 	from, errno := d.child(name)
 	if errno != 0 {
 		return errno
@@ -214,6 +232,9 @@ func (d *Dir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedde
 
 // Create makes a new, empty file and opens it for writing.
 func (d *Dir) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
+	if errno := d.reserved(name, syscall.EEXIST); errno != 0 {
+		return nil, nil, 0, errno
+	}
 	p, errno := d.child(name)
 	if errno != 0 {
 		return nil, nil, 0, errno

@@ -16,6 +16,13 @@ type Options struct {
 	AttrTimeout  time.Duration // how long the kernel caches attributes; default 1s
 	EntryTimeout time.Duration // how long the kernel caches names; default 1s
 	Log          *slog.Logger  // unexpected errors; default discards
+	Health       *Health       // the cluster's health as the status file shows it; default a new one
+
+	// The kernel's side of the mount (dfsmount's -o options).
+	ReadOnly           bool // ro: the kernel refuses every change with EROFS
+	AllowOther         bool // allow_other: other users may use the mount (non-root: user_allow_other in /etc/fuse.conf)
+	DefaultPermissions bool // default_permissions: the kernel checks the mode bits for every access
+	NoExec             bool // noexec: no program runs from the mount
 }
 
 // withDefaults fills the zero fields of o.
@@ -32,7 +39,27 @@ func (o Options) withDefaults() Options {
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if o.Health == nil {
+		o.Health = NewHealth(o.Log)
+	}
 	return o
+}
+
+// kernelOptions are the -o strings for the kernel (and fusermount3): "ro"
+// is a flag the kernel also takes in the options string; go-fuse turns
+// noexec into MS_NOEXEC for a direct mount.
+func (o Options) kernelOptions() []string {
+	var s []string
+	if o.ReadOnly {
+		s = append(s, "ro")
+	}
+	if o.DefaultPermissions {
+		s = append(s, "default_permissions")
+	}
+	if o.NoExec {
+		s = append(s, "noexec")
+	}
+	return s
 }
 
 // maxWrite is the largest write the kernel sends.
@@ -58,6 +85,8 @@ func MountOptions(opts Options, debug bool) *fs.Options {
 			DirectMount:   os.Geteuid() == 0,
 			Debug:         debug,
 			DisableSplice: true, // reads are served from memory; splicing only logs that 1 MiB does not fit a pipe
+			AllowOther:    opts.AllowOther,
+			Options:       opts.kernelOptions(),
 		},
 		EntryTimeout:    &opts.EntryTimeout,
 		AttrTimeout:     &opts.AttrTimeout,

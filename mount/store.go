@@ -50,10 +50,11 @@ func NewRoot(store Store, opts Options) fs.InodeEmbedder {
 	opts = opts.withDefaults()
 	store.CacheListings(opts.EntryTimeout)
 	sys := &fsys{store: uninterruptible{store}, opts: opts, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), started: time.Now()}
-	sys.drafts = func(name string, base *client.File) draft { return store.NewDraft(name, base) }
+	drafts := func(name string, base *client.File) draft { return store.NewDraft(name, base) }
 	if d, ok := store.(drafter); ok { // a test's store, counting what the mount stores
-		sys.drafts = d.draft
+		drafts = d.draft
 	}
+	sys.drafts = func(name string, base *client.File) draft { return watched{drafts(name, base), opts.Health} }
 	return &Dir{node: node{sys: sys}}
 }
 

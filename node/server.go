@@ -55,6 +55,8 @@ type Config struct {
 	MaxUserConns int          // default DefaultMaxUserConns: logged-in connections of one user
 	Budget       store.Budget // what one user's uploads waiting for their commit may hold; zero fields take store's defaults
 
+	Metrics *Metrics // nil: none (metrics.go)
+
 	listBatch  int           // most entries in a LIST reply frame; default listBatch (tests shorten it)
 	loginDelay time.Duration // the delay after a first failed login; default defaultLoginDelay (tests shorten it)
 }
@@ -147,6 +149,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.store = st
+	cfg.Metrics.watchStore(s)
 	s.bg.Add(1)
 	go s.background()
 	return s, nil
@@ -252,6 +255,8 @@ func (s *Server) isClosed() bool {
 // takes the node down.
 func (s *Server) handle(c *session) {
 	defer s.handler.Done()
+	s.cfg.Metrics.conn(1)
+	defer s.cfg.Metrics.conn(-1)
 	defer s.untrack(c)
 	defer c.leave()
 	defer c.close()

@@ -164,7 +164,9 @@ func (c *session) dispatch(h wire.Header, body []byte) bool {
 	if fn == nil || h.Status != wire.StatusOK {
 		err = &reqError{status: wire.StatusBadRequest, msg: fmt.Sprintf("unexpected %s frame", h.Type), fatal: true}
 	} else {
+		end := c.s.cfg.Metrics.begin(h.Type, c.wc)
 		err = fn(c, body)
+		end(err)
 	}
 	if err == nil {
 		return true

@@ -8,14 +8,15 @@
 #   scripts/cluster.sh mount   [DATA_DIR] [MOUNTPOINT] start if needed, mount with dfsmount
 #   scripts/cluster.sh unmount [DATA_DIR] [MOUNTPOINT] unmount
 #
-# DATA_DIR defaults to ./dfs-data and MOUNTPOINT to ./mnt, relative to the
-# current folder. Environment: DFS_PORT (first port, default 10001; the nodes
-# use DFS_PORT..DFS_PORT+3), DFSMOUNT_FLAGS (extra dfsmount flags),
-# DFSNODE_FLAGS (extra dfsnode flags, e.g. -flush-delay 50ms).
+# DATA_DIR defaults to ./dfs-data, relative to the current folder, and
+# MOUNTPOINT to ~/dfs: outside the source tree, so that go's ./... patterns
+# (make test) never walk into the mount. Environment: DFS_PORT (first port,
+# default 10001; the nodes use DFS_PORT..DFS_PORT+3), DFSMOUNT_FLAGS (extra
+# dfsmount flags), DFSNODE_FLAGS (extra dfsnode flags, e.g. -flush-delay 50ms).
 set -euo pipefail
 
 usage() {
-	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -24,7 +25,7 @@ cmd=$1
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Resolve DATA_DIR against the caller's folder before any cd.
 data=$(realpath -m -- "${2:-dfs-data}") # -m: the folder need not exist yet
-mnt=$(realpath -m -- "${3:-mnt}")
+mnt=$(realpath -m -- "${3:-$HOME/dfs}")
 port0=${DFS_PORT:-10001}
 bin=$data/bin
 users=("Alice:Crimson33" "Bob:Velvet77" "Eve:Magellan101")
@@ -223,6 +224,12 @@ do_mount() {
 	if mountpoint -q "$mnt"; then
 		echo "already mounted at $mnt"
 		return 0
+	fi
+	# Mounting over files would hide them; a dead mount lists nothing
+	# here (ls fails) and dfsmount cleans it up.
+	if [ -n "$(ls -A "$mnt" 2>/dev/null)" ]; then
+		echo "$mnt is not empty; mounting would hide its files. Pick another folder: make run MNT=DIR" >&2
+		exit 1
 	fi
 	# dfsmount goes to the background by itself once the mount is usable
 	# (unless DFSMOUNT_FLAGS has -f). DFSMOUNT_FLAGS is split into words on

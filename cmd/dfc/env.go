@@ -77,7 +77,12 @@ func (e *env) close() {
 // oneName parses a command's arguments, which must be exactly one NAME,
 // and connects.
 func (e *env) oneName(ctx context.Context, cmd string, args []string) (string, *client.Client, error) {
-	names, err := parseArgs(e.flagSet(cmd), args)
+	return e.oneNameFlags(ctx, e.flagSet(cmd), args)
+}
+
+// oneNameFlags is oneName with the command's own flag set.
+func (e *env) oneNameFlags(ctx context.Context, fs *flag.FlagSet, args []string) (string, *client.Client, error) {
+	names, err := parseArgs(fs, args)
 	if err != nil {
 		return "", nil, err
 	}

@@ -13,9 +13,11 @@ import (
 )
 
 // runGet fetches NAME into DEST: by default its base name in the current
-// folder; a DEST that is a folder gets the base name inside.
+// folder; a DEST that is a folder gets the base name inside; DEST "-" is
+// stdout. With -r NAME is a folder, fetched with everything under it.
 func runGet(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("get")
+	recursive := fs.Bool("r", false, "NAME is a folder: fetch it and everything under it")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -27,6 +29,15 @@ func runGet(ctx context.Context, e *env, args []string) error {
 	clean, err := core.CleanName(name)
 	if err != nil {
 		return err
+	}
+	if len(pos) == 2 && pos[1] == "-" {
+		if *recursive {
+			return usagef("-r and DEST - do not go together")
+		}
+		return e.getToStdout(ctx, clean)
+	}
+	if *recursive {
+		return e.getRecursive(ctx, clean, pos[1:])
 	}
 	if clean == "" {
 		return fmt.Errorf("%s: %w", name, core.ErrIsDir)
@@ -109,4 +120,60 @@ func (e *env) getOne(ctx context.Context, c *client.Client, name, dest string) (
 		return ent, err
 	}
 	return ent, nil
+}
+
+// getToStdout is dfc get NAME -: the file's bytes alone on stdout.
+func (e *env) getToStdout(ctx context.Context, name string) error {
+	if name == "" {
+		return fmt.Errorf("/: %w", core.ErrIsDir)
+	}
+	c, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	ent, err := e.getStdout(ctx, c, name, e.stdout)
+	if err != nil {
+		return err
+	}
+	if ent.State == client.StateDegraded {
+		fmt.Fprintf(e.stderr, "dfc: get %s: note: stored with reduced redundancy (some chunks have one copy)\n", name)
+	}
+	return nil
+}
+
+// getRecursive is dfc get -r NAME [DEST]: the folder NAME ("" or "/" for
+// all files) into DEST, by default its base name here; a DEST that is a
+// folder gets the base name inside, as cp -r does.
+func (e *env) getRecursive(ctx context.Context, name string, dest []string) error {
+	local := core.Base(name)
+	if name == "" {
+		local = "."
+	}
+	if len(dest) == 1 {
+		local = dest[0]
+		if st, err := os.Stat(local); err == nil && st.IsDir() && name != "" {
+			local = filepath.Join(local, core.Base(name))
+		}
+	}
+	c, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	if name != "" {
+		st, err := c.Stat(ctx, name)
+		if err != nil {
+			return err
+		}
+		if !st.Dir {
+			return fmt.Errorf("%s: %w (get without -r fetches a file)", name, core.ErrNotDir)
+		}
+	}
+	failed, err := e.getTree(ctx, c, name, local)
+	if err != nil {
+		return err
+	}
+	if failed {
+		return errReported
+	}
+	return nil
 }

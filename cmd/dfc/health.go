@@ -17,7 +17,9 @@ var errAtRisk = errors.New("files at risk")
 // runStatus prints the nodes, each file that is not fully safe, and the
 // sentence that matters.
 func runStatus(ctx context.Context, e *env, args []string) error {
-	if _, err := parseArgs(e.flagSet("status"), args); err != nil {
+	fs := e.flagSet("status")
+	asJSON := fs.Bool("json", false, "print the status as a JSON object")
+	if _, err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	c, err := e.connect(ctx)
@@ -25,6 +27,18 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	r, err := c.Status(ctx)
+	if *asJSON {
+		if werr := writeJSON(e.stdout, toJSONStatus(c, r, err)); werr != nil {
+			return werr
+		}
+		switch {
+		case err != nil:
+			return err
+		case !r.OK():
+			return errAtRisk
+		}
+		return nil
+	}
 	for _, n := range r.Nodes {
 		if n.Up {
 			fmt.Fprintf(e.stdout, "%-5s %-21s up    %s free of %s, dfsnode %s, %s", n.Name, n.Addr,
@@ -65,7 +79,9 @@ const whereAll = 8
 // runWhere shows each chunk of each stored segment of a file and the nodes
 // holding good copies.
 func runWhere(ctx context.Context, e *env, args []string) error {
-	name, c, err := e.oneName(ctx, "where", args)
+	fs := e.flagSet("where")
+	asJSON := fs.Bool("json", false, "print the chunks and their copies as a JSON object")
+	name, c, err := e.oneNameFlags(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -75,6 +91,9 @@ func runWhere(ctx context.Context, e *env, args []string) error {
 	}
 	if f.Dir {
 		return fmt.Errorf("%s: %w", name, core.ErrIsDir)
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, toJSONWhere(c, f))
 	}
 	n := core.NumSegments(f.Size)
 	fmt.Fprintf(e.stdout, "%s: %d bytes, version %s, %d of %d segments stored (%s), %s\n",

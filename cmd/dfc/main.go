@@ -35,15 +35,16 @@ type command struct {
 
 // commands maps each command name to its implementation.
 var commands = map[string]command{
-	"put":    {args: "[-to DIR | -as NAME] FILE...", help: "store local files under their base names (in folder DIR, or as NAME)", run: runPut},
-	"get":    {args: "NAME [DEST]", help: "fetch NAME into DEST (default: its base name here; a folder DEST gets the base name inside)", run: runGet},
-	"list":   {args: "[PREFIX]", help: "list files and folders (whose names start with PREFIX)", run: runList},
+	"put":    {args: "[-r] [-to DIR | -as NAME] FILE...", help: "store local files under their base names (in folder DIR, or as NAME); -r: folders too, with what is under them", run: runPut},
+	"get":    {args: "[-r] NAME [DEST|-]", help: "fetch NAME into DEST (default: its base name here; a folder DEST gets the base name inside; - is stdout); -r: a folder and what is under it", run: runGet},
+	"list":   {args: "[-h] [-json] [PREFIX]", help: "list files and folders (whose names start with PREFIX); -h: sizes as 1.5K, 20M; -json: a JSON array", run: runList},
 	"ls":     {run: runList, alias: "list"},
 	"rm":     {args: "NAME...", help: "remove files (or empty folders)", run: runRm},
-	"mkdir":  {args: "NAME", help: "make a folder", run: runMkdir},
-	"status": {args: "", help: "show the nodes and whether every file survives the loss of any one node (exit 0: yes, 3: no)", run: runStatus},
-	"where":  {args: "NAME", help: "show which nodes hold each chunk of NAME", run: runWhere},
+	"mkdir":  {args: "[-p] NAME", help: "make a folder (-p: and its missing parents; an existing one is fine)", run: runMkdir},
+	"status": {args: "[-json]", help: "show the nodes and whether every file survives the loss of any one node (exit 0: yes, 3: no)", run: runStatus},
+	"where":  {args: "[-json] NAME", help: "show which nodes hold each chunk of NAME", run: runWhere},
 	"heal":   {args: "", help: "restore two good copies of every chunk and replay missed changes on every node", run: runHeal},
+	"pin":    {args: "[-yes] [-no-heal] DFSn", help: "show a node's new key (after a reinstall) and pin it after confirmation, then heal", run: runPin, noPrompt: true},
 	"passwd": {args: "", help: "change your password on every node (old, then new twice; lines from stdin when not a terminal)", run: runPasswd, noPrompt: true},
 }
 
@@ -53,6 +54,10 @@ func main() {
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	if cli.IsVersion(args) {
+		fmt.Fprintln(stdout, cli.Version("dfc"))
+		return cli.ExitOK
+	}
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
 	fs := e.flagSet("dfc")
 	if err := fs.Parse(args); err != nil {

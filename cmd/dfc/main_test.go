@@ -279,13 +279,25 @@ func TestPasswd(t *testing.T) {
 	dir := t.TempDir()
 	bob := filepath.Join(dir, "bob.conf")
 	c.WriteClientConf(t, bob, "bob", testcluster.Users["bob"])
+	os.Chmod(bob, 0o640) // a group may read it: the rewrite keeps that
 	r := dfc(t, dir, "Velvet77\nVelvet88\n", "-conf", bob, "passwd")
 	if r.Code != 0 {
 		t.Fatalf("passwd: exit %d: %s", r.Code, r.Stderr)
 	}
-	// The conf still has the old password: refused now.
-	r = dfc(t, dir, "", "-conf", bob, "list")
-	if r.Stderr != "Invalid Username/Password. Please try again.\n" {
+	// The conf's Password line now has the new password, its mode kept.
+	if b, _ := os.ReadFile(bob); !strings.Contains(string(b), "\nPassword: Velvet88\n") || strings.Contains(string(b), "Velvet77") {
+		t.Errorf("conf after passwd:\n%s", b)
+	}
+	if st, err := os.Stat(bob); err != nil || st.Mode().Perm() != 0o640 {
+		t.Errorf("conf mode after passwd: %v %v", st.Mode(), err)
+	}
+	if r = dfc(t, dir, "", "-conf", bob, "list"); r.Code != 0 {
+		t.Errorf("list with the rewritten conf: %d %q", r.Code, r.Stderr)
+	}
+	// With the old password (from the environment), refused now.
+	cmd := testcluster.Command(testcluster.RaceBinary(t, "dfc"), dir, "-conf", bob, "list")
+	cmd.Env = append(cmd.Env, "DFS_PASSWORD=Velvet77")
+	if r = testcluster.Run(t, cmd, ""); r.Code != 1 || !strings.Contains(r.Stderr, "Invalid Username/Password. Please try again.\n") {
 		t.Errorf("old password after passwd: %q", r.Stderr)
 	}
 	r = dfc(t, dir, "Velvet88\nVelvet77\n", "-conf", bob, "passwd")

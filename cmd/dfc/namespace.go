@@ -42,13 +42,21 @@ func runRm(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// runMkdir makes a folder; its parent must exist.
+// runMkdir makes a folder; its parent must exist, unless -p, which makes
+// the missing parents and accepts a folder that exists, as mkdir -p does.
 func runMkdir(ctx context.Context, e *env, args []string) error {
-	name, c, err := e.oneName(ctx, "mkdir", args)
+	fs := e.flagSet("mkdir")
+	parents := fs.Bool("p", false, "make missing parents; no error if the folder exists")
+	name, c, err := e.oneNameFlags(ctx, fs, args)
 	if err != nil {
 		return err
 	}
-	if _, err := c.Mkdir(ctx, name, 0o755); err != nil {
+	if *parents {
+		err = mkdirAll(ctx, c, name)
+	} else {
+		_, err = c.Mkdir(ctx, name, 0o755)
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "made folder %s/\n", name)

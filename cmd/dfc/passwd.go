@@ -13,7 +13,9 @@ import (
 // runPasswd changes the user's password on every node. It asks for the old
 // password and the new one twice on a terminal; from a pipe it reads two
 // lines, old then new. The conf's Password line, if any, is not used (the
-// old password is asked for) and not changed.
+// old password is asked for); once every node has the new password, it
+// is rewritten with it (a running dfsmount re-reads it when the nodes
+// refuse its old one).
 func runPasswd(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("passwd")
 	pos, err := parseArgs(fs, args)
@@ -53,7 +55,11 @@ func runPasswd(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "password of %s changed on all nodes\n", cc.User)
 	if cc.Password != "" {
-		fmt.Fprintf(e.stderr, "dfc: note: %s still has the old password in its Password line; edit it\n", path)
+		if _, err := conf.SetClientPassword(path, newPw); err != nil {
+			fmt.Fprintf(e.stderr, "dfc: %v; %s still has the old password in its Password line: edit it\n", err, path)
+		} else {
+			fmt.Fprintf(e.stdout, "new password written to the Password line of %s\n", path)
+		}
 	}
 	if _, ok := os.LookupEnv(clientconf.PasswordEnv); ok {
 		fmt.Fprintf(e.stderr, "dfc: note: $%s still holds the old password\n", clientconf.PasswordEnv)

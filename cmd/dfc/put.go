@@ -19,6 +19,7 @@ func runPut(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("put")
 	to := fs.String("to", "", "store into remote folder `DIR`")
 	as := fs.String("as", "", "store the one FILE under remote `NAME`")
+	recursive := fs.Bool("r", false, "store folders with everything under them")
 	files, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -40,6 +41,23 @@ func runPut(ctx context.Context, e *env, args []string) error {
 		name := *as
 		if name == "" {
 			name = core.Join(*to, filepath.Base(file))
+		}
+		if st, serr := os.Stat(file); serr == nil && st.IsDir() {
+			if !*recursive {
+				e.printErr("put "+file, errors.New("is a folder (put -r stores folders)"))
+				failed = true
+				continue
+			}
+			if *as == "" {
+				name = core.Join(*to, filepath.Base(filepath.Clean(file)))
+			}
+			if e.putTree(ctx, c, file, name) {
+				failed = true
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			continue
 		}
 		if err := e.putOne(ctx, c, file, name); err != nil {
 			e.printErr("put "+name, err)

@@ -33,7 +33,7 @@ func parent(f flags) int {
 	if err := os.MkdirAll(f.cache, 0o700); err != nil {
 		fail(err)
 	}
-	logPath := filepath.Join(f.cache, "dfsmount.log")
+	logPath := logPath(f)
 	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		fail(err)
@@ -59,14 +59,26 @@ func parent(f flags) int {
 		fail(err)
 	}
 	w.Close()
-	msg, _ := io.ReadAll(bufio.NewReader(r))
-	switch s := strings.TrimSpace(string(msg)); s {
+	// Warnings (a node down) come first, one per line; the last line is
+	// "ready" or why the mount failed.
+	last := ""
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, warnPrefix) {
+			fmt.Fprintf(os.Stderr, "dfsmount: %s\n", line)
+		} else {
+			last += line
+		}
+	}
+	switch s := strings.TrimSpace(last); s {
 	case readyMsg:
 		cmd.Process.Release()
 		return cli.ExitOK
 	case "":
+		// It died without a word (a panic, a kill): its last lines
+		// say why.
 		cmd.Wait()
-		fail(fmt.Errorf("the mount process exited; see %s", logPath))
+		fail(fmt.Errorf("the mount process exited; the end of %s:\n%s", logPath, tail(logPath, 5)))
 	default:
 		cmd.Wait()
 		fmt.Fprintf(os.Stderr, "dfsmount: %s\n", s)
@@ -94,19 +106,52 @@ func meetNodes(cfg client.Config, log *slog.Logger) error {
 	return err
 }
 
+// warnPrefix starts a line of the status pipe the parent prints as it
+// comes.
+const warnPrefix = "warning: "
+
+// logPath is the background process's log.
+func logPath(f flags) string { return filepath.Join(f.cache, "dfsmount.log") }
+
 // child is the background process: it logs to the file the parent opened
 // as its stderr and reports through fd 3.
 func child(f flags) int {
 	status := os.NewFile(3, "status")
 	log := cli.Logger(os.Stderr)
-	report := func(err error) {
-		msg := readyMsg
-		if err != nil {
-			msg = err.Error()
-			log.Error("mount failed", "err", err)
-		}
-		fmt.Fprintln(status, msg)
-		status.Close()
+	rep := reporter{
+		warn: func(msg string) {
+			// One line each: the parent reads the pipe by lines.
+			fmt.Fprintln(status, warnPrefix+strings.ReplaceAll(msg, "\n", " "))
+		},
+		done: func(err error) {
+			msg := readyMsg
+			if err != nil {
+				msg = strings.ReplaceAll(err.Error(), "\n", " ")
+				log.Error("mount failed", "err", err)
+			}
+			fmt.Fprintln(status, msg)
+			status.Close()
+		},
 	}
-	return serve(f, log, report)
+	return serve(f, log, rep)
+}
+
+// tail returns the last n lines of the file at path (from its last 64
+// KiB: the log only grows).
+func tail(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	const window = 64 << 10
+	if st, err := f.Stat(); err == nil && st.Size() > window {
+		f.Seek(st.Size()-window, io.SeekStart)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

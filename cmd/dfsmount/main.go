@@ -1,13 +1,15 @@
 // Command dfsmount mounts a user's dfs files as a folder.
 //
-//	dfsmount [-conf FILE] [-f] [-cache DIR] [-debug] [-pprof ADDR] MOUNTPOINT
+//	dfsmount [-conf FILE] [-f] [-cache DIR] [-debug] [-pprof ADDR] [-metrics ADDR] [-o OPTIONS] [CONF] MOUNTPOINT
+//	dfsmount --version
 //
 // It reads dfc.conf as dfc does (-conf, $DFS_CONF, ./dfc.conf,
 // ~/.config/dfs/dfc.conf), takes the password from $DFS_PASSWORD or a
 // prompt, asks about the keys of nodes without a pin (before going to the
 // background), checks that the nodes accept the password, and mounts.
 // Without -f it goes to the background once the mount is usable, like
-// sshfs, logging to dfsmount.log in the cache folder. SIGINT or SIGTERM unmounts (uploads of
+// sshfs, logging to dfsmount.log in the cache folder. options.go has the
+// -o options and the mount.fuse3 form (CONF MOUNTPOINT). SIGINT or SIGTERM unmounts (uploads of
 // files being closed finish first) and exits.
 package main
 
@@ -35,46 +37,45 @@ import (
 // childEnv marks the background process; its status pipe is fd 3.
 const childEnv = "DFSMOUNT_CHILD"
 
-type flags struct {
-	conf, cache, pprof string
-	foreground, debug  bool
-	mountpoint         string
-}
-
 func main() {
-	var f flags
-	clientconf.FlagVar(flag.CommandLine, &f.conf)
-	flag.BoolVar(&f.foreground, "f", false, "stay in the foreground, logging to stderr")
-	flag.StringVar(&f.cache, "cache", defaultCache(), "`folder` for write spools and the log")
-	flag.BoolVar(&f.debug, "debug", false, "log every FUSE request")
-	flag.StringVar(&f.pprof, "pprof", "", "serve net/http/pprof on `addr` (loopback only)")
-	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: dfsmount [-conf FILE] [-f] [-cache DIR] [-debug] [-pprof ADDR] MOUNTPOINT\n")
-		flag.PrintDefaults()
+	if cli.IsVersion(os.Args[1:]) {
+		fmt.Println(cli.Version("dfsmount"))
+		os.Exit(cli.ExitOK)
 	}
-	flag.Parse()
-	if flag.NArg() != 1 {
-		flag.Usage()
+	f, err := parseArgs(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(cli.ExitOK)
+	}
+	if errors.Is(err, errFlag) {
 		os.Exit(cli.ExitUsage)
 	}
-	mp, err := filepath.Abs(flag.Arg(0))
+	if errors.Is(err, errUsage) {
+		fmt.Fprintf(os.Stderr, "dfsmount: %v\n%s", err, usageLine)
+		os.Exit(cli.ExitUsage)
+	}
 	if err != nil {
 		fail(err)
 	}
-	f.mountpoint = mp
-	switch {
-	case os.Getenv(childEnv) != "":
+	if os.Getenv(childEnv) != "" {
 		os.Exit(child(f))
-	case f.foreground:
-		report := func(err error) {
-			if err != nil {
-				fail(err)
-			}
-		}
-		os.Exit(serve(f, cli.Logger(os.Stderr), report))
-	default:
-		os.Exit(parent(f))
 	}
+	// Whatever would make the kernel or fusermount3 refuse the mount is
+	// said here, on the terminal, before anything is started.
+	if err := checkMountpoint(f); err != nil {
+		fail(err)
+	}
+	if f.foreground {
+		rep := reporter{
+			warn: func(msg string) { fmt.Fprintf(os.Stderr, "dfsmount: %s%s\n", warnPrefix, msg) },
+			done: func(err error) {
+				if err != nil {
+					fail(err)
+				}
+			},
+		}
+		os.Exit(serve(f, cli.Logger(os.Stderr), rep))
+	}
+	os.Exit(parent(f))
 }
 
 func fail(err error) {
@@ -94,10 +95,18 @@ func defaultCache() string {
 	return filepath.Join(home, ".cache", "dfs")
 }
 
-// serve checks the login, mounts, calls report(nil) once the mount is
-// usable (or report(err) on failure), and serves until a signal or an
+// reporter is how serve talks to the person who ran dfsmount: on the
+// terminal in the foreground, through the parent in the background.
+type reporter struct {
+	warn func(msg string) // something the user should know, such as a node down
+	done func(err error)  // nil once the mount is usable, or why it failed
+}
+
+// serve checks the login, mounts, calls rep.done(nil) once the mount is
+// usable (or rep.done(err) on failure), and serves until a signal or an
 // external unmount.
-func serve(f flags, log *slog.Logger, report func(error)) int {
+func serve(f flags, log *slog.Logger, rep reporter) int {
+	report := rep.done
 	cfg, err := clientconf.Load(f.conf)
 	if err != nil {
 		report(err)
@@ -105,6 +114,15 @@ func serve(f flags, log *slog.Logger, report func(error)) int {
 	}
 	os.Unsetenv(clientconf.PasswordEnv) // not for anything this process starts
 	cfg.Log = log
+	if f.metrics != "" {
+		cfg.Metrics = client.NewMetrics()
+		stop, err := cli.ServeMetrics(f.metrics, cfg.Metrics.Handler(), log)
+		if err != nil {
+			report(fmt.Errorf("-metrics: %w", err))
+			return cli.ExitFailure
+		}
+		defer stop()
+	}
 	cl, err := client.New(cfg)
 	if err != nil {
 		report(err)
@@ -118,11 +136,20 @@ func serve(f flags, log *slog.Logger, report func(error)) int {
 		cancel()
 		ctx, cancel = cli.SignalContext()
 	}
-	_, err = cl.Ping(ctx)
+	nodes, err := cl.Ping(ctx)
 	cancel()
 	if err != nil {
 		report(err)
 		return cli.ExitFailure
+	}
+	health := mount.NewHealth(log)
+	health.SetNodes(nodes)
+	for _, n := range nodes {
+		if !n.Up {
+			msg := fmt.Sprintf("%s (%s) is down (%v): until it is back, files written get one copy of some chunks; see %s in the mount", n.Name, n.Addr, n.Err, mount.StatusName)
+			log.Warn("node down at mount", "node", n.Name, "addr", n.Addr, "err", n.Err)
+			rep.warn(msg)
+		}
 	}
 	if err := os.MkdirAll(f.cache, 0o700); err != nil {
 		report(err)
@@ -133,23 +160,30 @@ func serve(f flags, log *slog.Logger, report func(error)) int {
 		return cli.ExitFailure
 	}
 	cleanStale(f.mountpoint, log)
-	srv, err := mount.Mount(f.mountpoint, cl, mount.Options{CacheDir: f.cache, Log: log}, f.debug)
+	// Caught from before the mount: a SIGTERM right after READY=1 (or
+	// after the parent returned) must unmount, not kill the process and
+	// leave a dead mount.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	srv, err := mount.Mount(f.mountpoint, cl, f.mountOptions(log, health), f.debug)
 	if err != nil {
-		report(fmt.Errorf("mount %s: %w", f.mountpoint, err))
+		report(mountFailed(f, err))
 		return cli.ExitFailure
 	}
 	log.Info("mounted", "mountpoint", f.mountpoint, "user", cfg.User)
 	report(nil)
+	if err := notify("READY=1\nSTATUS=mounted at " + f.mountpoint); err != nil {
+		log.Warn("could not tell systemd the mount is ready", "err", err)
+	}
 	// Heal by itself while mounted: soon after a node comes back or
 	// restarts, and every 15 minutes (see client.RunHealer).
 	healCtx, stopHealer := context.WithCancel(context.Background())
 	defer stopHealer()
-	go cl.RunHealer(healCtx, client.HealerOptions{Log: log})
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go cl.RunHealer(healCtx, client.HealerOptions{Log: log, Checked: health.SetNodes, Healed: health.Healed})
 	go func() {
 		for s := range sigs {
 			log.Info("unmounting", "signal", s.String())
+			notify("STOPPING=1")
 			if err := srv.Unmount(); err != nil {
 				log.Error("unmount failed; files may still be open", "err", err)
 			}

@@ -4,6 +4,7 @@
 //	dfsnode [flags] DATA_DIR PORT
 //	dfsnode user add|passwd|del NAME [-conf FILE]
 //	dfsnode user quota NAME SIZE|none [-conf FILE]
+//	dfsnode user list [-conf FILE]
 //	dfsnode fingerprint DATA_DIR
 //	dfsnode scrub DATA_DIR
 package main
@@ -14,10 +15,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"dfs/cmd/internal/cli"
@@ -33,13 +36,17 @@ const usage = `usage:
                                             edit the users of dfs.conf (password from prompt or stdin)
   dfsnode user quota NAME SIZE|none [-conf FILE]
                                             set the most a node keeps for the user (500M, 10G, 2T)
-  dfsnode fingerprint DATA_DIR              print the node key's fingerprint (made if missing)
+  dfsnode user list [-conf FILE]            list the users with their quotas
+  dfsnode fingerprint DATA_DIR              print the node key's fingerprint
   dfsnode scrub DATA_DIR                    verify every chunk of a stopped node; exit 1 if any is bad
 
 flags of the server (before or after DATA_DIR PORT):
 `
 
 func main() {
+	// Everything the node creates (chunks, metadata, dfs.conf, the lock
+	// file, the key) is for its own user only, whatever the shell's umask.
+	syscall.Umask(0o077)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -48,14 +55,19 @@ var errUsage = errors.New("bad arguments")
 
 func run(args []string, stdout, stderr io.Writer) int {
 	var err error
-	switch {
-	case len(args) > 0 && args[0] == "user":
-		err = userCmd(args[1:], stderr)
-	case len(args) > 0 && args[0] == "fingerprint":
-		err = fingerprintCmd(args[1:], stdout)
-	case len(args) > 0 && args[0] == "scrub":
+	if cli.IsVersion(args) {
+		fmt.Fprintln(stdout, cli.Version("dfsnode"))
+		return cli.ExitOK
+	}
+	sub, subArgs := subcommand(args)
+	switch sub {
+	case "user":
+		err = userCmd(subArgs, stdout, stderr)
+	case "fingerprint":
+		err = fingerprintCmd(subArgs, stdout, stderr)
+	case "scrub":
 		var bad bool
-		bad, err = scrubCmd(args[1:], stdout, stderr)
+		bad, err = scrubCmd(subArgs, stdout, stderr)
 		if err == nil && bad {
 			return cli.ExitFailure
 		}
@@ -88,6 +100,8 @@ type serveFlags struct {
 	maxUserConns, maxUserUploads   *int
 	maxUserStaged                  byteSize
 	uploadIdle                     *time.Duration
+	logLevel                       *slog.LevelVar
+	metrics                        *string
 }
 
 func newServeFlags(out io.Writer) *serveFlags {
@@ -110,6 +124,8 @@ func newServeFlags(out io.Writer) *serveFlags {
 	f.maxUserUploads = f.fs.Int("max-user-uploads", store.DefaultUploads, "most uploads of one user waiting for their commit")
 	f.fs.Var(&f.maxUserStaged, "max-user-staged", "most `bytes` one user's uploads waiting for their commit may hold (K, M, G, T suffixes); a file may be up to twice it")
 	f.uploadIdle = f.fs.Duration("upload-idle", store.DefaultIdle, "time after which an upload no chunk arrived for is dropped")
+	f.logLevel = cli.LogLevelVar(f.fs)
+	f.metrics = f.fs.String("metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics (such as 127.0.0.1:9101); off when empty")
 	return f
 }
 
@@ -130,7 +146,12 @@ func serveCmd(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := cli.Logger(stderr)
+	log := cli.LoggerAt(stderr, f.logLevel)
+	unlock, err := node.LockDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	name := filepath.Base(filepath.Clean(dir))
 	var tlsCfg = wire.ServerTLS
 	mode := "PLAINTEXT, insecure"
@@ -150,6 +171,14 @@ func serveCmd(args []string, stderr io.Writer) error {
 		}
 		cfg.TLS = tlsCfg(cert)
 		mode = "TLS, key " + fp
+	}
+	if *f.metrics != "" {
+		cfg.Metrics = node.NewMetrics(name)
+		stop, err := cli.ServeMetrics(*f.metrics, cfg.Metrics.Handler(), log)
+		if err != nil {
+			return fmt.Errorf("-metrics: %w", err)
+		}
+		defer stop()
 	}
 	srv, err := node.New(cfg)
 	if err != nil {
@@ -203,4 +232,28 @@ func (b *byteSize) Set(s string) error {
 	}
 	*b = byteSize(v)
 	return nil
+}
+
+// subcommand finds the command (user, fingerprint, scrub) after any leading
+// flags, as in "dfsnode -conf FILE user add NAME", and returns it with its
+// arguments, the leading flags moved after them (each command parses flags
+// among its arguments). Without one it returns "" and args: serve.
+func subcommand(args []string) (string, []string) {
+	f := newServeFlags(io.Discard)
+	if err := f.fs.Parse(args); err != nil {
+		return "", args
+	}
+	rest := f.fs.Args()
+	if len(rest) == 0 {
+		return "", args
+	}
+	switch rest[0] {
+	case "user", "fingerprint", "scrub":
+		lead := args[:len(args)-len(rest)]
+		if len(lead) > 0 && lead[len(lead)-1] == "--" {
+			return "", args
+		}
+		return rest[0], append(append([]string(nil), rest[1:]...), lead...)
+	}
+	return "", args
 }

@@ -38,6 +38,7 @@ func (c *Client) ReadDir(ctx context.Context, dir string) ([]Entry, error) {
 // r is read twice: once for the MD5 that decides the placement (unless
 // opt.MD5 gives it), once to send the chunks.
 func (c *Client) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error) {
+	defer c.cfg.Metrics.putStarted()()
 	return c.names.Put(ctx, name, r, size, opt)
 }
 

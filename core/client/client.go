@@ -64,6 +64,12 @@ type Config struct {
 	// negative turns read-ahead off.
 	ReadAheadBudget int64
 	Log             *slog.Logger
+	Metrics         *Metrics // nil: none (metrics.go)
+
+	// Reload reads the configuration again, for a password the nodes
+	// refused or a key that does not match a pin (reload.go); nil: the
+	// client keeps what it was given.
+	Reload func() (Reloaded, error)
 }
 
 // Client stores and fetches one user's files on the four nodes. It is safe
@@ -74,6 +80,7 @@ type Client struct {
 	log      *slog.Logger
 	raBudget *raBudget  // nil with read-ahead off
 	names    *listCache // in front of the namespace operations (api.go)
+	creds    credentials
 }
 
 // New checks cfg and returns a client. It does not connect: the first request
@@ -108,6 +115,7 @@ func New(cfg Config) (*Client, error) {
 		cfg.ReadAheadBudget = DefaultReadAheadBudget
 	}
 	c := &Client{cfg: cfg, log: log}
+	c.initCredentials()
 	c.names = newListCache(c, 0)
 	if cfg.ReadAheadBudget > 0 {
 		c.raBudget = newRABudget(cfg.ReadAheadBudget)

@@ -13,6 +13,20 @@ type HealerOptions struct {
 	Every time.Duration // a full heal at least this often; default 15m
 	Rate  int64         // bytes/s heal may copy; default 16 MiB/s
 	Log   *slog.Logger
+
+	// Checked, when set, gets every node's state after each check (Info
+	// left empty), so that a mount can show which nodes answer.
+	Checked func([]NodeState)
+	// Healed, when set, gets every heal's outcome.
+	Healed func(HealEvent)
+}
+
+// HealEvent is one heal RunHealer ran.
+type HealEvent struct {
+	Reason string // why it ran: "DFS2 answers again", "periodic check", ...
+	Start  time.Time
+	Report HealReport
+	Err    error
 }
 
 // RunHealer heals by itself until ctx ends: within one Check interval of a
@@ -55,10 +69,15 @@ func (c *Client) RunHealer(ctx context.Context, opt HealerOptions) {
 		if time.Since(last) >= opt.Every {
 			reason = "periodic check"
 		}
+		states := make([]NodeState, core.NumNodes)
 		for n := 0; n < core.NumNodes; n++ {
+			if c.nodes[n].missed.Swap(false) {
+				wasDown[n] = true // a request failed since the last check: maybe down between two checks
+			}
 			cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout+c.cfg.Reply)
 			info, err := c.nodeInfo(cctx, n)
 			cancel()
+			states[n] = NodeState{Name: c.nodes[n].name, Addr: c.nodes[n].addr, Up: err == nil, Err: err}
 			switch {
 			case err != nil:
 				wasDown[n] = true
@@ -72,6 +91,9 @@ func (c *Client) RunHealer(ctx context.Context, opt HealerOptions) {
 				started[n] = info.Started
 			}
 		}
+		if opt.Checked != nil && ctx.Err() == nil {
+			opt.Checked(states)
+		}
 		var names []string
 		if reason == "" && len(left) > 0 {
 			reason, names = "previous heal incomplete", left
@@ -82,13 +104,32 @@ func (c *Client) RunHealer(ctx context.Context, opt HealerOptions) {
 		if names == nil {
 			last = time.Now()
 		}
+		start := time.Now()
+		healed := c.cfg.Metrics.healStarted()
 		rep, err := c.Heal(ctx, HealOptions{Rate: opt.Rate, Names: names})
+		healed(&rep, err)
 		left = rep.Left()
 		for n := range rep.Failed {
 			wasDown[n] = true
 		}
-		log.Info("heal", "reason", reason, "files", rep.Files, "chunks_copied", rep.ChunksCopied,
-			"updated", rep.Updated, "deletes_replayed", rep.Tombstones, "lost", len(rep.Lost),
-			"left", len(left), "err", err)
+		logHeal(log, reason, rep, err)
+		if opt.Healed != nil {
+			opt.Healed(HealEvent{Reason: reason, Start: start, Report: rep, Err: err})
+		}
 	}
+}
+
+// logHeal logs a heal's outcome: at ERROR when it found files no node can
+// restore (every copy of a chunk gone), which no later heal will fix.
+func logHeal(log *slog.Logger, reason string, rep HealReport, err error) {
+	args := []any{"reason", reason, "files", rep.Files, "chunks_copied", rep.ChunksCopied,
+		"updated", rep.Updated, "deletes_replayed", rep.Tombstones, "lost", len(rep.Lost),
+		"left", len(rep.Left()), "err", err}
+	if len(rep.Lost) == 0 {
+		log.Info("heal", args...)
+		return
+	}
+	const show = 10
+	lost := rep.Lost[:min(len(rep.Lost), show)]
+	log.Error("heal found lost files: a chunk has no copy on any node", append(args, "lost_files", lost)...)
 }

@@ -17,6 +17,7 @@ func (c *Client) nodeInfo(ctx context.Context, n int) (NodeInfo, error) {
 		info, err = s.info()
 		return err
 	})
+	c.cfg.Metrics.nodeInfo(c.nodes[n].name, info, err)
 	return info, err
 }
 

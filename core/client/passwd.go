@@ -43,7 +43,7 @@ func (c *Client) Passwd(ctx context.Context, oldPw, newPw string) error {
 		}
 		changed = append(changed, n)
 	}
-	c.cfg.Password = newPw
+	c.setPassword(newPw)
 	for _, p := range c.nodes {
 		p.closeIdle()
 	}

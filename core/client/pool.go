@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -41,6 +42,12 @@ type nodePool struct {
 	downFor    time.Duration // the last skip; doubled while the node keeps failing
 	lastAnswer time.Time     // when the newest request the node answered was sent
 	probe      *probe        // the liveness check in flight (alive.go), if any
+
+	// missed is set when a request to the node failed without its answer
+	// (down, hung, left behind): it may lack a change the others have.
+	// The healer takes it (RunHealer), so a node that was down only
+	// between two of its checks is healed too.
+	missed atomic.Bool
 }
 
 // maxRetryDown bounds how long a node that keeps failing is skipped: the
@@ -174,8 +181,12 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 	nc, err := p.connect(dctx)
 	if err != nil {
 		if pe := pinMismatch(err); pe != nil {
+			if p.repin() {
+				return p.dial(ctx)
+			}
 			return nil, pe
 		}
+		err = notNode(p.addr, err)
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx) // the caller gave up: says nothing about the node
 		}
@@ -197,9 +208,14 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 	// behind other logins on a busy node) gets the login's reply time, which
 	// outlasts the delay of a wrong password's refusal: that arrives as
 	// ErrAuth and never marks the node down.
+	pw, err := p.c.loginPassword()
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
 	s := newStub(nc, &p.c.cfg)
 	stop := context.AfterFunc(ctx, s.conn.Interrupt)
-	err = s.auth(p.c.cfg.User, p.c.cfg.Password)
+	err = s.auth(p.c.cfg.User, pw)
 	if !stop() {
 		s.conn.Close()
 		return nil, context.Cause(ctx) // the caller gave up: says nothing about the node
@@ -208,6 +224,9 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 		s.conn.Close()
 		var re *wire.RemoteError
 		if errors.As(err, &re) && re.Status == wire.StatusAuthFailed {
+			if p.c.loginRefused(pw) {
+				return p.dial(ctx)
+			}
 			return nil, core.ErrAuth
 		}
 		if errors.As(err, &re) {
@@ -217,7 +236,7 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 			p.timedOut(start)
 			return nil, fmt.Errorf("no answer to the login within %v", loginWait(&p.c.cfg))
 		}
-		return nil, err
+		return nil, notNode(p.addr, err)
 	}
 	s.conn.SetDeadline(time.Time{})
 	return s, nil
@@ -242,12 +261,16 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(s *st
 	for attempt := 0; ; attempt++ {
 		s, fresh, err := p.get(ctx)
 		if err != nil {
+			if ctx.Err() == nil && !errors.Is(err, core.ErrAuth) {
+				p.missed.Store(true)
+			}
 			return fmt.Errorf("%s: %w", p.label, err)
 		}
 		stop := context.AfterFunc(ctx, s.conn.Interrupt)
 		sent := time.Now()
 		err = fn(s)
 		interrupted := !stop()
+		c.cfg.Metrics.request(p.name, s.conn, sent, err)
 		if err == nil && !interrupted {
 			p.answered(sent)
 			p.put(s)
@@ -266,8 +289,12 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(s *st
 		s.conn.Close()
 		if interrupted && ctx.Err() != nil {
 			// The caller gave up, or left this node behind (errLagging).
+			if errors.Is(context.Cause(ctx), errLagging) {
+				p.missed.Store(true)
+			}
 			return fmt.Errorf("%s: %w", p.label, context.Cause(ctx))
 		}
+		p.missed.Store(true)
 		if !fresh && attempt == 0 && isStaleConn(err) {
 			// The node closed a pooled connection (it restarted): the
 			// other idle ones are from before too, and a retry on one of

@@ -37,6 +37,11 @@ type Conn struct {
 
 	idle        time.Duration // see SetIdle
 	interrupted atomic.Bool   // see Interrupt
+
+	in, out  atomic.Int64  // bytes read and written (stats.go)
+	takenIn  atomic.Int64  // in when Take last ran
+	takenOut atomic.Int64  // out when Take last ran
+	lastSent atomic.Uint32 // Type of the last frame written (stats.go)
 }
 
 // Buffer sizes of a Conn. Before login a connection reads and writes a few
@@ -53,7 +58,8 @@ const (
 // SetMaxFrame raises the cap; Grow raises the buffers (both after
 // authentication).
 func NewConn(nc net.Conn) *Conn {
-	c := &Conn{nc: nc, br: bufio.NewReaderSize(nc, preAuthBuffer), bw: bufio.NewWriterSize(nc, preAuthBuffer)}
+	c := &Conn{nc: nc}
+	c.br, c.bw = bufio.NewReaderSize(countReader{c}, preAuthBuffer), bufio.NewWriterSize(countWriter{c}, preAuthBuffer)
 	c.maxFrame.Store(MaxPreAuthFrame)
 	return c
 }
@@ -68,15 +74,15 @@ func (c *Conn) Grow() error {
 		if err := c.bw.Flush(); err != nil {
 			return err
 		}
-		c.bw = bufio.NewWriterSize(c.nc, connBuffer)
+		c.bw = bufio.NewWriterSize(countWriter{c}, connBuffer)
 	}
 	if c.br.Size() < connBuffer {
-		var src io.Reader = c.nc
+		var src io.Reader = countReader{c}
 		if n := c.br.Buffered(); n > 0 {
 			// The peer sent its next frames already (it pipelines):
 			// they are read before the socket.
 			ahead, _ := c.br.Peek(n)
-			src = io.MultiReader(bytes.NewReader(bytes.Clone(ahead)), c.nc)
+			src = io.MultiReader(bytes.NewReader(bytes.Clone(ahead)), countReader{c})
 		}
 		c.br = bufio.NewReaderSize(src, connBuffer)
 	}
@@ -172,6 +178,7 @@ func (c *Conn) Write(t Type, st Status, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", t, err)
 	}
+	c.lastSent.Store(uint32(t))
 	return WriteFrame(c.bw, t, st, body)
 }
 

@@ -278,6 +278,20 @@ func (c *Cluster) Wipe(n int) {
 	c.start(n, c.Addr(n))
 }
 
+// Reinstall stops node n, deletes its data folder, key included, and
+// starts it empty with a new key, as a node reinstalled without a backup
+// of node.key would be: clients holding its old pin refuse it. Nodes
+// returns its new pin.
+func (c *Cluster) Reinstall(n int) {
+	c.t.Helper()
+	c.Stop(n)
+	if err := os.RemoveAll(c.Dir(n)); err != nil {
+		c.t.Fatal(err)
+	}
+	c.prepare(n)
+	c.start(n, c.Addr(n))
+}
+
 // Freeze makes node n stop in its tracks, as SIGSTOP does (and does, for a
 // process): its open connections stay open and take what is sent to them,
 // but nothing reaches the node and nothing it writes leaves; new

@@ -24,7 +24,9 @@ func FlagVar(fs *flag.FlagSet, p *string) {
 
 // Load finds and reads the client configuration (flagPath, $DFS_CONF,
 // ./dfc.conf, ~/.config/dfs/dfc.conf). The password comes from $DFS_PASSWORD,
-// else the file, else a prompt on the terminal (or a line on stdin).
+// else the file, else a prompt on the terminal (or a line on stdin). The
+// client reads the file again when the nodes refuse the password or a key
+// does not match a pin (client.Config.Reload).
 func Load(flagPath string) (client.Config, error) {
 	path, err := conf.FindClient(flagPath)
 	if err != nil {
@@ -37,9 +39,12 @@ func Load(flagPath string) (client.Config, error) {
 	if cc.User == "" {
 		return client.Config{}, fmt.Errorf("%s: no Username line", path)
 	}
-	pw := cc.Password
+	warnReadable(path, cc, os.Stderr)
+	pw, fromFile := cc.Password, cc.Password != ""
 	if env, ok := os.LookupEnv(PasswordEnv); ok {
-		pw = env
+		// The same as the file's (dfsmount's background half gets the
+		// password this way) still follows the file.
+		pw, fromFile = env, fromFile && env == cc.Password
 	}
 	if pw == "" {
 		pw, err = conf.ReadPassword(fmt.Sprintf("Password for %s: ", cc.User), os.Stdin, os.Stderr)
@@ -47,7 +52,9 @@ func Load(flagPath string) (client.Config, error) {
 			return client.Config{}, fmt.Errorf("read password: %w", err)
 		}
 	}
-	return FromConf(cc, pw), nil
+	cfg := FromConf(cc, pw)
+	cfg.Reload = reloader(path, fromFile)
+	return cfg, nil
 }
 
 // FromConf builds a client.Config from a parsed dfc.conf and a password.
