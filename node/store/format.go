@@ -40,7 +40,9 @@ func checkFormat(dir string, create bool) error {
 		return fmt.Errorf("read the data folder: %w", err)
 	}
 	for _, e := range ents {
-		if n := e.Name(); n != "node.key" && n != "node.crt" {
+		// The key and certificate, and the lock (node.LockFile) the
+		// process takes before it opens the store, are not data.
+		if n := e.Name(); n != "node.key" && n != "node.crt" && n != "dfsnode.lock" {
 			return fmt.Errorf("%w: %s holds data in an older dfs format (whole-file, format 1) that this dfsnode cannot read (it has %q but no FORMAT file); there are no tools to convert it (no users of that format existed): move the folder aside and start with an empty one",
 				ErrFormat, dir, n)
 		}
