@@ -253,7 +253,7 @@ func (u *UserDir) moveDir(from, to string) error {
 func (u *UserDir) wrote(rel string) {
 	u.seq++
 	u.pending[rel] = u.seq
-	u.fl.addMeta(u, rel)
+	u.fl.addMeta(u, rel, u.seq)
 	u.fl.addDir(u, rel)
 }
 
