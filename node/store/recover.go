@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // recoverAll brings every user's folder to a consistent state before the
@@ -21,9 +22,11 @@ import (
 //   - the live records' segments are counted as references; the chunk
 //     files of segments no record lists are deleted (the change that
 //     released them is durable, and their readers are gone with the
-//     restart), and those of segments new in a kept @meta.new are verified
-//     completely (data not yet flushed may be torn: bad ones are removed,
-//     and heal copies them back);
+//     restart), and those a kept @meta.new's commit may have moved in
+//     (its segments new to it, and those whose chunk files changed since
+//     @meta was written: a heal) are verified completely (data not yet
+//     flushed may be torn: bad ones are removed, and heal copies them
+//     back);
 //   - leftover temporary files are removed, and so are staged uploads:
 //     their connections are gone.
 //
@@ -68,7 +71,7 @@ func (st *Store) recoverUser(user string) (recovered, error) {
 		return recovered{}, err
 	}
 	defer u.close()
-	r := &recoverer{log: st.log, u: u, fresh: map[string]bool{}}
+	r := &recoverer{log: st.log, u: u, verify: map[string]time.Time{}}
 	r.entry(filesDir)
 	if r.failed > 0 {
 		// Some references may be missing: delete no segment.
@@ -95,9 +98,13 @@ type recovered struct {
 }
 
 type recoverer struct {
-	log                          *slog.Logger
-	u                            *UserDir
-	fresh                        map[string]bool // segments listed by a kept @meta.new and not by the @meta it replaced
+	log *slog.Logger
+	u   *UserDir
+	// Segments listed by a kept @meta.new whose chunk files may have
+	// been moved in after the entry's last flush: those changed (ctime)
+	// at or after the time given are verified; all of them for a zero
+	// time (a segment the @meta it replaced did not list: fresh).
+	verify                       map[string]time.Time
 	kept, dropped, removed, torn int
 	failed                       int // records or folders that could not be read: references may be missing
 	inline                       int64
@@ -182,9 +189,25 @@ func (r *recoverer) recoverNew(rel string) error {
 			had[id] = true
 		}
 	}
+	// The segments @meta lists too may have chunk files a commit after
+	// the last flush moved in (a heal adds chunks under the same list):
+	// those were renamed into place after @meta was (flush.go promotes
+	// @meta.new only with the chunk files registered before it), so
+	// their ctime is not older than @meta's. The margin covers coarse
+	// file clocks.
+	var since time.Time
+	if fi, err := u.root.Lstat(rel + "/" + metaName); err == nil {
+		if ct, ok := changeTime(fi); ok {
+			since = ct.Add(-ctimeMargin)
+		}
+	}
 	for _, id := range segmentIDs(&m) {
+		t := since
 		if !had[id] {
-			r.fresh[id] = true
+			t = time.Time{}
+		}
+		if old, ok := r.verify[id]; !ok || t.Before(old) {
+			r.verify[id] = t
 		}
 	}
 	r.kept++
@@ -192,7 +215,7 @@ func (r *recoverer) recoverNew(rel string) error {
 }
 
 // segments goes through the segments folder: chunk files of segments no
-// record lists are deleted, those of fresh segments verified, and the
+// record lists are deleted, those moved in since the last flush verified, and the
 // others' headers read into the index. It fails when a folder cannot be
 // listed: the index would miss chunk files the user holds.
 func (r *recoverer) segments() error {
@@ -243,7 +266,8 @@ func (r *recoverer) chunkFile(dir, name string) bool {
 		return false
 	}
 	cf, err := u.openChunk(rel)
-	if err == nil && r.fresh[id] {
+	check := err == nil && r.moved(id, cf)
+	if check {
 		err = cf.verify(nil)
 		if err == nil {
 			err = cf.f.Sync() // durable before the @meta.new made durable names it
@@ -259,7 +283,7 @@ func (r *recoverer) chunkFile(dir, name string) bool {
 	case err == nil:
 		u.segs.addChunk(id, c, cf.hdr.Size, cf.hdr.SHA256)
 		return false
-	case r.fresh[id] && errors.Is(err, ErrCorrupt):
+	case check && errors.Is(err, ErrCorrupt):
 		// Torn by the stop: its data had not reached the disk yet.
 		r.log.Warn("recovery: removing a chunk file torn by the stop (heal copies it back)", "user", u.user, "file", rel, "err", err)
 		_ = u.root.Remove(rel)
@@ -272,6 +296,28 @@ func (r *recoverer) chunkFile(dir, name string) bool {
 	}
 	r.log.Error("recovery: read a chunk file", "user", u.user, "file", rel, "err", err)
 	return false
+}
+
+// ctimeMargin is how much older than an entry's @meta a chunk file's
+// ctime may be and still be verified as moved in after it.
+const ctimeMargin = 2 * time.Second
+
+// moved reports whether the chunk file cf of segment id may have been
+// moved in by a change not yet flushed (r.verify): its data may be torn.
+func (r *recoverer) moved(id string, cf *ChunkFile) bool {
+	since, ok := r.verify[id]
+	if !ok {
+		return false
+	}
+	if since.IsZero() {
+		return true
+	}
+	fi, err := cf.f.Stat()
+	if err != nil {
+		return true
+	}
+	ct, ok := changeTime(fi)
+	return !ok || !ct.Before(since)
 }
 
 // staging removes every upload left in the staging folder: an upload
