@@ -170,12 +170,12 @@ func (r *recoverer) recoverNew(rel string) error {
 	var m Record
 	if err := json.Unmarshal(data, &m); err != nil {
 		// Torn: @meta, the last durable state, stands. The change was
-		// never durable (a flush promotes a @meta.new before it says
-		// so), but a file that is not JSON may be something else gone
-		// bad: the segments it lists are not deleted this time.
+		// never reported durable (a flush promotes a @meta.new before
+		// it says so), and the segments only it listed go with it. (It
+		// was read whole: one over the cap or unreadable is an error
+		// above, never taken for torn.)
 		r.log.Warn("recovery: removing a torn change never flushed", "user", u.user, "entry", rel, "err", err)
 		r.dropped++
-		r.failed++
 		return u.root.Remove(name)
 	}
 	var prev Record
