@@ -48,10 +48,14 @@ func (c *session) authenticate() bool {
 	// them silent for the I/O timeout, never for their length.
 	c.wc.SetIdle(s.cfg.IOTimeout)
 	if err := c.join(req.User); err != nil {
-		if !errors.As(err, &re) {
+		switch {
+		case errors.Is(err, store.ErrNotRecovered):
+			s.log.Error("login refused: the user's folder could not be recovered", "user", req.User, "err", err)
+			re = &reqError{status: wire.StatusInternal, msg: "this node could not read the user's folder since it started (see its log): it does not serve the user until it can"}
+		case !errors.As(err, &re):
 			s.log.Error("open user folder", "user", req.User, "err", err)
 			re = &reqError{status: wire.StatusInternal, msg: "cannot open the user's folder on this node"}
-		} else {
+		default:
 			s.log.Warn("login refused", "user", req.User, "remote", c.remote, "why", re.msg)
 		}
 		_ = c.wc.SendError(wire.TypeAuth, re.status, re.msg)

@@ -362,6 +362,9 @@ func TestCommitChecksSegments(t *testing.T) {
 	wantStatus(t, "a segment past the end", c.call(wire.TypeCommit, wire.CommitReq{Path: "f", Upload: up, Meta: bad}, nil), wire.StatusBadRequest)
 	bad.Segments[0].Index, bad.Segments[0].ID = 0, "../../x"
 	wantStatus(t, "a bad segment id", c.call(wire.TypeCommit, wire.CommitReq{Path: "f", Upload: up, Meta: bad}, nil), wire.StatusBadRequest)
+	bad.Segments = []wire.Segment{m.Segments[0], m.Segments[0]}
+	bad.Segments[1].Index, bad.Size = 1, core.SegmentSize+m.Size
+	wantStatus(t, "one segment id twice", c.call(wire.TypeCommit, wire.CommitReq{Path: "f", Upload: up, Meta: bad}, nil), wire.StatusBadRequest)
 	wantStatus(t, "need past the segments", c.call(wire.TypeCommit, wire.CommitReq{Path: "f", Upload: up, Meta: m, Need: []int{4}}, nil), wire.StatusBadRequest)
 	if ch := c.lookup("f"); len(ch) != 0 {
 		t.Fatalf("a refused commit made f: %+v", ch)

@@ -223,6 +223,7 @@ var refusalStatus = map[error]wire.Status{
 	core.ErrBusy:           wire.StatusBusy,
 	core.ErrNoSpace:        wire.StatusNoSpace,
 	store.ErrUnknownUpdate: wire.StatusBadRequest,
+	store.ErrBadMeta:       wire.StatusBadRequest,
 }
 
 // decode parses a request body; malformed JSON closes the connection.

@@ -55,7 +55,7 @@ func CheckSegments(m *Meta) error {
 			}
 		}
 	}
-	return nil
+	return checkUniqueIDs(m)
 }
 
 // X returns the segment's placement x (core.PlacementX of its MD5); 0 for

@@ -23,6 +23,10 @@ const implicitStamp = "000000000000000000000001"
 // (wire.Meta.Held).
 func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []int) ([]uint8, error) {
 	m := recordOf(&meta)
+	if i, j, dup := duplicateSegment(&m); dup {
+		// Two segments with one id would share chunk files.
+		return nil, refuse(ErrBadMeta, "segments %d and %d have the same id %s", m.Segments[i].Index, m.Segments[j].Index, m.Segments[i].ID)
+	}
 	keys := make([]partKey, len(need))
 	for i, n := range need {
 		if n < 0 || n >= core.NumChunks*len(m.Segments) {
@@ -99,6 +103,18 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 	}
 	u.count(inlineBytes(&m) - oldInline) // old's went aside into memory, or stay in m
 	return u.held(&m, inlineMask(&m)), nil
+}
+
+// duplicateSegment finds two of r's segments with the same id.
+func duplicateSegment(r *Record) (i, j int, dup bool) {
+	seen := make(map[string]int, len(r.Segments))
+	for j, s := range r.Segments {
+		if i, ok := seen[s.ID]; ok {
+			return i, j, true
+		}
+		seen[s.ID] = j
+	}
+	return 0, 0, false
 }
 
 // gather brings m's chunks to this node as far as it can, before m is

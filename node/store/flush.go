@@ -112,9 +112,10 @@ func (f *flusher) addFile(fd *os.File) {
 	f.add(func(b *batch) { b.files = append(b.files, fd) })
 }
 
-// addMeta registers rel, whose @meta.new was just written.
-func (f *flusher) addMeta(u *UserDir, rel string) {
-	f.add(func(b *batch) { b.metas[metaKey{u, rel}] = 0 })
+// addMeta registers rel, whose @meta.new was just written (write seq of
+// UserDir.pending).
+func (f *flusher) addMeta(u *UserDir, rel string, seq uint64) {
+	f.add(func(b *batch) { b.metas[metaKey{u, rel}] = seq })
 }
 
 // addDir registers the folder rel, whose names changed.
@@ -317,23 +318,51 @@ func (f *flusher) open(b *batch, fds bool) ([]*os.File, error) {
 			first = err
 		}
 	}
+	// The pass makes durable, and promotes, each entry's write current
+	// now, which may be newer than the one registered here: its chunk
+	// files and folders were registered with the next batch. They join
+	// this pass, or the promoted @meta could name chunk files whose data
+	// is not on the disk yet.
+	newer := false
 	for u := range users {
 		u.mu.Lock()
 		f.mu.Lock()
-		for k := range b.metas {
+		for k, seq := range b.metas {
 			if k.u != u {
 				continue
 			}
 			b.metas[k] = u.pending[k.rel] // 0: promoted or removed since
-			if fds && b.metas[k] != 0 {
+			if b.metas[k] > seq {
+				newer = true
+			}
+		}
+		f.mu.Unlock()
+		u.mu.Unlock()
+	}
+	if !fds {
+		return out, first // one syncfs takes every file there is
+	}
+	if newer {
+		f.mu.Lock()
+		out = append(out, f.cur.files...) // this pass closes them
+		f.cur.files = nil
+		for k := range f.cur.dirs {
+			b.dirs[k] = struct{}{}
+			users[k.u] = true
+		}
+		f.mu.Unlock()
+	}
+	for u := range users {
+		u.mu.Lock()
+		f.mu.Lock()
+		for k, seq := range b.metas {
+			if k.u == u && seq != 0 {
 				keep(u.root.Open(k.rel + "/" + metaNewName))
 			}
 		}
-		if fds {
-			for k := range b.dirs {
-				if k.u == u {
-					keep(u.root.Open(k.rel))
-				}
+		for k := range b.dirs {
+			if k.u == u {
+				keep(u.root.Open(k.rel))
 			}
 		}
 		f.mu.Unlock()

@@ -15,8 +15,16 @@ import (
 	"dfs/core/wire"
 )
 
-// maxMetaSize caps an @meta file read from disk.
-const maxMetaSize = 1 << 20
+// maxMetaSize caps an @meta file, read or written. The largest record is
+// a file of the largest size (256 GiB: 65,536 segments), each segment
+// taking about 490 bytes of JSON: 31.9 MB measured (TestMetaMaxFile), so
+// the cap leaves twice that. A meta over it is refused when written and
+// is an error when read, never cut short: a record read in part would
+// lose the references of the segments it lists.
+const maxMetaSize = 64 << 20
+
+// errMetaTooLarge is a meta over maxMetaSize.
+var errMetaTooLarge = errors.New("meta too large")
 
 // metaNewName holds an entry's newest meta until a flush made it durable
 // and renamed it over @meta (see flush.go): after a crash, a valid @meta.new
@@ -113,7 +121,11 @@ func (u *UserDir) readMetaFile(name string) ([]byte, error) {
 	} else if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: %w", name, ErrSymlink)
 	}
-	return io.ReadAll(io.LimitReader(f, maxMetaSize))
+	data, err := io.ReadAll(io.LimitReader(f, maxMetaSize+1))
+	if err == nil && len(data) > maxMetaSize {
+		return nil, fmt.Errorf("%s: %w (over %d bytes)", name, errMetaTooLarge, maxMetaSize)
+	}
+	return data, err
 }
 
 // writeMeta makes m the record of the entry directory rel. It is written to
@@ -125,6 +137,10 @@ func (u *UserDir) writeMeta(rel string, m *Record) error {
 	data, err := json.Marshal(&mm)
 	if err != nil {
 		return err
+	}
+	if len(data) > maxMetaSize {
+		// Written, it could not be read back.
+		return fmt.Errorf("%s: %w: %d bytes, at most %d", rel, errMetaTooLarge, len(data), maxMetaSize)
 	}
 	if u.fl != nil {
 		// Most often there is no @meta.new (the last one was flushed):

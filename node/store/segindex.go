@@ -147,6 +147,18 @@ func (x *segIndex) dropLocked(s *segState, c int) {
 	s.present &^= 1 << c
 }
 
+// chunk returns the size and the first bytes of the SHA-256 of chunk file
+// c of segment id, if it is present.
+func (x *segIndex) chunk(id string, c int) (size int64, sha [8]byte, ok bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s := x.m[id]
+	if s == nil || s.present&(1<<c) == 0 {
+		return 0, sha, false
+	}
+	return s.size[c], s.sha[c], true
+}
+
 // has reports whether chunk file c of the segment is present and matches
 // ci (size and SHA-256).
 func (x *segIndex) has(id string, c int, ci ChunkRecord) bool {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -58,9 +59,14 @@ func (u *UserDir) ensureSegFolder(id string) error {
 }
 
 // moveIn renames the staged chunk file from into the segments folder as
-// chunk n of segment id, size bytes of data with SHA-256 sum. A staged
-// file that is gone (dropped meanwhile) is not held, as if never sent.
+// chunk n of segment id, size bytes of data with SHA-256 sum, unless a
+// sound one is there already (keepPresent): then the staged file goes with
+// its upload. A staged file that is gone (dropped meanwhile) is not held,
+// as if never sent.
 func (u *UserDir) moveIn(from, id string, n int, size int64, sum [32]byte) error {
+	if u.keepPresent(id, n) {
+		return nil
+	}
 	if err := u.ensureSegFolder(id); err != nil {
 		return err
 	}
@@ -82,6 +88,9 @@ func (u *UserDir) moveIn(from, id string, n int, size int64, sum [32]byte) error
 // the segments folder: a chunk that came inline for a file that cannot
 // keep it inline, or kept inline by a version whose successor cannot.
 func (u *UserDir) writeChunkFile(id string, n int, data []byte) error {
+	if u.keepPresent(id, n) {
+		return nil
+	}
 	if err := u.ensureSegFolder(id); err != nil {
 		return err
 	}
@@ -110,6 +119,46 @@ func (u *UserDir) writeChunkFile(id string, n int, data []byte) error {
 		return err
 	}
 	return u.syncDir(segFolder(id))
+}
+
+// keepPresent reports whether chunk file n of segment id is in the
+// segments folder and sound: its header names chunk n with the size and
+// SHA-256 the segment index has for it. Such a file is never replaced:
+// every live version listing the segment may be reading it, and a chunk
+// file sent again under the same id either is the same (a heal's copy of
+// a chunk present meanwhile) or comes from a client that reused an id for
+// other bytes, which must not overwrite what another version lists (the
+// version that reused it does not hold the chunk). A file whose header is
+// bad or disagrees with the index goes to quarantine and may be replaced;
+// one that is gone leaves the index. A file that cannot be read now (an
+// I/O error) is kept: it may be sound.
+func (u *UserDir) keepPresent(id string, n int) bool {
+	size, sha, ok := u.segs.chunk(id, n)
+	if !ok {
+		return false
+	}
+	rel := segFile(id, n)
+	cf, err := u.openChunk(rel)
+	if err == nil {
+		cf.f.Close()
+		if cf.hdr.Index == n && cf.hdr.Size == size && bytes.Equal(cf.hdr.SHA256[:len(sha)], sha[:]) {
+			return true
+		}
+		err = fmt.Errorf("%w: header says chunk %d of %d bytes, not the one indexed", ErrCorrupt, cf.hdr.Index, cf.hdr.Size)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		u.segs.dropChunk(id, n)
+		return false
+	case errors.Is(err, ErrCorrupt):
+		u.log.Warn("a bad chunk file goes to quarantine; a commit brings another copy", "user", u.user, "file", rel, "err", err)
+		if _, err := u.quarantineFile(rel, id, n); err != nil {
+			u.log.Error("quarantine a bad chunk file", "user", u.user, "file", rel, "err", err)
+		}
+		return false
+	}
+	u.log.Error("read a chunk file's header", "user", u.user, "file", rel, "err", err)
+	return true
 }
 
 // held returns what the node holds of r's segments (wire.Meta.Held): the

@@ -40,7 +40,15 @@ type Store struct {
 	// What recovery learnt of each user (their segments, the bytes their
 	// records keep inline), until the user's folder opens and takes it.
 	recovered map[string]recovered
+	// Users whose folder recovery could not read (recoverUser's error):
+	// refused until a login finds it readable.
+	unrecovered map[string]error
 }
+
+// ErrNotRecovered refuses a user whose folder the node could not recover
+// (read through) at start nor since: serving them from an empty index
+// would show nothing held and count no use.
+var ErrNotRecovered = errors.New("the user's folder on this node could not be recovered")
 
 // Open checks the data folder's format (format.go: a new folder gets it,
 // one of another format is refused with ErrFormat) and recovers every
@@ -56,14 +64,19 @@ func Open(cfg Config) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, usersDir), 0o700); err != nil {
 		return nil, fmt.Errorf("make data folder: %w", err)
 	}
-	st := &Store{dir: cfg.Dir, log: cfg.Log, budget: cfg.Budget.withDefaults(), bufs: newOutPool(), users: map[string]*UserDir{}, recovered: map[string]recovered{}}
+	st := &Store{dir: cfg.Dir, log: cfg.Log, budget: cfg.Budget.withDefaults(), bufs: newOutPool(), users: map[string]*UserDir{},
+		recovered: map[string]recovered{}, unrecovered: map[string]error{}}
 	st.mem.max = nodeMemory
-	st.recoverAll()
+	if err := st.recoverAll(); err != nil {
+		return nil, err
+	}
 	st.fl = newFlusher(cfg.Dir, cfg.FlushDelay, cfg.Log)
 	return st, nil
 }
 
-// User returns the user's folder, opening it on first use.
+// User returns the user's folder, opening it on first use. A user whose
+// folder recovery could not read at start is recovered now, or refused
+// (ErrNotRecovered) while it still cannot be.
 func (st *Store) User(user string) (*UserDir, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -72,6 +85,17 @@ func (st *Store) User(user string) (*UserDir, error) {
 	}
 	if u := st.users[user]; u != nil {
 		return u, nil
+	}
+	if first, ok := st.unrecovered[user]; ok {
+		// The user's folder is not open: no request of theirs runs
+		// during the walk.
+		rec, err := st.recoverUser(user)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v (at start: %v)", ErrNotRecovered, err, first)
+		}
+		delete(st.unrecovered, user)
+		st.recovered[user] = rec
+		st.log.Info("recovery: the user's folder is readable again and is served", "user", user)
 	}
 	u, err := openUserDir(st.dir, user, st.fl, st.log)
 	if err != nil {

@@ -34,7 +34,8 @@ var ErrSymlink = errors.New("refusing a symlink or special file in the data fold
 
 // Refusal is a change the store refuses to apply: Err is the core error
 // saying why (core.ErrStale, ErrExist, ErrNotDir, ErrIsDir, ErrNotEmpty,
-// ErrNotFound, ErrIncomplete, ErrBusy, ErrNoSpace, or ErrUnknownUpdate),
+// ErrNotFound, ErrIncomplete, ErrBusy, ErrNoSpace, ErrUnknownUpdate or
+// ErrBadMeta),
 // Msg tells the client.
 type Refusal struct {
 	Err error
@@ -50,6 +51,10 @@ func refuse(err error, format string, args ...any) error {
 
 // ErrUnknownUpdate refuses an update whose kind the store does not know.
 var ErrUnknownUpdate = errors.New("unknown update")
+
+// ErrBadMeta refuses a meta the store cannot keep as it is (a segment id
+// listed twice).
+var ErrBadMeta = errors.New("bad meta")
 
 // UserDir is one user's folder, opened as a tree (see tree.go) so that no
 // name can leave it. A running node keeps one per user, shared by the
@@ -248,7 +253,7 @@ func (u *UserDir) moveDir(from, to string) error {
 func (u *UserDir) wrote(rel string) {
 	u.seq++
 	u.pending[rel] = u.seq
-	u.fl.addMeta(u, rel)
+	u.fl.addMeta(u, rel, u.seq)
 	u.fl.addDir(u, rel)
 }
 
