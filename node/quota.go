@@ -14,7 +14,7 @@ import (
 // saying how full the user is. Call release when the upload ends.
 func (c *session) reserveQuota(req wire.PutChunkReq) (release func(), err error) {
 	limit := c.s.cfg.Users.Quota(c.user)
-	release, err = c.us.Reserve(req.Size, req.Inline, limit)
+	release, err = c.us.Reserve(req.Size, req.Inline, limit, c.us.ReplacedSize(req.Upload, req.Segment, req.Chunk))
 	var qe *store.QuotaError
 	if errors.As(err, &qe) {
 		c.s.log.Info("upload refused: over quota", "user", c.user, "remote", c.remote,

@@ -325,6 +325,26 @@ func (s *uploads) forgetIfEmptyLocked(id string, up *upload) {
 	s.use.Uploads--
 }
 
+// stagedSize is what the part k of upload id already staged takes (its
+// file on the disk, or its bytes in memory), 0 if none: a chunk sent
+// again (a client retrying on a fresh connection) replaces it.
+func (s *uploads) stagedSize(id string, k partKey) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	up := s.m[id]
+	if up == nil {
+		return 0
+	}
+	p := up.parts[k]
+	switch {
+	case p.file:
+		return chunkFileSize(p.size)
+	case p.data != nil:
+		return int64(len(p.data))
+	}
+	return 0
+}
+
 // has reports whether chunk k of upload id is here.
 func (s *uploads) has(id string, k partKey) bool {
 	s.mu.Lock()

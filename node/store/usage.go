@@ -76,11 +76,12 @@ func (u *UserDir) usageLocked() Usage {
 
 // Reserve makes room for a chunk upload of size bytes (inline: kept in
 // memory until its commit) under the user's quota limit (0: none), or
-// refuses it with a *QuotaError. release gives back the room of an upload
+// refuses it with a *QuotaError. replaces is what the chunk it replaces
+// takes (ReplacedSize): a chunk sent again is not counted twice. release gives back the room of an upload
 // that ends; a chunk file it staged (a small chunk too, when the budget
 // has no memory left for it) is counted with the staged uploads from then
 // on, and a small chunk kept in memory when its commit stores it.
-func (u *UserDir) Reserve(size int64, inline bool, limit int64) (release func(), err error) {
+func (u *UserDir) Reserve(size int64, inline bool, limit, replaces int64) (release func(), err error) {
 	if u.usage == nil {
 		return func() {}, nil
 	}
@@ -91,7 +92,7 @@ func (u *UserDir) Reserve(size int64, inline bool, limit int64) (release func(),
 	u.usage.mu.Lock()
 	defer u.usage.mu.Unlock()
 	if limit > 0 {
-		if now := u.usageLocked(); now.Bytes+need > limit {
+		if now := u.usageLocked(); now.Bytes-replaces+need > limit {
 			return nil, &QuotaError{Usage: now, Limit: limit, Need: need}
 		}
 	}
@@ -107,6 +108,12 @@ func (u *UserDir) Reserve(size int64, inline bool, limit int64) (release func(),
 			u.usage.mu.Unlock()
 		})
 	}, nil
+}
+
+// ReplacedSize is what chunk n of segment seg that upload already staged
+// takes, 0 if none: a PUT_CHUNK of the same chunk replaces it.
+func (u *UserDir) ReplacedSize(upload, seg string, n int) int64 {
+	return u.up.stagedSize(upload, partKey{seg: seg, n: n})
 }
 
 // count adds n bytes to what the user's records keep inline (n < 0:

@@ -140,7 +140,7 @@ func (r *usageRig) put(p string, size int64, stamp string, base *wire.Meta) (wir
 func (r *usageRig) stage(upload, seg string, n int, data []byte) {
 	r.t.Helper()
 	inline := len(data) <= wire.MaxInlineChunk
-	release, err := r.u.Reserve(int64(len(data)), inline, 0)
+	release, err := r.u.Reserve(int64(len(data)), inline, 0, 0)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -325,11 +325,11 @@ func TestReserveRefusesOverQuota(t *testing.T) {
 	used := u.Usage().Bytes
 	limit := used + chunkFileSize(100<<10) + 10
 	// Two uploads at once: the first takes the room, the second is refused.
-	release, err := u.Reserve(100<<10, false, limit)
+	release, err := u.Reserve(100<<10, false, limit, 0)
 	if err != nil {
 		t.Fatalf("upload within the quota: %v", err)
 	}
-	_, err = u.Reserve(100<<10, false, limit)
+	_, err = u.Reserve(100<<10, false, limit, 0)
 	var qe *QuotaError
 	if !errors.As(err, &qe) || qe.Limit != limit || qe.Bytes != used+chunkFileSize(100<<10) || qe.Need != chunkFileSize(100<<10) {
 		t.Fatalf("second upload: %v (%+v)", err, qe)
@@ -339,10 +339,10 @@ func TestReserveRefusesOverQuota(t *testing.T) {
 	if got := u.Usage().Bytes; got != used {
 		t.Errorf("after release: %d, want %d", got, used)
 	}
-	if _, err := u.Reserve(11, true, limit); err != nil {
+	if _, err := u.Reserve(11, true, limit, 0); err != nil {
 		t.Errorf("inline chunk that fits: %v", err)
 	}
-	if release, err := u.Reserve(1<<20, false, 0); err != nil {
+	if release, err := u.Reserve(1<<20, false, 0, 0); err != nil {
 		t.Errorf("no quota: %v", err)
 	} else {
 		release()
@@ -361,4 +361,40 @@ func TestReserveRefusesOverQuota(t *testing.T) {
 	if us := u.Usage(); us.Bytes != 0 || us.Aside != 0 {
 		t.Errorf("after the sweep: %+v", us)
 	}
+}
+
+// TestReserveReplacesStaged: a chunk sent again under the same upload (a
+// client retrying on a fresh connection after its reply was lost) replaces
+// the staged one, so the quota check does not count it twice.
+func TestReserveReplacesStaged(t *testing.T) {
+	st, err := Open(Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.User("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &usageRig{t: t, st: st, u: u, rnd: rand.New(rand.NewPCG(5, 6))}
+	const upload, seg = "0123456789abcdef0123456789abcdef", "18a2b3c4d5e6f7a8deadbeef"
+	data := make([]byte, 100<<10)
+	r.stage(upload, seg, 2, data)
+	staged := u.ReplacedSize(upload, seg, 2)
+	if staged != chunkFileSize(100<<10) {
+		t.Fatalf("staged chunk takes %d, want %d", staged, chunkFileSize(100<<10))
+	}
+	if u.ReplacedSize(upload, seg, 1) != 0 || u.ReplacedSize("ffffffffffffffffffffffffffffffff", seg, 2) != 0 {
+		t.Fatal("another chunk or upload counts as replaced")
+	}
+	limit := u.Usage().Bytes + 10 // the staged chunk is in the use already
+	if _, err := u.Reserve(100<<10, false, limit, 0); err == nil {
+		t.Fatal("a second chunk fits a quota with no room")
+	}
+	release, err := u.Reserve(100<<10, false, limit, staged)
+	if err != nil {
+		t.Fatalf("the same chunk sent again: %v", err)
+	}
+	release()
+	r.check("the retry")
 }
