@@ -16,6 +16,10 @@ type Options struct {
 	AttrTimeout  time.Duration // how long the kernel caches attributes; default 1s
 	EntryTimeout time.Duration // how long the kernel caches names; default 1s
 	Log          *slog.Logger  // unexpected errors; default discards
+	// Checkpoint is how long segments of a file open for writing may stay
+	// stored on the nodes but not committed before the mount commits the
+	// file on its own (checkpoint.go); default 30s.
+	Checkpoint time.Duration
 }
 
 // withDefaults fills the zero fields of o.
@@ -28,6 +32,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.EntryTimeout <= 0 {
 		o.EntryTimeout = time.Second
+	}
+	if o.Checkpoint <= 0 {
+		o.Checkpoint = defaultCheckpoint
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))

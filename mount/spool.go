@@ -71,6 +71,11 @@ type spool struct {
 	dirty    bool               // changed since the last commit
 	mtime    time.Time          // modification time to store with the next commit
 	refs     int                // open handles using the spool
+
+	staged        func()      // called when a put of a segment succeeded (the File arms the checkpoint)
+	checkpoint    *time.Timer // commits the staged segments (checkpoint.go); nil while none wait
+	checkpointGen int         // counts the timers armed: a stopped one that fired anyway does nothing
+	checkpointErr error       // a checkpoint's failure, not reported yet
 }
 
 // segment is one segment of a spool that differs from base.
@@ -98,6 +103,7 @@ func newSpool(dir string, mu *sync.Mutex, base *client.File, d draft) *spool {
 // with nothing changed: after a commit, with d the draft on it.
 func (s *spool) rebase(base *client.File, d draft) {
 	s.base, s.draft, s.put, s.dirty = base, d, false, false
+	s.stopCheckpoint()
 	s.baseSegs = 0
 	if base != nil {
 		s.baseSegs = core.NumSegments(base.Entry().Size)
@@ -444,6 +450,9 @@ func (s *spool) startLocked(k int64, seg *segment) {
 		if !seg.dirty {
 			s.dropLocal(seg)
 		}
+		if s.staged != nil {
+			s.staged()
+		}
 	}()
 }
 
@@ -486,6 +495,7 @@ func (s *spool) close(ctx context.Context) {
 	if s.busy > 0 {
 		panic("BUG: spool closed with puts in flight")
 	}
+	s.stopCheckpoint()
 	if s.put {
 		s.draft.Abort(ctx)
 		s.put = false
