@@ -126,7 +126,7 @@ func (s *spool) readAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if int64(len(p)) > s.size-off {
 		p = p[:s.size-off]
 	}
-	for _, pc := range pieces(off, len(p)) {
+	for _, pc := range segRanges(off, len(p)) {
 		if err := s.readSegment(ctx, pc.k, p[pc.lo:pc.hi], pc.off); err != nil {
 			return 0, err
 		}
@@ -184,13 +184,13 @@ func (s *spool) readPast(ctx context.Context, p []byte, off int64) (int, error) 
 // writeAt writes into the spool; writing past the end leaves a hole. It
 // may wait for uploads (roomLocked), releasing the File's mu.
 func (s *spool) writeAt(ctx context.Context, p []byte, off int64, appendMode bool) (int, error) {
-	ps := pieces(off, len(p))
+	ps := segRanges(off, len(p))
 	if err := s.roomLocked(ps); err != nil {
 		return 0, err
 	}
 	if appendMode && off != s.size { // the end moved while waiting
 		off = s.size
-		ps = pieces(off, len(p))
+		ps = segRanges(off, len(p))
 	}
 	s.dropPast(off)
 	for _, pc := range ps {
@@ -373,7 +373,7 @@ func (s *spool) behindLocked(k int64) {
 // the local copies a write of ps needs (maxLocal). When puts fail the
 // writer goes on without the bound: close or fsync reports the failure,
 // as they do on a local disk.
-func (s *spool) roomLocked(ps []piece) error {
+func (s *spool) roomLocked(ps []segRange) error {
 	for {
 		need := 0
 		for _, pc := range ps {
@@ -429,7 +429,7 @@ func (s *spool) startLocked(k int64, seg *segment) {
 	go func() {
 		data := (*buf)[:n]
 		err := d.PutSegment(context.Background(), k, data) // the client's timeouts end it
-		zero := allZero(data)
+		zero := core.AllZero(data)
 		segBufs.Put(buf)
 		s.cond.L.Lock()
 		defer s.cond.L.Unlock()

@@ -147,7 +147,7 @@ func (d *Draft) PutSegment(ctx context.Context, k int64, data []byte) error {
 	if done {
 		return errDraftDone
 	}
-	if allZero(data) {
+	if core.AllZero(data) {
 		d.record(k, &draftSegment{seg: wire.Segment{Index: k}})
 		return nil
 	}

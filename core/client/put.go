@@ -65,7 +65,7 @@ func (c *Client) put(ctx context.Context, name string, r io.ReaderAt, size int64
 		if _, err := r.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
 			return PutResult{}, fmt.Errorf("read: %w", err)
 		}
-		if !allZero(data) {
+		if !core.AllZero(data) {
 			return c.putSmall(ctx, name, data, opt)
 		}
 	}

@@ -172,7 +172,7 @@ func TestDraftSharesSegments(t *testing.T) {
 	if _, err := d.ReadSegment(ctx, 1, back, S/2-500); err != nil || !bytes.Equal(back, seg1[S/2-500:S/2+500]) {
 		t.Fatalf("ReadSegment of a staged segment: %v", err)
 	}
-	if _, err := d.ReadSegment(ctx, 3, back[:10], 0); err != nil || !bytes.Equal(back[:5], data[3*S:]) || !allZero(back[5:10]) {
+	if _, err := d.ReadSegment(ctx, 3, back[:10], 0); err != nil || !bytes.Equal(back[:5], data[3*S:]) || !core.AllZero(back[5:10]) {
 		t.Fatalf("ReadSegment of a kept segment: %v", err)
 	}
 	time.Sleep(20 * time.Millisecond) // an mtime that changed would show it
@@ -215,8 +215,6 @@ func TestDraftSharesSegments(t *testing.T) {
 	d.Abort(ctx)
 	mustGet(t, cl, "f", data)
 }
-
-func allZero(p []byte) bool { return bytes.Count(p, []byte{0}) == len(p) }
 
 // TestSparseDraft: a file of holes (segments never put, put as zeros, and
 // the end of a segment's span past what it stores) reads zeros without
