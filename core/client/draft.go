@@ -429,6 +429,22 @@ func (d *Draft) Abort(ctx context.Context) {
 	}
 }
 
+// Stores returns the bytes the draft stores of segment k (0: a hole), and
+// whether they were put into it (ReadSegment reads them back) rather than
+// kept from the base (the base version reads them). The draft is where a
+// writer's record of what is stored lives: ask it, do not keep a copy.
+func (d *Draft) Stores(k int64) (n int64, put bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ds, ok := d.segs[k]; ok {
+		return ds.seg.Size, true
+	}
+	if i := findSegment(d.base, k); i >= 0 {
+		return d.base[i].Size, false
+	}
+	return 0, false
+}
+
 // Stored returns the bytes the draft's segments store so far (kept and put;
 // holes cost nothing): a file's blocks.
 func (d *Draft) Stored() int64 {
