@@ -1,6 +1,9 @@
 package core
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // SegmentSize is the most bytes one segment of a file holds (docs/format.md,
 // Segments, says why 4 MiB). A file is the sequence of segments
@@ -35,4 +38,12 @@ func SegmentOf(off int64) int64 {
 		panic(fmt.Sprintf("BUG: SegmentOf(%d)", off))
 	}
 	return off / SegmentSize
+}
+
+// AllZero reports whether p holds zeros only: a segment of zeros is stored
+// as a hole, neither sent nor kept.
+func AllZero(p []byte) bool {
+	// Every byte equals the next one and the first is zero (one
+	// vectorised comparison, no block of zeros to compare with).
+	return len(p) == 0 || p[0] == 0 && bytes.Equal(p[1:], p[:len(p)-1])
 }

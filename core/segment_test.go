@@ -79,3 +79,25 @@ func TestSegmentPlacement(t *testing.T) {
 		}
 	}
 }
+
+func TestAllZero(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 9, 37, 200 << 10} {
+		b := make([]byte, n)
+		if !AllZero(b) {
+			t.Fatalf("%d zeros not seen as zeros", n)
+		}
+		for _, i := range []int{0, 1, n / 2, n - 2, n - 1} {
+			if i < 0 || i >= n {
+				continue
+			}
+			b[i] = 1
+			if AllZero(b) {
+				t.Fatalf("a one at %d of %d not seen", i, n)
+			}
+			b[i] = 0
+		}
+	}
+	if !AllZero(nil) {
+		t.Fatal("nothing not seen as zeros")
+	}
+}

@@ -18,7 +18,11 @@
 // before; holes are neither stored nor sent. A sequential writer's full
 // segments are put while it writes on, and dropped from the cache folder
 // once stored, so the cache holds a few segments whatever the file's size.
-// Close (flush) and fsync put what is left and commit the draft. Read-only
+// Close (flush) and fsync put what is left and commit the draft. Segments
+// stored but not committed are staged on the nodes, which drop them when
+// the upload is idle for long: a file kept open for writing is committed
+// on its own (a checkpoint, checkpoint.go) within Options.Checkpoint (30 s)
+// of its first stored segment, and others see it as of then. Read-only
 // handles read the version the inode shows, range by range, straight from
 // the nodes.
 package mount

@@ -209,7 +209,7 @@ func (f *File) create(ctx context.Context, p string, mode, flags uint32) (*handl
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return nil, err
 	}
-	sp := newSpool(f.sys.opts.CacheDir, &f.mu, nil, f.sys.newDraft(p, nil))
+	sp := f.newSpoolLocked(nil, f.sys.newDraft(p, nil))
 	sp.dirty = true // an empty file is still a file to store
 	f.shown, f.spool, f.fresh, sp.refs = attrsOf(newEntry(p, false, mode)), sp, true, 1
 	return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, nil

@@ -97,7 +97,7 @@ func (f *File) acquireLocked(ctx context.Context, p string, trunc bool) (*spool,
 			}
 		}
 		f.cached = "" // local writes go through the page cache: do not keep it
-		f.spool = newSpool(f.sys.opts.CacheDir, &f.mu, v, f.sys.newDraft(p, v))
+		f.spool = f.newSpoolLocked(v, f.sys.newDraft(p, v))
 	}
 	if trunc {
 		if err := f.truncLocked(ctx, 0); err != nil {
@@ -277,6 +277,9 @@ func (h *handle) write(ctx context.Context, data []byte, off int64) (int, error)
 	if h.append {
 		off = h.sp.size
 	}
+	if err := h.sp.takeCheckpointErr(); err != nil {
+		return 0, err
+	}
 	return h.sp.writeAt(detach(ctx), data, off, h.append)
 }
 
@@ -291,7 +294,11 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 	}
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
-	return h.f.sys.errno("flush", h.f.putLocked(ctx, false))
+	err := h.f.putLocked(ctx, false)
+	if h.sp != nil {
+		err = firstErr(h.sp.takeCheckpointErr(), err)
+	}
+	return h.f.sys.errno("flush", err)
 }
 
 // Fsync stores the spool if it changed, on the nodes' disks before it
@@ -300,10 +307,16 @@ func (h *handle) Flush(ctx context.Context) syscall.Errno {
 func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
+	var err error
 	if h.sp != nil && h.sp.dirty {
-		return h.f.sys.errno("fsync", h.f.putLocked(ctx, true))
+		err = h.f.putLocked(ctx, true)
+	} else {
+		err = h.f.sys.store.Sync(ctx)
 	}
-	return h.f.sys.errno("fsync", h.f.sys.store.Sync(ctx))
+	if h.sp != nil {
+		err = firstErr(h.sp.takeCheckpointErr(), err)
+	}
+	return h.f.sys.errno("fsync", err)
 }
 
 // Release drops the handle's reference on the spool, or closes the version

@@ -23,6 +23,11 @@ type Options struct {
 	AllowOther         bool // allow_other: other users may use the mount (non-root: user_allow_other in /etc/fuse.conf)
 	DefaultPermissions bool // default_permissions: the kernel checks the mode bits for every access
 	NoExec             bool // noexec: no program runs from the mount
+
+	// Checkpoint is how long segments of a file open for writing may stay
+	// stored on the nodes but not committed before the mount commits the
+	// file on its own (checkpoint.go); default 30s.
+	Checkpoint time.Duration
 }
 
 // withDefaults fills the zero fields of o.
@@ -35,6 +40,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.EntryTimeout <= 0 {
 		o.EntryTimeout = time.Second
+	}
+	if o.Checkpoint <= 0 {
+		o.Checkpoint = defaultCheckpoint
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -6,25 +6,25 @@ import (
 	"dfs/core"
 )
 
-// piece is the part of a byte range that falls in one segment.
-type piece struct {
+// segRange is the part of a byte range that falls in one segment.
+type segRange struct {
 	k      int64 // the segment
-	off    int64 // where the piece starts in the segment
-	lo, hi int   // the piece's bounds in the range's buffer
+	off    int64 // where the range starts in the segment
+	lo, hi int   // its bounds in the whole range's buffer
 }
 
-// pieces cuts the n bytes at off at segment boundaries. It is pure: the
+// segRanges cuts the n bytes at off at segment boundaries. It is pure: the
 // spool's reads and writes go segment by segment through it.
-func pieces(off int64, n int) []piece {
+func segRanges(off int64, n int) []segRange {
 	if off < 0 || n < 0 {
-		panic(fmt.Sprintf("BUG: pieces(%d, %d)", off, n))
+		panic(fmt.Sprintf("BUG: segRanges(%d, %d)", off, n))
 	}
-	var ps []piece
+	var ps []segRange
 	for lo := 0; lo < n; {
 		k := core.SegmentOf(off + int64(lo))
 		in := off + int64(lo) - k*core.SegmentSize
 		hi := lo + int(min(int64(n-lo), core.SegmentSize-in))
-		ps = append(ps, piece{k: k, off: in, lo: lo, hi: hi})
+		ps = append(ps, segRange{k: k, off: in, lo: lo, hi: hi})
 		lo = hi
 	}
 	return ps
@@ -37,21 +37,4 @@ func cutSegment(size int64) int64 {
 		return -1
 	}
 	return core.SegmentOf(size)
-}
-
-// allZero reports whether p holds only zero bytes: such a segment is
-// stored as a hole.
-func allZero(p []byte) bool {
-	for len(p) >= 8 {
-		if p[0]|p[1]|p[2]|p[3]|p[4]|p[5]|p[6]|p[7] != 0 {
-			return false
-		}
-		p = p[8:]
-	}
-	for _, b := range p {
-		if b != 0 {
-			return false
-		}
-	}
-	return true
 }

@@ -7,22 +7,22 @@ import (
 	"dfs/core"
 )
 
-func TestPieces(t *testing.T) {
+func TestSegRanges(t *testing.T) {
 	const S = core.SegmentSize
 	for _, tc := range []struct {
 		off  int64
 		n    int
-		want []piece
+		want []segRange
 	}{
 		{0, 0, nil},
-		{5, 10, []piece{{0, 5, 0, 10}}},
-		{S - 1, 2, []piece{{0, S - 1, 0, 1}, {1, 0, 1, 2}}},
-		{S, int(S), []piece{{1, 0, 0, int(S)}}},
-		{S - 3, int(2*S) + 6, []piece{{0, S - 3, 0, 3}, {1, 0, 3, int(S) + 3}, {2, 0, int(S) + 3, int(2*S) + 3}, {3, 0, int(2*S) + 3, int(2*S) + 6}}},
-		{10 * S, 1, []piece{{10, 0, 0, 1}}},
+		{5, 10, []segRange{{0, 5, 0, 10}}},
+		{S - 1, 2, []segRange{{0, S - 1, 0, 1}, {1, 0, 1, 2}}},
+		{S, int(S), []segRange{{1, 0, 0, int(S)}}},
+		{S - 3, int(2*S) + 6, []segRange{{0, S - 3, 0, 3}, {1, 0, 3, int(S) + 3}, {2, 0, int(S) + 3, int(2*S) + 3}, {3, 0, int(2*S) + 3, int(2*S) + 6}}},
+		{10 * S, 1, []segRange{{10, 0, 0, 1}}},
 	} {
-		if got := pieces(tc.off, tc.n); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("pieces(%d, %d) = %v, want %v", tc.off, tc.n, got, tc.want)
+		if got := segRanges(tc.off, tc.n); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("segRanges(%d, %d) = %v, want %v", tc.off, tc.n, got, tc.want)
 		}
 	}
 }
@@ -33,19 +33,5 @@ func TestCutSegment(t *testing.T) {
 		if got := cutSegment(size); got != want {
 			t.Errorf("cutSegment(%d) = %d, want %d", size, got, want)
 		}
-	}
-}
-
-func TestAllZero(t *testing.T) {
-	b := make([]byte, 37)
-	if !allZero(b) || !allZero(nil) {
-		t.Fatal("zeros not seen as zeros")
-	}
-	for i := range b {
-		b[i] = 1
-		if allZero(b) {
-			t.Fatalf("a one at %d not seen", i)
-		}
-		b[i] = 0
 	}
 }

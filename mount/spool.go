@@ -25,6 +25,12 @@ type draft interface {
 	PutSegment(ctx context.Context, k int64, data []byte) error
 	// ReadSegment reads back a segment put and not committed yet.
 	ReadSegment(ctx context.Context, k int64, p []byte, off int64) (int, error)
+	// Stores says what the draft stores of segment k: its bytes (0: a
+	// hole), put into the draft or kept from the base. The spool keeps no
+	// record of its own of what is stored.
+	Stores(k int64) (n int64, put bool)
+	// Stored is the bytes all the draft's segments store.
+	Stored() int64
 	// Commit stores the draft as the file's new version of the given size.
 	Commit(ctx context.Context, size int64, opt client.PutOptions) (client.PutResult, error)
 	// Abort drops what the draft put.
@@ -44,43 +50,45 @@ const (
 )
 
 // spool is what a file open for writing holds: the stored version it
-// started from (base), a draft of the next version, and the segments that
-// differ from base. A segment reads from, in order: its local copy (an
-// unlinked file in the cache folder, so that nothing is left behind on a
-// crash), its put in the draft (ReadSegment), base (below baseSegs), else
-// zeros (a hole). Only segments that were written are ever local, and a
+// started from (base), a draft of the next version, and the local copies
+// of the segments written since they were last put. A segment reads from,
+// in order: its local copy (an unlinked file in the cache folder, so that
+// nothing is left behind on a crash), else what the draft stores of it
+// (draft.Stores): its put in the draft (ReadSegment), or base's segment
+// the draft keeps, or zeros (a hole). Only segments that were written are ever local, and a
 // local copy is dropped once the draft stored it: the cache folder holds
 // a few segments, whatever the file's size.
 //
 // Its fields are guarded by the owning File's mu; cond (on that mutex)
 // wakes who waits for uploads.
 type spool struct {
-	dir      string
-	cond     *sync.Cond
-	size     int64
-	base     *client.File // the version the draft keeps the segments of; nil for new content
-	baseSegs int64        // segments below this index read from base unless in segs
-	draft    draft
-	segs     map[int64]*segment // segments that differ from base
-	local    int                // segments with a local copy
-	busy     int                // PutSegment calls in flight
-	failed   error              // the first put that failed since the last flush began
-	put      bool               // the draft holds puts not committed (Abort drops them)
-	cut      int64              // size before the last shrink: past size, readPast reads base below it
-	past     *client.File       // what readPast reads
-	dirty    bool               // changed since the last commit
-	mtime    time.Time          // modification time to store with the next commit
-	refs     int                // open handles using the spool
+	dir    string
+	cond   *sync.Cond
+	size   int64
+	base   *client.File // the version the draft keeps the segments of; nil for new content
+	draft  draft
+	segs   map[int64]*segment // segments with a local copy, or a put of one in flight
+	local  int                // segments with a local copy
+	busy   int                // PutSegment calls in flight
+	failed error              // the first put that failed since the last flush began
+	cut    int64              // size before the last shrink: past size, readPast reads base below it
+	past   *client.File       // what readPast reads
+	dirty  bool               // changed since the last commit
+	mtime  time.Time          // modification time to store with the next commit
+	refs   int                // open handles using the spool
+
+	staged        func()      // called when a put of a segment succeeded (the File arms the checkpoint)
+	checkpoint    *time.Timer // commits the staged segments (checkpoint.go); nil while none wait
+	checkpointGen int         // counts the timers armed: a stopped one that fired anyway does nothing
+	checkpointErr error       // a checkpoint's failure, not reported yet
 }
 
-// segment is one segment of a spool that differs from base.
+// segment is a segment of a spool written since it was last put.
 type segment struct {
-	f      *os.File // local copy; nil once the draft stored it and it was dropped
-	n      int64    // bytes the local copy holds from the segment's start: the rest of its span reads zeros
-	dirty  bool     // the local copy changed since it was last handed to PutSegment
-	busy   bool     // a PutSegment of it is in flight
-	put    bool     // the draft holds a put of it
-	stored int64    // bytes the draft stores of it (0: all zeros, a hole)
+	f     *os.File // local copy
+	n     int64    // bytes the local copy holds from the segment's start: the rest of its span reads zeros
+	dirty bool     // the local copy changed since it was last handed to PutSegment
+	busy  bool     // a PutSegment of it is in flight
 }
 
 // newSpool makes a spool in dir holding base (nil: empty) with d as the
@@ -97,11 +105,8 @@ func newSpool(dir string, mu *sync.Mutex, base *client.File, d draft) *spool {
 // rebase makes base, of the spool's size, the version the spool holds,
 // with nothing changed: after a commit, with d the draft on it.
 func (s *spool) rebase(base *client.File, d draft) {
-	s.base, s.draft, s.put, s.dirty = base, d, false, false
-	s.baseSegs = 0
-	if base != nil {
-		s.baseSegs = core.NumSegments(base.Entry().Size)
-	}
+	s.base, s.draft, s.dirty = base, d, false
+	s.stopCheckpoint()
 	for k, seg := range s.segs {
 		s.dropLocal(seg)
 		delete(s.segs, k)
@@ -120,7 +125,7 @@ func (s *spool) readAt(ctx context.Context, p []byte, off int64) (int, error) {
 	if int64(len(p)) > s.size-off {
 		p = p[:s.size-off]
 	}
-	for _, pc := range pieces(off, len(p)) {
+	for _, pc := range segRanges(off, len(p)) {
 		if err := s.readSegment(ctx, pc.k, p[pc.lo:pc.hi], pc.off); err != nil {
 			return 0, err
 		}
@@ -132,15 +137,13 @@ func (s *spool) readAt(ctx context.Context, p []byte, off int64) (int, error) {
 func (s *spool) readSegment(ctx context.Context, k int64, p []byte, off int64) error {
 	var n int
 	var err error
-	seg := s.segs[k]
-	switch {
-	case seg != nil && seg.f != nil:
+	if seg := s.segs[k]; seg != nil && seg.f != nil {
 		if off < seg.n {
 			n, err = seg.f.ReadAt(p[:min(int64(len(p)), seg.n-off)], off)
 		}
-	case seg != nil && seg.put:
+	} else if stored, put := s.draft.Stores(k); put && stored > 0 {
 		n, err = s.draft.ReadSegment(ctx, k, p, off)
-	case seg == nil && k < s.baseSegs:
+	} else if stored > 0 {
 		n, err = s.base.ReadAtContext(ctx, p, k*core.SegmentSize+off)
 	}
 	if errors.Is(err, io.EOF) {
@@ -178,13 +181,13 @@ func (s *spool) readPast(ctx context.Context, p []byte, off int64) (int, error) 
 // writeAt writes into the spool; writing past the end leaves a hole. It
 // may wait for uploads (roomLocked), releasing the File's mu.
 func (s *spool) writeAt(ctx context.Context, p []byte, off int64, appendMode bool) (int, error) {
-	ps := pieces(off, len(p))
+	ps := segRanges(off, len(p))
 	if err := s.roomLocked(ps); err != nil {
 		return 0, err
 	}
 	if appendMode && off != s.size { // the end moved while waiting
 		off = s.size
-		ps = pieces(off, len(p))
+		ps = segRanges(off, len(p))
 	}
 	s.dropPast(off)
 	for _, pc := range ps {
@@ -234,14 +237,13 @@ func (s *spool) localLocked(ctx context.Context, k int64) (*segment, error) {
 		return nil, err
 	}
 	var n int
-	if s.stored(k) {
+	if stored, put := s.draft.Stores(k); stored > 0 {
 		buf := segBufs.Get().(*[]byte)
 		defer segBufs.Put(buf)
-		span := min(core.SegmentSize, s.size-k*core.SegmentSize)
-		if seg != nil {
+		span := min(core.SegmentSize, s.size-k*core.SegmentSize, stored) // the rest of its span is zeros
+		if put {
 			n, err = s.draft.ReadSegment(ctx, k, (*buf)[:span], 0)
 		} else {
-			span = min(span, s.baseStored()[k]) // the rest of its span is zeros
 			n, err = s.base.ReadAtContext(ctx, (*buf)[:span], k*core.SegmentSize)
 		}
 		if errors.Is(err, io.EOF) {
@@ -273,28 +275,15 @@ func (s *spool) dropLocal(seg *segment) {
 	}
 }
 
-// truncate sets the spool's size. Segments wholly past it are dropped;
-// one it cuts keeps its start, as a local copy to be put again. It waits
-// for the uploads in flight (their segments may be the ones cut).
+// truncate sets the spool's size. Segments wholly past it are dropped
+// (from the draft too); one it cuts keeps its start, as a local copy to be
+// put again. It waits for the uploads in flight (their segments may be the
+// ones cut).
 func (s *spool) truncate(ctx context.Context, size int64) error {
 	s.drainLocked()
 	s.dropPast(size)
 	if size < s.size {
 		s.cut, s.past = s.size, s.base
-		if k := cutSegment(size); k >= 0 && s.stored(k) {
-			seg, err := s.localLocked(ctx, k) // before the draft forgets it
-			if err != nil {
-				return err
-			}
-			r := size - k*core.SegmentSize
-			if seg.n > r {
-				if err := seg.f.Truncate(r); err != nil {
-					return err
-				}
-				seg.n = r
-			}
-			seg.dirty, seg.put = true, false
-		}
 		last := core.NumSegments(size)
 		for k, seg := range s.segs {
 			if k >= last {
@@ -302,8 +291,25 @@ func (s *spool) truncate(ctx context.Context, size int64) error {
 				delete(s.segs, k)
 			}
 		}
-		s.baseSegs = min(s.baseSegs, last)
-		s.draft.Truncate(size)
+		k := s.draft.Truncate(size) // the draft's segment that size cuts, to be put again cut
+		if c := cutSegment(size); k < 0 && c >= 0 {
+			if seg := s.segs[c]; seg != nil && seg.f != nil && seg.n > size-c*core.SegmentSize {
+				k = c // a local copy that holds bytes past size
+			}
+		}
+		if k >= 0 {
+			seg, err := s.localLocked(ctx, k) // from the draft, which still holds it whole
+			if err != nil {
+				return err
+			}
+			if r := size - k*core.SegmentSize; seg.n > r {
+				if err := seg.f.Truncate(r); err != nil {
+					return err
+				}
+				seg.n = r
+			}
+			seg.dirty = true
+		}
 	}
 	if size != s.size {
 		s.size = size
@@ -313,42 +319,15 @@ func (s *spool) truncate(ctx context.Context, size int64) error {
 	return nil
 }
 
-// stored reports whether segment k holds anything: it is not a hole.
-func (s *spool) stored(k int64) bool {
-	if seg := s.segs[k]; seg != nil {
-		return seg.f != nil || seg.put && seg.stored > 0
-	}
-	return k < s.baseSegs && s.baseStored()[k] > 0
-}
-
-// baseStored maps base's stored segments to their sizes.
-func (s *spool) baseStored() map[int64]int64 {
-	m := map[int64]int64{}
-	if s.base != nil {
-		for _, sg := range s.base.Entry().Segments {
-			m[sg.Index] = sg.Size
-		}
-	}
-	return m
-}
-
-// blocks returns the bytes the file takes: its stored segments and the
-// local copies (st_blocks tells the truth about holes).
+// blocks returns the bytes the file takes: its stored segments, the local
+// copies in place of what the draft stores of theirs (st_blocks tells the
+// truth about holes).
 func (s *spool) blocks() int64 {
-	var n int64
-	if s.base != nil {
-		for _, sg := range s.base.Entry().Segments {
-			if s.segs[sg.Index] == nil && sg.Index < s.baseSegs {
-				n += sg.Size
-			}
-		}
-	}
-	for _, seg := range s.segs {
-		switch {
-		case seg.f != nil:
-			n += seg.n
-		case seg.put:
-			n += seg.stored
+	n := s.draft.Stored()
+	for k, seg := range s.segs {
+		if seg.f != nil {
+			stored, _ := s.draft.Stores(k)
+			n += seg.n - stored
 		}
 	}
 	return n
@@ -367,7 +346,7 @@ func (s *spool) behindLocked(k int64) {
 // the local copies a write of ps needs (maxLocal). When puts fail the
 // writer goes on without the bound: close or fsync reports the failure,
 // as they do on a local disk.
-func (s *spool) roomLocked(ps []piece) error {
+func (s *spool) roomLocked(ps []segRange) error {
 	for {
 		need := 0
 		for _, pc := range ps {
@@ -418,12 +397,10 @@ func (s *spool) startLocked(k int64, seg *segment) {
 	}
 	seg.busy, seg.dirty = true, false
 	s.busy++
-	s.put = true
 	d := s.draft
 	go func() {
 		data := (*buf)[:n]
 		err := d.PutSegment(context.Background(), k, data) // the client's timeouts end it
-		zero := allZero(data)
 		segBufs.Put(buf)
 		s.cond.L.Lock()
 		defer s.cond.L.Unlock()
@@ -437,12 +414,14 @@ func (s *spool) startLocked(k int64, seg *segment) {
 			}
 			return
 		}
-		seg.put, seg.stored = true, int64(n)
-		if zero {
-			seg.stored = 0
-		}
-		if !seg.dirty {
+		if !seg.dirty { // the draft holds it as it is: it reads from there
 			s.dropLocal(seg)
+			if s.segs[k] == seg {
+				delete(s.segs, k)
+			}
+		}
+		if s.staged != nil {
+			s.staged()
 		}
 	}()
 }
@@ -481,15 +460,14 @@ func (s *spool) anyDirty() bool {
 }
 
 // close drops the spool's local copies and what its draft put and nobody
-// committed. No put is in flight (drainLocked).
+// committed (Abort: nothing to do for a draft that sent nothing). No put
+// is in flight (drainLocked).
 func (s *spool) close(ctx context.Context) {
 	if s.busy > 0 {
 		panic("BUG: spool closed with puts in flight")
 	}
-	if s.put {
-		s.draft.Abort(ctx)
-		s.put = false
-	}
+	s.stopCheckpoint()
+	s.draft.Abort(ctx)
 	for k, seg := range s.segs {
 		s.dropLocal(seg)
 		delete(s.segs, k)

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -30,7 +31,8 @@ type Draft struct {
 	c        *Client
 	name     string
 	upload   string
-	base     []wire.Segment // the base version's segments (nil: new content)
+	base     []wire.Segment          // the base version's segments (nil: new content)
+	baseHeld [][core.NumChunks][]int // per segment of base: the nodes its entry said hold each chunk
 	hasBase  bool
 	progress func(n int64) // bytes sent, each copy counted (Put's progress)
 
@@ -60,7 +62,7 @@ var errDraftDone = errors.New("draft already committed or aborted")
 func (c *Client) NewDraft(name string, base *File) *Draft {
 	d := &Draft{c: c, name: name, upload: newUploadID(), segs: map[int64]*draftSegment{}}
 	if base != nil {
-		d.base, d.hasBase = base.e.Segments, true
+		d.base, d.baseHeld, d.hasBase = base.e.Segments, base.e.Copies, true
 	}
 	return d
 }
@@ -100,6 +102,9 @@ func (d *Draft) Truncate(size int64) int64 {
 		i++
 	}
 	d.base = d.base[:i:i]
+	if len(d.baseHeld) > i {
+		d.baseHeld = d.baseHeld[:i:i]
+	}
 	for k := range d.segs {
 		if s := d.segs[k]; s.seg.Size > 0 && segmentStart(&s.seg)+s.seg.Size > size {
 			return k
@@ -142,7 +147,7 @@ func (d *Draft) PutSegment(ctx context.Context, k int64, data []byte) error {
 	if done {
 		return errDraftDone
 	}
-	if allZero(data) {
+	if core.AllZero(data) {
 		d.record(k, &draftSegment{seg: wire.Segment{Index: k}})
 		return nil
 	}
@@ -316,18 +321,7 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 		d.mu.Unlock()
 		return PutResult{}, errDraftDone
 	}
-	var segs []wire.Segment
-	for i := range d.base {
-		if s := d.keptLocked(d.base[i].Index); s != nil {
-			segs = append(segs, *s)
-		}
-	}
-	for _, ds := range d.segs {
-		if ds.seg.Size > 0 {
-			segs = append(segs, ds.seg)
-		}
-	}
-	slices.SortFunc(segs, func(a, b wire.Segment) int { return int(a.Index - b.Index) })
+	segs, expect := d.segmentsLocked()
 	meta := newMeta(size, segs, opt)
 	if err := wire.CheckSegments(&meta); err != nil {
 		d.mu.Unlock()
@@ -348,7 +342,7 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 	// lookups answered from it would see the version before, or no file.
 	res, err := change(d.c.names, []string{core.Parent(d.name)},
 		func() (PutResult, error) {
-			return d.c.commit(ctx, d.name, d.upload, meta, sendErrs, opt.Sync, waves)
+			return d.c.commit(ctx, d.name, d.upload, meta, expect, sendErrs, opt.Sync, waves)
 		},
 		func(res PutResult) { d.c.names.setLocked(res.Entry) })
 	if dropAfter {
@@ -356,6 +350,45 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 		d.c.dropUpload(ctx, d.upload, took)
 	}
 	return res, err
+}
+
+// segmentsLocked returns the segments of the version the draft makes, in
+// order (base's kept and those put, holes left out), and which nodes
+// should hold their chunks: those that took a put one's, those the base's
+// entry named for a kept one.
+func (d *Draft) segmentsLocked() ([]wire.Segment, expected) {
+	type listed struct {
+		seg  wire.Segment
+		held [core.NumChunks][]int
+		put  bool
+	}
+	var all []listed
+	for i := range d.base {
+		if s := d.keptLocked(d.base[i].Index); s != nil {
+			l := listed{seg: *s}
+			if i < len(d.baseHeld) {
+				l.held = d.baseHeld[i]
+			}
+			all = append(all, l)
+		}
+	}
+	for _, ds := range d.segs {
+		if ds.seg.Size > 0 {
+			all = append(all, listed{seg: ds.seg, held: ds.copies, put: true})
+		}
+	}
+	slices.SortFunc(all, func(a, b listed) int { return cmp.Compare(a.seg.Index, b.seg.Index) })
+	segs := make([]wire.Segment, len(all))
+	expect := expected{staged: make([][core.NumChunks][]int, len(all)), kept: make([][core.NumChunks][]int, len(all))}
+	for i, l := range all {
+		segs[i] = l.seg
+		if l.put {
+			expect.staged[i] = l.held
+		} else {
+			expect.kept[i] = l.held
+		}
+	}
+	return segs, expect
 }
 
 // newEverywhereLocked reports whether every node took its chunks and none
@@ -394,6 +427,22 @@ func (d *Draft) Abort(ctx context.Context) {
 	if len(took) > 0 {
 		d.c.dropUpload(ctx, d.upload, took)
 	}
+}
+
+// Stores returns the bytes the draft stores of segment k (0: a hole), and
+// whether they were put into it (ReadSegment reads them back) rather than
+// kept from the base (the base version reads them). The draft is where a
+// writer's record of what is stored lives: ask it, do not keep a copy.
+func (d *Draft) Stores(k int64) (n int64, put bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if ds, ok := d.segs[k]; ok {
+		return ds.seg.Size, true
+	}
+	if i := findSegment(d.base, k); i >= 0 {
+		return d.base[i].Size, false
+	}
+	return 0, false
 }
 
 // Stored returns the bytes the draft's segments store so far (kept and put;

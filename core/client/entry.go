@@ -92,9 +92,12 @@ func choose(name string, metas [core.NumNodes]*wire.Meta) (Entry, bool) {
 		e.Raw = metas
 		return e, true
 	}
-	// Group file metas by content version, newest stamp first. A version
-	// names its list of segments, so every node of a group lists the
-	// same ones; held bits count only for a node listing the same ids.
+	// Group file metas by content version and segment list, newest stamp
+	// first. A version names its list of segments, so the nodes holding
+	// one list the same ids; a node that lists others under the same
+	// version (it should not) makes a group of its own, so that held bits
+	// only ever count for the list they describe, whichever meta of the
+	// group is the newest.
 	type group struct {
 		best   *wire.Meta
 		copies [][core.NumChunks][]int
@@ -106,7 +109,7 @@ func choose(name string, metas [core.NumNodes]*wire.Meta) (Entry, bool) {
 		}
 		var g *group
 		for _, h := range groups {
-			if h.best.Version == m.Version {
+			if h.best.Version == m.Version && sameSegments(h.best.Segments, m.Segments) {
 				g = h
 			}
 		}
@@ -116,9 +119,6 @@ func choose(name string, metas [core.NumNodes]*wire.Meta) (Entry, bool) {
 		}
 		if m.Stamp > g.best.Stamp {
 			g.best = m
-		}
-		if !sameSegments(g.best.Segments, m.Segments) {
-			continue
 		}
 		for i, bits := range m.Held {
 			if i >= len(g.copies) {

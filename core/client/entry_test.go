@@ -177,3 +177,27 @@ func TestMissingOn(t *testing.T) {
 		t.Fatalf("a node without the entry misses %v", got)
 	}
 }
+
+// TestChooseSameVersionOtherSegments: a node listing other segments under
+// the same version (with a newer stamp) is not counted as holding the
+// list the others hold, nor they its list: the groups stay apart, and the
+// list that is whole is chosen.
+func TestChooseSameVersionOtherSegments(t *testing.T) {
+	S := core.SegmentSize
+	a := []wire.Segment{testSeg(0, S, 0)}
+	b := []wire.Segment{testSeg(0, S, 1)}
+	v, s1, s2 := core.NewVersion(), core.NewVersion(), core.NewVersion()
+	var metas [core.NumNodes]*wire.Meta
+	metas[0] = metaOn(0, s1, v, S, a, nil)
+	metas[1] = metaOn(1, s2, v, S, b, nil) // newer stamp, other list
+	metas[2] = metaOn(2, s1, v, S, a, nil)
+	e, live := choose("f", metas)
+	if !live || !sameSegments(e.Segments, a) || e.State != StateDegraded { // one copy each, on DFS1 and DFS3
+		t.Fatalf("chose %v (state %v), want the whole list", e.Segments, e.State)
+	}
+	for c := range e.Copies[0] {
+		if slices.Contains(e.Copies[0][c], 1) {
+			t.Errorf("chunk %d counts DFS2, which lists other segments", c)
+		}
+	}
+}

@@ -65,7 +65,7 @@ func (c *Client) put(ctx context.Context, name string, r io.ReaderAt, size int64
 		if _, err := r.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
 			return PutResult{}, fmt.Errorf("read: %w", err)
 		}
-		if !allZero(data) {
+		if !core.AllZero(data) {
 			return c.putSmall(ctx, name, data, opt)
 		}
 	}
@@ -170,11 +170,26 @@ var oneWave = [][]int{allNodes}
 // wait for the nodes' disks, and the first wave's nodes are asked to flush
 // at the same time (SYNC), so durability costs one flush, not one per wave;
 // a node whose flush fails counts as not holding its copies.
-func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta, sendErrs []error, sync bool, waves [][]int) (PutResult, error) {
+//
+// Each node's commit asks for the chunks it took under the upload (need):
+// one that lost them refuses and changes nothing. Between the waves the
+// version must be whole counting what the first wave's nodes hold and what
+// the later ones are expected to (see expected.afterWave); otherwise the
+// later waves are not sent and the commit fails naming the chunks missing:
+// the previous version stays whole on the nodes of the later waves, and
+// readers fall back to it, as after a writer killed between the waves.
+func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta, expect expected, sendErrs []error, sync bool, waves [][]int) (PutResult, error) {
 	cErrs := make([]error, core.NumNodes)
 	held := make([][]uint8, core.NumNodes)
 	stale := 0
+	var done []int
 	for w, wave := range waves {
+		if w > 0 && stale == 0 {
+			if err := c.checkWhole(name, meta, &expect, held, cErrs, sendErrs, done, slices.Concat(waves[w:]...)); err != nil {
+				return PutResult{Version: meta.Version, State: StateIncomplete}, err
+			}
+		}
+		done = append(done, wave...)
 		last := w == len(waves)-1
 		targets := wave
 		if sync && last && w > 0 {
@@ -189,7 +204,7 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 				return c.syncNode(ctx, n)
 			}
 			var err error
-			held[n], err = c.commitOn(ctx, n, wire.CommitReq{Path: name, Upload: upload, Meta: meta, Sync: sync && last})
+			held[n], err = c.commitOn(ctx, n, wire.CommitReq{Path: name, Upload: upload, Meta: meta, Sync: sync && last, Need: expect.need(n)})
 			return err
 		})
 		// A hung node is left behind only while each of its chunks has
@@ -214,6 +229,48 @@ func (c *Client) commit(ctx context.Context, name, upload string, meta wire.Meta
 		cErrs[n] = firstErr(sendErrs[n], cErrs[n])
 	}
 	return c.committed(name, meta, cErrs, held)
+}
+
+// checkWhole fails a commit whose first waves (done) left the version
+// with a chunk that no node holds or is expected to once the waves of rest
+// commit: those are not to be sent.
+func (c *Client) checkWhole(name string, meta wire.Meta, expect *expected, held [][]uint8, cErrs, sendErrs []error, done, rest []int) error {
+	errs := make([]error, core.NumNodes)
+	for n := range errs {
+		errs[n] = firstErr(sendErrs[n], cErrs[n])
+		if slices.Contains(done, n) {
+			errs[n] = cErrs[n] // a node that committed says what it holds
+		}
+	}
+	copies := expect.afterWave(meta.Segments, held, errs, done, rest)
+	if stateOfAll(copies) != StateIncomplete {
+		return nil
+	}
+	failed := map[int]error{}
+	for _, n := range done {
+		if cErrs[n] != nil {
+			failed[n] = cErrs[n]
+		}
+	}
+	e := Entry{Segments: meta.Segments, Copies: copies}
+	msg := fmt.Sprintf("%s: commit stopped before %s: the new version would miss %s (the nodes dropped what was sent, or the segments it keeps from the version before)",
+		name, c.nodeNames(rest), c.missingChunks(&e))
+	if len(failed) > 0 {
+		msg += "; " + c.describe(failed)
+	}
+	return fmt.Errorf("%w: %s; the previous version stays whole on %s", core.ErrIncomplete, msg, c.nodeNames(rest))
+}
+
+// nodeNames lists nodes as "DFS2 and DFS4".
+func (c *Client) nodeNames(nodes []int) string {
+	var names []string
+	for _, n := range nodes {
+		names = append(names, c.nodes[n].name)
+	}
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // commitOn sends req (COMMIT) to node n and returns the chunks of the
@@ -256,7 +313,11 @@ func (c *Client) committed(name string, meta wire.Meta, errs []error, held [][]u
 	res.Entry.Copies, res.Entry.State = copies, res.State
 	res.File = &File{c: c, e: res.Entry}
 	if res.State == StateIncomplete {
-		return res, fmt.Errorf("%w: commit failed: %s", failureKind(slices.Collect(maps.Values(res.Failed))...), c.describe(res.Failed))
+		msg := "missing " + c.missingChunks(&res.Entry)
+		if len(res.Failed) > 0 {
+			msg += "; " + c.describe(res.Failed)
+		}
+		return res, fmt.Errorf("%w: commit failed: %s", failureKind(slices.Collect(maps.Values(res.Failed))...), msg)
 	}
 	return res, nil
 }
@@ -391,11 +452,12 @@ func coverage(c *Client, seg *wire.Segment, errs []error, verb string) error {
 }
 
 // failureKind is the sentinel of a put that failed because of errs: no
-// space or busy when a node said so, else not enough nodes.
+// space, busy, or chunks missing (a conditional commit refused) when a
+// node said so, else not enough nodes.
 func failureKind(errs ...error) error {
 	kind := core.ErrUnavailable
 	for _, e := range errs {
-		for _, k := range []error{core.ErrNoSpace, core.ErrBusy} {
+		for _, k := range []error{core.ErrNoSpace, core.ErrBusy, core.ErrIncomplete} {
 			if errors.Is(e, k) {
 				kind = k
 			}

@@ -85,7 +85,15 @@ func (c *Client) putSmall(ctx context.Context, name string, data []byte, opt Put
 			c.dropUpload(ctx, upload, answered(chunkErrs))
 			return PutResult{}, err
 		}
-		return c.commit(ctx, name, upload, meta, chunkErrs, opt.Sync, commitWaves)
+		expect := expected{staged: make([][core.NumChunks][]int, 1)}
+		for ch := range expect.staged[0] {
+			for _, n := range core.ChunkNodes(x, ch) {
+				if chunkErrs[n] == nil {
+					expect.staged[0][ch] = append(expect.staged[0][ch], n)
+				}
+			}
+		}
+		return c.commit(ctx, name, upload, meta, expect, chunkErrs, opt.Sync, commitWaves)
 	}
 	res, err := c.committed(name, meta, errs, held)
 	outcome := "the new file was stored with one copy of the chunks refused"

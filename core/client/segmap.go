@@ -55,16 +55,5 @@ func findSegment(segs []wire.Segment, k int64) int {
 // segmentStart is the file offset where segment s begins.
 func segmentStart(s *wire.Segment) int64 { return s.Index * core.SegmentSize }
 
-// allZero reports whether p holds zeros only.
-func allZero(p []byte) bool {
-	for len(p) >= len(zeros) {
-		if string(p[:len(zeros)]) != string(zeros[:]) {
-			return false
-		}
-		p = p[len(zeros):]
-	}
-	return string(p) == string(zeros[:len(p)])
-}
-
-// zeros is a block of zeros, to compare with and to write holes from.
+// zeros is a block of zeros, to write holes from.
 var zeros [64 << 10]byte

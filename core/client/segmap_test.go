@@ -38,18 +38,3 @@ func TestLocate(t *testing.T) {
 		t.Error("findSegment")
 	}
 }
-
-func TestAllZero(t *testing.T) {
-	p := make([]byte, 200<<10)
-	if !allZero(p) || !allZero(nil) {
-		t.Fatal("zeros not seen")
-	}
-	p[len(p)-1] = 1
-	if allZero(p) {
-		t.Fatal("a one at the end missed")
-	}
-	p[len(p)-1], p[3] = 0, 1
-	if allZero(p) {
-		t.Fatal("a one at the start missed")
-	}
-}

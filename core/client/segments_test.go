@@ -172,7 +172,7 @@ func TestDraftSharesSegments(t *testing.T) {
 	if _, err := d.ReadSegment(ctx, 1, back, S/2-500); err != nil || !bytes.Equal(back, seg1[S/2-500:S/2+500]) {
 		t.Fatalf("ReadSegment of a staged segment: %v", err)
 	}
-	if _, err := d.ReadSegment(ctx, 3, back[:10], 0); err != nil || !bytes.Equal(back[:5], data[3*S:]) || !allZero(back[5:10]) {
+	if _, err := d.ReadSegment(ctx, 3, back[:10], 0); err != nil || !bytes.Equal(back[:5], data[3*S:]) || !core.AllZero(back[5:10]) {
 		t.Fatalf("ReadSegment of a kept segment: %v", err)
 	}
 	time.Sleep(20 * time.Millisecond) // an mtime that changed would show it
@@ -215,8 +215,6 @@ func TestDraftSharesSegments(t *testing.T) {
 	d.Abort(ctx)
 	mustGet(t, cl, "f", data)
 }
-
-func allZero(p []byte) bool { return bytes.Count(p, []byte{0}) == len(p) }
 
 // TestSparseDraft: a file of holes (segments never put, put as zeros, and
 // the end of a segment's span past what it stores) reads zeros without
@@ -315,4 +313,44 @@ func mustHealQuiet(t *testing.T, cl *client.Client) client.HealReport {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// TestDraftStores: what a draft says it stores of each segment, the one
+// record a writer asks (the mount keeps none of its own): kept from the
+// base, put (a hole when all zeros), dropped by a truncate.
+func TestDraftStores(t *testing.T) {
+	c := testcluster.Start(t)
+	cl := c.Client(t, "alice", "Crimson33")
+	ctx := ctxT(t)
+	mustPut(t, cl, "f", randBytes(t, int(2*S)))
+	f, err := cl.Open(ctx, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cl.NewDraft("f", f)
+	defer d.Abort(ctx)
+	if err := d.PutSegment(ctx, 1, randBytes(t, 10)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.PutSegment(ctx, 2, make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	type stores struct {
+		n   int64
+		put bool
+	}
+	for k, want := range map[int64]stores{0: {S, false}, 1: {10, true}, 2: {0, true}, 3: {0, false}} {
+		if n, put := d.Stores(k); n != want.n || put != want.put {
+			t.Errorf("Stores(%d) = %d, %v; want %d, %v", k, n, put, want.n, want.put)
+		}
+	}
+	if got := d.Stored(); got != S+10 {
+		t.Errorf("Stored() = %d, want %d", got, S+10)
+	}
+	if cut := d.Truncate(S / 2); cut != 0 {
+		t.Errorf("Truncate(S/2) cuts %d, want segment 0", cut)
+	}
+	if n, put := d.Stores(1); n != 0 || put {
+		t.Errorf("Stores(1) after the truncate = %d, %v", n, put)
+	}
 }

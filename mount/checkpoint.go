@@ -1,0 +1,88 @@
+package mount
+
+import (
+	"context"
+	"time"
+
+	"dfs/core/client"
+)
+
+// defaultCheckpoint is Options.Checkpoint's default: well within what the
+// nodes keep an idle upload's chunks (10 minutes), like the kernel's
+// dirty_expire_centisecs for a local disk's writeback.
+const defaultCheckpoint = 30 * time.Second
+
+// A spool's segments put into its draft are staged on the nodes, not yet
+// part of any version, and the spool drops its local copy of them: a node
+// drops them in turn after the upload was idle for a while, or when it
+// restarts. A file kept open for writing (a log file open for days) must
+// not leave them there until its close: once a segment is stored, the
+// mount commits the spool within Options.Checkpoint on its own, putting
+// what else is dirty first (a checkpoint: a new version, and a new draft
+// on it), as a local disk writes back dirty pages. Readers elsewhere then
+// see the file as of the checkpoint. A checkpoint's failure is reported
+// at the next write, fsync or close of the file (takeCheckpointErr).
+
+// stagedLocked arms sp's checkpoint, unless it is armed: a segment of it
+// was just stored.
+func (f *File) stagedLocked(sp *spool) {
+	if sp.checkpoint != nil {
+		return
+	}
+	sp.checkpointGen++
+	gen := sp.checkpointGen
+	sp.checkpoint = time.AfterFunc(f.sys.opts.Checkpoint, func() { f.runCheckpoint(sp, gen) })
+}
+
+// runCheckpoint commits sp, if it is still the file's spool and the timer
+// armed as gen was not stopped meanwhile (a commit came first).
+func (f *File) runCheckpoint(sp *spool, gen int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.spool != sp || sp.checkpoint == nil || sp.checkpointGen != gen {
+		return
+	}
+	sp.checkpoint = nil
+	if err := f.putLocked(context.Background(), false); err != nil {
+		p, _ := f.path()
+		f.sys.opts.Log.Warn("dfs: checkpoint of a file open for writing failed", "file", p, "err", err)
+		if sp.checkpointErr == nil {
+			sp.checkpointErr = err
+		}
+	}
+}
+
+// stopCheckpoint disarms sp's checkpoint: what it was to commit was
+// committed, or is dropped.
+func (sp *spool) stopCheckpoint() {
+	if sp.checkpoint != nil {
+		sp.checkpoint.Stop()
+		sp.checkpoint = nil
+	}
+}
+
+// takeCheckpointErr returns the failure of a checkpoint not reported yet,
+// and forgets it: it is reported once, as a local disk reports a failed
+// writeback once.
+func (sp *spool) takeCheckpointErr() error {
+	err := sp.checkpointErr
+	sp.checkpointErr = nil
+	return err
+}
+
+// newSpoolLocked makes the file's spool on base with d the draft of its
+// next version, its checkpoint armed by its puts.
+func (f *File) newSpoolLocked(base *client.File, d draft) *spool {
+	sp := newSpool(f.sys.opts.CacheDir, &f.mu, base, d)
+	sp.staged = func() { f.stagedLocked(sp) }
+	return sp
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
