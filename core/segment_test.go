@@ -2,6 +2,8 @@ package core
 
 import (
 	"crypto/md5"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -77,5 +79,15 @@ func TestSegmentPlacement(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestMaxFileSize keeps ErrTooLarge's message in step with the limit.
+func TestMaxFileSize(t *testing.T) {
+	if NumSegments(MaxFileSize) != 65536 || MaxFileSize%SegmentSize != 0 {
+		t.Fatalf("MaxFileSize %d is %d segments", MaxFileSize, NumSegments(MaxFileSize))
+	}
+	if want := fmt.Sprintf("up to %d GiB", MaxFileSize>>30); !strings.Contains(ErrTooLarge.Error(), want) {
+		t.Errorf("ErrTooLarge says %q, want it to say %q", ErrTooLarge, want)
 	}
 }
