@@ -157,7 +157,7 @@ func (c *tclient) auth(user, pw string) error {
 	var resp wire.AuthResp
 	err := c.call(wire.TypeAuth, wire.AuthReq{User: user, Password: pw}, &resp)
 	if err == nil {
-		c.c.SetMaxFrame(wire.MaxControlFrame)
+		c.c.SetCaps(wire.ClientCaps)
 	}
 	return err
 }

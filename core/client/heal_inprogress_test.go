@@ -34,7 +34,7 @@ func commitOnly(t *testing.T, c *testcluster.Cluster, n int, name string) {
 	if err := conn.Recv(wire.TypeAuth, &wire.AuthResp{}); err != nil {
 		t.Fatal(err)
 	}
-	conn.SetMaxFrame(wire.MaxControlFrame)
+	conn.SetCaps(wire.ClientCaps)
 	v := core.NewVersion()
 	// One segment of four one-byte chunks that no node was sent.
 	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: 4, MD5: strings.Repeat("0", 32)}

@@ -51,7 +51,7 @@ func (s *stub) auth(user, password string) error {
 	if err := s.roundTrip(wire.TypeAuth, wire.AuthReq{User: user, Password: password}, &resp, s.login); err != nil {
 		return err
 	}
-	s.conn.SetMaxFrame(wire.MaxControlFrame)
+	s.conn.SetCaps(wire.ClientCaps)
 	return s.conn.Grow()
 }
 

@@ -31,7 +31,7 @@ type Conn struct {
 	nc       net.Conn
 	br       *bufio.Reader
 	bw       *bufio.Writer
-	maxFrame atomic.Uint32 // cap on control frames read
+	caps     Caps // caps on control frames read; set before reading (SetCaps)
 	buf      []byte
 	copyBuf  []byte // reused by RecvStream
 
@@ -50,12 +50,10 @@ const (
 
 // NewConn wraps nc with the small buffers of a connection that has not
 // logged in. Control frames read are capped at MaxPreAuthFrame until
-// SetMaxFrame raises the cap; Grow raises the buffers (both after
+// SetCaps raises the caps; Grow raises the buffers (both after
 // authentication).
 func NewConn(nc net.Conn) *Conn {
-	c := &Conn{nc: nc, br: bufio.NewReaderSize(nc, preAuthBuffer), bw: bufio.NewWriterSize(nc, preAuthBuffer)}
-	c.maxFrame.Store(MaxPreAuthFrame)
-	return c
+	return &Conn{nc: nc, br: bufio.NewReaderSize(nc, preAuthBuffer), bw: bufio.NewWriterSize(nc, preAuthBuffer), caps: PreAuthCaps}
 }
 
 // Grow gives the connection the buffers of an authenticated one: 64 KiB
@@ -86,8 +84,9 @@ func (c *Conn) Grow() error {
 	return nil
 }
 
-// SetMaxFrame sets the cap on control frames read from now on.
-func (c *Conn) SetMaxFrame(n uint32) { c.maxFrame.Store(n) }
+// SetCaps sets the caps on control frames read from now on (NodeCaps,
+// ClientCaps). Like a read, it must not run concurrently with one.
+func (c *Conn) SetCaps(caps Caps) { c.caps = caps }
 
 // NetConn returns the underlying connection.
 func (c *Conn) NetConn() net.Conn { return c.nc }
@@ -183,7 +182,7 @@ func (c *Conn) SendError(t Type, st Status, msg string) error {
 // ReadRequest reads the next control frame and returns its header and body.
 // The body is valid until the next read.
 func (c *Conn) ReadRequest() (Header, []byte, error) {
-	h, body, err := ReadFrame(c.br, c.maxFrame.Load(), c.buf)
+	h, body, err := readFrame(c.br, c.caps, c.buf)
 	if cap(body) > cap(c.buf) && cap(body) <= 64<<10 {
 		c.buf = body[:0]
 	}
@@ -193,10 +192,16 @@ func (c *Conn) ReadRequest() (Header, []byte, error) {
 // SendBody writes a frame with a body that is not JSON (the binary LIST
 // and LOOKUP replies) and flushes it.
 func (c *Conn) SendBody(t Type, body []byte) error {
-	if err := WriteFrame(c.bw, t, StatusOK, body); err != nil {
+	if err := c.WriteBody(t, body); err != nil {
 		return err
 	}
 	return c.bw.Flush()
+}
+
+// WriteBody writes a frame with a body that is not JSON (a binary COMMIT
+// request) without flushing.
+func (c *Conn) WriteBody(t Type, body []byte) error {
+	return WriteFrame(c.bw, t, StatusOK, body)
 }
 
 // RecvBody reads a reply of type want and returns its body, valid until
@@ -358,7 +363,7 @@ func (c *Conn) nextDataFrame() (uint32, error) {
 	if h.Type == TypeData {
 		return h.Len, nil
 	}
-	if h.Len > c.maxFrame.Load() {
+	if h.Len > c.caps(h.Type) {
 		return 0, fmt.Errorf("%w: %s frame in a data stream", ErrTooLarge, h.Type)
 	}
 	body := make([]byte, h.Len)
