@@ -28,12 +28,12 @@ func (e *RemoteError) Error() string {
 // Conn is a framed connection. It is not safe for concurrent use (Interrupt
 // excepted): one request and its reply at a time.
 type Conn struct {
-	nc       net.Conn
-	br       *bufio.Reader
-	bw       *bufio.Writer
-	caps     Caps // caps on control frames read; set before reading (SetCaps)
-	buf      []byte
-	copyBuf  []byte // reused by RecvStream
+	nc      net.Conn
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	caps    Caps // caps on control frames read; set before reading (SetCaps)
+	buf     []byte
+	copyBuf []byte // reused by RecvStream
 
 	idle        time.Duration // see SetIdle
 	interrupted atomic.Bool   // see Interrupt
