@@ -163,7 +163,13 @@ func (c *tclient) auth(user, pw string) error {
 }
 
 func (c *tclient) call(t wire.Type, req, resp any) error {
-	if err := c.c.Send(t, wire.StatusOK, req); err != nil {
+	var err error
+	if cr, ok := req.(wire.CommitReq); ok {
+		err = c.c.SendBody(t, wire.AppendCommitReq(nil, &cr)) // COMMIT is binary
+	} else {
+		err = c.c.Send(t, wire.StatusOK, req)
+	}
+	if err != nil {
 		return err
 	}
 	return c.c.Recv(t, resp)

@@ -42,7 +42,7 @@ func commitOnly(t *testing.T, c *testcluster.Cluster, n int, name string) {
 		seg.Chunks[ch] = wire.ChunkInfo{Size: 1, SHA256: strings.Repeat("0", 64)}
 	}
 	m := wire.Meta{Stamp: v, Born: v, Version: v, Size: 4, Mode: 0o644, Segments: []wire.Segment{seg}}
-	if err := conn.Send(wire.TypeCommit, 0, wire.CommitReq{Path: name, Meta: m}); err != nil {
+	if err := conn.SendBody(wire.TypeCommit, wire.AppendCommitReq(nil, &wire.CommitReq{Path: name, Meta: m})); err != nil {
 		t.Fatal(err)
 	}
 	if err := conn.Recv(wire.TypeCommit, &wire.CommitResp{}); err != nil {

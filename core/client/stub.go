@@ -159,7 +159,7 @@ func (s *stub) commit(req wire.CommitReq) ([]uint8, error) {
 // writeCommit writes a COMMIT request without flushing it, to go right
 // behind the chunks it names (sendSmall).
 func (s *stub) writeCommit(req wire.CommitReq) error {
-	return s.conn.Write(wire.TypeCommit, wire.StatusOK, req)
+	return s.conn.WriteBody(wire.TypeCommit, wire.AppendCommitReq(nil, &req))
 }
 
 // commitReply reads the answer to a COMMIT.
