@@ -17,6 +17,15 @@ const SegmentSize int64 = 4 << 20
 // Segments, says more).
 const MaxFileSize int64 = 256 << 30
 
+// CheckFileSize returns an error wrapping ErrTooLarge if size is past
+// MaxFileSize, else nil.
+func CheckFileSize(size int64) error {
+	if size > MaxFileSize {
+		return fmt.Errorf("%w (this one would be %d bytes)", ErrTooLarge, size)
+	}
+	return nil
+}
+
 // NumSegments returns how many segments span a file of the given size:
 // ceil(size / SegmentSize), 0 for an empty file.
 func NumSegments(size int64) int64 {

@@ -1,6 +1,7 @@
 package mount
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 
@@ -47,5 +48,36 @@ func TestAllZero(t *testing.T) {
 			t.Fatalf("a one at %d not seen", i)
 		}
 		b[i] = 0
+	}
+}
+
+func TestFitWrite(t *testing.T) {
+	const M = core.MaxFileSize
+	p := make([]byte, 10)
+	for _, tc := range []struct {
+		off  int64
+		n    int // bytes of p written, -1: ErrTooLarge
+		size int
+	}{
+		{0, 10, 10},
+		{M - 10, 10, 10},
+		{M - 4, 4, 10},
+		{M - 1, 1, 10},
+		{M, -1, 10},
+		{M + 5, -1, 10},
+		{M, 0, 0},
+		{M + 5, 0, 0},
+		{1 << 62, -1, 1},
+	} {
+		got, err := fitWrite(p[:tc.size], tc.off)
+		if tc.n < 0 {
+			if !errors.Is(err, core.ErrTooLarge) {
+				t.Errorf("%d bytes at %d: %d, %v, want ErrTooLarge", tc.size, tc.off, len(got), err)
+			}
+			continue
+		}
+		if err != nil || len(got) != tc.n {
+			t.Errorf("%d bytes at %d: %d, %v, want %d", tc.size, tc.off, len(got), err, tc.n)
+		}
 	}
 }

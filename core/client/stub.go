@@ -103,8 +103,10 @@ func (s *stub) list(dir string, recursive bool) (chain, entries []wire.Meta, err
 }
 
 // update changes one entry's metadata (UPDATE: mkdir, setattr, delete,
-// rmdir).
+// rmdir). The meta goes without its segments: nodes take none from an
+// UPDATE, and a big file's would not fit a control frame.
 func (s *stub) update(req wire.UpdateReq) error {
+	req.Meta.Segments, req.Meta.Held = nil, nil
 	return s.roundTrip(wire.TypeUpdate, req, nil, s.reply)
 }
 
