@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -39,8 +40,9 @@ func TestGetSparse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	var mu sync.Mutex // progress comes from the fetching goroutines
 	var last int64
-	if _, err := cl.Get(ctxT(t), "disk.img", f, func(done int64) { last = max(last, done) }); err != nil {
+	if _, err := cl.Get(ctxT(t), "disk.img", f, func(done int64) { mu.Lock(); last = max(last, done); mu.Unlock() }); err != nil {
 		t.Fatal(err)
 	}
 	if last != size {
