@@ -25,4 +25,5 @@ var (
 	ErrCorrupt     = errors.New("checksum mismatch")
 	ErrStale       = errors.New("superseded by a newer version")
 	ErrPinMismatch = errors.New("node key does not match the pinned fingerprint")
+	ErrTooLarge    = errors.New("file too large: dfs stores files up to 256 GiB") // past MaxFileSize
 )

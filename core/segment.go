@@ -12,6 +12,23 @@ import (
 // placed by the MD5 of the segment's bytes on the seed's table.
 const SegmentSize int64 = 4 << 20
 
+// MaxFileSize is the largest file dfs stores: 256 GiB, 65,536 segments.
+// A version's meta lists every stored segment (about 190 bytes each in
+// the binary records of COMMIT requests and LIST and LOOKUP replies), and
+// a meta travels whole in one frame: 65,536 segments take 12.5 MB, under
+// the 16 MiB wire.MaxMetaFrame with a quarter to spare (docs/format.md,
+// Segments, says more).
+const MaxFileSize int64 = 256 << 30
+
+// CheckFileSize returns an error wrapping ErrTooLarge if size is past
+// MaxFileSize, else nil.
+func CheckFileSize(size int64) error {
+	if size > MaxFileSize {
+		return fmt.Errorf("%w (this one would be %d bytes)", ErrTooLarge, size)
+	}
+	return nil
+}
+
 // NumSegments returns how many segments span a file of the given size:
 // ceil(size / SegmentSize), 0 for an empty file.
 func NumSegments(size int64) int64 {

@@ -2,6 +2,8 @@ package core
 
 import (
 	"crypto/md5"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -99,5 +101,15 @@ func TestAllZero(t *testing.T) {
 	}
 	if !AllZero(nil) {
 		t.Fatal("nothing not seen as zeros")
+	}
+}
+
+// TestMaxFileSize keeps ErrTooLarge's message in step with the limit.
+func TestMaxFileSize(t *testing.T) {
+	if NumSegments(MaxFileSize) != 65536 || MaxFileSize%SegmentSize != 0 {
+		t.Fatalf("MaxFileSize %d is %d segments", MaxFileSize, NumSegments(MaxFileSize))
+	}
+	if want := fmt.Sprintf("up to %d GiB", MaxFileSize>>30); !strings.Contains(ErrTooLarge.Error(), want) {
+		t.Errorf("ErrTooLarge says %q, want it to say %q", ErrTooLarge, want)
 	}
 }

@@ -24,6 +24,7 @@ var errnos = []struct {
 	{core.ErrBadName, syscall.EINVAL},
 	{core.ErrNoSpace, syscall.ENOSPC},
 	{core.ErrQuota, syscall.EDQUOT},
+	{core.ErrTooLarge, syscall.EFBIG}, // past core.MaxFileSize
 	{core.ErrAuth, syscall.EACCES},
 	// Node trouble is EIO even when a cause deeper in the chain is an errno
 	// (a refused connection must not reach a program as ECONNREFUSED).

@@ -27,6 +27,7 @@ func TestErrno(t *testing.T) {
 		{fmt.Errorf("%w: chunk 2", core.ErrUnavailable), syscall.EIO},
 		{fmt.Errorf("%w: chunk 2", core.ErrNoSpace), syscall.ENOSPC},
 		{fmt.Errorf("DFS2: %w: using 1.0 GiB of 1.0 GiB", core.ErrQuota), syscall.EDQUOT},
+		{fmt.Errorf("segment 65536: %w", core.CheckFileSize(core.MaxFileSize+1)), syscall.EFBIG},
 		{fmt.Errorf("DFS1: %w: %w", core.ErrBusy, syscall.EAGAIN), syscall.EIO}, // not a retry-at-once EAGAIN
 		{fmt.Errorf("%w: component", core.ErrNameTooLong), syscall.ENAMETOOLONG},
 		{fmt.Errorf("%w: ..", core.ErrBadName), syscall.EINVAL},

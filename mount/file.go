@@ -85,7 +85,7 @@ func (f *File) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 // stored; uid and gid are the mounting user's).
 func (f *File) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if size, ok := in.GetSize(); ok {
-		if err := f.truncate(ctx, int64(size)); err != nil {
+		if err := f.truncate(ctx, int64(min(size, uint64(core.MaxFileSize)+1))); err != nil {
 			return f.sys.errno("truncate", err)
 		}
 	}
@@ -140,8 +140,12 @@ func (f *File) setattr(ctx context.Context, mode *os.FileMode, mtime *time.Time)
 }
 
 // truncate changes the file's size: in the spool while the file is open
-// for writing, else through a temporary spool that is put at once.
+// for writing, else through a temporary spool that is put at once. A size
+// past core.MaxFileSize is refused (EFBIG).
 func (f *File) truncate(ctx context.Context, size int64) error {
+	if err := core.CheckFileSize(size); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.spool != nil {

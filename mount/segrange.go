@@ -38,3 +38,19 @@ func cutSegment(size int64) int64 {
 	}
 	return core.SegmentOf(size)
 }
+
+// fitWrite returns the part of p, written at off, that ends at
+// core.MaxFileSize at most, as a local filesystem cuts a write at its
+// largest file: all of p below it, its start when p crosses it, and
+// core.ErrTooLarge when p starts there or past it (an empty p is fine
+// anywhere).
+func fitWrite(p []byte, off int64) ([]byte, error) {
+	switch room := core.MaxFileSize - off; {
+	case len(p) == 0 || int64(len(p)) <= room:
+		return p, nil
+	case room <= 0:
+		return nil, core.CheckFileSize(off + int64(len(p)))
+	default:
+		return p[:room], nil
+	}
+}

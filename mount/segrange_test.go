@@ -1,6 +1,7 @@
 package mount
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 
@@ -32,6 +33,37 @@ func TestCutSegment(t *testing.T) {
 	for size, want := range map[int64]int64{0: -1, 1: 0, S - 1: 0, S: -1, S + 1: 1, 3 * S: -1, 3*S + 7: 3} {
 		if got := cutSegment(size); got != want {
 			t.Errorf("cutSegment(%d) = %d, want %d", size, got, want)
+		}
+	}
+}
+
+func TestFitWrite(t *testing.T) {
+	const M = core.MaxFileSize
+	p := make([]byte, 10)
+	for _, tc := range []struct {
+		off  int64
+		n    int // bytes of p written, -1: ErrTooLarge
+		size int
+	}{
+		{0, 10, 10},
+		{M - 10, 10, 10},
+		{M - 4, 4, 10},
+		{M - 1, 1, 10},
+		{M, -1, 10},
+		{M + 5, -1, 10},
+		{M, 0, 0},
+		{M + 5, 0, 0},
+		{1 << 62, -1, 1},
+	} {
+		got, err := fitWrite(p[:tc.size], tc.off)
+		if tc.n < 0 {
+			if !errors.Is(err, core.ErrTooLarge) {
+				t.Errorf("%d bytes at %d: %d, %v, want ErrTooLarge", tc.size, tc.off, len(got), err)
+			}
+			continue
+		}
+		if err != nil || len(got) != tc.n {
+			t.Errorf("%d bytes at %d: %d, %v, want %d", tc.size, tc.off, len(got), err, tc.n)
 		}
 	}
 }

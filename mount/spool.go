@@ -179,14 +179,23 @@ func (s *spool) readPast(ctx context.Context, p []byte, off int64) (int, error) 
 }
 
 // writeAt writes into the spool; writing past the end leaves a hole. It
-// may wait for uploads (roomLocked), releasing the File's mu.
+// may wait for uploads (roomLocked), releasing the File's mu. As on a
+// local disk, a write that would cross core.MaxFileSize is cut short at
+// it, and one that starts there fails (core.ErrTooLarge: EFBIG).
 func (s *spool) writeAt(ctx context.Context, p []byte, off int64, appendMode bool) (int, error) {
+	p, err := fitWrite(p, off)
+	if err != nil {
+		return 0, err
+	}
 	ps := segRanges(off, len(p))
 	if err := s.roomLocked(ps); err != nil {
 		return 0, err
 	}
 	if appendMode && off != s.size { // the end moved while waiting
 		off = s.size
+		if p, err = fitWrite(p, off); err != nil {
+			return 0, err
+		}
 		ps = segRanges(off, len(p))
 	}
 	s.dropPast(off)

@@ -62,7 +62,7 @@ func (c *session) authenticate() bool {
 		return false
 	}
 	c.authed.Store(true)
-	c.wc.SetMaxFrame(wire.MaxControlFrame)
+	c.wc.SetCaps(wire.NodeCaps)
 	s.log.Info("authenticated", "user", req.User, "remote", c.remote)
 	return c.wc.Send(wire.TypeAuth, wire.StatusOK, wire.AuthResp{Node: s.cfg.Name, Version: Version}) == nil
 }

@@ -18,6 +18,8 @@ func frame(t wire.Type, v any) []byte {
 	switch v := v.(type) {
 	case []byte:
 		body = v
+	case wire.CommitReq:
+		body = wire.AppendCommitReq(nil, &v)
 	default:
 		body, _ = json.Marshal(v)
 	}

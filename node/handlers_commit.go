@@ -5,11 +5,12 @@ import (
 	"dfs/core/wire"
 )
 
-// commit makes an uploaded version current for a path.
+// commit makes an uploaded version current for a path. The request is
+// binary (wire.DecodeCommitReq): a meta of core.MaxFileSize takes 12.5 MB.
 func (c *session) commit(body []byte) error {
-	var req wire.CommitReq
-	if err := decode(body, &req); err != nil {
-		return err
+	req, err := wire.DecodeCommitReq(body)
+	if err != nil {
+		return &reqError{status: wire.StatusBadRequest, msg: "malformed request: " + err.Error(), fatal: true}
 	}
 	held, err := c.applyCommit(req)
 	if err != nil {

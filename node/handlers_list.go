@@ -8,8 +8,9 @@ import (
 
 // A LIST reply frame holds at most listBatch entries and, past
 // listBatchBytes, no more (records are about 250 bytes, longer with long
-// names; frames are capped at wire.MaxControlFrame). One frame holds a
-// folder of 10,000 files.
+// names; a file's meta grows by about 190 bytes per segment, see the
+// loop below). One frame holds a folder of 10,000 small files; a client
+// reads a batch up to wire.MaxListFrame.
 const (
 	listBatch      = 12000 // Config.listBatch; tests shorten it
 	listBatchBytes = 3 << 20
@@ -91,7 +92,16 @@ func (c *session) list(body []byte) error {
 		out = append(out[:0], head...)
 		n := 0
 		for n < len(all) && n < c.s.cfg.listBatch && len(out) < listBatchBytes {
+			end := len(out)
 			out = wire.AppendMeta(out, &all[n])
+			if n > 0 && len(out) > listBatchBytes {
+				// A large entry (a big file's meta: up to 12.5 MB)
+				// goes in a batch of its own, so that no batch holds
+				// more than listBatchBytes and one entry
+				// (wire.MaxListFrame).
+				out = out[:end]
+				break
+			}
 			n++
 		}
 		if n == len(all) {

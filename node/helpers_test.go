@@ -157,13 +157,19 @@ func (c *tclient) auth(user, pw string) error {
 	var resp wire.AuthResp
 	err := c.call(wire.TypeAuth, wire.AuthReq{User: user, Password: pw}, &resp)
 	if err == nil {
-		c.c.SetMaxFrame(wire.MaxControlFrame)
+		c.c.SetCaps(wire.ClientCaps)
 	}
 	return err
 }
 
 func (c *tclient) call(t wire.Type, req, resp any) error {
-	if err := c.c.Send(t, wire.StatusOK, req); err != nil {
+	var err error
+	if cr, ok := req.(wire.CommitReq); ok {
+		err = c.c.SendBody(t, wire.AppendCommitReq(nil, &cr)) // COMMIT is binary
+	} else {
+		err = c.c.Send(t, wire.StatusOK, req)
+	}
+	if err != nil {
 		return err
 	}
 	return c.c.Recv(t, resp)

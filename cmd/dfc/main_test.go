@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"dfs/core"
 	"dfs/internal/testcluster"
 )
 
@@ -270,6 +271,29 @@ func TestPutMissingFile(t *testing.T) {
 	randomFile(t, filepath.Join(dir, "there"), 10)
 	r := dfc(t, dir, "", "-conf", c.confPath, "put", "nothere", "there")
 	if r.Code != 1 || !strings.Contains(r.Stderr, "dfc: put nothere: ") || !strings.Contains(r.Stdout, "stored there") {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+}
+
+// TestPutTooLarge: a local file past core.MaxFileSize (sparse here) is
+// refused with a clear message before anything is sent; the next file
+// is stored.
+func TestPutTooLarge(t *testing.T) {
+	c := startCluster(t)
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "vm.img"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(core.MaxFileSize + 1); err != nil {
+		f.Close()
+		t.Skipf("no sparse file of 256 GiB here: %v", err)
+	}
+	f.Close()
+	randomFile(t, filepath.Join(dir, "small"), 10)
+	r := dfc(t, dir, "", "-conf", c.confPath, "put", "vm.img", "small")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "dfc: put vm.img: vm.img: file too large: dfs stores files up to 256 GiB") ||
+		!strings.Contains(r.Stdout, "stored small") {
 		t.Errorf("exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
 }

@@ -87,6 +87,9 @@ func (e *env) putOne(ctx context.Context, c *client.Client, file, name string) e
 	if !st.Mode().IsRegular() {
 		return errors.New(file + " is not a regular file")
 	}
+	if err := core.CheckFileSize(st.Size()); err != nil {
+		return fmt.Errorf("%s: %w", file, err) // before a byte is read or sent
+	}
 	bar := e.newProgress(st.Size(), "put "+name)
 	// Sync: "stored" means on the nodes' disks.
 	res, err := c.Put(ctx, name, f, st.Size(), client.PutOptions{

@@ -105,7 +105,7 @@ type serveFlags struct {
 }
 
 func newServeFlags(out io.Writer) *serveFlags {
-	f := &serveFlags{fs: flag.NewFlagSet("dfsnode", flag.ContinueOnError), scrubRate: 20 << 20, maxUserStaged: store.DefaultBytes}
+	f := &serveFlags{fs: flag.NewFlagSet("dfsnode", flag.ContinueOnError), scrubRate: 20 << 20, maxUserStaged: byteSize(store.DefaultBytes)}
 	f.fs.SetOutput(out)
 	f.fs.Usage = func() { fmt.Fprint(out, usage); f.fs.PrintDefaults() }
 	f.conf = f.fs.String("conf", "dfs.conf", "the users' `file` (user names and password hashes)")

@@ -136,10 +136,14 @@ func (d *Draft) keptLocked(k int64) *wire.Segment {
 // nothing is sent. It returns once every chunk has at least one copy; a
 // chunk that no node took fails it, naming the nodes and why (a quota
 // refusal fails it too), and the draft is left as it was for k. It may run
-// concurrently for different k.
+// concurrently for different k. A segment past core.MaxFileSize fails
+// wrapping core.ErrTooLarge.
 func (d *Draft) PutSegment(ctx context.Context, k int64, data []byte) error {
 	if k < 0 || int64(len(data)) > core.SegmentSize {
 		return fmt.Errorf("BUG: PutSegment(%d) of %d bytes", k, len(data))
+	}
+	if err := core.CheckFileSize(k*core.SegmentSize + int64(len(data))); err != nil {
+		return fmt.Errorf("segment %d: %w", k, err)
 	}
 	d.mu.Lock()
 	done := d.done
@@ -313,8 +317,12 @@ func (d *Draft) readStored(ctx context.Context, seg *wire.Segment, copies [core.
 // put, committed on every node in the waves that keep the previous version
 // whole. It fails if a segment holds bytes past size (see Truncate), and
 // if the commit left a chunk without a copy (the result then says how it
-// was left). The draft is done once the commits are sent.
+// was left), or wrapping core.ErrTooLarge if size is past
+// core.MaxFileSize. The draft is done once the commits are sent.
 func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResult, error) {
+	if err := core.CheckFileSize(size); err != nil {
+		return PutResult{}, err
+	}
 	d.Truncate(size)
 	d.mu.Lock()
 	if d.done {

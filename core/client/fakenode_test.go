@@ -47,7 +47,7 @@ func (f *fakeNode) connect(context.Context) (net.Conn, error) {
 func (f *fakeNode) serve(nc net.Conn) {
 	defer nc.Close()
 	conn := wire.NewConn(nc)
-	conn.SetMaxFrame(wire.MaxControlFrame)
+	conn.SetCaps(wire.NodeCaps)
 	for {
 		h, body, err := conn.ReadRequest()
 		if err != nil {

@@ -370,10 +370,16 @@ func nodeCorrupt(n int, err error) error {
 // chunks in parallel).
 const fetchInFlight = 2
 
+// sizer is a destination Fetch can size (an *os.File).
+type sizer interface{ Truncate(size int64) error }
+
 // Fetch writes the whole of the version being read into w: each stored
 // segment's four chunks in parallel, each from one node, checked against
-// its SHA-256, taking the other copy when a node fails or sends bad bytes;
-// holes are written as zeros.
+// its SHA-256, taking the other copy when a node fails or sends bad bytes.
+// Holes are written as zeros, except into a w that has a Truncate method
+// (an *os.File): that one is emptied first and sized at the end, so that
+// holes stay holes (a sparse file fetched stays sparse) and nothing it
+// held shows through them.
 func (f *File) Fetch(ctx context.Context, w io.WriterAt, progress func(done int64)) error {
 	c, e := f.c, &f.e
 	var done atomic.Int64
@@ -382,10 +388,19 @@ func (f *File) Fetch(ctx context.Context, w io.WriterAt, progress func(done int6
 			progress(done.Add(n))
 		}
 	}
+	sz, sparse := w.(sizer)
+	if sparse {
+		if err := sz.Truncate(0); err != nil {
+			return err
+		}
+	}
 	// The zeros: every run no stored segment covers.
 	for off := int64(0); off < e.Size; {
 		pc := locate(e.Segments, e.Size, off)
-		if pc.seg >= 0 {
+		if pc.seg >= 0 || sparse {
+			if pc.seg < 0 {
+				report(pc.n) // left a hole: Truncate below makes it
+			}
 			off += pc.n
 			continue
 		}
@@ -411,7 +426,10 @@ func (f *File) Fetch(ctx context.Context, w io.WriterAt, progress func(done int6
 		})
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil || !sparse {
+		return err
+	}
+	return sz.Truncate(e.Size)
 }
 
 // fetchChunk writes chunk ch of e's segment i into w at its place in the

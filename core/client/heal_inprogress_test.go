@@ -34,7 +34,7 @@ func commitOnly(t *testing.T, c *testcluster.Cluster, n int, name string) {
 	if err := conn.Recv(wire.TypeAuth, &wire.AuthResp{}); err != nil {
 		t.Fatal(err)
 	}
-	conn.SetMaxFrame(wire.MaxControlFrame)
+	conn.SetCaps(wire.ClientCaps)
 	v := core.NewVersion()
 	// One segment of four one-byte chunks that no node was sent.
 	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: 4, MD5: strings.Repeat("0", 32)}
@@ -42,7 +42,7 @@ func commitOnly(t *testing.T, c *testcluster.Cluster, n int, name string) {
 		seg.Chunks[ch] = wire.ChunkInfo{Size: 1, SHA256: strings.Repeat("0", 64)}
 	}
 	m := wire.Meta{Stamp: v, Born: v, Version: v, Size: 4, Mode: 0o644, Segments: []wire.Segment{seg}}
-	if err := conn.Send(wire.TypeCommit, 0, wire.CommitReq{Path: name, Meta: m}); err != nil {
+	if err := conn.SendBody(wire.TypeCommit, wire.AppendCommitReq(nil, &wire.CommitReq{Path: name, Meta: m})); err != nil {
 		t.Fatal(err)
 	}
 	if err := conn.Recv(wire.TypeCommit, &wire.CommitResp{}); err != nil {

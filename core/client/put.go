@@ -60,6 +60,9 @@ func (c *Client) put(ctx context.Context, name string, r io.ReaderAt, size int64
 	if size < 0 {
 		return PutResult{}, fmt.Errorf("BUG: put of %d bytes", size)
 	}
+	if err := core.CheckFileSize(size); err != nil {
+		return PutResult{}, fmt.Errorf("put %s: %w", name, err)
+	}
 	if size > 0 && allInline(size) {
 		data := make([]byte, size)
 		if _, err := r.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {

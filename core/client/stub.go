@@ -51,7 +51,7 @@ func (s *stub) auth(user, password string) error {
 	if err := s.roundTrip(wire.TypeAuth, wire.AuthReq{User: user, Password: password}, &resp, s.login); err != nil {
 		return err
 	}
-	s.conn.SetMaxFrame(wire.MaxControlFrame)
+	s.conn.SetCaps(wire.ClientCaps)
 	return s.conn.Grow()
 }
 
@@ -103,8 +103,10 @@ func (s *stub) list(dir string, recursive bool) (chain, entries []wire.Meta, err
 }
 
 // update changes one entry's metadata (UPDATE: mkdir, setattr, delete,
-// rmdir).
+// rmdir). The meta goes without its segments: nodes take none from an
+// UPDATE, and a big file's would not fit a control frame.
 func (s *stub) update(req wire.UpdateReq) error {
+	req.Meta.Segments, req.Meta.Held = nil, nil
 	return s.roundTrip(wire.TypeUpdate, req, nil, s.reply)
 }
 
@@ -159,7 +161,7 @@ func (s *stub) commit(req wire.CommitReq) ([]uint8, error) {
 // writeCommit writes a COMMIT request without flushing it, to go right
 // behind the chunks it names (sendSmall).
 func (s *stub) writeCommit(req wire.CommitReq) error {
-	return s.conn.Write(wire.TypeCommit, wire.StatusOK, req)
+	return s.conn.WriteBody(wire.TypeCommit, wire.AppendCommitReq(nil, &req))
 }
 
 // commitReply reads the answer to a COMMIT.

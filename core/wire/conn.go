@@ -28,12 +28,12 @@ func (e *RemoteError) Error() string {
 // Conn is a framed connection. It is not safe for concurrent use (Interrupt
 // excepted): one request and its reply at a time.
 type Conn struct {
-	nc       net.Conn
-	br       *bufio.Reader
-	bw       *bufio.Writer
-	maxFrame atomic.Uint32 // cap on control frames read
-	buf      []byte
-	copyBuf  []byte // reused by RecvStream
+	nc      net.Conn
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	caps    Caps // caps on control frames read; set before reading (SetCaps)
+	buf     []byte
+	copyBuf []byte // reused by RecvStream
 
 	idle        time.Duration // see SetIdle
 	interrupted atomic.Bool   // see Interrupt
@@ -55,12 +55,11 @@ const (
 
 // NewConn wraps nc with the small buffers of a connection that has not
 // logged in. Control frames read are capped at MaxPreAuthFrame until
-// SetMaxFrame raises the cap; Grow raises the buffers (both after
+// SetCaps raises the caps; Grow raises the buffers (both after
 // authentication).
 func NewConn(nc net.Conn) *Conn {
-	c := &Conn{nc: nc}
+	c := &Conn{nc: nc, caps: PreAuthCaps}
 	c.br, c.bw = bufio.NewReaderSize(countReader{c}, preAuthBuffer), bufio.NewWriterSize(countWriter{c}, preAuthBuffer)
-	c.maxFrame.Store(MaxPreAuthFrame)
 	return c
 }
 
@@ -92,8 +91,9 @@ func (c *Conn) Grow() error {
 	return nil
 }
 
-// SetMaxFrame sets the cap on control frames read from now on.
-func (c *Conn) SetMaxFrame(n uint32) { c.maxFrame.Store(n) }
+// SetCaps sets the caps on control frames read from now on (NodeCaps,
+// ClientCaps). Like a read, it must not run concurrently with one.
+func (c *Conn) SetCaps(caps Caps) { c.caps = caps }
 
 // NetConn returns the underlying connection.
 func (c *Conn) NetConn() net.Conn { return c.nc }
@@ -190,7 +190,7 @@ func (c *Conn) SendError(t Type, st Status, msg string) error {
 // ReadRequest reads the next control frame and returns its header and body.
 // The body is valid until the next read.
 func (c *Conn) ReadRequest() (Header, []byte, error) {
-	h, body, err := ReadFrame(c.br, c.maxFrame.Load(), c.buf)
+	h, body, err := readFrame(c.br, c.caps, c.buf)
 	if cap(body) > cap(c.buf) && cap(body) <= 64<<10 {
 		c.buf = body[:0]
 	}
@@ -200,10 +200,16 @@ func (c *Conn) ReadRequest() (Header, []byte, error) {
 // SendBody writes a frame with a body that is not JSON (the binary LIST
 // and LOOKUP replies) and flushes it.
 func (c *Conn) SendBody(t Type, body []byte) error {
-	if err := WriteFrame(c.bw, t, StatusOK, body); err != nil {
+	if err := c.WriteBody(t, body); err != nil {
 		return err
 	}
 	return c.bw.Flush()
+}
+
+// WriteBody writes a frame with a body that is not JSON (a binary COMMIT
+// request) without flushing.
+func (c *Conn) WriteBody(t Type, body []byte) error {
+	return WriteFrame(c.bw, t, StatusOK, body)
 }
 
 // RecvBody reads a reply of type want and returns its body, valid until
@@ -365,7 +371,7 @@ func (c *Conn) nextDataFrame() (uint32, error) {
 	if h.Type == TypeData {
 		return h.Len, nil
 	}
-	if h.Len > c.maxFrame.Load() {
+	if h.Len > c.caps(h.Type) {
 		return 0, fmt.Errorf("%w: %s frame in a data stream", ErrTooLarge, h.Type)
 	}
 	body := make([]byte, h.Len)

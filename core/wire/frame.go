@@ -16,12 +16,46 @@ const ProtocolVersion = 2
 const HeaderSize = 8
 
 // Frame size caps. A reader refuses a header declaring more than its cap
-// before reading (or allocating for) the body.
+// before reading (or allocating for) the body. The frames that carry a
+// whole meta get caps of their own, sized for a file of core.MaxFileSize
+// (65,536 segments, about 190 bytes each: 12.5 MB); every other frame
+// keeps MaxControlFrame, so that a node allocates that much only where a
+// meta needs it (see Caps).
 const (
 	MaxPreAuthFrame = 16 << 10 // any frame before authentication
-	MaxControlFrame = 4 << 20  // JSON messages (LIST batches are the largest)
+	MaxControlFrame = 4 << 20  // every other control frame (JSON messages)
+	MaxMetaFrame    = 16 << 20 // a COMMIT request, read by a node: one meta
+	MaxListFrame    = 24 << 20 // a LIST or LOOKUP reply, read by a client: a meta and its folders' (up to 4.3 MB more)
 	MaxDataFrame    = 1 << 20  // one piece of a data stream
 )
+
+// Caps gives a reader's cap on a control frame by the frame's type.
+type Caps func(Type) uint32
+
+// PreAuthCaps are a node's caps before the peer logged in, and a
+// client's before its login succeeded.
+func PreAuthCaps(Type) uint32 { return MaxPreAuthFrame }
+
+// NodeCaps are a node's caps on the requests of a logged-in client: a
+// COMMIT carries the new version's meta.
+func NodeCaps(t Type) uint32 {
+	if t == TypeCommit {
+		return MaxMetaFrame
+	}
+	return MaxControlFrame
+}
+
+// ClientCaps are a client's caps on a node's replies once logged in: LIST
+// batches and LOOKUP chains carry metas whole, with their folders' (a
+// node ends a LIST batch past 3 MiB, and puts a larger entry in a batch
+// of its own). A COMMIT reply is one byte per segment (base64 in JSON:
+// 88 KB at the largest).
+func ClientCaps(t Type) uint32 {
+	if t == TypeList || t == TypeLookup {
+		return MaxListFrame
+	}
+	return MaxControlFrame
+}
 
 // Type is the frame type: the request kind, or Data for stream pieces.
 type Type uint8
@@ -125,6 +159,11 @@ func EncodeHeader(b []byte, h Header) {
 // DecodeHeader parses a frame header and checks it against max, the largest
 // body the reader accepts at this point.
 func DecodeHeader(b []byte, max uint32) (Header, error) {
+	return decodeHeader(b, func(Type) uint32 { return max })
+}
+
+// decodeHeader is DecodeHeader with the cap by frame type.
+func decodeHeader(b []byte, caps Caps) (Header, error) {
 	if len(b) < HeaderSize {
 		return Header{}, io.ErrUnexpectedEOF
 	}
@@ -138,7 +177,7 @@ func DecodeHeader(b []byte, max uint32) (Header, error) {
 	if b[3] != 0 {
 		return h, fmt.Errorf("wire: reserved header byte is %d, want 0", b[3])
 	}
-	if h.Len > max {
+	if max := caps(h.Type); h.Len > max {
 		return h, fmt.Errorf("%w: %s frame of %d bytes (limit %d)", ErrTooLarge, h.Type, h.Len, max)
 	}
 	return h, nil
@@ -147,11 +186,16 @@ func DecodeHeader(b []byte, max uint32) (Header, error) {
 // ReadFrame reads one whole frame into buf (grown as needed) and returns the
 // header and body. The body aliases buf.
 func ReadFrame(r io.Reader, max uint32, buf []byte) (Header, []byte, error) {
+	return readFrame(r, func(Type) uint32 { return max }, buf)
+}
+
+// readFrame is ReadFrame with the cap by frame type.
+func readFrame(r io.Reader, caps Caps, buf []byte) (Header, []byte, error) {
 	var hb [HeaderSize]byte
 	if _, err := io.ReadFull(r, hb[:]); err != nil {
 		return Header{}, nil, err
 	}
-	h, err := DecodeHeader(hb[:], max)
+	h, err := decodeHeader(hb[:], caps)
 	if err != nil {
 		return h, nil, err
 	}

@@ -161,3 +161,37 @@ func FuzzReadFrame(f *testing.F) {
 		}
 	})
 }
+
+// TestCaps checks the caps by frame type: only the frames that carry whole
+// metas get more than MaxControlFrame, each on the side that reads them,
+// and nothing gets more than MaxPreAuthFrame before login.
+func TestCaps(t *testing.T) {
+	hdr := func(typ Type, n uint32) []byte {
+		b := make([]byte, HeaderSize)
+		EncodeHeader(b, Header{Type: typ, Len: n})
+		return b
+	}
+	for _, c := range []struct {
+		caps Caps
+		typ  Type
+		max  uint32
+	}{
+		{PreAuthCaps, TypeAuth, MaxPreAuthFrame},
+		{PreAuthCaps, TypeCommit, MaxPreAuthFrame},
+		{NodeCaps, TypeCommit, MaxMetaFrame},
+		{NodeCaps, TypeUpdate, MaxControlFrame},
+		{NodeCaps, TypeList, MaxControlFrame},
+		{NodeCaps, TypePutChunk, MaxControlFrame},
+		{ClientCaps, TypeList, MaxListFrame},
+		{ClientCaps, TypeLookup, MaxListFrame},
+		{ClientCaps, TypeCommit, MaxControlFrame},
+		{ClientCaps, TypeInfo, MaxControlFrame},
+	} {
+		if _, err := decodeHeader(hdr(c.typ, c.max), c.caps); err != nil {
+			t.Errorf("%s frame of %d: %v", c.typ, c.max, err)
+		}
+		if _, err := decodeHeader(hdr(c.typ, c.max+1), c.caps); !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s frame of %d: %v, want ErrTooLarge", c.typ, c.max+1, err)
+		}
+	}
+}

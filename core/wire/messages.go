@@ -133,7 +133,8 @@ type PutChunkResp struct {
 	Exists bool   `json:"exists,omitempty"`
 }
 
-// CommitReq makes an uploaded version current for Path: staged chunks of
+// CommitReq (binary on the wire: AppendCommitReq) makes an uploaded
+// version current for Path: staged chunks of
 // Upload move into place and Meta replaces the entry, unless the node holds a
 // newer stamp (StatusStale). Meta.Stamp equal to the current stamp with the
 // same Version adds chunks to it (heal).
@@ -228,7 +229,9 @@ const (
 
 // UpdateReq changes one entry's metadata. It applies only if Meta.Stamp is
 // newer than the node's (else StatusStale), so replays are harmless.
-// Sync is as in CommitReq.
+// Sync is as in CommitReq. Meta.Segments is ignored, and clients leave it
+// empty: a setattr keeps the node's segments, and a big file's list would
+// not fit MaxControlFrame.
 //
 // Heal marks heal bringing a node that missed changes in line with the
 // merged view, where the node may remove what that view already ignores:

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 )
 
 // ErrBadRecord is wrapped by every error that decodes a meta record or a
@@ -408,6 +409,12 @@ func (r *recordReader) record(m *Meta, withPath bool) {
 	}
 	if r.err == nil && n > 0 {
 		m.Segments = make([]Segment, n)
+		// A big file's strings (6 per segment, 312 hex digits) would
+		// otherwise grow text and ends a dozen times: 12 times the
+		// body in garbage for a meta of 65,536 segments. Hex doubles
+		// at most, so the rest of the input bounds what text needs.
+		r.ends = slices.Grow(r.ends, 6*int(n))
+		r.text = slices.Grow(r.text, min(int(n)*312, 2*len(r.b)))
 	}
 	next := uint64(0)
 	for i := range m.Segments {

@@ -14,7 +14,7 @@ var ErrBadSegments = errors.New("bad segment list")
 // strictly increasing and below core.NumSegments(m.Size), each segment's
 // Size between 1 and its span, IDs version ids, an MD5 (32 hex digits) and
 // four chunks sized as core.ChunkBounds splits the segment, each with a
-// SHA-256 (64 hex digits). Folders and tombstones have no segments. Nodes
+// SHA-256 (64 hex digits); m.Size at most core.MaxFileSize. Folders and tombstones have no segments. Nodes
 // check every meta a client commits; clients check every meta a node
 // sends.
 func CheckSegments(m *Meta) error {
@@ -24,8 +24,8 @@ func CheckSegments(m *Meta) error {
 		}
 		return nil
 	}
-	if m.Size < 0 {
-		return fmt.Errorf("%w: size %d", ErrBadSegments, m.Size)
+	if m.Size < 0 || m.Size > core.MaxFileSize {
+		return fmt.Errorf("%w: size %d (files are 0 to %d bytes)", ErrBadSegments, m.Size, core.MaxFileSize)
 	}
 	n := core.NumSegments(m.Size)
 	prev := int64(-1)

@@ -26,6 +26,7 @@ func TestCheckSegments(t *testing.T) {
 		{Size: 3*S + 5, Segments: []Segment{goodSegment(0, S), goodSegment(3, 5)}},
 		{Size: 3*S + 5, Segments: []Segment{goodSegment(1, 7)}}, // holes around a short segment
 		{Size: 10 << 30}, // all hole
+		{Size: core.MaxFileSize, Segments: []Segment{goodSegment(core.NumSegments(core.MaxFileSize)-1, S)}},
 		{Dir: true},
 	}
 	for i, m := range ok {
@@ -35,6 +36,7 @@ func TestCheckSegments(t *testing.T) {
 	}
 	bad := map[string]Meta{
 		"negative size":     {Size: -1},
+		"past the limit":    {Size: core.MaxFileSize + 1},
 		"index past end":    {Size: S, Segments: []Segment{goodSegment(1, 1)}},
 		"unsorted":          {Size: 3 * S, Segments: []Segment{goodSegment(1, S), goodSegment(0, S)}},
 		"duplicate":         {Size: 3 * S, Segments: []Segment{goodSegment(1, S), goodSegment(1, S)}},

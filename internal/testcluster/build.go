@@ -107,3 +107,7 @@ func goBuild(dir, name string, race bool) (string, error) {
 	}
 	return filepath.Join(dir, name), nil
 }
+
+// Race reports whether the tests were built with -race, which makes some
+// work 20 times slower (a test moving metas of many MB may skip then).
+func Race() bool { return raceEnabled }

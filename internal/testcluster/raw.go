@@ -41,7 +41,7 @@ func (c *Cluster) Login(n int, user, password string) (*wire.Conn, error) {
 		nc.Close()
 		return nil, err
 	}
-	wc.SetMaxFrame(wire.MaxControlFrame)
+	wc.SetCaps(wire.ClientCaps)
 	return wc, nil
 }
 

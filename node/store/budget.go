@@ -48,11 +48,12 @@ const (
 	// upload outlives the wait for its commit as long as the connections
 	// of the client that sent it do.
 	DefaultIdle = 10 * time.Minute
-	// DefaultBytes lets one user's puts in flight on a node hold 64 GiB:
-	// a file of up to 128 GiB (a node gets two of its four chunks), or
+	// DefaultBytes lets one user's puts in flight on a node hold 128
+	// GiB: a file of core.MaxFileSize (a node gets two of every
+	// segment's four chunks, and a put commits once all are sent), or
 	// several smaller ones at once. A chunk larger than Bytes is refused
 	// as too large for the node.
-	DefaultBytes = 64 << 30
+	DefaultBytes = core.MaxFileSize / 2
 )
 
 // nodeMemory bounds the inline chunks of all users kept in a node's memory;
