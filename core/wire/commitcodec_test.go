@@ -100,6 +100,7 @@ func maxMeta(path string) Meta {
 		Mode: 0o644, MTime: 1 << 62, Segments: make([]Segment, n), Held: make([]uint8, n)}
 	for k := range m.Segments {
 		m.Segments[k] = testSegment(int64(k))
+		m.Segments[k].ID = fmt.Sprintf("18a2b3c4d5e6%04x%08x", k>>16, k) // each its own, as clients make them
 		m.Held[k] = 0xf
 	}
 	return m

@@ -9,8 +9,11 @@ import (
 
 // ProtocolVersion is the first byte of every frame header. Version 2 added
 // group commit (Sync flags and the SYNC request), chunk hashes returned by
-// the node, and binary entry lists (LIST and LOOKUP replies).
-const ProtocolVersion = 2
+// the node, and binary entry lists (LIST and LOOKUP replies). Version 3
+// stores files as segments (metas list them, PUT_CHUNK and GET_CHUNK name
+// one) and sends COMMIT requests in binary: a peer of version 2 is refused
+// at its first frame rather than misread.
+const ProtocolVersion = 3
 
 // HeaderSize is the size of a frame header in bytes.
 const HeaderSize = 8
