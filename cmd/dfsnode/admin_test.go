@@ -10,15 +10,18 @@ import (
 	"dfs/conf"
 	"dfs/core/wire"
 	"dfs/node"
+	"dfs/node/store"
 )
 
 // A data folder held by a running node refuses a second dfsnode and an
 // offline scrub, with a message saying why; once released, scrub runs.
 func TestDataFolderLock(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.Mkdir(filepath.Join(dir, "users"), 0o700); err != nil {
+	st, err := store.Open(store.Config{Dir: dir}) // a data folder as a node leaves it
+	if err != nil {
 		t.Fatal(err)
 	}
+	st.Close()
 	path := filepath.Join(t.TempDir(), "dfs.conf")
 	if err := conf.AddUser(path, "alice", "Crimson33"); err != nil {
 		t.Fatal(err)

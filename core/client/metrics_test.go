@@ -9,10 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"dfs/core"
 	"dfs/core/client"
 	"dfs/internal/testcluster"
 	"dfs/node"
@@ -24,22 +24,18 @@ import (
 // its chunk uploads started.
 type gatedReader struct {
 	data    []byte
-	gate    int64
+	gate    int64 // reads from here on wait for open
 	open    chan struct{}
 	reached chan struct{}
 	once    sync.Once
-	read    atomic.Int64
 }
 
 func (g *gatedReader) ReadAt(p []byte, off int64) (int, error) {
-	quarter := int64(len(g.data)) / 4
-	if g.read.Load() >= int64(len(g.data)) && off%quarter+int64(len(p)) > g.gate {
+	if off+int64(len(p)) > g.gate {
 		g.once.Do(func() { close(g.reached) })
 		<-g.open
 	}
-	n := copy(p, g.data[off:])
-	g.read.Add(int64(n))
-	return n, nil
+	return copy(p, g.data[off:]), nil
 }
 
 // A scrape of /metrics during a put shows the upload in flight on the
@@ -68,7 +64,8 @@ func TestMetricsScrapeDuringPut(t *testing.T) {
 	defer clientSrv.Close()
 
 	const size = 16 << 20
-	g := &gatedReader{data: randBytes(t, size), gate: 1 << 20, open: make(chan struct{}), reached: make(chan struct{})}
+	// Held at its third segment: the first two are sent meanwhile.
+	g := &gatedReader{data: randBytes(t, size), gate: 2 * core.SegmentSize, open: make(chan struct{}), reached: make(chan struct{})}
 	done := make(chan error, 1)
 	go func() {
 		_, err := cl.Put(ctxT(t), "big.bin", g, size, client.PutOptions{Mode: 0o644})
@@ -79,11 +76,12 @@ func TestMetricsScrapeDuringPut(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("put ended before its gate: %v", err)
 	}
-	// The put is held: the node serves its chunk uploads, the client counts it.
+	// The put is held: the node took chunks of its first segments, the
+	// client counts the put in flight.
 	deadline := time.Now().Add(10 * time.Second)
-	for metric(t, nodeSrv.URL, "dfs_node_requests_in_flight", `node="DFS1"`, `op="put_chunk"`) < 1 {
+	for metric(t, nodeSrv.URL, "dfs_node_requests_total", `node="DFS1"`, `op="put_chunk"`, `result="ok"`) < 1 {
 		if time.Now().After(deadline) {
-			t.Fatalf("no put_chunk in flight on DFS1:\n%s", scrape(t, nodeSrv.URL))
+			t.Fatalf("no put_chunk done on DFS1 while the put is held:\n%s", scrape(t, nodeSrv.URL))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

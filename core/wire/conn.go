@@ -209,6 +209,7 @@ func (c *Conn) SendBody(t Type, body []byte) error {
 // WriteBody writes a frame with a body that is not JSON (a binary COMMIT
 // request) without flushing.
 func (c *Conn) WriteBody(t Type, body []byte) error {
+	c.lastSent.Store(uint32(t))
 	return WriteFrame(c.bw, t, StatusOK, body)
 }
 
