@@ -39,6 +39,18 @@ func (d *Dir) child(name string) (string, syscall.Errno) {
 	return core.Join(p, name), 0
 }
 
+// newChild is child for a name about to be made (create, mkdir, mknod,
+// symlink, a rename's target): a path the nodes cannot store is refused
+// now, not when the file is stored at close, where the error would be lost
+// or come too late.
+func (d *Dir) newChild(name string) (string, syscall.Errno) {
+	p, errno := d.child(name)
+	if errno == 0 && !fitsNodes(p) {
+		return "", syscall.ENAMETOOLONG
+	}
+	return p, errno
+}
+
 // adopt returns the inode for child name described by e, reusing the one
 // the kernel already knows when the type matches, so that all opens of one
 // file share one inode (and its spool).
@@ -149,7 +161,7 @@ func (d *Dir) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.Ent
 	if errno := d.reserved(name, syscall.EEXIST); errno != 0 {
 		return nil, errno
 	}
-	p, errno := d.child(name)
+	p, errno := d.newChild(name)
 	if errno != 0 {
 		return nil, errno
 	}
@@ -200,7 +212,7 @@ func (d *Dir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedde
 	if errno != 0 {
 		return errno
 	}
-	to, errno := newParent.(*Dir).child(newName)
+	to, errno := newParent.(*Dir).newChild(newName)
 	if errno != 0 {
 		return errno
 	}
@@ -235,7 +247,7 @@ func (d *Dir) Create(ctx context.Context, name string, flags uint32, mode uint32
 	if errno := d.reserved(name, syscall.EEXIST); errno != 0 {
 		return nil, nil, 0, errno
 	}
-	p, errno := d.child(name)
+	p, errno := d.newChild(name)
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
