@@ -32,6 +32,7 @@ type Draft struct {
 	upload   string
 	base     []wire.Segment // the base version's segments (nil: new content)
 	hasBase  bool
+	born     string        // the Born the version keeps: base's, or the file's it replaces (stable Ino)
 	progress func(n int64) // bytes sent, each copy counted (Put's progress)
 
 	mu       sync.Mutex
@@ -60,7 +61,7 @@ var errDraftDone = errors.New("draft already committed or aborted")
 func (c *Client) NewDraft(name string, base *File) *Draft {
 	d := &Draft{c: c, name: name, upload: newUploadID(), segs: map[int64]*draftSegment{}}
 	if base != nil {
-		d.base, d.hasBase = base.e.Segments, true
+		d.base, d.hasBase, d.born = base.e.Segments, true, base.e.Born
 	}
 	return d
 }
@@ -311,6 +312,7 @@ func (d *Draft) readStored(ctx context.Context, seg *wire.Segment, copies [core.
 // was left). The draft is done once the commits are sent.
 func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResult, error) {
 	d.Truncate(size)
+	born := d.keptBorn(ctx)
 	d.mu.Lock()
 	if d.done {
 		d.mu.Unlock()
@@ -329,6 +331,9 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 	}
 	slices.SortFunc(segs, func(a, b wire.Segment) int { return int(a.Index - b.Index) })
 	meta := newMeta(size, segs, opt)
+	if born != "" {
+		meta.Born = born
+	}
 	if err := wire.CheckSegments(&meta); err != nil {
 		d.mu.Unlock()
 		return PutResult{}, fmt.Errorf("%s: %w (a segment cut by the size must be put again cut)", d.name, err)

@@ -211,7 +211,10 @@ func (u *UserDir) ensureParents(steps []step, stamp string) error {
 			}
 			st.exists = true
 		}
-		m := &Record{Dir: true, Mode: 0o755, Stamp: stamp, Born: stamp, MTime: time.Now().UnixNano()}
+		// Times from the change, not the clock: every node makes the
+		// same folder from the same change.
+		t := core.VersionTime(stamp).UnixNano()
+		m := &Record{Dir: true, Mode: 0o755, Stamp: stamp, Born: stamp, MTime: t, ATime: t, CTime: t}
 		if st.meta == nil {
 			// Made only because it was missing here (this node was down
 			// or blank when the folder was made): the oldest possible

@@ -36,7 +36,10 @@ func (u *UserDir) Update(op, p string, meta wire.Meta, heal bool) error {
 			return ferr
 		}
 		nm := *full
-		nm.Mode, nm.MTime, nm.Stamp = m.Mode, m.MTime, m.Stamp
+		// The whole attribute set of the request; an entry's type is
+		// fixed at its creation.
+		nm.Mode = full.Mode&wire.ModeType | m.Mode&wire.ModePerm
+		nm.UID, nm.GID, nm.MTime, nm.ATime, nm.CTime, nm.Stamp = m.UID, m.GID, m.MTime, m.ATime, m.CTime, m.Stamp
 		err = u.writeMeta(last.rel, &nm)
 	case wire.UpdateDelete:
 		if live(old) && old.Dir {
