@@ -312,7 +312,10 @@ func (d *Draft) readStored(ctx context.Context, seg *wire.Segment, copies [core.
 // was left). The draft is done once the commits are sent.
 func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResult, error) {
 	d.Truncate(size)
-	born := d.keptBorn(ctx)
+	born := opt.Born
+	if born == "" {
+		born = d.keptBorn(ctx)
+	}
 	d.mu.Lock()
 	if d.done {
 		d.mu.Unlock()

@@ -26,7 +26,12 @@ type PutOptions struct {
 	ExactMode bool
 	UID, GID  uint32    // numeric owner and group: the creator's (the mount's caller; dfc's own)
 	ATime     time.Time // zero means MTime
-	Progress  func(done int64)
+	// Born, when set, is the Born the version gets (Draft.Commit): the
+	// identity (Entry.Ino) its writer already gave the file, as a mount
+	// does for a file it creates before anything is stored. Empty: the
+	// base's, or the replaced file's, or a new one.
+	Born     string
+	Progress func(done int64)
 	// Sync makes Put return only once the version is on the nodes' disks
 	// (fsync). Without it Put returns once every node that took a copy has
 	// applied it; the nodes write it to disk within their flush delay.
