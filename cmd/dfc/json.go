@@ -22,7 +22,7 @@ type jsonEntry struct {
 	Mode    string    `json:"mode"` // octal permission bits, "0644"
 	MTime   time.Time `json:"mtime"`
 	Version string    `json:"version,omitempty"`
-	State   string    `json:"state,omitempty"` // files: ok, degraded, incomplete
+	State   string    `json:"state,omitempty"`  // files: ok, degraded, incomplete
 	Target  string    `json:"target,omitempty"` // symlinks: where it points
 }
 
