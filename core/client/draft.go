@@ -358,7 +358,12 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 		func() (PutResult, error) {
 			return d.c.commit(ctx, d.name, d.upload, meta, sendErrs, opt.Sync, waves)
 		},
-		func(res PutResult) { d.c.names.setLocked(res.Entry) })
+		func(res PutResult) {
+			d.c.names.setLocked(res.Entry)
+			if !d.hasBase { // perhaps a new name: its folder's times moved
+				d.c.names.bumpedLocked(d.name)
+			}
+		})
 	if dropAfter {
 		// Chunks of segments put over in this draft are still staged.
 		d.c.dropUpload(ctx, d.upload, took)

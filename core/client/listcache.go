@@ -343,7 +343,7 @@ func (c *listCache) Put(ctx context.Context, name string, r io.ReaderAt, size in
 	}
 	return change(c, []string{core.Parent(name)},
 		func() (PutResult, error) { return c.nodes.put(ctx, name, r, size, opt) },
-		func(res PutResult) { c.setLocked(res.Entry) })
+		func(res PutResult) { c.setLocked(res.Entry); c.bumpedLocked(name) })
 }
 
 // Mkdir makes a folder; its listing starts out fresh and empty.
@@ -356,6 +356,7 @@ func (c *listCache) Mkdir(ctx context.Context, name string, mode, uid, gid uint3
 		func() (Entry, error) { return c.nodes.mkdir(ctx, name, mode, uid, gid) },
 		func(e Entry) {
 			c.setLocked(e)
+			c.bumpedLocked(name)
 			if c.ttl() > 0 {
 				c.dirs[name] = &listing{at: time.Now(), ttl: c.ttl(), entries: map[string]Entry{}}
 			}
@@ -380,7 +381,7 @@ func (c *listCache) Rmdir(ctx context.Context, name string) error {
 	known := c.cached(ctx, name)
 	_, err = change(c, []string{core.Parent(name), name},
 		func() (struct{}, error) { return struct{}{}, c.nodes.rmdir(ctx, name, known) },
-		func(struct{}) { c.dropLocked(name) })
+		func(struct{}) { c.dropLocked(name); c.bumpedLocked(name) })
 	return err
 }
 
@@ -394,7 +395,7 @@ func (c *listCache) Remove(ctx context.Context, name string) error {
 	known := c.cached(ctx, name)
 	_, err = change(c, []string{core.Parent(name)},
 		func() (struct{}, error) { return struct{}{}, c.nodes.remove(ctx, name, known) },
-		func(struct{}) { c.dropLocked(name) })
+		func(struct{}) { c.dropLocked(name); c.bumpedLocked(name) })
 	return err
 }
 
@@ -413,6 +414,8 @@ func (c *listCache) Rename(ctx context.Context, from, to string) error {
 		func(struct{}) {
 			c.dropLocked(from)
 			c.dropLocked(to)
+			c.bumpedLocked(from)
+			c.bumpedLocked(to)
 			delete(c.dirs, core.Parent(from))
 			delete(c.dirs, core.Parent(to))
 		})

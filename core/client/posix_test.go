@@ -134,3 +134,47 @@ func TestIno(t *testing.T) {
 		t.Fatal("two files with one ino")
 	}
 }
+
+// TestFolderMTime: a create, remove or rename inside a folder moves its
+// mtime and ctime forward, as another client sees it.
+func TestFolderMTime(t *testing.T) {
+	c := testcluster.Start(t)
+	cl := c.Client(t, "alice", "Crimson33")
+	other := c.Client(t, "alice", "Crimson33")
+	ctx := ctxT(t)
+	for _, d := range []string{"a", "b"} {
+		if _, err := cl.Mkdir(ctx, d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := map[string]time.Time{}
+	step := func(what string, dirs ...string) {
+		t.Helper()
+		for _, d := range dirs {
+			e, err := other.Stat(ctx, d)
+			if err != nil || !e.MTime.After(last[d]) || !e.CTime.Equal(e.MTime) {
+				t.Fatalf("%s: folder %s mtime %v ctime %v, before %v (%v)", what, d, e.MTime, e.CTime, last[d], err)
+			}
+			last[d] = e.MTime
+		}
+	}
+	step("mkdir", "a", "b")
+	time.Sleep(2 * time.Millisecond)
+	mustPut(t, cl, "a/f", []byte("x"))
+	step("create", "a")
+	time.Sleep(2 * time.Millisecond)
+	if err := cl.Rename(ctx, "a/f", "b/f"); err != nil {
+		t.Fatal(err)
+	}
+	step("rename", "a", "b")
+	time.Sleep(2 * time.Millisecond)
+	if err := cl.Remove(ctx, "b/f"); err != nil {
+		t.Fatal(err)
+	}
+	step("remove", "b")
+	time.Sleep(2 * time.Millisecond)
+	if _, err := cl.Symlink(ctx, "a/l", "f", 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	step("symlink", "a")
+}

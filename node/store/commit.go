@@ -37,6 +37,7 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 		return nil, err
 	}
 	last := &steps[len(steps)-1]
+	newName := !live(last.meta)
 	if onlyNew && live(last.meta) {
 		return nil, refuse(core.ErrExist, "%s exists on this node", p)
 	}
@@ -98,6 +99,11 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 		oldInline = inlineBytes(old)
 	}
 	u.count(inlineBytes(&m) - oldInline) // old's went aside into memory, or stay in m
+	if newName {
+		if err := u.bumpFolder(steps, m.Stamp); err != nil {
+			return nil, err
+		}
+	}
 	return u.held(&m, inlineMask(&m)), nil
 }
 

@@ -101,7 +101,7 @@ func (u *UserDir) tombstone(steps []step, stamp, born string, dir bool) error {
 		u.segs.unref(segmentIDs(old), time.Now())
 		u.count(-inlineBytes(old)) // set aside in memory
 	}
-	return nil
+	return u.bumpFolder(steps, stamp)
 }
 
 // Rename moves the entry at the cleaned path from, with everything under
@@ -167,7 +167,11 @@ func (u *UserDir) moveEntry(from *step, tsteps []step, stamp string) error {
 	}
 	m := *fm
 	m.Stamp = stamp
+	m.CTime = max(m.CTime, core.VersionTime(stamp).UnixNano()) // a rename changes the moved entry
 	if err := u.writeMeta(tl.rel, &m); err != nil {
+		return err
+	}
+	if err := u.bumpFolder(tsteps, stamp); err != nil {
 		return err
 	}
 	if err := u.syncDir(parentRel(from.rel)); err != nil {
