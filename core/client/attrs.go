@@ -96,9 +96,11 @@ func (d *Draft) keptBorn(ctx context.Context) string {
 }
 
 // fileBorn returns the Born of the live regular file at name, "" when there
-// is none (or the nodes cannot say).
+// is none (or the nodes cannot say). One lookup, without waiting for a
+// version caught between commit waves to settle: every version of the file
+// has the same Born.
 func (c *Client) fileBorn(ctx context.Context, name string) string {
-	e, err := c.names.Stat(ctx, name)
+	e, err := c.lookup(ctx, name)
 	if err != nil || e.Dir || e.IsSpecial() || e.Name == "" {
 		return ""
 	}
