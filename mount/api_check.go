@@ -27,6 +27,7 @@ var (
 	_ = (fs.NodeGetattrer)((*File)(nil))
 	_ = (fs.NodeSetattrer)((*File)(nil))
 	_ = (fs.NodeOpener)((*File)(nil))
+	_ = (fs.NodeAllocater)((*File)(nil))
 	_ = (fs.NodeStatfser)((*File)(nil))
 	_ = (fs.NodeGetxattrer)((*File)(nil))
 	_ = (fs.NodeListxattrer)((*File)(nil))

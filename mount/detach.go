@@ -3,7 +3,6 @@ package mount
 import (
 	"context"
 	"dfs/core/client"
-	"os"
 	"time"
 )
 
@@ -46,8 +45,16 @@ func (u uninterruptible) NewDraft(name string, base *client.File) *client.Draft 
 	return u.s.NewDraft(name, base)
 }
 
-func (u uninterruptible) Mkdir(ctx context.Context, name string, mode os.FileMode) (client.Entry, error) {
-	return u.s.Mkdir(detach(ctx), name, mode)
+func (u uninterruptible) MkdirAs(ctx context.Context, name string, mode, uid, gid uint32) (client.Entry, error) {
+	return u.s.MkdirAs(detach(ctx), name, mode, uid, gid)
+}
+
+func (u uninterruptible) Symlink(ctx context.Context, name, target string, uid, gid uint32) (client.Entry, error) {
+	return u.s.Symlink(detach(ctx), name, target, uid, gid)
+}
+
+func (u uninterruptible) Mknod(ctx context.Context, name string, mode, uid, gid uint32) (client.Entry, error) {
+	return u.s.Mknod(detach(ctx), name, mode, uid, gid)
 }
 
 func (u uninterruptible) Rmdir(ctx context.Context, name string) error {
@@ -62,8 +69,8 @@ func (u uninterruptible) Rename(ctx context.Context, from, to string) error {
 	return u.s.Rename(detach(ctx), from, to)
 }
 
-func (u uninterruptible) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (client.Entry, error) {
-	return u.s.SetAttr(detach(ctx), name, mode, mtime)
+func (u uninterruptible) SetAttrs(ctx context.Context, name string, a client.Attrs) (client.Entry, error) {
+	return u.s.SetAttrs(detach(ctx), name, a)
 }
 
 func (u uninterruptible) StatFS(ctx context.Context) (client.FSStats, error) {

@@ -3,8 +3,8 @@ package mount
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/hanwen/go-fuse/v2/fs"
@@ -12,11 +12,17 @@ import (
 
 	"dfs/core"
 	"dfs/core/client"
+	"dfs/core/wire"
 )
 
 // Dir is a folder (the top folder too).
 type Dir struct {
 	node
+
+	mu  sync.Mutex // guards gid and mode
+	gid uint32     // the group and mode last reported: what a new entry inside inherits when the
+	// mode has setgid (a lookup or getattr always came before the kernel creates inside)
+	mode uint32
 }
 
 // entrySetter is implemented by Dir and File: take a fresh entry from the
@@ -25,7 +31,33 @@ type entrySetter interface {
 	setEntry(e client.Entry, out *fuse.Attr)
 }
 
-func (d *Dir) setEntry(e client.Entry, out *fuse.Attr) { d.sys.fill(e, e.Size, 0, out) }
+func (d *Dir) setEntry(e client.Entry, out *fuse.Attr) {
+	if d.IsRoot() {
+		d.sys.fillTop(out)
+		return
+	}
+	d.mu.Lock()
+	d.gid, d.mode = e.GID, e.Mode
+	d.mu.Unlock()
+	d.sys.fill(e, e.Size, 0, out)
+}
+
+// owner returns the owner and group an entry d's caller makes inside d
+// gets, and the setgid bit a folder made inside gets: the caller's uid, and
+// its group unless d has setgid, whose group and bit are inherited (as on
+// a local disk; the kernel leaves it to the file system).
+func (d *Dir) owner(ctx context.Context) (uid, gid, setgid uint32) {
+	c := d.sys.caller(ctx)
+	if d.IsRoot() {
+		return c.Uid, c.Gid, 0
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mode&syscall.S_ISGID != 0 {
+		return c.Uid, d.gid, syscall.S_ISGID
+	}
+	return c.Uid, c.Gid, 0
+}
 
 // child returns the path of name inside d.
 func (d *Dir) child(name string) (string, syscall.Errno) {
@@ -39,19 +71,36 @@ func (d *Dir) child(name string) (string, syscall.Errno) {
 	return core.Join(p, name), 0
 }
 
+// newChild is child for a name about to be made (create, mkdir, mknod,
+// symlink, a rename's target): a path the nodes cannot store is refused
+// now, not when the file is stored at close, where the error would be lost
+// or come too late.
+func (d *Dir) newChild(name string) (string, syscall.Errno) {
+	p, errno := d.child(name)
+	if errno == 0 && !fitsNodes(p) {
+		return "", syscall.ENAMETOOLONG
+	}
+	return p, errno
+}
+
 // adopt returns the inode for child name described by e, reusing the one
 // the kernel already knows when the type matches, so that all opens of one
 // file share one inode (and its spool).
 func (d *Dir) adopt(ctx context.Context, name string, e client.Entry, out *fuse.EntryOut) *fs.Inode {
-	if ch := d.GetChild(name); ch != nil && ch.Mode() == stableMode(e) {
+	if ch := d.GetChild(name); ch != nil && ch.Mode() == typeOf(e) && ch.StableAttr().Ino == e.Ino() {
 		ch.Operations().(entrySetter).setEntry(e, &out.Attr)
 		return ch
 	}
-	var ops fs.InodeEmbedder = &Dir{node: node{sys: d.sys}}
-	if !e.Dir {
-		ops = &File{node: node{sys: d.sys}}
+	var ops fs.InodeEmbedder
+	switch {
+	case e.Dir:
+		ops = &Dir{node: node{sys: d.sys}}
+	case e.IsSpecial():
+		ops = &Special{node: node{sys: d.sys}}
+	default:
+		ops = &File{node: node{sys: d.sys}, born: strings.Clone(e.Born)}
 	}
-	ch := d.NewInode(ctx, ops, fs.StableAttr{Mode: stableMode(e)})
+	ch := d.sys.newInode(ctx, d.EmbeddedInode(), ops, e)
 	ops.(entrySetter).setEntry(e, &out.Attr)
 	return ch
 }
@@ -95,21 +144,59 @@ func (d *Dir) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) s
 	if !ok {
 		return syscall.ENOENT
 	}
+	if p == "" {
+		d.sys.fillTop(&out.Attr)
+		return 0
+	}
 	e, err := d.sys.store.Stat(ctx, p)
-	d.sys.fill(e, 0, 0, &out.Attr)
-	return d.sys.errno("getattr", err)
+	if err != nil {
+		return d.sys.errno("getattr", err)
+	}
+	d.setEntry(e, &out.Attr)
+	return 0
 }
 
-// Setattr changes the folder's mode or modification time.
+// Setattr changes the folder's mode, owner, group or times. The top
+// folder's are fixed (it has no meta): a change is EPERM, not a silent
+// success.
 func (d *Dir) Setattr(ctx context.Context, f fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
 	if _, ok := in.GetSize(); ok {
 		return syscall.EISDIR
 	}
-	p, _ := d.path()
-	mode, mtime := setattrArgs(in)
-	e, err := d.sys.store.SetAttr(ctx, p, mode, mtime)
-	d.sys.fill(e, 0, 0, &out.Attr)
-	return d.sys.errno("setattr", err)
+	p, ok := d.path()
+	if !ok {
+		return syscall.ENOENT
+	}
+	if p == "" {
+		return syscall.EPERM
+	}
+	e, err := d.sys.setattr(ctx, p, in, nil)
+	if err != 0 {
+		return err
+	}
+	d.setEntry(e, &out.Attr)
+	return 0
+}
+
+// setattr applies a SETATTR to the entry at p (cur: its entry, nil to ask
+// the nodes) and returns the entry as changed.
+func (s *fsys) setattr(ctx context.Context, p string, in *fuse.SetAttrIn, cur *client.Entry) (client.Entry, syscall.Errno) {
+	if cur == nil {
+		e, err := s.store.Stat(ctx, p)
+		if err != nil {
+			return e, s.errno("setattr", err)
+		}
+		cur = &e
+	}
+	a, errno := s.attrChange(ctx, in, *cur)
+	if errno != 0 {
+		return *cur, errno
+	}
+	if a == (client.Attrs{}) {
+		return *cur, 0
+	}
+	e, err := s.store.SetAttrs(ctx, p, a)
+	return e, s.errno("setattr", err)
 }
 
 // Readdir lists the folder.
@@ -125,13 +212,14 @@ func (d *Dir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 		if d.isStatus(name) {
 			continue // a user's file shadowed by the status file
 		}
-		list = append(list, fuse.DirEntry{Name: name, Mode: stableMode(e)})
+		list = append(list, fuse.DirEntry{Name: name, Mode: typeOf(e), Ino: e.Ino()})
 		seen[name] = true
 	}
 	if err == nil {
 		for name := range d.Children() {
 			if !seen[name] && d.unstoredChild(name) != nil {
-				list = append(list, fuse.DirEntry{Name: name, Mode: syscall.S_IFREG})
+				ch := d.GetChild(name)
+				list = append(list, fuse.DirEntry{Name: name, Mode: syscall.S_IFREG, Ino: ch.StableAttr().Ino})
 			}
 		}
 	}
@@ -149,14 +237,16 @@ func (d *Dir) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.Ent
 	if errno := d.reserved(name, syscall.EEXIST); errno != 0 {
 		return nil, errno
 	}
-	p, errno := d.child(name)
+	p, errno := d.newChild(name)
 	if errno != 0 {
 		return nil, errno
 	}
-	if _, err := d.sys.store.Mkdir(ctx, p, os.FileMode(mode).Perm()); err != nil {
+	uid, gid, setgid := d.owner(ctx)
+	e, err := d.sys.store.MkdirAs(ctx, p, mode&wire.ModePerm|setgid, uid, gid)
+	if err != nil {
 		return nil, d.sys.errno("mkdir", err)
 	}
-	return d.adopt(ctx, name, newEntry(p, true, mode), out), 0
+	return d.adopt(ctx, name, e, out), 0
 }
 
 // Rmdir removes an empty folder.
@@ -187,22 +277,44 @@ func (d *Dir) Unlink(ctx context.Context, name string) syscall.Errno {
 	return d.sys.errno("unlink", d.sys.store.Remove(ctx, p))
 }
 
-// renameNoreplace is Linux's RENAME_NOREPLACE, as FUSE passes it.
-const renameNoreplace = 1
+// Linux's rename flags, as FUSE passes them.
+const (
+	renameNoreplace = 1 // RENAME_NOREPLACE
+	renameExchange  = 2 // RENAME_EXCHANGE
+)
 
 // Rename moves name to newName in newParent. RENAME_NOREPLACE is checked
-// here (not atomically against other clients); RENAME_EXCHANGE is refused.
+// here (not atomically against other clients). RENAME_EXCHANGE (and
+// RENAME_WHITEOUT) is EINVAL, what Linux file systems that cannot swap two
+// names answer: the nodes move one name at a time, and a swap made of
+// three moves would show a missing name to every other client in between.
 func (d *Dir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
-	if d.isStatus(name) || newParent.(*Dir).isStatus(newName) {
+	np := newParent.(*Dir)
+	if d.isStatus(name) || np.isStatus(newName) {
 		return syscall.EPERM
+	}
+	if flags&^renameNoreplace != 0 {
+		return syscall.EINVAL
 	}
 	from, errno := d.child(name)
 	if errno != 0 {
 		return errno
 	}
-	to, errno := newParent.(*Dir).child(newName)
+	to, errno := np.newChild(newName)
 	if errno != 0 {
 		return errno
+	}
+	if flags == renameNoreplace {
+		if np.unstoredChild(newName) != nil {
+			return syscall.EEXIST
+		}
+		_, err := d.sys.store.Stat(ctx, to)
+		if err == nil {
+			return syscall.EEXIST
+		}
+		if !errors.Is(err, core.ErrNotFound) {
+			return d.sys.errno("rename", err)
+		}
 	}
 	// A file created here and not stored yet is stored first, so that
 	// there is something to move.
@@ -214,56 +326,45 @@ func (d *Dir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedde
 			return d.sys.errno("rename", err)
 		}
 	}
-	switch flags {
-	case 0:
-	case renameNoreplace:
-		_, err := d.sys.store.Stat(ctx, to)
-		if err == nil {
-			return syscall.EEXIST
-		}
-		if !errors.Is(err, core.ErrNotFound) {
-			return d.sys.errno("rename", err)
-		}
-	default:
-		return syscall.EINVAL
+	if err := d.sys.store.Rename(ctx, from, to); err != nil {
+		return d.sys.errno("rename", err)
 	}
-	return d.sys.errno("rename", d.sys.store.Rename(ctx, from, to))
+	if ch := d.GetChild(name); ch != nil {
+		if f, ok := ch.Operations().(*File); ok {
+			f.renamed() // its change time, which a handle's fstat shows without asking the nodes
+		}
+	}
+	return 0
 }
 
-// Create makes a new, empty file and opens it for writing.
+// Create makes a new, empty file and opens it for writing. Its mode is the
+// one the kernel passes (the caller's umask applied), 0 included.
 func (d *Dir) Create(ctx context.Context, name string, flags uint32, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
 	if errno := d.reserved(name, syscall.EEXIST); errno != 0 {
 		return nil, nil, 0, errno
 	}
-	p, errno := d.child(name)
+	p, errno := d.newChild(name)
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
+	uid, gid, _ := d.owner(ctx)
 	f := &File{node: node{sys: d.sys}}
-	h, err := f.create(ctx, p, mode, flags)
+	h, e, err := f.create(ctx, p, mode&wire.ModePerm, flags, uid, gid)
 	if err != nil {
 		return nil, nil, 0, d.sys.errno("create", err)
 	}
-	ch := d.NewInode(ctx, f, fs.StableAttr{Mode: syscall.S_IFREG})
+	ch := d.sys.newInode(ctx, d.EmbeddedInode(), f, e)
 	f.mu.Lock()
 	f.reportLocked(&out.Attr)
 	f.mu.Unlock()
 	return ch, h, createFlags(flags), 0
 }
 
-// Link, Symlink and Mknod are refused on purpose: dfs stores only regular
-// files and folders. EPERM (not ENOSYS) tells tools like cp -a so.
+// Link is refused: an entry of dfs is its path, and a second name for it
+// would need an inode table shared by the nodes. EPERM (not ENOSYS) is
+// what link(2) answers on file systems without hard links (FAT), and what
+// cp -a, rsync -H and tar take as "copy instead".
 func (d *Dir) Link(ctx context.Context, target fs.InodeEmbedder, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return nil, syscall.EPERM
-}
-
-// Symlink is refused; see Link.
-func (d *Dir) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
-	return nil, syscall.EPERM
-}
-
-// Mknod is refused; see Link.
-func (d *Dir) Mknod(ctx context.Context, name string, mode uint32, dev uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	return nil, syscall.EPERM
 }
 

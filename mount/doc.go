@@ -7,6 +7,18 @@
 // Inodes find their path by walking to the root, so renames move whole
 // subtrees without bookkeeping here.
 //
+// Attributes are the stored ones (attr.go): the entry's type, twelve mode
+// bits, owner, group and three times, shown as they are; inode numbers
+// are Entry.Ino, a hash of the entry's Born, the same on every client and
+// across remounts and renames (a file this mount creates gets its Born at
+// create, before anything is stored). Folders, files (File) and symlinks,
+// FIFOs and sockets (Special) are the three kinds of inode. A new entry
+// belongs to the caller (the group of a setgid folder); chown, chmod and
+// utimens follow a local disk's rules, checked here when the kernel does
+// not (perm.go). Hard links, devices and RENAME_EXCHANGE are refused with
+// an errno; fallocate only extends (allocate.go); a path the nodes could
+// not store is refused when it is made (names.go).
+//
 // What the mount keeps itself is what the kernel's page cache needs and no
 // client call can give: the version each inode shows (version.go), so that
 // every handle reads the version whose size the kernel holds, and a spool

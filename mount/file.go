@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -27,6 +28,8 @@ type File struct {
 	spool   *spool       // while open for writing: the content, shared by all handles
 	cached  string       // version whose pages the kernel may cache: the last read-only open's; "" after local writes
 	fresh   bool         // created by this mount and not stored yet: only this mount knows it
+	changed int64        // while the spool is dirty: its last change (Unix ns), the change time stat shows
+	born    string       // the file's identity (Entry.Born; its inode number is a hash of it), kept by every version this mount stores
 }
 
 // unstored reports a file this mount created and has not stored yet.
@@ -53,6 +56,9 @@ func (f *File) fillLocked(out *fuse.Attr) {
 		size, stored = sp.size, sp.blocks()
 		if sp.dirty {
 			e.MTime = sp.mtime
+			if f.changed > e.CTime.UnixNano() {
+				e.CTime = time.Unix(0, f.changed)
+			}
 		}
 	}
 	f.sys.fill(e, size, stored, out)
@@ -81,16 +87,21 @@ func (f *File) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 	return 0
 }
 
-// Setattr truncates and changes mode and modification time (atime is not
-// stored; uid and gid are the mounting user's).
+// Setattr truncates and changes mode, owner, group and times.
 func (f *File) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn, out *fuse.AttrOut) syscall.Errno {
+	f.mu.Lock()
+	cur := f.shown.entry()
+	f.mu.Unlock()
+	a, errno := f.sys.attrChange(ctx, in, cur)
+	if errno != 0 {
+		return errno
+	}
 	if size, ok := in.GetSize(); ok {
 		if err := f.truncate(ctx, int64(min(size, uint64(core.MaxFileSize)+1))); err != nil {
 			return f.sys.errno("truncate", err)
 		}
 	}
-	mode, mtime := setattrArgs(in)
-	if err := f.setattr(ctx, mode, mtime); err != nil {
+	if err := f.setattr(ctx, a); err != nil {
 		return f.sys.errno("setattr", err)
 	}
 	f.mu.Lock()
@@ -99,44 +110,44 @@ func (f *File) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAttrIn
 	return 0
 }
 
-// setattrArgs returns the mode and mtime a SETATTR asks for (nil: unchanged).
-func setattrArgs(in *fuse.SetAttrIn) (*os.FileMode, *time.Time) {
-	var mode *os.FileMode
-	var mtime *time.Time
-	if m, ok := in.GetMode(); ok {
-		fm := os.FileMode(m).Perm()
-		mode = &fm
+// setattr stores the attributes a changes. While the spool holds unsent
+// changes, they go with the put instead (one request for tar's write,
+// utimens, chown, chmod, close).
+func (f *File) setattr(ctx context.Context, a client.Attrs) error {
+	if a == (client.Attrs{}) {
+		return nil
 	}
-	if t, ok := in.GetMTime(); ok {
-		mtime = &t
-	}
-	return mode, mtime
-}
-
-// setattr stores mode and mtime. While the spool holds unsent changes,
-// they go with the put instead (one request for tar's write, utimens,
-// chmod, close).
-func (f *File) setattr(ctx context.Context, mode *os.FileMode, mtime *time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if mode != nil {
-		f.shown.mode = uint32(*mode)
-	}
 	if sp := f.spool; sp != nil && sp.dirty {
-		if mtime != nil {
-			sp.mtime = *mtime
+		f.shown.apply(a)
+		if a.MTime != nil {
+			sp.mtime = time.Unix(0, *a.MTime)
 		}
+		f.changed = time.Now().UnixNano()
 		return nil
 	}
 	p, live := f.path()
-	if !live || (mode == nil && mtime == nil) {
+	if !live {
+		f.shown.apply(a) // what fstat of the removed file shows
 		return nil
 	}
-	e, err := f.sys.store.SetAttr(ctx, p, mode, mtime)
-	if err == nil {
-		f.shown.mode, f.shown.mtime = e.Mode, attrsOf(e).mtime
+	e, err := f.sys.store.SetAttrs(ctx, p, a)
+	if err != nil {
+		return err
 	}
-	return err
+	// Only the attributes: the version the inode shows stays (version.go).
+	f.shown.mode, f.shown.uid, f.shown.gid = e.Mode, e.UID, e.GID
+	f.shown.mtime, f.shown.atime, f.shown.ctime = unixNano(e.MTime), unixNano(e.ATime), unixNano(e.CTime)
+	return nil
+}
+
+// renamed notes that this mount moved the file: the nodes set its change
+// time, which Getattr answers from shown while handles are open.
+func (f *File) renamed() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.shown.ctime = time.Now().UnixNano()
 }
 
 // truncate changes the file's size: in the spool while the file is open
@@ -168,6 +179,7 @@ func (f *File) truncate(ctx context.Context, size int64) error {
 
 func (f *File) truncLocked(ctx context.Context, size int64) error {
 	f.renamedLocked()
+	f.changed = time.Now().UnixNano()
 	return f.spool.truncate(detach(ctx), size)
 }
 
@@ -188,33 +200,47 @@ func (f *File) renamedLocked() {
 	sp.base = moved
 }
 
-// create opens a new file at p for writing. Nothing is stored until its
+// create opens a new file at p for writing, owned by uid and gid, and
+// returns the entry its inode is made from. Nothing is stored until its
 // first close or fsync (one put for create, write and attributes); until
-// then only this mount shows it (see Dir.Lookup and Dir.Readdir). If
-// another client made the file since the kernel looked, O_EXCL fails with
-// EEXIST and otherwise the file is opened as it is (emptied only for
-// O_TRUNC), never silently replaced.
-func (f *File) create(ctx context.Context, p string, mode, flags uint32) (*handle, error) {
+// then only this mount shows it (see Dir.Lookup and Dir.Readdir), under
+// the Born it gets now, so that its inode number is the one every client
+// will see. If another client made the file since the kernel looked,
+// O_EXCL fails with EEXIST and otherwise the file is opened as it is
+// (emptied only for O_TRUNC), never silently replaced.
+func (f *File) create(ctx context.Context, p string, mode, flags, uid, gid uint32) (*handle, client.Entry, error) {
 	if e, err := f.sys.store.Stat(ctx, p); err == nil {
 		if flags&syscall.O_EXCL != 0 {
-			return nil, core.ErrExist
+			return nil, e, core.ErrExist
 		}
 		if e.Dir {
-			return nil, core.ErrIsDir
+			return nil, e, core.ErrIsDir
+		}
+		if e.IsSpecial() { // made by another client since the kernel looked
+			return nil, e, core.ErrExist
 		}
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		f.shown = attrsOf(e)
+		f.shown, f.born = attrsOf(e), strings.Clone(e.Born)
 		sp, err := f.acquireLocked(ctx, p, flags&syscall.O_TRUNC != 0)
 		if err != nil {
-			return nil, err
+			return nil, e, err
 		}
-		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, nil
+		return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, e, nil
 	} else if !errors.Is(err, core.ErrNotFound) {
-		return nil, err
+		return nil, client.Entry{}, err
 	}
+	e := newEntry(p, false, mode, uid, gid, core.NewVersion())
 	sp := f.newSpoolLocked(nil, f.sys.newDraft(p, nil))
 	sp.dirty = true // an empty file is still a file to store
-	f.shown, f.spool, f.fresh, sp.refs = attrsOf(newEntry(p, false, mode)), sp, true, 1
-	return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, nil
+	f.shown, f.born, f.spool, f.fresh, sp.refs = attrsOf(e), e.Born, sp, true, 1
+	f.changed = e.CTime.UnixNano()
+	return &handle{f: f, sp: sp, append: flags&syscall.O_APPEND != 0}, e, nil
+}
+
+// emptyFile stores an empty file at p (mknod of a regular file).
+func (s *fsys) emptyFile(ctx context.Context, p string, mode, uid, gid uint32) (client.Entry, error) {
+	res, err := s.newDraft(p, nil).Commit(detach(ctx), 0,
+		client.PutOptions{Mode: os.FileMode(mode), ExactMode: true, UID: uid, GID: gid})
+	return res.Entry, err
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -177,7 +178,7 @@ func (f *File) putLocked(ctx context.Context, sync bool) error {
 	if sp.draft.Name() != p {
 		sp.draft.Rename(p)
 	}
-	res, err := sp.draft.Commit(detach(ctx), sp.size, client.PutOptions{Mode: os.FileMode(f.shown.mode), MTime: sp.mtime, Sync: sync})
+	res, err := sp.draft.Commit(detach(ctx), sp.size, f.putOptionsLocked(sync))
 	if err != nil {
 		return err
 	}
@@ -194,6 +195,18 @@ func (f *File) putLocked(ctx context.Context, sync bool) error {
 	}
 	sp.rebase(base, f.sys.newDraft(p, base))
 	return nil
+}
+
+// putOptionsLocked are the attributes the next version is stored with:
+// those the inode shows (the mode as given, 0 included), the spool's
+// modification time, and the file's Born, so that its inode number stays.
+func (f *File) putOptionsLocked(sync bool) client.PutOptions {
+	o := client.PutOptions{Mode: os.FileMode(f.shown.mode), ExactMode: true, UID: f.shown.uid, GID: f.shown.gid,
+		MTime: f.spool.mtime, Born: f.born, Sync: sync}
+	if f.shown.atime > 0 {
+		o.ATime = time.Unix(0, f.shown.atime)
+	}
+	return o
 }
 
 // showPutLocked makes the version just put the one the inode shows: the
@@ -274,6 +287,7 @@ func (h *handle) write(ctx context.Context, data []byte, off int64) (int, error)
 		return 0, syscall.EBADF
 	}
 	h.f.renamedLocked()
+	h.f.changed = time.Now().UnixNano()
 	if h.append {
 		off = h.sp.size
 	}

@@ -110,15 +110,13 @@ func setup(t *testing.T) (*testcluster.Cluster, *client.Client, string) {
 
 // posixSkip lists the posixtest cases left out, each with the reason.
 var posixSkip = map[string]string{
-	"Link":              "dfs has no hard links (link(2) is EPERM by design)",
-	"LinkUnlinkRename":  "dfs has no hard links",
-	"SymlinkReadlink":   "dfs has no symbolic links (symlink(2) is EPERM by design)",
-	"SetattrSymlink":    "dfs has no symbolic links",
-	"OpenSymlinkRace":   "dfs has no symbolic links",
-	"XAttr":             "dfs has no extended attributes (ENOSYS, so the kernel stops asking; see xattr.go)",
-	"XAttrLarge":        "dfs has no extended attributes",
-	"Fallocate":         "fallocate is not supported (no preallocation on the nodes)",
-	"FallocateKeepSize": "fallocate is not supported",
+	"Link":             "dfs has no hard links (link(2) is EPERM by design)",
+	"LinkUnlinkRename": "dfs has no hard links",
+	"SymlinkReadlink":  "dfs has no symbolic links (symlink(2) is EPERM by design)",
+	"SetattrSymlink":   "dfs has no symbolic links",
+	"OpenSymlinkRace":  "dfs has no symbolic links",
+	"XAttr":            "dfs has no extended attributes (ENOSYS, so the kernel stops asking; see xattr.go)",
+	"XAttrLarge":       "dfs has no extended attributes",
 	// Locks are kept by the kernel (local to this machine, per process as
 	// POSIX says); this case expects a second fd of the same process to
 	// conflict, which needs a lock manager in the file system.

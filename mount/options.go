@@ -99,8 +99,10 @@ func MountOptions(opts Options, debug bool) *fs.Options {
 		EntryTimeout:    &opts.EntryTimeout,
 		AttrTimeout:     &opts.AttrTimeout,
 		NegativeTimeout: &neg,
-		UID:             uint32(os.Getuid()),
-		GID:             uint32(os.Getgid()),
+		// Modes, owners and groups are the stored ones, shown as they
+		// are: mode 0 stays 0 (go-fuse would show 0644), uid 0 stays
+		// root (go-fuse would show the mounting user).
+		NullPermissions: true,
 	}
 }
 

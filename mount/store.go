@@ -19,11 +19,13 @@ type Store interface {
 	ReadDir(ctx context.Context, dir string) ([]client.Entry, error)
 	Open(ctx context.Context, name string) (*client.File, error)
 	NewDraft(name string, base *client.File) *client.Draft
-	Mkdir(ctx context.Context, name string, mode os.FileMode) (client.Entry, error)
+	MkdirAs(ctx context.Context, name string, mode, uid, gid uint32) (client.Entry, error)
+	Symlink(ctx context.Context, name, target string, uid, gid uint32) (client.Entry, error)
+	Mknod(ctx context.Context, name string, mode, uid, gid uint32) (client.Entry, error)
 	Rmdir(ctx context.Context, name string) error
 	Remove(ctx context.Context, name string) error
 	Rename(ctx context.Context, from, to string) error
-	SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (client.Entry, error)
+	SetAttrs(ctx context.Context, name string, a client.Attrs) (client.Entry, error)
 	StatFS(ctx context.Context) (client.FSStats, error)
 	Sync(ctx context.Context) error
 }
@@ -35,8 +37,9 @@ type fsys struct {
 	store    Store
 	drafts   func(name string, base *client.File) draft // the store's NewDraft
 	opts     Options
-	uid, gid uint32
-	started  time.Time // the top folder's times
+	uid, gid uint32        // the mounting user's: the top folder's owner
+	started  time.Time     // the top folder's times
+	gen      atomic.Uint64 // the last inode generation given (see newInode)
 	errs     errLog
 
 	xattrCalls atomic.Int64 // extended attribute requests that reached the mount (tests)

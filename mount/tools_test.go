@@ -128,8 +128,12 @@ func TestShellTools(t *testing.T) {
 	if out := run(t, "", "df", "-P", mp); !strings.Contains(out, "dfs") {
 		t.Fatalf("df: %s", out)
 	}
-	if err := os.Symlink("x", filepath.Join(mp, "link")); err == nil {
-		t.Fatal("symlink succeeded")
+	run(t, "", "ln", "-s", "dangling", at("link"))
+	if out := run(t, "", "readlink", at("link")); strings.TrimSpace(out) != "dangling" {
+		t.Fatalf("readlink: %q", out)
+	}
+	if err := os.Link(filepath.Join(mp, "link"), filepath.Join(mp, "hard")); err == nil {
+		t.Fatal("link succeeded")
 	}
 }
 

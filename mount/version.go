@@ -101,25 +101,53 @@ func (f *File) showWholeLocked(v *client.File) {
 // small. The strings are copies: an entry decoded from a listing shares
 // one allocation for all its strings, which a kept substring would keep.
 type attrs struct {
-	version, stamp string
-	size, mtime    int64 // mtime in Unix nanoseconds
-	stored         int64 // bytes its stored segments hold (holes hold none)
-	mode           uint32
-	incomplete     bool // the version lacks a chunk on the nodes that answered
+	version, stamp      string
+	size                int64
+	mtime, atime, ctime int64 // Unix nanoseconds
+	stored              int64 // bytes its stored segments hold (holes hold none)
+	mode                uint32
+	uid, gid            uint32
+	incomplete          bool // the version lacks a chunk on the nodes that answered
 }
 
 func attrsOf(e client.Entry) attrs {
 	a := attrs{version: strings.Clone(e.Version), stamp: strings.Clone(e.Stamp), size: e.Size,
-		stored: e.Stored(), mode: e.Mode, incomplete: e.State == client.StateIncomplete}
-	if !e.MTime.IsZero() {
-		a.mtime = e.MTime.UnixNano()
-	}
+		stored: e.Stored(), mode: e.Mode, uid: e.UID, gid: e.GID, incomplete: e.State == client.StateIncomplete}
+	a.mtime, a.atime, a.ctime = unixNano(e.MTime), unixNano(e.ATime), unixNano(e.CTime)
 	return a
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// apply changes a as c asks.
+func (a *attrs) apply(c client.Attrs) {
+	if c.Mode != nil {
+		a.mode = *c.Mode
+	}
+	if c.UID != nil {
+		a.uid = *c.UID
+	}
+	if c.GID != nil {
+		a.gid = *c.GID
+	}
+	if c.ATime != nil {
+		a.atime = *c.ATime
+	}
+	if c.MTime != nil {
+		a.mtime = *c.MTime
+	}
+	a.ctime = time.Now().UnixNano()
 }
 
 // entry is a as the entry of a file, for fill.
 func (a attrs) entry() client.Entry {
-	return client.Entry{Size: a.size, Mode: a.mode, MTime: time.Unix(0, a.mtime), Version: a.version}
+	return client.Entry{Size: a.size, Mode: a.mode, UID: a.uid, GID: a.gid, MTime: time.Unix(0, a.mtime),
+		ATime: time.Unix(0, a.atime), CTime: time.Unix(0, a.ctime), Version: a.version}
 }
 
 // idleLocked lets go of the whole version once no handle reads it and no

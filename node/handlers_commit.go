@@ -42,6 +42,9 @@ func (c *session) applyCommit(req wire.CommitReq) ([]uint8, error) {
 	if err := wire.CheckSegments(&m); err != nil {
 		return nil, badRequest("%v", err)
 	}
+	if err := wire.CheckAttrs(&m); err != nil {
+		return nil, badRequest("%v", err)
+	}
 	for _, n := range req.Need {
 		if n < 0 || n >= core.NumChunks*len(m.Segments) {
 			return nil, badRequest("need lists chunk %d of a file of %d segments", n, len(m.Segments))

@@ -34,6 +34,9 @@ func (c *session) applyUpdate(req wire.UpdateReq) error {
 			return err
 		}
 	}
+	if err := wire.CheckAttrs(&m); err != nil {
+		return badRequest("%v", err)
+	}
 	return c.us.Update(req.Op, p, m, req.Heal)
 }
 

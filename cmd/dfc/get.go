@@ -54,8 +54,8 @@ func runGet(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	ent, err := e.getOne(ctx, c, clean, dest)
-	if err != nil {
-		return err
+	if err != nil || ent.IsSpecial() {
+		return err // a special entry said what became of it
 	}
 	if ent.State == client.StateDegraded {
 		fmt.Fprintf(e.stderr, "dfc: get %s: note: stored with reduced redundancy (some chunks have one copy)\n", clean)
@@ -89,6 +89,11 @@ func (e *env) getOne(ctx context.Context, c *client.Client, name, dest string) (
 	bar.finish()
 	if err != nil {
 		return ent, err
+	}
+	if ent.IsSpecial() { // no content: made locally as what it is
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return ent, e.getSpecial(ent, dest)
 	}
 	if err = tmp.Truncate(ent.Size); err != nil { // Fetch writes at offsets: make the size exact
 		return ent, err

@@ -17,18 +17,19 @@ import (
 // jsonEntry is one file or folder of `dfc list --json`.
 type jsonEntry struct {
 	Name    string    `json:"name"`
-	Type    string    `json:"type"` // "file" or "dir"
+	Type    string    `json:"type"` // "file", "dir", "symlink", "fifo" or "socket"
 	Size    int64     `json:"size"`
 	Mode    string    `json:"mode"` // octal permission bits, "0644"
 	MTime   time.Time `json:"mtime"`
 	Version string    `json:"version,omitempty"`
-	State   string    `json:"state,omitempty"` // files: ok, degraded, incomplete
+	State   string    `json:"state,omitempty"`  // files: ok, degraded, incomplete
+	Target  string    `json:"target,omitempty"` // symlinks: where it points
 }
 
 func toJSONEntry(e client.Entry) jsonEntry {
-	j := jsonEntry{Name: e.Name, Type: "file", Size: e.Size, Mode: fmt.Sprintf("%04o", e.Mode&0o7777), MTime: e.MTime.UTC()}
-	if e.Dir {
-		j.Type = "dir"
+	j := jsonEntry{Name: e.Name, Type: entryType(e), Size: e.Size, Mode: fmt.Sprintf("%04o", e.Mode&0o7777), MTime: e.MTime.UTC(),
+		Target: e.Target}
+	if j.Type != "file" {
 		return j
 	}
 	j.Version, j.State = e.Version, e.State.String()

@@ -12,7 +12,8 @@ import (
 )
 
 // runList prints one line per file or folder, sorted by name: size, mtime,
-// name (folders end in "/") and a mark for files not stored whole; with -h
+// name (folders end in "/", symlinks show "-> target", FIFOs and sockets
+// their kind) and a mark for files not stored whole; with -h
 // sizes as ls -h writes them, with -json a JSON array. Nodes that did not
 // answer are named on stderr; the listing is still printed.
 func runList(ctx context.Context, e *env, args []string) error {
@@ -72,8 +73,13 @@ func listLine(ent client.Entry, humanSizes bool) string {
 		size = lsSize(ent.Size)
 	}
 	name := ent.Name
-	if ent.Dir {
+	switch t := entryType(ent); {
+	case ent.Dir:
 		size, name = "-", name+"/"
+	case t == "symlink":
+		name += " -> " + ent.Target
+	case t != "file":
+		size, name = "-", name+"  ["+t+"]"
 	}
 	line := fmt.Sprintf("%12s  %s  %s", size, ent.MTime.Local().Format("2006-01-02 15:04"), name)
 	switch {

@@ -93,7 +93,8 @@ func (e *env) putOne(ctx context.Context, c *client.Client, file, name string) e
 	bar := e.newProgress(st.Size(), "put "+name)
 	// Sync: "stored" means on the nodes' disks.
 	res, err := c.Put(ctx, name, f, st.Size(), client.PutOptions{
-		Mode: st.Mode().Perm(), MTime: st.ModTime(), Progress: bar.report(), Sync: true,
+		Mode: st.Mode(), MTime: st.ModTime(), Progress: bar.report(), Sync: true,
+		UID: uint32(os.Getuid()), GID: uint32(os.Getgid()),
 	})
 	bar.finish()
 	if err != nil {

@@ -55,6 +55,13 @@ func (e *env) getTree(ctx context.Context, c *client.Client, name, dest string) 
 			return true, ctx.Err()
 		}
 		local := filepath.Join(dest, core.Base(ent.Name))
+		if ent.IsSpecial() {
+			if err := e.getSpecial(ent, local); err != nil {
+				e.printErr("get "+ent.Name, err)
+				failed = true
+			}
+			continue
+		}
 		if ent.Dir {
 			f, err := e.getTree(ctx, c, ent.Name, local)
 			if err != nil {
@@ -76,9 +83,10 @@ func (e *env) getTree(ctx context.Context, c *client.Client, name, dest string) 
 }
 
 // putTree stores the local folder dir as remote folder name: the folders
-// are made (an existing one is kept) and every regular file is put as
-// putOne does; other kinds of files (links, devices) are skipped with a
-// note. A file that fails is reported and the others are still stored.
+// are made (an existing one is kept), every regular file is put as putOne
+// does and every symlink stored as a symlink (never followed); other kinds
+// of files (devices, FIFOs, sockets) are skipped with a note. A file that
+// fails is reported and the others are still stored.
 func (e *env) putTree(ctx context.Context, c *client.Client, dir, name string) (failed bool) {
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
@@ -103,6 +111,11 @@ func (e *env) putTree(ctx context.Context, c *client.Client, dir, name string) (
 			}
 		case d.Type().IsRegular():
 			if err := e.putOne(ctx, c, path, remote); err != nil {
+				e.printErr("put "+remote, err)
+				failed = true
+			}
+		case d.Type()&fs.ModeSymlink != 0:
+			if err := e.putSymlink(ctx, c, path, remote); err != nil {
 				e.printErr("put "+remote, err)
 				failed = true
 			}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"dfs/core/wire"
 )
 
 // The namespace operations. Each goes through the listing cache
@@ -42,10 +44,33 @@ func (c *Client) Put(ctx context.Context, name string, r io.ReaderAt, size int64
 	return c.names.Put(ctx, name, r, size, opt)
 }
 
-// Mkdir creates a folder; its parent must exist. It returns the new
-// folder's entry.
+// Mkdir creates a folder owned by this process's uid and gid; its parent
+// must exist. It returns the new folder's entry.
 func (c *Client) Mkdir(ctx context.Context, name string, mode os.FileMode) (Entry, error) {
-	return c.names.Mkdir(ctx, name, mode)
+	uid, gid := ownIDs()
+	return c.names.Mkdir(ctx, name, unixPerm(mode), uid, gid)
+}
+
+// MkdirAs creates a folder with mode's 12 permission bits (wire.ModePerm;
+// the rest is ignored), owned by uid and gid; its parent must exist.
+func (c *Client) MkdirAs(ctx context.Context, name string, mode, uid, gid uint32) (Entry, error) {
+	return c.names.Mkdir(ctx, name, mode&wire.ModePerm, uid, gid)
+}
+
+// Symlink creates a symbolic link at name pointing to target (1 to
+// wire.MaxTarget bytes, no NUL; stored as given, never followed by the
+// nodes), owned by uid and gid, mode 0777. It fails with ErrExist when name
+// exists.
+func (c *Client) Symlink(ctx context.Context, name, target string, uid, gid uint32) (Entry, error) {
+	return c.special(ctx, name, wire.ModeSymlink|0o777, target, uid, gid)
+}
+
+// Mknod creates a FIFO or a socket's name at name, owned by uid and gid:
+// mode holds the type (wire.ModeFIFO or wire.ModeSocket) and the permission
+// bits. Other types (devices, files, folders) fail with
+// errors.ErrUnsupported. It fails with ErrExist when name exists.
+func (c *Client) Mknod(ctx context.Context, name string, mode, uid, gid uint32) (Entry, error) {
+	return c.special(ctx, name, mode, "", uid, gid)
 }
 
 // Remove deletes a file from every node that answers, leaving tombstones so
@@ -67,7 +92,24 @@ func (c *Client) Rename(ctx context.Context, from, to string) error {
 }
 
 // SetAttr changes the mode and/or modification time of a file or folder;
-// nil leaves a field as it is.
+// nil leaves a field as it is. It is SetAttrs for those two.
 func (c *Client) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (Entry, error) {
-	return c.names.SetAttr(ctx, name, mode, mtime)
+	var a Attrs
+	if mode != nil {
+		m := unixPerm(*mode)
+		a.Mode = &m
+	}
+	if mtime != nil {
+		t := mtime.UnixNano()
+		a.MTime = &t
+	}
+	return c.names.SetAttr(ctx, name, a)
+}
+
+// SetAttrs changes the attributes a sets of an entry (file, folder or
+// special entry) and sets its change time to now: every node gets the
+// whole new attribute set under a new stamp. The top folder's attributes
+// are fixed (it has no meta): its entry is returned as it is.
+func (c *Client) SetAttrs(ctx context.Context, name string, a Attrs) (Entry, error) {
+	return c.names.SetAttr(ctx, name, a)
 }

@@ -34,6 +34,7 @@ type Draft struct {
 	base     []wire.Segment          // the base version's segments (nil: new content)
 	baseHeld [][core.NumChunks][]int // per segment of base: the nodes its entry said hold each chunk
 	hasBase  bool
+	born     string        // the Born the version keeps: base's, or the file's it replaces (stable Ino)
 	progress func(n int64) // bytes sent, each copy counted (Put's progress)
 
 	mu       sync.Mutex
@@ -62,7 +63,7 @@ var errDraftDone = errors.New("draft already committed or aborted")
 func (c *Client) NewDraft(name string, base *File) *Draft {
 	d := &Draft{c: c, name: name, upload: newUploadID(), segs: map[int64]*draftSegment{}}
 	if base != nil {
-		d.base, d.baseHeld, d.hasBase = base.e.Segments, base.e.Copies, true
+		d.base, d.baseHeld, d.hasBase, d.born = base.e.Segments, base.e.Copies, true, base.e.Born
 	}
 	return d
 }
@@ -324,6 +325,10 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 		return PutResult{}, err
 	}
 	d.Truncate(size)
+	born := opt.Born
+	if born == "" {
+		born = d.keptBorn(ctx)
+	}
 	d.mu.Lock()
 	if d.done {
 		d.mu.Unlock()
@@ -331,6 +336,9 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 	}
 	segs, expect := d.segmentsLocked()
 	meta := newMeta(size, segs, opt)
+	if born != "" {
+		meta.Born = born
+	}
 	if err := wire.CheckSegments(&meta); err != nil {
 		d.mu.Unlock()
 		return PutResult{}, fmt.Errorf("%s: %w (a segment cut by the size must be put again cut)", d.name, err)
@@ -352,7 +360,12 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 		func() (PutResult, error) {
 			return d.c.commit(ctx, d.name, d.upload, meta, expect, sendErrs, opt.Sync, waves)
 		},
-		func(res PutResult) { d.c.names.setLocked(res.Entry) })
+		func(res PutResult) {
+			d.c.names.setLocked(res.Entry)
+			if !d.hasBase { // perhaps a new name: its folder's times moved
+				d.c.names.bumpedLocked(d.name)
+			}
+		})
 	if dropAfter {
 		// Chunks of segments put over in this draft are still staged.
 		d.c.dropUpload(ctx, d.upload, took)

@@ -34,10 +34,14 @@ type Entry struct {
 	Dir      bool
 	Deleted  bool // a tombstone: the newest change removed the entry
 	Size     int64
-	Mode     uint32 // permission bits
+	Mode     uint32 // the 12 permission bits, plus the type bits of a special entry (wire.ModeSymlink, ModeFIFO, ModeSocket)
 	MTime    time.Time
-	Version  string // content version (files): names the list of segments
-	Stamp    string // newest change
+	ATime    time.Time // last access as set by a client (reads do not change it); MTime for entries older than it
+	CTime    time.Time // last change of content or attributes; MTime for entries older than it
+	UID, GID uint32    // numeric owner and group, as the creator gave them
+	Target   string    // a symlink's target (Size is its length)
+	Version  string    // content version (files): names the list of segments
+	Stamp    string    // newest change
 	Born     string
 	Segments []wire.Segment
 	Copies   [][core.NumChunks][]int   // per segment, nodes holding a good copy of each chunk of Version
@@ -69,7 +73,7 @@ func (e *Entry) SegmentState(i int) State { return stateOf(e.Copies[i]) }
 // marked incomplete when none is whole.
 func choose(name string, metas [core.NumNodes]*wire.Meta) (Entry, bool) {
 	for n, m := range metas {
-		if m != nil && wire.CheckSegments(m) != nil {
+		if m != nil && (wire.CheckSegments(m) != nil || wire.CheckAttrs(m) != nil) {
 			metas[n] = nil // a meta no node may hold: as if the node had not answered
 		}
 	}
@@ -89,6 +93,7 @@ func choose(name string, metas [core.NumNodes]*wire.Meta) (Entry, bool) {
 	}
 	if top.Dir {
 		e := fromMeta(name, top)
+		folderTimes(&e, metas)
 		e.Raw = metas
 		return e, true
 	}
@@ -190,9 +195,39 @@ func stateOf(copies [core.NumChunks][]int) State {
 }
 
 func fromMeta(name string, m *wire.Meta) Entry {
-	return Entry{
+	e := Entry{
 		Name: name, Dir: m.Dir, Size: m.Size, Mode: m.Mode, MTime: time.Unix(0, m.MTime),
+		ATime: time.Unix(0, m.ATime), CTime: time.Unix(0, m.CTime), UID: m.UID, GID: m.GID, Target: m.Target,
 		Version: m.Version, Stamp: m.Stamp, Born: m.Born, Segments: m.Segments,
+	}
+	if m.ATime == 0 {
+		e.ATime = e.MTime
+	}
+	if m.CTime == 0 {
+		e.CTime = e.MTime
+	}
+	return e
+}
+
+// folderTimes gives a folder the latest MTime and CTime among the live
+// folder metas of its Born: nodes move a folder's times forward when an
+// entry inside it is made, removed or renamed, without a new stamp (docs/
+// protocol.md, Attributes), so a node that missed such a change holds
+// older times under the same stamp. Metas of an older stamp do not count:
+// a setattr after the change set the times it wanted.
+func folderTimes(e *Entry, metas [core.NumNodes]*wire.Meta) {
+	for _, m := range metas {
+		if m == nil || m.Deleted || !m.Dir || m.Born != e.Born || m.Stamp != e.Stamp {
+			continue
+		}
+		if t := time.Unix(0, m.MTime); t.After(e.MTime) {
+			e.MTime = t
+		}
+		if m.CTime != 0 {
+			if t := time.Unix(0, m.CTime); t.After(e.CTime) {
+				e.CTime = t
+			}
+		}
 	}
 }
 

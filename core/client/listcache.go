@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -42,11 +41,11 @@ type namespace interface {
 	stat(ctx context.Context, name string) (Entry, error)
 	readDir(ctx context.Context, dir string) ([]Entry, error)
 	put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error)
-	mkdir(ctx context.Context, name string, mode os.FileMode) (Entry, error)
+	mkdir(ctx context.Context, name string, mode, uid, gid uint32) (Entry, error)
 	rmdir(ctx context.Context, name string, known *Entry) error
 	remove(ctx context.Context, name string, known *Entry) error
 	rename(ctx context.Context, from, to string) error
-	setAttr(ctx context.Context, name string, known *Entry, mode *os.FileMode, mtime *time.Time) (Entry, error)
+	setAttr(ctx context.Context, name string, known *Entry, a Attrs) (Entry, error)
 }
 
 // looked is the answer to one lookup, served like a listing's entry for
@@ -305,6 +304,19 @@ func (c *listCache) setLocked(e Entry) {
 	}
 }
 
+// bumpedLocked forgets what is cached of the folder holding name, whose
+// times the nodes moved forward when name was made, removed or renamed
+// (its entry in its own folder's listing and its single lookup): the next
+// stat asks the nodes.
+func (c *listCache) bumpedLocked(name string) {
+	dir := core.Parent(name)
+	if name == "" || dir == "" {
+		return // the top folder's times are not kept
+	}
+	delete(c.looked, dir)
+	delete(c.dirs, core.Parent(dir))
+}
+
 // dropLocked takes name out of its folder's listing, and forgets the
 // listings and single lookups of name and everything under it.
 func (c *listCache) dropLocked(name string) {
@@ -331,19 +343,20 @@ func (c *listCache) Put(ctx context.Context, name string, r io.ReaderAt, size in
 	}
 	return change(c, []string{core.Parent(name)},
 		func() (PutResult, error) { return c.nodes.put(ctx, name, r, size, opt) },
-		func(res PutResult) { c.setLocked(res.Entry) })
+		func(res PutResult) { c.setLocked(res.Entry); c.bumpedLocked(name) })
 }
 
 // Mkdir makes a folder; its listing starts out fresh and empty.
-func (c *listCache) Mkdir(ctx context.Context, name string, mode os.FileMode) (Entry, error) {
+func (c *listCache) Mkdir(ctx context.Context, name string, mode, uid, gid uint32) (Entry, error) {
 	name, err := core.CleanName(name)
 	if err != nil {
 		return Entry{}, err
 	}
 	return change(c, []string{core.Parent(name), name},
-		func() (Entry, error) { return c.nodes.mkdir(ctx, name, mode) },
+		func() (Entry, error) { return c.nodes.mkdir(ctx, name, mode, uid, gid) },
 		func(e Entry) {
 			c.setLocked(e)
+			c.bumpedLocked(name)
 			if c.ttl() > 0 {
 				c.dirs[name] = &listing{at: time.Now(), ttl: c.ttl(), entries: map[string]Entry{}}
 			}
@@ -368,7 +381,7 @@ func (c *listCache) Rmdir(ctx context.Context, name string) error {
 	known := c.cached(ctx, name)
 	_, err = change(c, []string{core.Parent(name), name},
 		func() (struct{}, error) { return struct{}{}, c.nodes.rmdir(ctx, name, known) },
-		func(struct{}) { c.dropLocked(name) })
+		func(struct{}) { c.dropLocked(name); c.bumpedLocked(name) })
 	return err
 }
 
@@ -382,7 +395,7 @@ func (c *listCache) Remove(ctx context.Context, name string) error {
 	known := c.cached(ctx, name)
 	_, err = change(c, []string{core.Parent(name)},
 		func() (struct{}, error) { return struct{}{}, c.nodes.remove(ctx, name, known) },
-		func(struct{}) { c.dropLocked(name) })
+		func(struct{}) { c.dropLocked(name); c.bumpedLocked(name) })
 	return err
 }
 
@@ -401,6 +414,8 @@ func (c *listCache) Rename(ctx context.Context, from, to string) error {
 		func(struct{}) {
 			c.dropLocked(from)
 			c.dropLocked(to)
+			c.bumpedLocked(from)
+			c.bumpedLocked(to)
 			delete(c.dirs, core.Parent(from))
 			delete(c.dirs, core.Parent(to))
 		})
@@ -409,13 +424,13 @@ func (c *listCache) Rename(ctx context.Context, from, to string) error {
 
 // SetAttr changes name's attributes, from a fresh listing's entry when
 // there is one.
-func (c *listCache) SetAttr(ctx context.Context, name string, mode *os.FileMode, mtime *time.Time) (Entry, error) {
+func (c *listCache) SetAttr(ctx context.Context, name string, a Attrs) (Entry, error) {
 	name, err := core.CleanName(name)
 	if err != nil {
 		return Entry{}, err
 	}
 	known := c.cached(ctx, name)
 	return change(c, []string{core.Parent(name)},
-		func() (Entry, error) { return c.nodes.setAttr(ctx, name, known, mode, mtime) },
+		func() (Entry, error) { return c.nodes.setAttr(ctx, name, known, a) },
 		func(e Entry) { c.setLocked(e) })
 }

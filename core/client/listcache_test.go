@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
+
 	"testing"
 	"time"
 
@@ -40,7 +40,7 @@ func (s *countingStore) remove(ctx context.Context, name string, known *Entry) e
 func (s *countingStore) put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error) {
 	return PutResult{Entry: Entry{Name: name, Size: size}}, nil
 }
-func (s *countingStore) mkdir(ctx context.Context, name string, mode os.FileMode) (Entry, error) {
+func (s *countingStore) mkdir(ctx context.Context, name string, mode, uid, gid uint32) (Entry, error) {
 	return Entry{Name: name, Dir: true}, nil
 }
 
@@ -72,7 +72,7 @@ func TestListCache(t *testing.T) {
 		t.Fatalf("listing from the cache: %+v, %d listings", es, s.readdirs)
 	}
 	// A new folder starts with a fresh, empty listing.
-	c.Mkdir(ctx, "d/new", 0o755)
+	c.Mkdir(ctx, "d/new", 0o755, 0, 0)
 	if _, err := c.Stat(ctx, "d/new/x"); !errors.Is(err, core.ErrNotFound) || s.stats != 0 {
 		t.Fatalf("in a new folder: %v, %d stats", err, s.stats)
 	}

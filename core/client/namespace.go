@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -79,7 +78,7 @@ func (c *Client) parentDir(ctx context.Context, name string) error {
 
 // mkdir creates a folder; its parent must exist. It returns the new
 // folder's entry.
-func (c *Client) mkdir(ctx context.Context, name string, mode os.FileMode) (Entry, error) {
+func (c *Client) mkdir(ctx context.Context, name string, mode, uid, gid uint32) (Entry, error) {
 	name, err := core.CleanName(name)
 	if err != nil {
 		return Entry{}, err
@@ -96,7 +95,9 @@ func (c *Client) mkdir(ctx context.Context, name string, mode os.FileMode) (Entr
 		return Entry{}, err
 	}
 	v := core.NewVersion()
-	m := wire.Meta{Dir: true, Stamp: v, Born: v, Mode: uint32(mode.Perm()), MTime: time.Now().UnixNano()}
+	now := time.Now().UnixNano()
+	m := wire.Meta{Dir: true, Stamp: v, Born: v, Mode: mode & wire.ModePerm, MTime: now, ATime: now, CTime: now,
+		UID: uid, GID: gid}
 	if err := c.updateAll(ctx, wire.UpdateReq{Op: wire.UpdateMkdir, Path: name, Meta: m}); err != nil {
 		return Entry{}, err
 	}
@@ -201,10 +202,10 @@ func (c *Client) rename(ctx context.Context, from, to string) error {
 	return c.applyAll(ctx, func(s *stub) error { return s.rename(req) })
 }
 
-// setAttr changes the mode and/or modification time of a file or folder
-// (nil leaves a field as it is); known is its entry when the caller has it
-// (nil: the nodes are asked).
-func (c *Client) setAttr(ctx context.Context, name string, known *Entry, mode *os.FileMode, mtime *time.Time) (Entry, error) {
+// setAttr changes the attributes a sets of an entry and its change time
+// (now); known is its entry when the caller has it (nil: the nodes are
+// asked).
+func (c *Client) setAttr(ctx context.Context, name string, known *Entry, a Attrs) (Entry, error) {
 	e, err := c.known(ctx, name, known)
 	if err != nil {
 		return Entry{}, err
@@ -212,14 +213,23 @@ func (c *Client) setAttr(ctx context.Context, name string, known *Entry, mode *o
 	if e.Name == "" {
 		return e, nil // the top folder's attributes are fixed
 	}
-	if mode != nil {
-		e.Mode = uint32(mode.Perm())
+	if a.Mode != nil {
+		e.Mode = e.Mode&wire.ModeType | *a.Mode&wire.ModePerm
 	}
-	if mtime != nil {
-		e.MTime = *mtime
+	if a.UID != nil {
+		e.UID = *a.UID
 	}
+	if a.GID != nil {
+		e.GID = *a.GID
+	}
+	if a.ATime != nil {
+		e.ATime = time.Unix(0, *a.ATime)
+	}
+	if a.MTime != nil {
+		e.MTime = time.Unix(0, *a.MTime)
+	}
+	e.CTime = time.Now()
 	e.Stamp = core.NewVersion()
-	m := wire.Meta{Dir: e.Dir, Stamp: e.Stamp, Born: e.Born, Version: e.Version, Size: e.Size,
-		Mode: e.Mode, MTime: e.MTime.UnixNano(), Segments: e.Segments}
+	m := metaOf(&e)
 	return e, c.updateAll(ctx, wire.UpdateReq{Op: wire.UpdateSetattr, Path: e.Name, Meta: m})
 }

@@ -19,8 +19,18 @@ import (
 
 // PutOptions are a file's attributes and progress reporting for Put.
 type PutOptions struct {
-	Mode     os.FileMode // permission bits; 0 means 0644
-	MTime    time.Time   // zero means now
+	Mode  os.FileMode // permission bits (rwx, and setuid, setgid, sticky as flags or Unix bits); 0 means 0644
+	MTime time.Time   // zero means now
+	// ExactMode stores Mode as it is, 0 included (a mount's create with
+	// mode 0); without it a Mode of 0 means 0644.
+	ExactMode bool
+	UID, GID  uint32    // numeric owner and group: the creator's (the mount's caller; dfc's own)
+	ATime     time.Time // zero means MTime
+	// Born, when set, is the Born the version gets (Draft.Commit): the
+	// identity (Entry.Ino) its writer already gave the file, as a mount
+	// does for a file it creates before anything is stored. Empty: the
+	// base's, or the replaced file's, or a new one.
+	Born     string
 	Progress func(done int64)
 	// Sync makes Put return only once the version is on the nodes' disks
 	// (fsync). Without it Put returns once every node that took a copy has
@@ -147,17 +157,23 @@ func (d *Draft) putAll(ctx context.Context, r io.ReaderAt, size int64) error {
 // newMeta is the meta of a new version of size bytes stored as segs,
 // stamped now.
 func newMeta(size int64, segs []wire.Segment, opt PutOptions) wire.Meta {
-	mode := uint32(opt.Mode.Perm())
-	if opt.Mode == 0 {
+	mode := unixPerm(opt.Mode)
+	if opt.Mode == 0 && !opt.ExactMode {
 		mode = 0o644
 	}
+	v := core.NewVersion()
+	now := core.VersionTime(v)
 	mtime := opt.MTime
 	if mtime.IsZero() {
-		mtime = time.Now()
+		mtime = now
 	}
-	v := core.NewVersion()
+	atime := opt.ATime
+	if atime.IsZero() {
+		atime = mtime
+	}
 	return wire.Meta{
-		Stamp: v, Born: v, Version: v, Size: size, Mode: mode, MTime: mtime.UnixNano(), Segments: segs,
+		Stamp: v, Born: v, Version: v, Size: size, Mode: mode, MTime: mtime.UnixNano(),
+		ATime: atime.UnixNano(), CTime: now.UnixNano(), UID: opt.UID, GID: opt.GID, Segments: segs,
 	}
 }
 

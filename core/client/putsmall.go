@@ -93,6 +93,9 @@ func (c *Client) putSmall(ctx context.Context, name string, data []byte, opt Put
 				}
 			}
 		}
+		if born := c.fileBorn(ctx, name); born != "" {
+			meta.Born = born // an overwrite keeps the file's Born, its Ino
+		}
 		return c.commit(ctx, name, upload, meta, expect, chunkErrs, opt.Sync, commitWaves)
 	}
 	res, err := c.committed(name, meta, errs, held)

@@ -72,8 +72,13 @@ type Meta struct {
 	Born     string    `json:"born"`              // creation of the name; older children are stale
 	Version  string    `json:"version,omitempty"` // content version: names this list of segments
 	Size     int64     `json:"size"`
-	Mode     uint32    `json:"mode"`  // permission bits
-	MTime    int64     `json:"mtime"` // unix nanoseconds
+	Mode     uint32    `json:"mode"`             // the 12 permission bits, and the type bits of a special entry (attrs.go)
+	MTime    int64     `json:"mtime"`            // unix nanoseconds
+	UID      uint32    `json:"uid,omitempty"`    // numeric owner, stored as given
+	GID      uint32    `json:"gid,omitempty"`    // numeric group, stored as given
+	ATime    int64     `json:"atime,omitempty"`  // unix ns; 0 (older entries): as MTime
+	CTime    int64     `json:"ctime,omitempty"`  // unix ns, last change of content or attributes; 0: as MTime
+	Target   string    `json:"target,omitempty"` // a symlink's target (Mode has ModeSymlink)
 	Segments []Segment `json:"segments,omitempty"`
 	// Held, in replies only, says which chunks of Segments this node
 	// holds, good as far as it knows: bit c of Held[i] is chunk c of
@@ -222,7 +227,7 @@ type LookupResp struct {
 // Update kinds.
 const (
 	UpdateMkdir   = "mkdir"   // create a folder entry
-	UpdateSetattr = "setattr" // change mode / mtime of an entry, same content
+	UpdateSetattr = "setattr" // change the attributes (mode, uid, gid, mtime, atime, ctime) of an entry, same content
 	UpdateDelete  = "delete"  // tombstone a file (its chunks are removed)
 	UpdateRmdir   = "rmdir"   // tombstone a folder; refused if it has live children (see UpdateReq.Heal)
 )

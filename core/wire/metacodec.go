@@ -29,9 +29,10 @@ var ErrBadRecord = errors.New("wire: bad meta record")
 const maxRecordString = 64 << 10
 
 // minRecord is the size of the smallest record: empty path, flags, three
-// empty strings, size, mode, mtime and a segment count of 0. A count of
-// records is refused if the rest of the body could not hold them.
-const minRecord = 1 + 1 + 3 + 3 + 1
+// empty strings, size, mode, mtime, uid, gid, atime, ctime, an empty target
+// and a segment count of 0. A count of records is refused if the rest of
+// the body could not hold them.
+const minRecord = 1 + 1 + 3 + 3 + 5 + 1
 
 // minSegment is the size of the smallest segment: index, empty id, size,
 // empty md5, four chunks of size 0 with an empty hash. A segment count is
@@ -93,6 +94,11 @@ func AppendMetaFields(b []byte, m *Meta) []byte {
 	b = binary.AppendVarint(b, m.Size)
 	b = binary.AppendUvarint(b, uint64(m.Mode))
 	b = binary.AppendVarint(b, m.MTime)
+	b = binary.AppendUvarint(b, uint64(m.UID))
+	b = binary.AppendUvarint(b, uint64(m.GID))
+	b = binary.AppendVarint(b, m.ATime)
+	b = binary.AppendVarint(b, m.CTime)
+	b = appendString(b, m.Target)
 	b = binary.AppendUvarint(b, uint64(len(m.Segments)))
 	next := int64(0) // the lowest index the next segment may have
 	for i := range m.Segments {
@@ -328,6 +334,16 @@ func (r *recordReader) uvarint(field string) uint64 {
 	return 0
 }
 
+// u32 reads a uvarint that must fit 32 bits.
+func (r *recordReader) u32(field string) uint32 {
+	v := r.uvarint(field)
+	if v > math.MaxUint32 {
+		r.fail(field, fmt.Errorf("%d does not fit 32 bits", v))
+		return 0
+	}
+	return uint32(v)
+}
+
 // varint reads a zigzag varint, as binary.AppendVarint writes it.
 func (r *recordReader) varint(field string) int64 {
 	u := r.uvarint(field)
@@ -382,7 +398,7 @@ func (r *recordReader) str(field string) {
 func (r *recordReader) record(m *Meta, withPath bool) {
 	// Every string of the record goes into r.text and becomes one
 	// allocation; r.ends[i] is where string i ends (path, stamp, born,
-	// version, then each segment's id, md5 and four hashes).
+	// version, target, then each segment's id, md5 and four hashes).
 	r.text, r.ends = r.text[:0], r.ends[:0]
 	if withPath {
 		r.text = append(r.text, r.bytes("path", maxRecordString)...)
@@ -397,12 +413,14 @@ func (r *recordReader) record(m *Meta, withPath bool) {
 		r.ends = append(r.ends, len(r.text))
 	}
 	m.Size = r.varint("size")
-	mode := r.uvarint("mode")
-	if mode > math.MaxUint32 {
-		r.fail("mode", fmt.Errorf("%d does not fit 32 bits", mode))
-	}
-	m.Mode = uint32(mode)
+	m.Mode = r.u32("mode")
 	m.MTime = r.varint("mtime")
+	m.UID = r.u32("uid")
+	m.GID = r.u32("gid")
+	m.ATime = r.varint("atime")
+	m.CTime = r.varint("ctime")
+	r.str("target")
+	r.ends = append(r.ends, len(r.text))
 	n := r.uvarint("segment count")
 	if r.err == nil && n > uint64(len(r.b)/minSegment) {
 		r.fail("segment count", fmt.Errorf("%d segments cannot fit in %d bytes", n, len(r.b)))
@@ -455,8 +473,8 @@ func (r *recordReader) record(m *Meta, withPath bool) {
 	m.Dir, m.Deleted = flags&recDir != 0, flags&recDeleted != 0
 	t, e := string(r.text), r.ends
 	m.Path = t[:e[0]]
-	m.Stamp, m.Born, m.Version = t[e[0]:e[1]], t[e[1]:e[2]], t[e[2]:e[3]]
-	e = e[3:]
+	m.Stamp, m.Born, m.Version, m.Target = t[e[0]:e[1]], t[e[1]:e[2]], t[e[2]:e[3]], t[e[3]:e[4]]
+	e = e[4:]
 	for i := range m.Segments {
 		s := &m.Segments[i]
 		s.ID, s.MD5 = t[e[0]:e[1]], t[e[1]:e[2]]

@@ -47,6 +47,7 @@ func testMetas() []Meta {
 	odd := Meta{
 		Path: "Ünïcode/\x00\xff name", Stamp: "ABCDEF", Born: "abc", Version: "not hex",
 		Size: -5, Mode: 1<<32 - 1, MTime: -1 << 62, Held: []uint8{},
+		UID: 1<<32 - 1, GID: 1<<32 - 1, ATime: -1 << 63, CTime: 1<<63 - 1, Target: "abcd",
 	}
 	oddSeg := Segment{Index: 1<<63 - 1, ID: "x", Size: -1 << 63, MD5: "0g"}
 	oddSeg.Chunks[2] = ChunkInfo{Size: -1 << 63, SHA256: "ab"}
@@ -59,12 +60,16 @@ func testMetas() []Meta {
 		file,
 		small,
 		sparse,
-		{Path: "photos", Dir: true, Stamp: testStamp, Born: testBorn, Mode: 0o755, MTime: 1},
+		{Path: "photos", Dir: true, Stamp: testStamp, Born: testBorn, Mode: 0o1777, MTime: 1,
+			UID: 1000, GID: 100, ATime: 1700000000123456789, CTime: 1700000000987654321},
 		{Path: "gone.txt", Deleted: true, Stamp: testStamp, Born: testBorn, Held: []uint8{}},
 		{Path: "old-folder", Dir: true, Deleted: true, Stamp: testStamp},
 		{}, // root: empty path, every string empty, Held nil
 		odd,
 		odd2,
+		{Path: "link", Stamp: testStamp, Born: testBorn, Version: testStamp, Size: 14, Mode: ModeSymlink | 0o777,
+			MTime: 1, UID: 501, GID: 20, ATime: 2, CTime: 3, Target: "../photos/x.jp", Held: []uint8{}},
+		{Path: "fifo", Stamp: testStamp, Born: testBorn, Version: testStamp, Mode: ModeFIFO | 0o4640, UID: 65534},
 	}
 }
 
@@ -113,9 +118,10 @@ func TestMetaSizes(t *testing.T) {
 	bin := AppendMeta(nil, &m)
 	t.Logf("file entry: %d bytes binary, %d bytes JSON", len(bin), len(js))
 	// Path 1+24, flags 1, three ids 3x(1+1+12), size 4, mode 2, mtime 9,
-	// segment count 1; the segment: index 1, id 1+1+12, size 4, md5
-	// 1+1+16, four chunks 4x(4 + 1+1+32); held 1.
-	if want := 25 + 1 + 3*14 + 4 + 2 + 9 + 1 + 1 + 14 + 4 + 18 + 4*38 + 1; len(bin) != want {
+	// uid, gid, atime, ctime 4x1, empty target 1, segment count 1; the
+	// segment: index 1, id 1+1+12, size 4, md5 1+1+16, four chunks
+	// 4x(4 + 1+1+32); held 1.
+	if want := 25 + 1 + 3*14 + 4 + 2 + 9 + 4 + 1 + 1 + 1 + 14 + 4 + 18 + 4*38 + 1; len(bin) != want {
 		t.Errorf("file entry is %d bytes, want %d", len(bin), want)
 	}
 	if n := len(AppendMeta(nil, &Meta{})); n != minRecord {
@@ -231,10 +237,10 @@ func splice(b []byte, i, n int, with ...byte) []byte {
 
 func TestRefused(t *testing.T) {
 	// The record of {Path: "p"} with one empty segment: 1 'p' | flags | 3
-	// string tags | size mode mtime | count 1 | index, id tag, size, md5
-	// tag, 4 x (chunk size, tag).
+	// string tags | size mode mtime | uid gid atime ctime | target tag |
+	// count 1 | index, id tag, size, md5 tag, 4 x (chunk size, tag).
 	base := AppendMeta(nil, &Meta{Path: "p", Segments: []Segment{{}}})
-	const flags, stamp, size, mode, count, index, end = 2, 3, 6, 7, 9, 10, 22
+	const flags, stamp, size, mode, uid, gid, target, count, index, end = 2, 3, 6, 7, 9, 10, 13, 14, 15, 27
 	if len(base) != end {
 		t.Fatalf("base record is %d bytes: %x", len(base), base)
 	}
@@ -269,6 +275,12 @@ func TestRefused(t *testing.T) {
 		{"varint overflow", splice(base, size, 1, bytes.Repeat([]byte{0xff}, 10)...)},
 		{"varint 11 bytes", splice(base, size, 1, append(bytes.Repeat([]byte{0x80}, 10), 1)...)},
 		{"mode over 32 bits", splice(base, mode, 1, uvarint(1<<32)...)},
+		{"uid over 32 bits", splice(base, uid, 1, uvarint(1<<32)...)},
+		{"gid over 32 bits", splice(base, gid, 1, uvarint(1<<40)...)},
+		{"long uid", splice(base, uid, 1, 0x80, 0x00)},
+		{"target tag 3", splice(base, target, 1, 3)},
+		{"empty target literal", splice(base, target, 1, strLiteral, 0)},
+		{"hex target as literal", splice(base, target, 1, strLiteral, 2, 'a', 'b')},
 	}
 	for _, c := range cases {
 		_, _, err := DecodeMeta(c.rec)
@@ -335,6 +347,7 @@ func FuzzDecodeMetas(f *testing.F) {
 	f.Add(AppendLookupResp(nil, []Meta{ms[6], ms[3], ms[0]}))
 	f.Add(AppendMeta(nil, &ms[4]))
 	f.Add(AppendMeta(nil, &ms[2]))
+	f.Add(AppendLookupResp(nil, ms[9:]))
 	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if r, err := DecodeListResp(b); err == nil {

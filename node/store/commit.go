@@ -41,6 +41,7 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 		return nil, err
 	}
 	last := &steps[len(steps)-1]
+	newName := !live(last.meta)
 	if onlyNew && live(last.meta) {
 		return nil, refuse(core.ErrExist, "%s exists on this node", p)
 	}
@@ -102,6 +103,11 @@ func (u *UserDir) Commit(p, upload string, meta wire.Meta, onlyNew bool, need []
 		oldInline = inlineBytes(old)
 	}
 	u.count(inlineBytes(&m) - oldInline) // old's went aside into memory, or stay in m
+	if newName {
+		if err := u.bumpFolder(steps, m.Stamp); err != nil {
+			return nil, err
+		}
+	}
 	return u.held(&m, inlineMask(&m)), nil
 }
 
@@ -227,7 +233,10 @@ func (u *UserDir) ensureParents(steps []step, stamp string) error {
 			}
 			st.exists = true
 		}
-		m := &Record{Dir: true, Mode: 0o755, Stamp: stamp, Born: stamp, MTime: time.Now().UnixNano()}
+		// Times from the change, not the clock: every node makes the
+		// same folder from the same change.
+		t := core.VersionTime(stamp).UnixNano()
+		m := &Record{Dir: true, Mode: 0o755, Stamp: stamp, Born: stamp, MTime: t, ATime: t, CTime: t}
 		if st.meta == nil {
 			// Made only because it was missing here (this node was down
 			// or blank when the folder was made): the oldest possible

@@ -53,7 +53,37 @@ func (u *UserDir) mkdirEntry(steps []step, m Record, heal bool) error {
 		return err
 	}
 	m.Dir, m.Deleted, m.Version, m.Segments, m.Inline = true, false, "", nil, nil
-	return u.writeMeta(last.rel, &m)
+	if err := u.writeMeta(last.rel, &m); err != nil {
+		return err
+	}
+	return u.bumpFolder(steps, m.Stamp)
+}
+
+// bumpFolder moves the times of the folder holding the last of steps (a
+// name made, removed or renamed by a change stamped stamp) forward to the
+// change's time, core.VersionTime(stamp), leaving its stamp as it is: every
+// node computes the same times from the same changes, whatever their
+// order, and a replay changes nothing. The top folder has no record, and
+// its times are not kept.
+func (u *UserDir) bumpFolder(steps []step, stamp string) error {
+	if len(steps) < 2 {
+		return nil
+	}
+	st := &steps[len(steps)-2]
+	if !live(st.meta) || !st.meta.Dir {
+		return nil
+	}
+	t := core.VersionTime(stamp).UnixNano()
+	if st.meta.MTime >= t && st.meta.CTime >= t {
+		return nil
+	}
+	m := *st.meta // a folder keeps nothing inline
+	m.MTime, m.CTime = max(m.MTime, t), max(m.CTime, t)
+	if err := u.writeMeta(st.rel, &m); err != nil {
+		return err
+	}
+	st.meta = &m
+	return nil
 }
 
 // clearForRmdir checks that the folder last can be removed by an rmdir

@@ -19,8 +19,13 @@ type Record struct {
 	Born     string          `json:"born"`              // creation of the name
 	Version  string          `json:"version,omitempty"` // content version: names this list of segments
 	Size     int64           `json:"size"`
-	Mode     uint32          `json:"mode"`  // permission bits
-	MTime    int64           `json:"mtime"` // unix nanoseconds
+	Mode     uint32          `json:"mode"`             // permission bits and a special entry's type bits (wire.ModeType)
+	MTime    int64           `json:"mtime"`            // unix nanoseconds
+	UID      uint32          `json:"uid,omitempty"`    // numeric owner
+	GID      uint32          `json:"gid,omitempty"`    // numeric group
+	ATime    int64           `json:"atime,omitempty"`  // unix ns; 0 in older records
+	CTime    int64           `json:"ctime,omitempty"`  // unix ns; 0 in older records
+	Target   string          `json:"target,omitempty"` // a symlink's target
 	Segments []SegmentRecord `json:"segments,omitempty"`
 
 	// Chunks of segment 0 of at most wire.MaxInlineChunk bytes kept here
@@ -51,7 +56,8 @@ type ChunkRecord struct {
 // and inline chunks are the node's to add: a meta has none.
 func recordOf(m *wire.Meta) Record {
 	r := Record{Dir: m.Dir, Deleted: m.Deleted, Stamp: m.Stamp, Born: m.Born, Version: m.Version,
-		Size: m.Size, Mode: m.Mode, MTime: m.MTime}
+		Size: m.Size, Mode: m.Mode, MTime: m.MTime, UID: m.UID, GID: m.GID, ATime: m.ATime, CTime: m.CTime,
+		Target: m.Target}
 	if len(m.Segments) > 0 {
 		r.Segments = make([]SegmentRecord, len(m.Segments))
 	}
@@ -69,7 +75,8 @@ func recordOf(m *wire.Meta) Record {
 // field but the inline chunks, and Held as given (nil for none).
 func (r *Record) meta(p string, held []uint8) wire.Meta {
 	m := wire.Meta{Path: p, Dir: r.Dir, Deleted: r.Deleted, Stamp: r.Stamp, Born: r.Born, Version: r.Version,
-		Size: r.Size, Mode: r.Mode, MTime: r.MTime, Held: held}
+		Size: r.Size, Mode: r.Mode, MTime: r.MTime, UID: r.UID, GID: r.GID, ATime: r.ATime, CTime: r.CTime,
+		Target: r.Target, Held: held}
 	if len(r.Segments) > 0 {
 		m.Segments = make([]wire.Segment, len(r.Segments))
 	}

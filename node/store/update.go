@@ -36,7 +36,10 @@ func (u *UserDir) Update(op, p string, meta wire.Meta, heal bool) error {
 			return ferr
 		}
 		nm := *full
-		nm.Mode, nm.MTime, nm.Stamp = m.Mode, m.MTime, m.Stamp
+		// The whole attribute set of the request; an entry's type is
+		// fixed at its creation.
+		nm.Mode = full.Mode&wire.ModeType | m.Mode&wire.ModePerm
+		nm.UID, nm.GID, nm.MTime, nm.ATime, nm.CTime, nm.Stamp = m.UID, m.GID, m.MTime, m.ATime, m.CTime, m.Stamp
 		err = u.writeMeta(last.rel, &nm)
 	case wire.UpdateDelete:
 		if live(old) && old.Dir {
@@ -98,7 +101,7 @@ func (u *UserDir) tombstone(steps []step, stamp, born string, dir bool) error {
 		u.segs.unref(segmentIDs(old), time.Now())
 		u.count(-inlineBytes(old)) // set aside in memory
 	}
-	return nil
+	return u.bumpFolder(steps, stamp)
 }
 
 // Rename moves the entry at the cleaned path from, with everything under
@@ -164,7 +167,11 @@ func (u *UserDir) moveEntry(from *step, tsteps []step, stamp string) error {
 	}
 	m := *fm
 	m.Stamp = stamp
+	m.CTime = max(m.CTime, core.VersionTime(stamp).UnixNano()) // a rename changes the moved entry
 	if err := u.writeMeta(tl.rel, &m); err != nil {
+		return err
+	}
+	if err := u.bumpFolder(tsteps, stamp); err != nil {
 		return err
 	}
 	if err := u.syncDir(parentRel(from.rel)); err != nil {
