@@ -173,5 +173,5 @@ func ExampleAppendCommitReq() {
 	req := CommitReq{Path: "a.txt", Upload: "00ff", Sync: true, Need: []int{0, 1, 5},
 		Meta: Meta{Stamp: "01", Born: "01", Version: "01", Size: 0, Mode: 0o644}}
 	fmt.Printf("% x\n", AppendCommitReq(nil, &req))
-	// Output: 01 05 61 2e 74 78 74 01 02 00 ff 03 00 00 03 00 01 01 01 01 01 01 01 01 01 00 a4 03 00 00
+	// Output: 01 05 61 2e 74 78 74 01 02 00 ff 03 00 00 03 00 01 01 01 01 01 01 01 01 01 00 a4 03 00 00 00 00 00 00 00
 }
