@@ -33,3 +33,35 @@ func BenchmarkReadAtSequential(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReadAt256MiB reads a 256 MiB file in order with 1 MiB ReadAt
+// calls (the mount's sequential reads), with all nodes up and with DFS2
+// stopped (its chunks then come from their other copies).
+func BenchmarkReadAt256MiB(b *testing.B) {
+	const size = 256 << 20
+	c := testcluster.Start(b)
+	cl := c.Client(b, "alice", "Crimson33")
+	f := bigFile(b, size)
+	if _, err := cl.Put(ctxT(b), "big", f, size, client.PutOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	read := func(b *testing.B) {
+		b.SetBytes(size)
+		for i := 0; i < b.N; i++ {
+			rf, err := cl.Open(ctxT(b), "big")
+			if err != nil {
+				b.Fatal(err)
+			}
+			for off := int64(0); off < size; off += int64(len(buf)) {
+				if _, err := rf.ReadAt(buf, off); err != nil && err != io.EOF {
+					b.Fatal(err)
+				}
+			}
+			rf.Close()
+		}
+	}
+	b.Run("up", read)
+	c.Stop(1)
+	b.Run("down", read)
+}
