@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"io"
+	"sync"
 	"testing"
 
 	"dfs/core/client"
@@ -35,8 +36,9 @@ func BenchmarkReadAtSequential(b *testing.B) {
 }
 
 // BenchmarkReadAt256MiB reads a 256 MiB file in order with 1 MiB ReadAt
-// calls (the mount's sequential reads), with all nodes up and with DFS2
-// stopped (its chunks then come from their other copies).
+// calls as the mount serves dd: two in flight, the next sent as soon as one
+// returns. With all nodes up and with DFS2 stopped (its chunks then come
+// from their other copies).
 func BenchmarkReadAt256MiB(b *testing.B) {
 	const size = 256 << 20
 	c := testcluster.Start(b)
@@ -45,7 +47,11 @@ func BenchmarkReadAt256MiB(b *testing.B) {
 	if _, err := cl.Put(ctxT(b), "big", f, size, client.PutOptions{}); err != nil {
 		b.Fatal(err)
 	}
-	buf := make([]byte, 1<<20)
+	const step, inflight = 1 << 20, 2
+	bufs := make(chan []byte, inflight)
+	for range inflight {
+		bufs <- make([]byte, step)
+	}
 	read := func(b *testing.B) {
 		b.SetBytes(size)
 		for i := 0; i < b.N; i++ {
@@ -53,11 +59,17 @@ func BenchmarkReadAt256MiB(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			for off := int64(0); off < size; off += int64(len(buf)) {
-				if _, err := rf.ReadAt(buf, off); err != nil && err != io.EOF {
-					b.Fatal(err)
-				}
+			var wg sync.WaitGroup
+			for off := int64(0); off < size; off += step {
+				buf := <-bufs
+				wg.Go(func() {
+					defer func() { bufs <- buf }()
+					if _, err := rf.ReadAt(buf, off); err != nil && err != io.EOF {
+						b.Error(err)
+					}
+				})
 			}
+			wg.Wait()
 			rf.Close()
 		}
 	}
