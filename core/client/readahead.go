@@ -116,8 +116,9 @@ func (ra *readAhead) read(ctx context.Context, f *File, want []byte, off int64) 
 		return false
 	}
 	// The kernel sends a sequential reader's requests in order but serves
-	// them in parallel, so they may arrive a little out of order.
-	if d := off - ra.next; d >= -behindBytes && d <= windowSize {
+	// them in parallel, so they may arrive a little out of order (a 4 MiB
+	// read is four requests of 1 MiB, the last of them maybe first).
+	if d := off - ra.next; d >= -behindBytes && d <= behindBytes {
 		ra.seq++
 	} else {
 		ra.seq = 0
