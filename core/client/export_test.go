@@ -1,6 +1,11 @@
 package client
 
-import "time"
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"time"
+)
 
 // Test hooks for the external core_test package.
 
@@ -33,4 +38,18 @@ func (f *File) SetReadAheadIdle(d time.Duration) {
 	f.ra.mu.Lock()
 	f.ra.idleAfter = d
 	f.ra.mu.Unlock()
+}
+
+// CountDials counts, from now on, the connections the client opens to its
+// nodes (each a TLS handshake and a login on the node).
+func (c *Client) CountDials() *atomic.Int64 {
+	var n atomic.Int64
+	for _, p := range c.nodes {
+		connect := p.connect
+		p.connect = func(ctx context.Context) (net.Conn, error) {
+			n.Add(1)
+			return connect(ctx)
+		}
+	}
+	return &n
 }

@@ -5,25 +5,40 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"dfs/core"
 )
 
 // Read-ahead. A File read sequentially (the mount serving cat, cp or dd)
 // fetches the windows after the one being read before they are asked for,
-// so the reader waits for a round trip only at the start. All of a chunk's
-// windows go to the same holder (the first of holders): a node reading its
-// chunk file in order keeps the kernel's read-ahead on its disk going, and
-// taking turns between the two holders measured 20% slower after a cache
-// drop (each node then read its file with 2 MiB holes).
+// so the reader waits for a round trip only at the start. A window is one
+// whole chunk of a stored segment (1 MiB in a full segment; the node checks
+// a whole chunk's SHA-256 as it reads it) or a run of zeros, fetched from
+// the chunk's first holder: with all nodes up, the four chunks of a segment
+// come from four nodes, so reading aheadBytes ahead keeps every node busy
+// with more than one request at once, each on a connection of its own.
+//
+// A window is never cut short once asked for: a GET_CHUNK stopped midway
+// leaves its connection out of step, so it is closed, and the next request
+// pays a new connection (a TLS handshake and a login, whose password check
+// is made slow on purpose), which costs the node more than sending the rest
+// of a chunk. Windows the reader leaves behind, or that a seek or Close
+// drops, finish in the background and then give their memory back.
 const (
-	// windowSize is what one read-ahead request fetches: large enough that
-	// the request's cost is small beside the data, small enough that a
-	// reader that stops early wastes little.
-	windowSize = 2 << 20
-	// aheadDepth is how many windows are fetched ahead of the reader.
-	aheadDepth = 4
-	// maxWindows is what one File holds: the one being read and those
-	// ahead of it.
-	maxWindows = aheadDepth + 1
+	// windowSize is the largest window: a whole chunk of a full segment.
+	windowSize = core.SegmentSize / core.NumChunks
+	// aheadBytes is how far past the reader windows are fetched: two
+	// segments, two requests in flight on each node (with one node down,
+	// its share goes to the other three). Twice as far measured no faster
+	// through the mount and held 14 MiB more at its peak.
+	aheadBytes = 8 << 20
+	// behindBytes is how far behind the latest read windows are kept: the
+	// kernel sends a sequential reader's requests a few at a time and
+	// serves them in parallel, so one may come after the next.
+	behindBytes = 4 * windowSize
+	// maxWindows bounds what one File holds: the windows ahead, those
+	// behind and the ones being read.
+	maxWindows = int((aheadBytes+behindBytes)/windowSize) + 2
 	// seqTrigger is how many sequential reads in a row start read-ahead.
 	seqTrigger = 2
 	// readAheadIdle is how long windows nobody reads are kept.
@@ -62,12 +77,11 @@ func (b *raBudget) give(p *[]byte) {
 
 // window is one read-ahead request and the bytes it brought.
 type window struct {
-	off    int64
-	buf    []byte // the window's bytes, once done is closed
-	mem    *[]byte
-	done   chan struct{}
-	err    error
-	cancel context.CancelFunc
+	off  int64
+	buf  []byte // the window's bytes, once done is closed
+	mem  *[]byte
+	done chan struct{}
+	err  error
 
 	// Under readAhead.mu:
 	refs    int  // readers copying out of buf
@@ -102,8 +116,9 @@ func (ra *readAhead) read(ctx context.Context, f *File, want []byte, off int64) 
 		return false
 	}
 	// The kernel sends a sequential reader's requests in order but serves
-	// them in parallel, so they may arrive a little out of order.
-	if d := off - ra.next; d >= -windowSize && d <= windowSize {
+	// them in parallel, so they may arrive a little out of order (a 4 MiB
+	// read is four requests of 1 MiB, the last of them maybe first).
+	if d := off - ra.next; d >= -behindBytes && d <= behindBytes {
 		ra.seq++
 	} else {
 		ra.seq = 0
@@ -111,7 +126,7 @@ func (ra *readAhead) read(ctx context.Context, f *File, want []byte, off int64) 
 	ra.next = max(ra.next, end)
 	covered := len(ra.wins) > 0 && ra.wins[0].off <= off && off < ra.wins[len(ra.wins)-1].end()
 	if !covered {
-		if len(ra.wins) > 0 && off < ra.wins[0].off && ra.wins[0].off-off <= windowSize {
+		if len(ra.wins) > 0 && off < ra.wins[0].off && ra.wins[0].off-off <= behindBytes {
 			ra.mu.Unlock() // a late request behind the windows: read it directly
 			return false
 		}
@@ -121,9 +136,10 @@ func (ra *readAhead) read(ctx context.Context, f *File, want []byte, off int64) 
 			return false
 		}
 	}
-	// Drop what the reader has passed, then fetch ahead.
+	// Drop the windows well behind the reader (a read still copying out
+	// of one keeps it until done), then fetch ahead.
 	i := 0
-	for i < len(ra.wins) && ra.wins[i].end() <= off {
+	for i < len(ra.wins) && ra.wins[i].end() <= off-behindBytes {
 		i++
 	}
 	ra.dropHeadLocked(i)
@@ -162,19 +178,19 @@ func (ra *readAhead) read(ctx context.Context, f *File, want []byte, off int64) 
 		lo, hi := max(off, s.off), min(end, s.end())
 		copy(want[lo-off:hi-off], s.buf[lo-s.off:hi-s.off])
 	}
+	// A failed window (every holder failed it) is read again directly,
+	// which says why it failed (a stale version, dead nodes) or succeeds
+	// if a node is back. The other windows stay: dropping them while in
+	// flight would only hold their memory twice.
 	ra.mu.Lock()
 	ra.releaseLocked(use)
-	if !ok {
-		// A failed window is read again directly, which says why it failed
-		// (a stale version, a dead node) or succeeds on the other copy.
-		ra.dropAllLocked()
-	}
 	ra.mu.Unlock()
 	return ok
 }
 
-// topUpLocked starts windows until [off, end) is covered and aheadDepth
-// windows lie beyond the one holding off, within the budget.
+// topUpLocked starts windows until [off, end) is covered and they reach
+// aheadBytes past end (or the end of the file), within maxWindows and the
+// budget.
 func (ra *readAhead) topUpLocked(f *File, off, end int64) {
 	size := f.e.Size
 	for len(ra.wins) < maxWindows {
@@ -182,16 +198,7 @@ func (ra *readAhead) topUpLocked(f *File, off, end int64) {
 		if n := len(ra.wins); n > 0 {
 			start = ra.wins[n-1].end()
 		}
-		if start >= size {
-			return
-		}
-		ahead := 0
-		for _, s := range ra.wins {
-			if s.off > off {
-				ahead++
-			}
-		}
-		if start >= end && ahead >= aheadDepth {
+		if start >= size || start >= end+aheadBytes {
 			return
 		}
 		mem := ra.budget.take()
@@ -200,24 +207,24 @@ func (ra *readAhead) topUpLocked(f *File, off, end int64) {
 		}
 		pc := locate(f.e.Segments, size, start)
 		n := min(int64(windowSize), pc.n) // a window stays in one chunk, or in zeros
-		sctx, cancel := context.WithCancel(context.Background())
-		s := &window{off: start, buf: (*mem)[:n], mem: mem, done: make(chan struct{}), cancel: cancel}
+		s := &window{off: start, buf: (*mem)[:n], mem: mem, done: make(chan struct{})}
 		ra.wins = append(ra.wins, s)
 		if pc.seg < 0 {
 			clear(s.buf) // zeros: nothing to ask for
-			s.cancel()
 			close(s.done)
 			s.fetched = true
 			continue
 		}
 		loc := f.c.loc(&f.e, pc.seg, pc.ch)
-		go ra.fetch(sctx, f, s, &loc, pc.chunkOff)
+		go ra.fetch(f, s, &loc, pc.chunkOff)
 	}
 }
 
-func (ra *readAhead) fetch(ctx context.Context, f *File, s *window, loc *chunkLoc, chunkOff int64) {
-	s.err = f.c.readRangeFrom(ctx, loc, chunkOff, s.buf, loc.holders)
-	s.cancel()
+// fetch fills a window. It is not canceled when the window is dropped (see
+// the top of this file); the hedge in readRangeFrom and the I/O timeouts
+// bound it.
+func (ra *readAhead) fetch(f *File, s *window, loc *chunkLoc, chunkOff int64) {
+	s.err = f.c.readRangeFrom(context.Background(), loc, chunkOff, s.buf, loc.holders)
 	close(s.done)
 	ra.mu.Lock()
 	s.fetched = true
@@ -247,7 +254,7 @@ func (ra *readAhead) dropHeadLocked(n int) {
 	ra.wins = append(ra.wins[:0], ra.wins[n:]...)
 }
 
-// dropAllLocked drops every window, stopping those still in flight.
+// dropAllLocked drops every window; those in flight finish first.
 func (ra *readAhead) dropAllLocked() {
 	ra.discardLocked(ra.wins)
 	ra.wins = ra.wins[:0]
@@ -256,7 +263,6 @@ func (ra *readAhead) dropAllLocked() {
 func (ra *readAhead) discardLocked(segs []*window) {
 	for _, s := range segs {
 		s.dropped = true
-		s.cancel()
 		ra.recycleLocked(s)
 	}
 }

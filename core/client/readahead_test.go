@@ -41,6 +41,29 @@ func readSeq(t *testing.T, f *client.File, off int64, step int) []byte {
 	return out
 }
 
+// readPipe reads all of f in steps of step bytes, as the kernel sends a
+// sequential reader's requests: inflight at a time, the next sent as soon
+// as one returns (so the later one may be served first).
+func readPipe(t *testing.T, f *client.File, step, inflight int) []byte {
+	t.Helper()
+	size := f.Entry().Size
+	out := make([]byte, size)
+	sem := make(chan struct{}, inflight)
+	var wg sync.WaitGroup
+	for at := int64(0); at < size; at += int64(step) {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			p := out[at:min(at+int64(step), size)]
+			if n, err := f.ReadAtContext(ctxT(t), p, at); n != len(p) {
+				t.Errorf("read at %d: %d bytes of %d: %v", at, n, len(p), err)
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
 // waitFree waits (bounded) for the read-ahead budget to be whole again:
 // requests still in flight when a File is closed give their memory back
 // when they end.
@@ -235,5 +258,25 @@ func TestReadAheadOff(t *testing.T) {
 	}
 	if n := f.ReadAheadWait(); n != 0 {
 		t.Fatalf("%d segments read ahead with read-ahead off", n)
+	}
+}
+
+// TestReadAheadTwoInFlight reads as the mount serves dd: 1 MiB reads, two
+// in flight, the later one sometimes first. A read ahead of another must
+// not drop (or cut short) the window the other is waiting for: each drop
+// cut a request short, closed its connection and cost a new login, and
+// the reads fell back to direct requests.
+func TestReadAheadTwoInFlight(t *testing.T) {
+	c := testcluster.Start(t)
+	cl := c.Client(t, "alice", "Crimson33")
+	data, f := putOpen(t, cl, 48<<20)
+	dials := cl.CountDials()
+	if got := readPipe(t, f, 1<<20, 2); !bytes.Equal(got, data) {
+		t.Fatal("sequential read differs from what was put")
+	}
+	// A few connections beyond the warm-up's are fine (read-ahead keeps
+	// more requests in flight than the put did); one per chunk is not.
+	if n := dials.Load(); n > 16 {
+		t.Fatalf("%d connections opened while reading 48 chunks in order", n)
 	}
 }
