@@ -13,6 +13,7 @@ var (
 	ErrNotEmpty    = errors.New("folder not empty")
 	ErrNotDir      = errors.New("not a folder")
 	ErrIsDir       = errors.New("is a folder")
+	ErrNotFile     = errors.New("not a regular file") // a symlink, FIFO or socket has no content to read
 	ErrBadName     = errors.New("invalid name")
 	ErrNameTooLong = fmt.Errorf("%w: name too long", ErrBadName)
 	ErrAuth        = errors.New("Invalid Username/Password. Please try again.") //nolint:staticcheck // the seed's message, shown as is

@@ -37,6 +37,9 @@ func (f *File) Allocate(ctx context.Context, fh fs.FileHandle, off, size uint64,
 // extend makes the file at least size bytes long: a hole at its end, in
 // the spool while the file is open for writing, else stored at once.
 func (f *File) extend(ctx context.Context, size int64) error {
+	if err := core.CheckFileSize(size); err != nil {
+		return err // EFBIG, before anything changes
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.spool != nil {

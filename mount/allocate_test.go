@@ -3,6 +3,7 @@
 package mount
 
 import (
+	"dfs/core"
 	"errors"
 	"os"
 	"path/filepath"
@@ -86,5 +87,23 @@ func TestFallocate(t *testing.T) {
 	unix.Close(fd2)
 	if fi, err := os.Stat(q); err != nil || fi.Size() != 10 {
 		t.Fatalf("stat after fallocate: %v, %v", fi, err)
+	}
+
+	// Past the largest file: EFBIG, and what the open file holds is kept.
+	fd3, err := unix.Open(q, unix.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.Pwrite(fd3, []byte("kept"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Fallocate(fd3, 0, 0, core.MaxFileSize+1); !errors.Is(err, unix.EFBIG) {
+		t.Errorf("fallocate past the largest file: %v, want EFBIG", err)
+	}
+	if err := unix.Close(fd3); err != nil {
+		t.Fatalf("close after the refused fallocate: %v", err)
+	}
+	if got, err := os.ReadFile(q); err != nil || string(got[:4]) != "kept" || len(got) != 10 {
+		t.Fatalf("after the refused fallocate: %q, %v", got, err)
 	}
 }

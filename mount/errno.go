@@ -20,6 +20,7 @@ var errnos = []struct {
 	{core.ErrNotEmpty, syscall.ENOTEMPTY},
 	{core.ErrNotDir, syscall.ENOTDIR},
 	{core.ErrIsDir, syscall.EISDIR},
+	{core.ErrNotFile, syscall.EINVAL},
 	{core.ErrNameTooLong, syscall.ENAMETOOLONG}, // before ErrBadName, which it wraps
 	{core.ErrBadName, syscall.EINVAL},
 	{core.ErrNoSpace, syscall.ENOSPC},

@@ -36,6 +36,11 @@ func (c *session) applyCommit(req wire.CommitReq) ([]uint8, error) {
 	if err := checkStamp("version", m.Version); err != nil {
 		return nil, err
 	}
+	if m.Born != "" { // the entry's identity, its inode number on mounts: a version id too
+		if err := checkStamp("born", m.Born); err != nil {
+			return nil, err
+		}
+	}
 	if m.Dir || m.Deleted || m.Size < 0 {
 		return nil, badRequest("a commit must describe a file")
 	}

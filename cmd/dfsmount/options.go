@@ -137,8 +137,9 @@ func (f *flags) setOptions(list string) error {
 		case "exec":
 			f.noexec = false
 		case "", "defaults", "auto", "noauto", "user", "nouser", "users", "_netdev", "nofail",
-			// dfs keeps no access times and no device files or setuid
-			// bits: the mount is always nosuid,nodev.
+			// The mount is always nosuid,nodev (dfs stores setuid bits
+			// but no device files; a program from the mount never gains
+			// privileges) and noatime (reads change no access time).
 			"dev", "nodev", "suid", "nosuid", "atime", "noatime", "relatime", "norelatime",
 			"strictatime", "nostrictatime", "diratime", "nodiratime", "lazytime", "nolazytime", "async":
 		default:

@@ -33,8 +33,8 @@ func (e *Entry) Ino() uint64 {
 		h.Write([]byte(e.Born))
 	}
 	ino := h.Sum64()
-	if ino <= RootIno {
-		ino += 2
+	if ino <= RootIno || ino == ^uint64(0) { // 0 and ^0 are reserved by go-fuse, 1 is the root
+		ino = 2
 	}
 	return ino
 }

@@ -105,6 +105,9 @@ func (c *Client) openEntry(e Entry) (*File, error) {
 	if e.Dir {
 		return nil, fmt.Errorf("%s: %w", name, core.ErrIsDir)
 	}
+	if e.IsSpecial() {
+		return nil, fmt.Errorf("%s: %w", name, core.ErrNotFile)
+	}
 	if e.State == StateIncomplete {
 		return nil, fmt.Errorf("%w: %s: missing %s", core.ErrIncomplete, name, c.missingChunks(&e))
 	}

@@ -25,6 +25,9 @@ func TestSymlinkMknodSetAttrs(t *testing.T) {
 	if _, err := cl.Symlink(ctx, "d/l", "../some/where", 1001, 101); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := cl.Open(ctx, "d/l"); !errors.Is(err, core.ErrNotFile) {
+		t.Errorf("open of a symlink as a file: %v, want ErrNotFile", err)
+	}
 	if _, err := cl.Symlink(ctx, "d/l", "x", 0, 0); !errors.Is(err, core.ErrExist) {
 		t.Fatalf("symlink over an entry: %v", err)
 	}

@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"dfs/core"
 )
 
 // Commit request flag bits.
@@ -58,6 +60,10 @@ func AppendCommitReq(b []byte, req *CommitReq) []byte {
 	return AppendMetaFields(b, &req.Meta)
 }
 
+// maxNeed is the most entries a need list can have: every chunk of the
+// largest file. A longer one is refused before anything is allocated.
+const maxNeed = core.NumChunks * maxSegments
+
 // DecodeCommitReq decodes a COMMIT request body (see AppendCommitReq);
 // nothing may follow the meta. The result does not alias body.
 func DecodeCommitReq(body []byte) (CommitReq, error) {
@@ -76,13 +82,16 @@ func DecodeCommitReq(body []byte) (CommitReq, error) {
 	if r.err == nil && n > uint64(len(r.b)) {
 		r.fail("need count", fmt.Errorf("%d entries cannot fit in %d bytes", n, len(r.b)))
 	}
+	if r.err == nil && n > maxNeed {
+		r.fail("need count", fmt.Errorf("%d entries, more than the %d chunks of the largest file", n, maxNeed))
+	}
 	if r.err == nil && n > 0 {
 		req.Need = make([]int, n)
 	}
 	next := uint64(0)
 	for i := range req.Need {
 		gap := r.uvarint("need")
-		if r.err == nil && gap > math.MaxInt32-next {
+		if r.err == nil && (next > math.MaxInt32 || gap > math.MaxInt32-next) {
 			r.fail("need", fmt.Errorf("entry %d past %d", i, math.MaxInt32))
 		}
 		if r.err != nil {

@@ -2,9 +2,12 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -174,4 +177,38 @@ func ExampleAppendCommitReq() {
 		Meta: Meta{Stamp: "01", Born: "01", Version: "01", Size: 0, Mode: 0o644}}
 	fmt.Printf("% x\n", AppendCommitReq(nil, &req))
 	// Output: 01 05 61 2e 74 78 74 01 02 00 ff 03 00 00 03 00 01 01 01 01 01 01 01 01 01 00 a4 03 00 00 00 00 00 00 00
+}
+
+// TestCommitDecodeBounds: counts beyond the largest file and need entries
+// that overflow are refused before the decoder allocates for them.
+func TestCommitDecodeBounds(t *testing.T) {
+	head := []byte{0, 1, 'f', 0} // flags, path "f", no upload
+	meta := AppendMetaFields(nil, &Meta{Stamp: "a1", Version: "b2"})
+	cases := map[string][]byte{
+		// A need count just over every chunk of the largest file, with
+		// room in the body for it.
+		"need count": append(append(binary.AppendUvarint(slices.Clone(head), maxNeed+1), make([]byte, maxNeed+1)...), meta...),
+		// MaxInt32, then a gap that wraps below zero.
+		"need overflow": append(binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint(slices.Clone(head), 2),
+			math.MaxInt32), 1<<64-1-math.MaxInt32-5), meta...),
+	}
+	for name, body := range cases {
+		if req, err := DecodeCommitReq(body); !errors.Is(err, ErrBadRecord) {
+			t.Errorf("%s: need %v, %v", name, len(req.Need), err)
+		}
+	}
+	// A meta listing more segments than the largest file has.
+	m := Meta{Stamp: "a1", Version: "b2", Segments: make([]Segment, maxSegments+1)}
+	for i := range m.Segments {
+		m.Segments[i].Index = int64(i)
+	}
+	if _, _, err := DecodeMetaFields(AppendMetaFields(nil, &m)); !errors.Is(err, ErrBadRecord) {
+		t.Errorf("%d segments: %v", len(m.Segments), err)
+	}
+	// A segment index that wraps past the largest int64.
+	m = Meta{Segments: []Segment{{Index: math.MaxInt64}, {}}}
+	rec := AppendMetaFields(nil, &m)
+	if got, _, err := DecodeMetaFields(rec); err == nil {
+		t.Errorf("a second segment after index MaxInt64 decoded: %v", got.Segments[1].Index)
+	}
 }

@@ -34,6 +34,12 @@ const maxRecordString = 64 << 10
 // the body could not hold them.
 const minRecord = 1 + 1 + 3 + 3 + 5 + 1
 
+// maxSegments is the most segments a meta lists: those of a file of
+// core.MaxFileSize. A count over it is refused before anything is
+// allocated (a frame of tiny segments would otherwise make the decoder
+// allocate many times its size).
+const maxSegments = 1 << 16
+
 // minSegment is the size of the smallest segment: index, empty id, size,
 // empty md5, four chunks of size 0 with an empty hash. A segment count is
 // refused if the rest of the body could not hold them.
@@ -425,6 +431,9 @@ func (r *recordReader) record(m *Meta, withPath bool) {
 	if r.err == nil && n > uint64(len(r.b)/minSegment) {
 		r.fail("segment count", fmt.Errorf("%d segments cannot fit in %d bytes", n, len(r.b)))
 	}
+	if r.err == nil && n > maxSegments {
+		r.fail("segment count", fmt.Errorf("%d segments, more than the %d of the largest file", n, maxSegments))
+	}
 	if r.err == nil && n > 0 {
 		m.Segments = make([]Segment, n)
 		// A big file's strings (6 per segment, 312 hex digits) would
@@ -438,7 +447,7 @@ func (r *recordReader) record(m *Meta, withPath bool) {
 	for i := range m.Segments {
 		s := &m.Segments[i]
 		idx := r.uvarint("segment index")
-		if r.err == nil && (idx > math.MaxInt64-next) {
+		if r.err == nil && (next > math.MaxInt64 || idx > math.MaxInt64-next) {
 			r.fail("segment index", errVarintOverflow)
 		}
 		s.Index = int64(next + idx)

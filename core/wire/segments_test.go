@@ -66,3 +66,10 @@ func TestSegmentX(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxSegments keeps the decoder's cap in step with the largest file.
+func TestMaxSegments(t *testing.T) {
+	if maxSegments != core.NumSegments(core.MaxFileSize) {
+		t.Fatalf("maxSegments %d, the largest file has %d segments", maxSegments, core.NumSegments(core.MaxFileSize))
+	}
+}
