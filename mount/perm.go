@@ -55,8 +55,8 @@ func (s *fsys) attrChange(ctx context.Context, in *fuse.SetAttrIn, cur client.En
 		return a, 0
 	}
 	owner := c.Uid == cur.UID
-	if a.UID != nil && *a.UID != cur.UID {
-		return a, syscall.EPERM
+	if a.UID != nil && (*a.UID != cur.UID || !owner) {
+		return a, syscall.EPERM // only root gives a file away; chown to the same uid is the owner's
 	}
 	gid := cur.GID
 	if a.GID != nil && *a.GID != cur.GID {
@@ -66,15 +66,21 @@ func (s *fsys) attrChange(ctx context.Context, in *fuse.SetAttrIn, cur client.En
 		gid = *a.GID
 	}
 	if a.Mode != nil {
-		if !owner {
+		// Anyone who may write a file may clear its setuid and setgid
+		// bits: the kernel does so on a write by a non-owner.
+		dropsPriv := *a.Mode == cur.Mode&wire.ModePerm&^(syscall.S_ISUID|syscall.S_ISGID) && *a.Mode != cur.Mode&wire.ModePerm
+		if !owner && !dropsPriv {
 			return a, syscall.EPERM
 		}
-		if *a.Mode&syscall.S_ISGID != 0 && !cur.Dir && !inGroup(c, gid) {
+		if *a.Mode&syscall.S_ISGID != 0 && !inGroup(c, gid) {
 			m := *a.Mode &^ syscall.S_ISGID
 			a.Mode = &m
 		}
 	}
-	now := in.Valid&(fuse.FATTR_ATIME_NOW|fuse.FATTR_MTIME_NOW) != 0
+	// A non-owner may only set both times to now (touch); Linux asks
+	// for write access then, which the mount does not check without
+	// default_permissions.
+	now := (a.ATime == nil || in.Valid&fuse.FATTR_ATIME_NOW != 0) && (a.MTime == nil || in.Valid&fuse.FATTR_MTIME_NOW != 0)
 	if (a.ATime != nil || a.MTime != nil) && !owner && !now {
 		return a, syscall.EPERM
 	}
