@@ -28,13 +28,17 @@
 // Options.CacheDir. A change costs the change: only the segments written to
 // are fetched and put again, the others stay shared with the version
 // before; holes are neither stored nor sent. A sequential writer's full
-// segments are put while it writes on, and dropped from the cache folder
-// once stored, so the cache holds a few segments whatever the file's size.
-// Close (flush) and fsync put what is left and commit the draft. Segments
-// stored but not committed are staged on the nodes, which drop them when
-// the upload is idle for long: a file kept open for writing is committed
-// on its own (a checkpoint, checkpoint.go) within Options.Checkpoint (30 s)
-// of its first stored segment, and others see it as of then. Read-only
+// segments are put while it writes on. Close (flush) and fsync put what is
+// left and commit the draft. Segments stored but not committed are staged
+// on the nodes, part of no version yet (the nodes drop them when the upload
+// is idle for long, and a failed commit leaves them nowhere), so a segment
+// keeps its local copy until a commit holds it: the mount never drops the
+// only copy of data. A file kept open for writing is committed on its own
+// (a checkpoint, checkpoint.go) within Options.Checkpoint (30 s) of its
+// first stored segment, and at once when it has 8 segments (32 MiB) in
+// the cache folder, which bounds the cache whatever the file's size;
+// others see it as of then. A failed put or commit is retried with a
+// backoff, from a fresh draft with every local copy sent again. Read-only
 // handles read the version the inode shows, range by range, straight from
 // the nodes.
 package mount

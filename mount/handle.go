@@ -157,7 +157,9 @@ func (f *File) releaseLocked(ctx context.Context, sp *spool, put bool) {
 // segments are put (waiting for those in flight, with f.mu released), then
 // the draft is committed; with sync the version is on the nodes' disks
 // when it returns. A file removed meanwhile has nowhere to go: its changes
-// are dropped.
+// are dropped. A failed commit leaves the draft done: the spool gets a
+// fresh one on its base, and the retry is armed (checkpoint.go); a failed
+// put armed it already.
 func (f *File) putLocked(ctx context.Context, sync bool) error {
 	sp := f.spool
 	if sp == nil || !sp.dirty {
@@ -180,6 +182,11 @@ func (f *File) putLocked(ctx context.Context, sync bool) error {
 	}
 	res, err := sp.draft.Commit(detach(ctx), sp.size, f.putOptionsLocked(sync))
 	if err != nil {
+		sp.redraft(f.sys.newDraft(p, sp.base))
+		if sp.failed == nil {
+			sp.failed = err // no background put until the retry
+		}
+		f.retryLocked(sp)
 		return err
 	}
 	f.fresh = false

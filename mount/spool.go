@@ -41,11 +41,13 @@ type draft interface {
 	Rename(name string)
 }
 
-// Bounds on a spool's segments: a writer waits for uploads while the
-// cache folder holds maxLocal segments of the file, and at most maxBusy
-// are being put at once.
+// Bounds on a spool's segments: the cache folder holds at most maxLocal
+// segments of the file (32 MiB), dirty or stored in the draft and not
+// committed yet; a writer that needs one more waits for uploads, or for a
+// commit (a checkpoint now) when every local copy is stored. At most
+// maxBusy are being put at once.
 const (
-	maxLocal = 6
+	maxLocal = 8
 	maxBusy  = 3
 )
 
@@ -54,10 +56,16 @@ const (
 // of the segments written since they were last put. A segment reads from,
 // in order: its local copy (an unlinked file in the cache folder, so that
 // nothing is left behind on a crash), else what the draft stores of it
-// (draft.Stores): its put in the draft (ReadSegment), or base's segment
-// the draft keeps, or zeros (a hole). Only segments that were written are ever local, and a
-// local copy is dropped once the draft stored it: the cache folder holds
-// a few segments, whatever the file's size.
+// (draft.Stores): base's segment the draft keeps, or zeros (a hole), or
+// (only while a local copy is being fetched) its put in the draft
+// (ReadSegment). Only segments that were written are ever local, and a
+// local copy is kept until a commit that includes it succeeded: the mount
+// never drops the only copy of data that no version holds. The draft's
+// staged segments are no version yet (a failed commit leaves them
+// nowhere: the spool then starts a fresh draft on base and puts every
+// local copy again, redraft). So that the cache folder holds a few
+// segments whatever the file's size, a writer over maxLocal commits
+// (roomLocked).
 //
 // Its fields are guarded by the owning File's mu; cond (on that mutex)
 // wakes who waits for uploads.
@@ -70,22 +78,26 @@ type spool struct {
 	segs   map[int64]*segment // segments with a local copy, or a put of one in flight
 	local  int                // segments with a local copy
 	busy   int                // PutSegment calls in flight
-	failed error              // the first put that failed since the last flush began
+	failed error              // the first put or commit that failed since the last flush began: no background put until the retry (checkpoint.go)
+	low    int64              // the smallest size since base: what a fresh draft on base drops (redraft)
 	cut    int64              // size before the last shrink: past size, readPast reads base below it
 	past   *client.File       // what readPast reads
 	dirty  bool               // changed since the last commit
 	mtime  time.Time          // modification time to store with the next commit
 	refs   int                // open handles using the spool
 
-	staged        func()      // called when a put of a segment succeeded (the File arms the checkpoint)
-	checkpoint    *time.Timer // commits the staged segments (checkpoint.go); nil while none wait
-	checkpointGen int         // counts the timers armed: a stopped one that fired anyway does nothing
-	checkpointErr error       // a checkpoint's failure, not reported yet
+	staged        func()        // called when a put of a segment succeeded (the File arms the checkpoint)
+	retry         func()        // called when a put failed (the File arms the retry, with backoff)
+	commit        func()        // commits now, as a checkpoint (roomLocked)
+	backoff       time.Duration // the last retry's delay; 0 after a commit succeeded
+	checkpoint    *time.Timer   // commits the staged segments (checkpoint.go); nil while none wait
+	checkpointGen int           // counts the timers armed: a stopped one that fired anyway does nothing
+	checkpointErr error         // a checkpoint's failure, not reported yet
 }
 
-// segment is a segment of a spool written since it was last put.
+// segment is a segment of a spool written since the last commit.
 type segment struct {
-	f     *os.File // local copy
+	f     *os.File // local copy: kept until a commit holds it
 	n     int64    // bytes the local copy holds from the segment's start: the rest of its span reads zeros
 	dirty bool     // the local copy changed since it was last handed to PutSegment
 	busy  bool     // a PutSegment of it is in flight
@@ -103,13 +115,31 @@ func newSpool(dir string, mu *sync.Mutex, base *client.File, d draft) *spool {
 }
 
 // rebase makes base, of the spool's size, the version the spool holds,
-// with nothing changed: after a commit, with d the draft on it.
+// with nothing changed: after a commit, with d the draft on it. The local
+// copies are dropped: the commit held them all (putLocked commits with
+// none dirty and no put in flight).
 func (s *spool) rebase(base *client.File, d draft) {
-	s.base, s.draft, s.dirty = base, d, false
+	s.base, s.draft, s.dirty, s.low, s.backoff = base, d, false, s.size, 0
 	s.stopCheckpoint()
 	for k, seg := range s.segs {
 		s.dropLocal(seg)
 		delete(s.segs, k)
+	}
+}
+
+// redraft replaces a draft whose commit failed (a done draft, its staged
+// segments part of no version) with d, a fresh draft on base: shrunk as
+// the spool was since base, and every local copy dirty again, so that the
+// next put and commit send them again. Nothing is lost: every segment the
+// old draft stored kept its local copy, and a segment a shrink cut has
+// one too (truncate). No put is in flight.
+func (s *spool) redraft(d draft) {
+	s.draft = d
+	d.Truncate(s.low) // the segment it cuts is local (truncate made it so)
+	for _, seg := range s.segs {
+		if seg.f != nil {
+			seg.dirty = true
+		}
 	}
 }
 
@@ -291,6 +321,7 @@ func (s *spool) dropLocal(seg *segment) {
 func (s *spool) truncate(ctx context.Context, size int64) error {
 	s.drainLocked()
 	s.dropPast(size)
+	s.low = min(s.low, size)
 	if size < s.size {
 		s.cut, s.past = s.size, s.base
 		last := core.NumSegments(size)
@@ -352,10 +383,13 @@ func (s *spool) behindLocked(k int64) {
 }
 
 // roomLocked waits, putting segments, until the cache folder has room for
-// the local copies a write of ps needs (maxLocal). When puts fail the
-// writer goes on without the bound: close or fsync reports the failure,
-// as they do on a local disk.
+// the local copies a write of ps needs (maxLocal); when every local copy
+// is stored in the draft, it commits (s.commit, a checkpoint now), which
+// drops them. When puts or the commit fail the writer goes on without the
+// bound until the retry (checkpoint.go): the next write, fsync or close
+// reports the failure, as on a local disk.
 func (s *spool) roomLocked(ps []segRange) error {
+	committed := false
 	for {
 		need := 0
 		for _, pc := range ps {
@@ -367,11 +401,26 @@ func (s *spool) roomLocked(ps []segRange) error {
 			return nil
 		}
 		s.startDirtyLocked(func(k int64) bool { return k != ps[0].k && k != ps[len(ps)-1].k })
-		if s.busy == 0 {
+		if s.busy > 0 {
+			s.cond.Wait()
+			continue
+		}
+		if committed || !s.anyStaged() || s.commit == nil {
 			return nil // nothing to wait for: all local copies are being written
 		}
-		s.cond.Wait()
+		committed = true
+		s.commit() // with f.mu released while it waits for puts
 	}
+}
+
+// anyStaged reports whether a local copy is stored in the draft as it is.
+func (s *spool) anyStaged() bool {
+	for _, seg := range s.segs {
+		if seg.f != nil && !seg.dirty && !seg.busy {
+			return true
+		}
+	}
+	return false
 }
 
 // startDirtyLocked starts putting dirty local segments that ok accepts,
@@ -394,14 +443,14 @@ func (s *spool) startDirtyLocked(ok func(k int64) bool) {
 
 // startLocked starts putting segment k in the background. The draft's put
 // is the local copy as it is now; a write meanwhile makes it dirty again,
-// and it is put again later. Once stored and not written meanwhile, the
-// local copy is dropped.
+// and it is put again later. The local copy stays until a commit holds
+// it (rebase).
 func (s *spool) startLocked(k int64, seg *segment) {
 	buf := segBufs.Get().(*[]byte)
 	n, err := seg.f.ReadAt((*buf)[:seg.n], 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		segBufs.Put(buf)
-		s.failed = err
+		s.putFailed(err)
 		return
 	}
 	seg.busy, seg.dirty = true, false
@@ -418,21 +467,24 @@ func (s *spool) startLocked(k int64, seg *segment) {
 		seg.busy = false
 		if err != nil {
 			seg.dirty = true
-			if s.failed == nil {
-				s.failed = err
-			}
+			s.putFailed(err)
 			return
-		}
-		if !seg.dirty { // the draft holds it as it is: it reads from there
-			s.dropLocal(seg)
-			if s.segs[k] == seg {
-				delete(s.segs, k)
-			}
 		}
 		if s.staged != nil {
 			s.staged()
 		}
 	}()
+}
+
+// putFailed records the first failure of a put since the last flush
+// began, which stops background puts, and has the File retry them later.
+func (s *spool) putFailed(err error) {
+	if s.failed == nil {
+		s.failed = err
+		if s.retry != nil {
+			s.retry()
+		}
+	}
 }
 
 // drainLocked waits until no put is in flight.
