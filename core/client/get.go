@@ -486,12 +486,16 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // Get writes the newest whole version of name into w and returns it. When
 // the file is overwritten while it is read, Get starts over on the new
-// version (up to three times), so w never holds a mix.
+// version (up to three times), so w never holds a mix. A symlink, FIFO or
+// socket has no content: Get writes nothing and returns it (IsSpecial).
 func (c *Client) Get(ctx context.Context, name string, w io.WriterAt, progress func(done int64)) (Entry, error) {
 	for attempt := 0; ; attempt++ {
 		e, err := c.stat(ctx, name)
 		if err != nil {
 			return Entry{}, err
+		}
+		if e.IsSpecial() {
+			return e, nil // no content: the caller makes it as what it is (IsSpecial)
 		}
 		f, err := c.openEntry(e)
 		if err != nil {
