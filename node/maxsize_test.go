@@ -39,6 +39,10 @@ func TestMaxSizeFile(t *testing.T) {
 	}
 	n := startNode(t, func(cfg *Config) { cfg.IOTimeout = time.Minute })
 	c := login(t, n.addr, "alice", "Crimson33")
+	// Each step takes seconds under -race on a loaded machine (8 s a
+	// commit was seen beside stress-ng): more than the 20 s a test
+	// connection gets in all.
+	_ = c.nc.SetDeadline(time.Now().Add(5 * time.Minute))
 	for _, p := range []string{"d/a", "d/z"} {
 		if _, _, err := c.upload(p, []byte("small")); err != nil {
 			t.Fatal(err)

@@ -144,9 +144,10 @@ type uploads struct {
 type upload struct {
 	id         string
 	parts      map[partKey]part
-	receiving  int       // chunks being received into temporary files
-	committing bool      // a commit checked its chunks and will take them (hold)
-	at         time.Time // when a chunk last started or arrived
+	receiving  int               // chunks being received into temporary files
+	arriving   map[partKey]int64 // of those, the room (chunkFileSize) each part's receipts take
+	committing bool              // a commit checked its chunks and will take them (hold)
+	at         time.Time         // when a chunk last started or arrived
 }
 
 // busy reports whether the upload is in use: no idle drop or reclaim may
@@ -226,7 +227,7 @@ func (s *uploads) reclaimLocked(now time.Time, except string) bool {
 
 // begin counts a chunk of size bytes of upload id about to be received
 // into a temporary file; end or keepFile must follow.
-func (s *uploads) begin(id string, size int64) error {
+func (s *uploads) begin(id string, k partKey, size int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	up, err := s.admitLocked(id, size, time.Now())
@@ -234,16 +235,28 @@ func (s *uploads) begin(id string, size int64) error {
 		return err
 	}
 	up.receiving++
+	if up.arriving == nil {
+		up.arriving = map[partKey]int64{}
+	}
+	up.arriving[k] += chunkFileSize(size)
 	s.use.Bytes += size
 	return nil
 }
 
+// arrived uncounts a receipt of part k that ended.
+func (up *upload) arrived(k partKey, size int64) {
+	up.receiving--
+	if up.arriving[k] -= chunkFileSize(size); up.arriving[k] <= 0 {
+		delete(up.arriving, k)
+	}
+}
+
 // end uncounts a chunk begun and not kept.
-func (s *uploads) end(id string, size int64) {
+func (s *uploads) end(id string, k partKey, size int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	up := s.m[id]
-	up.receiving--
+	up.arrived(k, size)
 	s.use.Bytes -= size
 	s.forgetIfEmptyLocked(id, up)
 }
@@ -254,7 +267,7 @@ func (s *uploads) keepFile(id string, k partKey, size int64, sum [32]byte, renam
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	up := s.m[id]
-	up.receiving--
+	up.arrived(k, size)
 	if err := rename(); err != nil {
 		s.use.Bytes -= size
 		s.forgetIfEmptyLocked(id, up)
@@ -326,9 +339,10 @@ func (s *uploads) forgetIfEmptyLocked(id string, up *upload) {
 	s.use.Uploads--
 }
 
-// stagedSize is what the part k of upload id already staged takes (its
-// file on the disk, or its bytes in memory), 0 if none: a chunk sent
-// again (a client retrying on a fresh connection) replaces it.
+// stagedSize is what the part k of upload id already takes under the
+// quota (its staged file or its bytes in memory, and receipts of it still
+// under way), 0 if none: a chunk sent again (a client retrying on a fresh
+// connection while the first try may still be arriving) replaces it.
 func (s *uploads) stagedSize(id string, k partKey) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -336,14 +350,14 @@ func (s *uploads) stagedSize(id string, k partKey) int64 {
 	if up == nil {
 		return 0
 	}
-	p := up.parts[k]
-	switch {
+	n := up.arriving[k]
+	switch p := up.parts[k]; {
 	case p.file:
-		return chunkFileSize(p.size)
+		n += chunkFileSize(p.size)
 	case p.data != nil:
-		return int64(len(p.data))
+		n += int64(len(p.data))
 	}
-	return 0
+	return n
 }
 
 // has reports whether chunk k of upload id is here.

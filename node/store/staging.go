@@ -36,14 +36,14 @@ type StagedChunk struct {
 // With hash false the data is not hashed: Finish then takes the SHA-256
 // given. Close it after use.
 func (u *UserDir) Stage(upload, seg string, n int, size int64, hash bool) (*StagedChunk, error) {
-	if err := u.up.begin(upload, size); err != nil {
+	if err := u.up.begin(upload, partKey{seg, n}, size); err != nil {
 		return nil, err
 	}
 	final := stagedName(upload, seg, n)
 	tmp := final + ".tmp-" + randHex(8)
 	f, direct, err := openChunkForWrite(func(flag int) (*os.File, error) { return u.root.OpenFile(tmp, flag, 0o600) })
 	if err != nil {
-		u.up.end(upload, size)
+		u.up.end(upload, partKey{seg, n}, size)
 		return nil, err
 	}
 	return &StagedChunk{u: u, upload: upload, key: partKey{seg, n}, size: size, tmp: tmp, final: final, f: f, w: newChunkWriter(f, direct, u.bufs, hash)}, nil
@@ -87,7 +87,7 @@ func (s *StagedChunk) Close() {
 	if !s.kept {
 		s.f.Close()
 		_ = s.u.root.Remove(s.tmp)
-		s.u.up.end(s.upload, s.size)
+		s.u.up.end(s.upload, s.key, s.size)
 	}
 }
 

@@ -397,4 +397,18 @@ func TestReserveReplacesStaged(t *testing.T) {
 	}
 	release()
 	r.check("the retry")
+
+	// A chunk still arriving (its first try) counts as what a retry
+	// replaces too, until its receipt ends.
+	sc, err := u.Stage(upload, seg, 1, 100<<10, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := u.ReplacedSize(upload, seg, 1); got != chunkFileSize(100<<10) {
+		t.Errorf("a chunk arriving replaces %d, want %d", got, chunkFileSize(100<<10))
+	}
+	sc.Close()
+	if got := u.ReplacedSize(upload, seg, 1); got != 0 {
+		t.Errorf("after the receipt ended: %d", got)
+	}
 }
