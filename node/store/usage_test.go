@@ -309,15 +309,7 @@ func TestUsageFollowsChanges(t *testing.T) {
 }
 
 func TestReserveRefusesOverQuota(t *testing.T) {
-	st, err := Open(Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	u, err := st.User("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, u := openAlice(t)
 	r := &usageRig{t: t, st: st, u: u, rnd: rand.New(rand.NewPCG(3, 4))}
 	if _, err := r.put("a", 400<<10, "", nil); err != nil {
 		t.Fatal(err)
@@ -367,15 +359,7 @@ func TestReserveRefusesOverQuota(t *testing.T) {
 // client retrying on a fresh connection after its reply was lost) replaces
 // the staged one, so the quota check does not count it twice.
 func TestReserveReplacesStaged(t *testing.T) {
-	st, err := Open(Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	u, err := st.User("alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, u := openAlice(t)
 	r := &usageRig{t: t, st: st, u: u, rnd: rand.New(rand.NewPCG(5, 6))}
 	const upload, seg = "0123456789abcdef0123456789abcdef", "18a2b3c4d5e6f7a8deadbeef"
 	data := make([]byte, 100<<10)
@@ -411,4 +395,20 @@ func TestReserveReplacesStaged(t *testing.T) {
 	if got := u.ReplacedSize(upload, seg, 1); got != 0 {
 		t.Errorf("after the receipt ended: %d", got)
 	}
+}
+
+// openAlice opens a store in a new folder, closed when the test ends, and
+// alice's folder in it.
+func openAlice(t *testing.T) (*Store, *UserDir) {
+	t.Helper()
+	st, err := Open(Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	u, err := st.User("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, u
 }
