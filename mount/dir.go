@@ -148,11 +148,18 @@ func (d *Dir) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) s
 		d.sys.fillTop(&out.Attr)
 		return 0
 	}
-	e, err := d.sys.store.Stat(ctx, p)
+	return d.sys.statInto(ctx, p, d, &out.Attr)
+}
+
+// statInto asks for the entry at p and gives it to the inode's setter,
+// which fills out: what GETATTR of a file, folder or special entry does
+// when the nodes are to answer.
+func (s *fsys) statInto(ctx context.Context, p string, to entrySetter, out *fuse.Attr) syscall.Errno {
+	e, err := s.store.Stat(ctx, p)
 	if err != nil {
-		return d.sys.errno("getattr", err)
+		return s.errno("getattr", err)
 	}
-	d.setEntry(e, &out.Attr)
+	to.setEntry(e, out)
 	return 0
 }
 

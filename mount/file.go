@@ -79,12 +79,7 @@ func (f *File) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut)
 		return 0
 	}
 	f.mu.Unlock()
-	e, err := f.sys.store.Stat(ctx, p)
-	if err != nil {
-		return f.sys.errno("getattr", err)
-	}
-	f.setEntry(e, &out.Attr)
-	return 0
+	return f.sys.statInto(ctx, p, f, &out.Attr)
 }
 
 // Setattr truncates and changes mode, owner, group and times.

@@ -40,12 +40,7 @@ func (s *Special) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrO
 	if !ok {
 		return syscall.ENOENT
 	}
-	e, err := s.sys.store.Stat(ctx, p)
-	if err != nil {
-		return s.sys.errno("getattr", err)
-	}
-	s.setEntry(e, &out.Attr)
-	return 0
+	return s.sys.statInto(ctx, p, s, &out.Attr)
 }
 
 // Setattr changes owner, group, times (lchown, lutimes) or, for a FIFO or
