@@ -27,4 +27,5 @@ var (
 	ErrStale       = errors.New("superseded by a newer version")
 	ErrPinMismatch = errors.New("node key does not match the pinned fingerprint")
 	ErrTooLarge    = errors.New("file too large: dfs stores files up to 256 GiB") // past MaxFileSize
+	ErrKey         = errors.New("the user's key cannot be opened")                // no master key the password opens (docs/security.md, End-to-end keys)
 )

@@ -64,3 +64,9 @@ func AllZero(p []byte) bool {
 	// vectorised comparison, no block of zeros to compare with).
 	return len(p) == 0 || p[0] == 0 && bytes.Equal(p[1:], p[:len(p)-1])
 }
+
+// ChunkOverhead is what a stored chunk holds beyond its share of the
+// segment's bytes: chunks are stored encrypted (core/crypt: a 12-byte
+// nonce and a 16-byte authentication tag), so chunk c of a segment of
+// size s takes ChunkBounds(s, c)'s length plus ChunkOverhead bytes.
+const ChunkOverhead = 28

@@ -27,6 +27,7 @@ var errnos = []struct {
 	{core.ErrQuota, syscall.EDQUOT},
 	{core.ErrTooLarge, syscall.EFBIG}, // past core.MaxFileSize
 	{core.ErrAuth, syscall.EACCES},
+	{core.ErrKey, syscall.EACCES}, // no master key this password opens
 	// Node trouble is EIO even when a cause deeper in the chain is an errno
 	// (a refused connection must not reach a program as ECONNREFUSED).
 	{core.ErrNoNode, syscall.EIO},

@@ -80,6 +80,11 @@ type Meta struct {
 	CTime    int64     `json:"ctime,omitempty"`  // unix ns, last change of content or attributes; 0: as MTime
 	Target   string    `json:"target,omitempty"` // a symlink's target (Mode has ModeSymlink)
 	Segments []Segment `json:"segments,omitempty"`
+	// Seal authenticates the entry with the user's key (core/crypt,
+	// SealEntry): made by the client that wrote the entry, kept and
+	// returned by nodes as they got it, checked by every client reading
+	// it. Nodes never check it (they have no key).
+	Seal string `json:"seal,omitempty"`
 	// Held, in replies only, says which chunks of Segments this node
 	// holds, good as far as it knows: bit c of Held[i] is chunk c of
 	// Segments[i]. nil in requests.
