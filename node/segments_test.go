@@ -333,8 +333,7 @@ func TestHeldPerSegment(t *testing.T) {
 	// Heal: the chunk under a new upload, committed with the same stamp.
 	up := randHex(16)
 	b, e := core.SegmentSpan(m.Size, 1)
-	cb, ce := core.ChunkBounds(e-b, 2)
-	if err := c.put(up, m.Segments[1].ID, 2, data[b+cb:b+ce]); err != nil {
+	if err := c.put(up, m.Segments[1].ID, 2, chunkOf(data[b:e], 2)); err != nil {
 		t.Fatal(err)
 	}
 	var resp wire.CommitResp
@@ -347,8 +346,9 @@ func TestHeldPerSegment(t *testing.T) {
 }
 
 // TestCommitChecksSegments: a commit whose segment list does not describe
-// its size, or whose need names a chunk past its segments, is a bad
-// request that changes nothing.
+// its size (chunk sizes without the encryption's overhead included), or
+// whose need names a chunk past its segments, is a bad request that changes
+// nothing.
 func TestCommitChecksSegments(t *testing.T) {
 	n := startNode(t, nil)
 	c := login(t, n.addr, "alice", "Crimson33")
@@ -366,6 +366,12 @@ func TestCommitChecksSegments(t *testing.T) {
 	bad.Segments[1].Index, bad.Size = 1, core.SegmentSize+m.Size
 	wantStatus(t, "one segment id twice", c.call(wire.TypeCommit, wire.CommitReq{Path: "f", Upload: up, Meta: bad}, nil), wire.StatusBadRequest)
 	wantStatus(t, "need past the segments", c.call(wire.TypeCommit, wire.CommitReq{Path: "f", Upload: up, Meta: m, Need: []int{4}}, nil), wire.StatusBadRequest)
+	// Chunks are stored encrypted: their sizes include the overhead.
+	bad.Segments, bad.Size = slices.Clone(m.Segments), m.Size
+	for c := range bad.Segments[0].Chunks {
+		bad.Segments[0].Chunks[c].Size -= core.ChunkOverhead
+	}
+	wantStatus(t, "plaintext chunk sizes", c.call(wire.TypeCommit, wire.CommitReq{Path: "f", Upload: up, Meta: bad}, nil), wire.StatusBadRequest)
 	if ch := c.lookup("f"); len(ch) != 0 {
 		t.Fatalf("a refused commit made f: %+v", ch)
 	}
