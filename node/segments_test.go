@@ -273,8 +273,9 @@ func TestRecoveryWalk(t *testing.T) {
 }
 
 // TestOldFormatRefused: a data folder of the whole-file format (no FORMAT,
-// a users folder) or of an unknown format is refused with a message that
-// says so, and nothing in it is touched; an empty one gets FORMAT.
+// a users folder), of the plaintext segments format (2) or of an unknown
+// format is refused with a message that says so, and nothing in it is
+// touched; an empty one gets FORMAT.
 func TestOldFormatRefused(t *testing.T) {
 	old := t.TempDir()
 	os.MkdirAll(filepath.Join(old, "users/alice/files/f"), 0o700)
@@ -289,10 +290,23 @@ func TestOldFormatRefused(t *testing.T) {
 	if exists(filepath.Join(old, "FORMAT")) || !exists(filepath.Join(old, "users/alice/files/f/@meta")) {
 		t.Errorf("the old folder was changed")
 	}
+	two := t.TempDir()
+	os.MkdirAll(filepath.Join(two, "users/alice/files/f"), 0o700)
+	os.WriteFile(filepath.Join(two, "FORMAT"), []byte("dfs data format 2 (segments)\n"), 0o600)
+	cfg.Dir = two
+	_, err = New(cfg)
+	if err == nil || !errors.Is(err, store.ErrFormat) ||
+		!strings.Contains(err.Error(), "holds data of format 2, which this node cannot read: no user data of format 2 can be converted without the users' passwords") ||
+		!strings.Contains(err.Error(), "move it aside") {
+		t.Fatalf("format 2 folder: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(two, "FORMAT")); string(b) != "dfs data format 2 (segments)\n" || !exists(filepath.Join(two, "users/alice/files/f")) {
+		t.Errorf("the format 2 folder was changed")
+	}
 	other := t.TempDir()
-	os.WriteFile(filepath.Join(other, "FORMAT"), []byte("dfs data format 3 (future)\n"), 0o600)
+	os.WriteFile(filepath.Join(other, "FORMAT"), []byte("dfs data format 4 (future)\n"), 0o600)
 	cfg.Dir = other
-	if _, err := New(cfg); err == nil || !errors.Is(err, store.ErrFormat) || !strings.Contains(err.Error(), "format 3") {
+	if _, err := New(cfg); err == nil || !errors.Is(err, store.ErrFormat) || !strings.Contains(err.Error(), "format 4") {
 		t.Fatalf("unknown format: %v", err)
 	}
 	n := startNode(t, nil)
