@@ -63,7 +63,7 @@ func TestGroupCommit(t *testing.T) {
 
 	// Sync on the change itself.
 	st := core.NewVersion()
-	if err := c.call(wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateSetattr, Path: "f", Meta: wire.Meta{Stamp: st, Mode: 0o600}, Sync: true}, nil); err != nil {
+	if err := c.call(wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateSetattr, Path: "f", Meta: wire.Meta{Stamp: st, Version: m.Version, Mode: 0o600}, Sync: true}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := metaFiles(t, dir); !slices.Equal(got, []string{metaName}) {
@@ -214,8 +214,7 @@ func TestRecovery(t *testing.T) {
 		if i == 2 {
 			continue
 		}
-		s, e := core.ChunkBounds(int64(len(v2data)), i)
-		if got, err := hc.get("f", v2.Segments[0].ID, i, 0, -1); err != nil || !bytes.Equal(got, v2data[s:e]) {
+		if got, err := hc.get("f", v2.Segments[0].ID, i, 0, -1); err != nil || !bytes.Equal(got, chunkOf(v2data, i)) {
 			t.Errorf("chunk %d after recovery: %v", i, err)
 		}
 	}
@@ -233,7 +232,8 @@ func TestCacheMatchesDisk(t *testing.T) {
 			c := login(t, n.addr, "alice", "Crimson33")
 			for i := 0; i < 20; i++ {
 				p := fmt.Sprintf("d%d/f%d", w, i%7)
-				if _, _, err := c.upload(p, testData(100+i, byte(i))); err != nil {
+				m, _, err := c.upload(p, testData(100+i, byte(i)))
+				if err != nil {
 					t.Error(err)
 					return
 				}
@@ -243,7 +243,7 @@ func TestCacheMatchesDisk(t *testing.T) {
 				case 2:
 					c.call(wire.TypeRename, wire.RenameReq{From: p, To: p + "r", Stamp: core.NewVersion()}, nil)
 				case 3:
-					c.updateOp(wire.UpdateSetattr, p, wire.Meta{Stamp: core.NewVersion(), Mode: 0o640})
+					c.updateOp(wire.UpdateSetattr, p, wire.Meta{Stamp: core.NewVersion(), Version: m.Version, Mode: 0o640})
 				case 4:
 					c.call(wire.TypeRename, wire.RenameReq{From: fmt.Sprintf("d%d", w), To: fmt.Sprintf("e%d", w), Stamp: core.NewVersion()}, nil)
 					c.call(wire.TypeRename, wire.RenameReq{From: fmt.Sprintf("e%d", w), To: fmt.Sprintf("d%d", w), Stamp: core.NewVersion()}, nil)
@@ -336,8 +336,7 @@ func TestConditionalCommit(t *testing.T) {
 	data := []byte("new content")
 	up := randHex(16)
 	seg := segmentOf(0, data)
-	s, e := core.ChunkBounds(int64(len(data)), 0)
-	if err := c.put(up, seg.ID, 0, data[s:e]); err != nil {
+	if err := c.put(up, seg.ID, 0, chunkOf(data, 0)); err != nil {
 		t.Fatal(err)
 	}
 	m := fileMeta(int64(len(data)), []wire.Segment{seg})
