@@ -1,0 +1,139 @@
+package trust_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"dfs/internal/testcluster"
+)
+
+// file is one file of a tamper case: its true bytes, and where a ranged
+// read of 4 KiB looks (over the tampered bytes, where the case knows them).
+type file struct {
+	name string
+	data []byte
+	at   int64
+}
+
+func newFile(name string, data []byte) file {
+	return file{name: name, data: data, at: int64(len(data)/2) &^ 4095}
+}
+
+// tamperCase stores its files through dfc and returns them with what it
+// does to a stopped node's data folder (which may move a file's at).
+type tamperCase struct {
+	name    string
+	entries bool // the case forges entries, which any listing meets: dfc status must see it
+	setup   func(r *rig) (files []file, tamper func(nodeDir string, files []file))
+}
+
+// forgedRE is how dfc status and the mount's .dfs-status name a node that
+// served what failed authentication.
+var forgedRE = regexp.MustCompile(`DFS1 served [^\n]*failed authentication`)
+
+// TestTamper changes DFS1's data folder while it is stopped, as its
+// operator could, and checks that neither dfc nor the mount ever returns
+// the tampered bytes: with DFS1 and DFS3 alone (so every chunk DFS1 holds
+// comes from it) they return the true bytes or fail loudly; with all four
+// they return the true bytes from the other copies; status names DFS1; and
+// after dfc heal the other three nodes still serve the true files.
+func TestTamper(t *testing.T) {
+	for _, tc := range tamperCases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			files, tamper := tc.setup(r)
+			r.Kill(0)
+			tamper(r.Dir(0), files)
+			r.Restart(0)
+
+			r.Kill(1)
+			r.Kill(3)
+			if status := r.checkReads(files, false); !forgedRE.MatchString(status) {
+				t.Errorf("the mount's %s does not name DFS1:\n%s", ".dfs-status", status)
+			}
+			r.Restart(1)
+			r.Restart(3)
+			r.checkReads(files, true)
+			if tc.entries {
+				st := r.dfc("status")
+				if st.Code == 0 || !forgedRE.MatchString(st.Stdout) {
+					t.Errorf("dfc status: exit %d, does not name DFS1:\n%s%s", st.Code, st.Stdout, st.Stderr)
+				}
+			}
+
+			heal := r.dfc("heal")
+			t.Logf("dfc heal: exit %d\n%s%s", heal.Code, heal.Stdout, heal.Stderr)
+			r.Kill(0)
+			for _, f := range files {
+				r.mustGet(f.name, f.data)
+			}
+		})
+	}
+}
+
+// checkReads reads every file whole through dfc get and through a fresh
+// mount, and 4 KiB at its at through the mount. None may return other
+// bytes than the true ones; with must, each must return them. It returns
+// the mount's .dfs-status after the reads.
+func (r *rig) checkReads(files []file, must bool) string {
+	r.t.Helper()
+	check := func(how string, f file, got, want []byte, err error) {
+		r.t.Helper()
+		switch {
+		case err == nil && !bytes.Equal(got, want):
+			r.t.Errorf("%s %s: returned %d bytes that are not the true ones", how, f.name, len(got))
+		case err != nil && must:
+			r.t.Errorf("%s %s with every node up: %v", how, f.name, err)
+		case err != nil:
+			r.t.Logf("%s %s failed (loudly, as it may): %v", how, f.name, err)
+		}
+	}
+	for _, f := range files {
+		got, fail := r.get(f.name)
+		var err error
+		if fail != nil {
+			err = &dfcError{*fail}
+		}
+		check("dfc get", f, got, f.data, err)
+	}
+	mp, unmount := testcluster.Mount(r.t, r.conf, password)
+	defer unmount()
+	for _, f := range files {
+		got, err := os.ReadFile(filepath.Join(mp, f.name))
+		check("read through the mount", f, got, f.data, err)
+		got, err = readAt(filepath.Join(mp, f.name), f.at, 4096)
+		check("4 KiB read through the mount", f, got, f.data[f.at:min(f.at+4096, int64(len(f.data)))], err)
+	}
+	status, err := os.ReadFile(filepath.Join(mp, ".dfs-status"))
+	if err != nil {
+		r.t.Errorf("the mount's .dfs-status: %v", err)
+	}
+	return string(status)
+}
+
+// readAt reads n bytes at off of the file at path, as dd bs=n skip=off
+// count=1 would.
+func readAt(path string, off int64, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	k, err := f.ReadAt(b, off)
+	if k > 0 && err != nil && k < n {
+		err = nil // a short read at the end of the file
+	}
+	return b[:k], err
+}
+
+// dfcError is a dfc run that exited non-zero.
+type dfcError struct{ testcluster.Result }
+
+func (e *dfcError) Error() string {
+	return fmt.Sprintf("dfc exit %d: %s", e.Code, e.Stderr)
+}
