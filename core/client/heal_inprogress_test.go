@@ -1,7 +1,6 @@
 package client_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -18,23 +17,11 @@ import (
 // one node (or what heal sees while that writer is still committing).
 func commitOnly(t *testing.T, c *testcluster.Cluster, n int, name string) {
 	t.Helper()
-	a := c.Nodes()[n]
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	nc, err := wire.Dial(ctx, a.Addr, wire.ClientTLS(a.Name, a.Addr, a.Pin))
+	conn, err := c.Login(n, "alice", "Crimson33")
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn := wire.NewConn(nc)
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := conn.Send(wire.TypeAuth, 0, wire.AuthReq{User: "alice", Password: "Crimson33"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.Recv(wire.TypeAuth, &wire.AuthResp{}); err != nil {
-		t.Fatal(err)
-	}
-	conn.SetCaps(wire.ClientCaps)
 	v := core.NewVersion()
 	// One segment of four one-byte chunks that no node was sent.
 	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: 4, MD5: strings.Repeat("0", 32)}
