@@ -85,13 +85,19 @@ type Meta struct {
 	// Seal authenticates the entry with the user's key (core/crypt,
 	// SealEntry): made by the client that wrote the entry, kept and
 	// returned by nodes as they got it, checked by every client reading
-	// it. Nodes never check it (they have no key).
+	// it. Nodes never check it (they have no key), but refuse one longer
+	// than MaxSeal.
 	Seal string `json:"seal,omitempty"`
 	// Held, in replies only, says which chunks of Segments this node
 	// holds, good as far as it knows: bit c of Held[i] is chunk c of
 	// Segments[i]. nil in requests.
 	Held []uint8 `json:"held,omitempty"`
 }
+
+// MaxSeal is the longest Meta.Seal a node takes: a seal is 43 bytes
+// (base64url of an HMAC-SHA256); the cap leaves room to change it and
+// keeps a client from storing anything large in it.
+const MaxSeal = 64
 
 // MaxInlineChunk is the largest chunk a node keeps inside the entry's meta
 // rather than in a chunk file of its own.
@@ -265,12 +271,17 @@ type UpdateReq struct {
 
 // RenameReq moves an entry (a folder with everything under it) from From to
 // To, replacing an entry at To, and leaves a tombstone stamped Stamp at From.
-// Sync is as in CommitReq.
+// The moved entry is restamped Stamp, its CTime becomes
+// core.VersionTime(Stamp), and it takes Seal; the tombstone is {Dir: what
+// From was, Deleted, Stamp, Born: Stamp} with TombSeal (the client sealed
+// both as the node will store them). Sync is as in CommitReq.
 type RenameReq struct {
-	From  string `json:"from"`
-	To    string `json:"to"`
-	Stamp string `json:"stamp"`
-	Sync  bool   `json:"sync,omitempty"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Stamp    string `json:"stamp"`
+	Seal     string `json:"seal,omitempty"`
+	TombSeal string `json:"tomb_seal,omitempty"`
+	Sync     bool   `json:"sync,omitempty"`
 }
 
 // InfoReq asks for the node's state; it has no fields.
