@@ -48,6 +48,8 @@ type nodePool struct {
 	// The healer takes it (RunHealer), so a node that was down only
 	// between two of its checks is healed too.
 	missed atomic.Bool
+
+	forged forged // what it served that failed authentication (forged.go)
 }
 
 // maxRetryDown bounds how long a node that keeps failing is skipped: the

@@ -38,10 +38,10 @@ const sendDepth = 4
 var blockPool = sync.Pool{New: func() any { b := make([]byte, sendBlock); return &b }}
 
 // allInline reports whether every chunk of a segment of size bytes travels
-// inline.
+// inline (encrypted, as it is stored).
 func allInline(size int64) bool {
 	for ch := 0; ch < core.NumChunks; ch++ {
-		if s, e := core.ChunkBounds(size, ch); e-s > wire.MaxInlineChunk {
+		if s, e := core.ChunkBounds(size, ch); e-s+core.ChunkOverhead > wire.MaxInlineChunk {
 			return false
 		}
 	}

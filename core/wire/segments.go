@@ -13,7 +13,8 @@ var ErrBadSegments = errors.New("bad segment list")
 // CheckSegments checks that m's segments describe a file of m.Size: indexes
 // strictly increasing and below core.NumSegments(m.Size), each segment's
 // Size between 1 and its span, IDs version ids, an MD5 (32 hex digits) and
-// four chunks sized as core.ChunkBounds splits the segment, each with a
+// four chunks sized as core.ChunkBounds splits the segment plus
+// core.ChunkOverhead (stored encrypted), each with a
 // SHA-256 (64 hex digits); m.Size at most core.MaxFileSize. Folders and tombstones have no segments. Nodes
 // check every meta a client commits; clients check every meta a node
 // sends.
@@ -47,8 +48,8 @@ func CheckSegments(m *Meta) error {
 		}
 		for c := range s.Chunks {
 			cs, ce := core.ChunkBounds(s.Size, c)
-			if s.Chunks[c].Size != ce-cs {
-				return fmt.Errorf("%w: segment %d chunk %d holds %d bytes, not %d", ErrBadSegments, s.Index, c, s.Chunks[c].Size, ce-cs)
+			if want := ce - cs + core.ChunkOverhead; s.Chunks[c].Size != want {
+				return fmt.Errorf("%w: segment %d chunk %d holds %d bytes, not %d", ErrBadSegments, s.Index, c, s.Chunks[c].Size, want)
 			}
 			if h := s.Chunks[c].SHA256; len(h) != 64 || !isLowerHex(h) {
 				return fmt.Errorf("%w: segment %d chunk %d has sha256 %q", ErrBadSegments, s.Index, c, h)

@@ -13,7 +13,7 @@ func goodSegment(k, size int64) Segment {
 	s := Segment{Index: k, ID: testStamp[:23] + string(rune('0'+k%10)), Size: size, MD5: testMD5} // an id per index
 	for c := range s.Chunks {
 		cs, ce := core.ChunkBounds(size, c)
-		s.Chunks[c] = ChunkInfo{Size: ce - cs, SHA256: testSHA}
+		s.Chunks[c] = ChunkInfo{Size: ce - cs + core.ChunkOverhead, SHA256: testSHA}
 	}
 	return s
 }
