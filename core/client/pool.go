@@ -48,6 +48,8 @@ type nodePool struct {
 	// The healer takes it (RunHealer), so a node that was down only
 	// between two of its checks is healed too.
 	missed atomic.Bool
+
+	forged forged // what the node served that failed authentication (forged.go)
 }
 
 // maxRetryDown bounds how long a node that keeps failing is skipped: the
@@ -213,7 +215,7 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 		nc.Close()
 		return nil, err
 	}
-	s := newStub(nc, &p.c.cfg)
+	s := newStub(p, nc, &p.c.cfg)
 	stop := context.AfterFunc(ctx, s.conn.Interrupt)
 	err = s.auth(p.c.cfg.User, pw)
 	if !stop() {
@@ -268,7 +270,9 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(s *st
 		}
 		stop := context.AfterFunc(ctx, s.conn.Interrupt)
 		sent := time.Now()
+		s.ctx = ctx
 		err = fn(s)
+		s.ctx = nil
 		interrupted := !stop()
 		c.cfg.Metrics.request(p.name, s.conn, sent, err)
 		if err == nil && !interrupted {
