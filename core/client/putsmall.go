@@ -24,12 +24,17 @@ import (
 // the nodes that took it (there was no version before to keep). A node
 // over quota fails the put either way (see overQuota).
 func (c *Client) putSmall(ctx context.Context, name string, data []byte, opt PutOptions) (PutResult, error) {
+	sl, err := c.sealerAt(ctx, name, &owner{opt.UID, opt.GID})
+	if err != nil {
+		return PutResult{}, err
+	}
 	size := int64(len(data))
 	sum := md5.Sum(data)
 	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: size, MD5: hex.EncodeToString(sum[:]), Chunks: segmentChunks(data)}
 	x := seg.X()
 	upload := newUploadID()
 	meta := newMeta(size, []wire.Segment{seg}, opt)
+	sl.seal(&meta)
 	segs := meta.Segments
 	sendErrs := make([]error, core.NumNodes)
 	commitErrs := make([]error, core.NumNodes)
@@ -95,10 +100,11 @@ func (c *Client) putSmall(ctx context.Context, name string, data []byte, opt Put
 		}
 		if born := c.fileBorn(ctx, name); born != "" {
 			meta.Born = born // an overwrite keeps the file's Born, its Ino
+			sl.seal(&meta)
 		}
-		return c.commit(ctx, name, upload, meta, expect, chunkErrs, opt.Sync, commitWaves)
+		return sl.committed(c.commit(ctx, name, upload, meta, expect, chunkErrs, opt.Sync, commitWaves))
 	}
-	res, err := c.committed(name, meta, errs, held)
+	res, err := sl.committed(c.committed(name, meta, errs, held))
 	outcome := "the new file was stored with one copy of the chunks refused"
 	switch {
 	case len(res.Failed) == core.NumNodes:
