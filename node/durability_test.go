@@ -63,7 +63,7 @@ func TestGroupCommit(t *testing.T) {
 
 	// Sync on the change itself.
 	st := core.NewVersion()
-	if err := c.call(wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateSetattr, Path: "f", Meta: wire.Meta{Stamp: st, Mode: 0o600}, Sync: true}, nil); err != nil {
+	if err := c.call(wire.TypeUpdate, wire.UpdateReq{Op: wire.UpdateSetattr, Path: "f", Meta: wire.Meta{Stamp: st, Version: m.Version, Mode: 0o600}, Sync: true}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := metaFiles(t, dir); !slices.Equal(got, []string{metaName}) {
@@ -233,7 +233,8 @@ func TestCacheMatchesDisk(t *testing.T) {
 			c := login(t, n.addr, "alice", "Crimson33")
 			for i := 0; i < 20; i++ {
 				p := fmt.Sprintf("d%d/f%d", w, i%7)
-				if _, _, err := c.upload(p, testData(100+i, byte(i))); err != nil {
+				m, _, err := c.upload(p, testData(100+i, byte(i)))
+				if err != nil {
 					t.Error(err)
 					return
 				}
@@ -243,7 +244,7 @@ func TestCacheMatchesDisk(t *testing.T) {
 				case 2:
 					c.call(wire.TypeRename, wire.RenameReq{From: p, To: p + "r", Stamp: core.NewVersion()}, nil)
 				case 3:
-					c.updateOp(wire.UpdateSetattr, p, wire.Meta{Stamp: core.NewVersion(), Mode: 0o640})
+					c.updateOp(wire.UpdateSetattr, p, wire.Meta{Stamp: core.NewVersion(), Version: m.Version, Mode: 0o640})
 				case 4:
 					c.call(wire.TypeRename, wire.RenameReq{From: fmt.Sprintf("d%d", w), To: fmt.Sprintf("e%d", w), Stamp: core.NewVersion()}, nil)
 					c.call(wire.TypeRename, wire.RenameReq{From: fmt.Sprintf("e%d", w), To: fmt.Sprintf("d%d", w), Stamp: core.NewVersion()}, nil)

@@ -34,6 +34,9 @@ func (c *session) applyUpdate(req wire.UpdateReq) error {
 			return err
 		}
 	}
+	if err := checkSeal(m.Seal); err != nil {
+		return err
+	}
 	if err := wire.CheckAttrs(&m); err != nil {
 		return badRequest("%v", err)
 	}
@@ -71,7 +74,13 @@ func (c *session) applyRename(req wire.RenameReq) error {
 	if from == to || len(to) > len(from) && to[:len(from)+1] == from+"/" {
 		return badRequest("cannot move %s into itself", from)
 	}
-	return c.us.Rename(from, to, req.Stamp)
+	if err := checkSeal(req.Seal); err != nil {
+		return err
+	}
+	if err := checkSeal(req.TombSeal); err != nil {
+		return err
+	}
+	return c.us.Rename(from, to, req.Stamp, req.Seal, req.TombSeal)
 }
 
 // purge removes a tombstone once every node has it; anything else is left

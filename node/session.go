@@ -254,3 +254,12 @@ func checkStamp(what, v string) error {
 	}
 	return nil
 }
+
+// checkSeal refuses a seal longer than wire.MaxSeal; what it says is the
+// clients' to check (the binary COMMIT's decoder refuses one too).
+func checkSeal(seal string) error {
+	if len(seal) > wire.MaxSeal {
+		return badRequest("a seal of %d bytes (at most %d)", len(seal), wire.MaxSeal)
+	}
+	return nil
+}

@@ -69,6 +69,7 @@ func TestCommitReqBad(t *testing.T) {
 		{"need past int32", splice(5, 1, 0xff, 0xff, 0xff, 0xff, 0x0f)},
 		{"trailing byte", append(append([]byte(nil), good...), 0)},
 		{"no meta", good[:6]},
+		{"seal over MaxSeal", AppendCommitReq(nil, &CommitReq{Path: "a", Meta: Meta{Seal: strings.Repeat("s", MaxSeal+1)}})},
 	} {
 		if _, err := DecodeCommitReq(c.body); !errors.Is(err, ErrBadRecord) {
 			t.Errorf("%s: %v, want ErrBadRecord", c.name, err)
@@ -176,7 +177,7 @@ func ExampleAppendCommitReq() {
 	req := CommitReq{Path: "a.txt", Upload: "00ff", Sync: true, Need: []int{0, 1, 5},
 		Meta: Meta{Stamp: "01", Born: "01", Version: "01", Size: 0, Mode: 0o644}}
 	fmt.Printf("% x\n", AppendCommitReq(nil, &req))
-	// Output: 01 05 61 2e 74 78 74 01 02 00 ff 03 00 00 03 00 01 01 01 01 01 01 01 01 01 00 a4 03 00 00 00 00 00 00 00
+	// Output: 01 05 61 2e 74 78 74 01 02 00 ff 03 00 00 03 00 01 01 01 01 01 01 01 01 01 00 a4 03 00 00 00 00 00 00 00 00
 }
 
 // TestCommitDecodeBounds: counts beyond the largest file and need entries

@@ -83,7 +83,8 @@ type Meta struct {
 	// Seal authenticates the entry with the user's key (core/crypt,
 	// SealEntry): made by the client that wrote the entry, kept and
 	// returned by nodes as they got it, checked by every client reading
-	// it. Nodes never check it (they have no key).
+	// it. Nodes never check it (they have no key), but refuse one longer
+	// than MaxSeal.
 	Seal string `json:"seal,omitempty"`
 	// SealedTarget is, in clients only and never on the wire, a symlink's
 	// target as the nodes store it (encrypted, core/crypt), which Seal
@@ -95,6 +96,11 @@ type Meta struct {
 	// Segments[i]. nil in requests.
 	Held []uint8 `json:"held,omitempty"`
 }
+
+// MaxSeal is the longest Meta.Seal a node takes: a seal is 43 bytes
+// (base64url of an HMAC-SHA256); the cap leaves room to change it and
+// keeps a client from storing anything large in it.
+const MaxSeal = 64
 
 // MaxInlineChunk is the largest chunk a node keeps inside the entry's meta
 // rather than in a chunk file of its own.
@@ -268,12 +274,17 @@ type UpdateReq struct {
 
 // RenameReq moves an entry (a folder with everything under it) from From to
 // To, replacing an entry at To, and leaves a tombstone stamped Stamp at From.
-// Sync is as in CommitReq.
+// The moved entry is restamped Stamp, its CTime becomes
+// core.VersionTime(Stamp), and it takes Seal; the tombstone is {Dir: what
+// From was, Deleted, Stamp, Born: Stamp} with TombSeal (the client sealed
+// both as the node will store them). Sync is as in CommitReq.
 type RenameReq struct {
-	From  string `json:"from"`
-	To    string `json:"to"`
-	Stamp string `json:"stamp"`
-	Sync  bool   `json:"sync,omitempty"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Stamp    string `json:"stamp"`
+	Seal     string `json:"seal,omitempty"`
+	TombSeal string `json:"tomb_seal,omitempty"`
+	Sync     bool   `json:"sync,omitempty"`
 }
 
 // InfoReq asks for the node's state; it has no fields.

@@ -29,10 +29,10 @@ var ErrBadRecord = errors.New("wire: bad meta record")
 const maxRecordString = 64 << 10
 
 // minRecord is the size of the smallest record: empty path, flags, three
-// empty strings, size, mode, mtime, uid, gid, atime, ctime, an empty target
-// and a segment count of 0. A count of records is refused if the rest of
-// the body could not hold them.
-const minRecord = 1 + 1 + 3 + 3 + 5 + 1
+// empty strings, size, mode, mtime, uid, gid, atime, ctime, an empty target,
+// an empty seal and a segment count of 0. A count of records is refused if
+// the rest of the body could not hold them.
+const minRecord = 1 + 1 + 3 + 3 + 5 + 1 + 1
 
 // maxSegments is the most segments a meta lists: those of a file of
 // core.MaxFileSize. A count over it is refused before anything is
@@ -80,8 +80,9 @@ var (
 // AppendRecord. Held masks beyond chunk 3 lose their high bits, and a Held
 // of another length than Segments is cut or padded with zeros to it.
 // Segments must be sorted by Index (CheckSegments). Strings longer than 64
-// KiB are encoded but refused by the decoder; no node holds one (paths are
-// at most 4 KiB).
+// KiB, and a Seal longer than MaxSeal, are encoded but refused by the
+// decoder; no node holds one (paths are at most 4 KiB, and nodes refuse
+// longer seals).
 func AppendMetaFields(b []byte, m *Meta) []byte {
 	var flags byte
 	if m.Dir {
@@ -105,6 +106,7 @@ func AppendMetaFields(b []byte, m *Meta) []byte {
 	b = binary.AppendVarint(b, m.ATime)
 	b = binary.AppendVarint(b, m.CTime)
 	b = appendString(b, m.Target)
+	b = appendString(b, m.Seal)
 	b = binary.AppendUvarint(b, uint64(len(m.Segments)))
 	next := int64(0) // the lowest index the next segment may have
 	for i := range m.Segments {
@@ -404,7 +406,7 @@ func (r *recordReader) str(field string) {
 func (r *recordReader) record(m *Meta, withPath bool) {
 	// Every string of the record goes into r.text and becomes one
 	// allocation; r.ends[i] is where string i ends (path, stamp, born,
-	// version, target, then each segment's id, md5 and four hashes).
+	// version, target, seal, then each segment's id, md5 and four hashes).
 	r.text, r.ends = r.text[:0], r.ends[:0]
 	if withPath {
 		r.text = append(r.text, r.bytes("path", maxRecordString)...)
@@ -427,6 +429,11 @@ func (r *recordReader) record(m *Meta, withPath bool) {
 	m.CTime = r.varint("ctime")
 	r.str("target")
 	r.ends = append(r.ends, len(r.text))
+	r.str("seal")
+	r.ends = append(r.ends, len(r.text))
+	if seal := r.ends[5] - r.ends[4]; r.err == nil && seal > MaxSeal {
+		r.fail("seal", fmt.Errorf("%d bytes, more than %d", seal, MaxSeal))
+	}
 	n := r.uvarint("segment count")
 	if r.err == nil && n > uint64(len(r.b)/minSegment) {
 		r.fail("segment count", fmt.Errorf("%d segments cannot fit in %d bytes", n, len(r.b)))
@@ -482,8 +489,8 @@ func (r *recordReader) record(m *Meta, withPath bool) {
 	m.Dir, m.Deleted = flags&recDir != 0, flags&recDeleted != 0
 	t, e := string(r.text), r.ends
 	m.Path = t[:e[0]]
-	m.Stamp, m.Born, m.Version, m.Target = t[e[0]:e[1]], t[e[1]:e[2]], t[e[2]:e[3]], t[e[3]:e[4]]
-	e = e[4:]
+	m.Stamp, m.Born, m.Version, m.Target, m.Seal = t[e[0]:e[1]], t[e[1]:e[2]], t[e[2]:e[3]], t[e[3]:e[4]], t[e[4]:e[5]]
+	e = e[5:]
 	for i := range m.Segments {
 		s := &m.Segments[i]
 		s.ID, s.MD5 = t[e[0]:e[1]], t[e[1]:e[2]]

@@ -17,6 +17,7 @@ const (
 	testBorn  = "17f0000000000000cafef00d"
 	testMD5   = "d41d8cd98f00b204e9800998ecf8427e"
 	testSHA   = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+	testSeal  = "q7Zk3c9XbVhY0wRr2T1uN5mA8sLpE4oFdGiJx6yHzK0" // as crypt's SealEntry makes it: 43 base64url
 )
 
 // testSegment is a full stored segment at index k.
@@ -34,7 +35,7 @@ func testMetas() []Meta {
 	file := Meta{
 		Path: "photos/2024/IMG_0001.jpg", Stamp: testStamp, Born: testBorn, Version: testStamp,
 		Size: 4000001, Mode: 0o644, MTime: 1700000000123456789, Held: []uint8{0x3},
-		Segments: []Segment{testSegment(0)},
+		Segments: []Segment{testSegment(0)}, Seal: testSeal,
 	}
 	file.Segments[0].Size = 4000001
 	small := file
@@ -48,6 +49,7 @@ func testMetas() []Meta {
 		Path: "Ünïcode/\x00\xff name", Stamp: "ABCDEF", Born: "abc", Version: "not hex",
 		Size: -5, Mode: 1<<32 - 1, MTime: -1 << 62, Held: []uint8{},
 		UID: 1<<32 - 1, GID: 1<<32 - 1, ATime: -1 << 63, CTime: 1<<63 - 1, Target: "abcd",
+		Seal: strings.Repeat("\xff", MaxSeal), // the longest a decoder takes
 	}
 	oddSeg := Segment{Index: 1<<63 - 1, ID: "x", Size: -1 << 63, MD5: "0g"}
 	oddSeg.Chunks[2] = ChunkInfo{Size: -1 << 63, SHA256: "ab"}
@@ -56,13 +58,14 @@ func testMetas() []Meta {
 	odd2.Path = "odd2"
 	odd2.Segments = []Segment{{Index: 0}, oddSeg}
 	odd2.Held = []uint8{0, 0xf}
+	odd2.Seal = "abcdef" // lowercase hex: travels as bytes
 	return []Meta{
 		file,
 		small,
 		sparse,
 		{Path: "photos", Dir: true, Stamp: testStamp, Born: testBorn, Mode: 0o1777, MTime: 1,
-			UID: 1000, GID: 100, ATime: 1700000000123456789, CTime: 1700000000987654321},
-		{Path: "gone.txt", Deleted: true, Stamp: testStamp, Born: testBorn, Held: []uint8{}},
+			UID: 1000, GID: 100, ATime: 1700000000123456789, CTime: 1700000000987654321, Seal: testSeal},
+		{Path: "gone.txt", Deleted: true, Stamp: testStamp, Born: testBorn, Held: []uint8{}, Seal: testSeal},
 		{Path: "old-folder", Dir: true, Deleted: true, Stamp: testStamp},
 		{}, // root: empty path, every string empty, Held nil
 		odd,
@@ -118,10 +121,10 @@ func TestMetaSizes(t *testing.T) {
 	bin := AppendMeta(nil, &m)
 	t.Logf("file entry: %d bytes binary, %d bytes JSON", len(bin), len(js))
 	// Path 1+24, flags 1, three ids 3x(1+1+12), size 4, mode 2, mtime 9,
-	// uid, gid, atime, ctime 4x1, empty target 1, segment count 1; the
-	// segment: index 1, id 1+1+12, size 4, md5 1+1+16, four chunks
-	// 4x(4 + 1+1+32); held 1.
-	if want := 25 + 1 + 3*14 + 4 + 2 + 9 + 4 + 1 + 1 + 1 + 14 + 4 + 18 + 4*38 + 1; len(bin) != want {
+	// uid, gid, atime, ctime 4x1, empty target 1, seal 1+1+43, segment
+	// count 1; the segment: index 1, id 1+1+12, size 4, md5 1+1+16, four
+	// chunks 4x(4 + 1+1+32); held 1.
+	if want := 25 + 1 + 3*14 + 4 + 2 + 9 + 4 + 1 + 45 + 1 + 1 + 14 + 4 + 18 + 4*38 + 1; len(bin) != want {
 		t.Errorf("file entry is %d bytes, want %d", len(bin), want)
 	}
 	if n := len(AppendMeta(nil, &Meta{})); n != minRecord {
@@ -238,9 +241,10 @@ func splice(b []byte, i, n int, with ...byte) []byte {
 func TestRefused(t *testing.T) {
 	// The record of {Path: "p"} with one empty segment: 1 'p' | flags | 3
 	// string tags | size mode mtime | uid gid atime ctime | target tag |
-	// count 1 | index, id tag, size, md5 tag, 4 x (chunk size, tag).
+	// seal tag | count 1 | index, id tag, size, md5 tag, 4 x (chunk size,
+	// tag).
 	base := AppendMeta(nil, &Meta{Path: "p", Segments: []Segment{{}}})
-	const flags, stamp, size, mode, uid, gid, target, count, index, end = 2, 3, 6, 7, 9, 10, 13, 14, 15, 27
+	const flags, stamp, size, mode, uid, gid, target, seal, count, index, end = 2, 3, 6, 7, 9, 10, 13, 14, 15, 16, 28
 	if len(base) != end {
 		t.Fatalf("base record is %d bytes: %x", len(base), base)
 	}
@@ -281,6 +285,10 @@ func TestRefused(t *testing.T) {
 		{"target tag 3", splice(base, target, 1, 3)},
 		{"empty target literal", splice(base, target, 1, strLiteral, 0)},
 		{"hex target as literal", splice(base, target, 1, strLiteral, 2, 'a', 'b')},
+		{"seal tag 3", splice(base, seal, 1, 3)},
+		{"empty seal literal", splice(base, seal, 1, strLiteral, 0)},
+		{"seal over MaxSeal", splice(base, seal, 1, cat([]byte{strLiteral}, uvarint(MaxSeal+1), bytes.Repeat([]byte{'s'}, MaxSeal+1))...)},
+		{"hex seal over MaxSeal", splice(base, seal, 1, cat([]byte{strHex}, uvarint(MaxSeal/2+1), make([]byte, MaxSeal/2+1))...)},
 	}
 	for _, c := range cases {
 		_, _, err := DecodeMeta(c.rec)

@@ -27,6 +27,7 @@ type Record struct {
 	CTime    int64           `json:"ctime,omitempty"`  // unix ns; 0 in older records
 	Target   string          `json:"target,omitempty"` // a symlink's target
 	Segments []SegmentRecord `json:"segments,omitempty"`
+	Seal     string          `json:"seal,omitempty"` // the client's seal of the entry (wire.Meta.Seal), kept as given
 
 	// Chunks of segment 0 of at most wire.MaxInlineChunk bytes kept here
 	// rather than in chunk files of their own (see inline.go), by chunk
@@ -57,7 +58,7 @@ type ChunkRecord struct {
 func recordOf(m *wire.Meta) Record {
 	r := Record{Dir: m.Dir, Deleted: m.Deleted, Stamp: m.Stamp, Born: m.Born, Version: m.Version,
 		Size: m.Size, Mode: m.Mode, MTime: m.MTime, UID: m.UID, GID: m.GID, ATime: m.ATime, CTime: m.CTime,
-		Target: m.Target}
+		Target: m.Target, Seal: m.Seal}
 	if len(m.Segments) > 0 {
 		r.Segments = make([]SegmentRecord, len(m.Segments))
 	}
@@ -76,7 +77,7 @@ func recordOf(m *wire.Meta) Record {
 func (r *Record) meta(p string, held []uint8) wire.Meta {
 	m := wire.Meta{Path: p, Dir: r.Dir, Deleted: r.Deleted, Stamp: r.Stamp, Born: r.Born, Version: r.Version,
 		Size: r.Size, Mode: r.Mode, MTime: r.MTime, UID: r.UID, GID: r.GID, ATime: r.ATime, CTime: r.CTime,
-		Target: r.Target, Held: held}
+		Target: r.Target, Seal: r.Seal, Held: held}
 	if len(r.Segments) > 0 {
 		m.Segments = make([]wire.Segment, len(r.Segments))
 	}

@@ -10,7 +10,8 @@ import (
 // Update applies an update of kind op (wire.UpdateMkdir, UpdateSetattr,
 // UpdateDelete or UpdateRmdir) with meta m to the entry at the cleaned path
 // p, if its stamp is newer than the entry's (else core.ErrStale); heal is
-// as in wire.UpdateReq.
+// as in wire.UpdateReq. The entry keeps m's Seal as given: the client
+// sealed what the node stores.
 func (u *UserDir) Update(op, p string, meta wire.Meta, heal bool) error {
 	m := recordOf(&meta)
 	u.mu.Lock()
@@ -31,6 +32,11 @@ func (u *UserDir) Update(op, p string, meta wire.Meta, heal bool) error {
 		if !live(old) {
 			return refuse(core.ErrNotFound, "%s: no such entry on this node", p)
 		}
+		if !old.Dir && m.Version != old.Version {
+			// The seal covers the version's segments: one made for
+			// another version would not hold over this one.
+			return refuse(core.ErrStale, "%s changed on this node (version %s, not %s)", p, old.Version, m.Version)
+		}
 		full, ferr := u.full(last)
 		if ferr != nil {
 			return ferr
@@ -40,12 +46,13 @@ func (u *UserDir) Update(op, p string, meta wire.Meta, heal bool) error {
 		// fixed at its creation.
 		nm.Mode = full.Mode&wire.ModeType | m.Mode&wire.ModePerm
 		nm.UID, nm.GID, nm.MTime, nm.ATime, nm.CTime, nm.Stamp = m.UID, m.GID, m.MTime, m.ATime, m.CTime, m.Stamp
+		nm.Seal = m.Seal
 		err = u.writeMeta(last.rel, &nm)
 	case wire.UpdateDelete:
 		if live(old) && old.Dir {
 			return refuse(core.ErrIsDir, "%s is a folder", p)
 		}
-		err = u.tombstone(steps, m.Stamp, keptBorn(old, m), false)
+		err = u.tombstone(steps, tombOf(old, m, false))
 	case wire.UpdateRmdir:
 		if live(old) && !old.Dir {
 			return refuse(core.ErrNotDir, "%s is a file", p)
@@ -55,28 +62,34 @@ func (u *UserDir) Update(op, p string, meta wire.Meta, heal bool) error {
 				return err
 			}
 		}
-		err = u.tombstone(steps, m.Stamp, keptBorn(old, m), true)
+		err = u.tombstone(steps, tombOf(old, m, true))
 	default:
 		return refuse(ErrUnknownUpdate, "unknown update %q", op)
 	}
 	return err
 }
 
-// keptBorn is the Born of a tombstone replacing old: the entry's own, else
-// the request's, else its stamp.
-func keptBorn(old *Record, m Record) string {
+// tombOf returns the tombstone a delete (dir false) or rmdir (dir true)
+// with meta m leaves over old: m's stamp and seal, and m's Born, else the
+// entry's, else the stamp. The request's Born comes first because the
+// client sealed the tombstone with it.
+func tombOf(old *Record, m Record, dir bool) Record {
+	born := m.Born
 	switch {
+	case born != "":
 	case old != nil && old.Born != "":
-		return old.Born
-	case m.Born != "":
-		return m.Born
+		born = old.Born
+	default:
+		born = m.Stamp
 	}
-	return m.Stamp
+	return Record{Dir: dir, Deleted: true, Stamp: m.Stamp, Born: born, Seal: m.Seal}
 }
 
-// tombstone writes a tombstone for the last step (creating its parents like
-// a commit), releasing the segments of the file it replaces.
-func (u *UserDir) tombstone(steps []step, stamp, born string, dir bool) error {
+// tombstone writes the tombstone t (a record with Deleted) for the last
+// step (creating its parents like a commit), releasing the segments of the
+// file it replaces.
+func (u *UserDir) tombstone(steps []step, t Record) error {
+	stamp := t.Stamp
 	last := &steps[len(steps)-1]
 	if err := u.ensureParents(steps, stamp); err != nil {
 		return err
@@ -94,7 +107,7 @@ func (u *UserDir) tombstone(steps []step, stamp, born string, dir bool) error {
 	// in the middle of the file finish it within the grace, and a crash
 	// before the tombstone reached the disk finds the file whole again.
 	u.asideInline(old, "")
-	if err := u.writeMeta(last.rel, &Record{Dir: dir, Deleted: true, Stamp: stamp, Born: born}); err != nil {
+	if err := u.writeMeta(last.rel, &t); err != nil {
 		return err
 	}
 	if isFile(old) {
@@ -107,8 +120,9 @@ func (u *UserDir) tombstone(steps []step, stamp, born string, dir bool) error {
 // Rename moves the entry at the cleaned path from, with everything under
 // it, to the cleaned path to, replacing what is there, and leaves a
 // tombstone stamped stamp at from. Neither may have a change as new as
-// stamp (core.ErrStale).
-func (u *UserDir) Rename(from, to, stamp string) error {
+// stamp (core.ErrStale). The moved entry takes seal and the tombstone
+// tombSeal, as wire.RenameReq says.
+func (u *UserDir) Rename(from, to, stamp, seal, tombSeal string) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	fsteps, err := u.walk(from)
@@ -127,7 +141,7 @@ func (u *UserDir) Rename(from, to, stamp string) error {
 	}
 	wasDir := fl.meta != nil && fl.meta.Dir
 	if live(fl.meta) {
-		if err := u.moveEntry(fl, tsteps, stamp); err != nil {
+		if err := u.moveEntry(fl, tsteps, stamp, seal); err != nil {
 			return err
 		}
 	}
@@ -135,12 +149,12 @@ func (u *UserDir) Rename(from, to, stamp string) error {
 	if fsteps, err = u.walk(from); err != nil {
 		return err
 	}
-	return u.tombstone(fsteps, stamp, stamp, wasDir)
+	return u.tombstone(fsteps, Record{Dir: wasDir, Deleted: true, Stamp: stamp, Born: stamp, Seal: tombSeal})
 }
 
 // moveEntry replaces the entry at the end of tsteps with the live entry
-// from and restamps it.
-func (u *UserDir) moveEntry(from *step, tsteps []step, stamp string) error {
+// from, restamps it and gives it seal.
+func (u *UserDir) moveEntry(from *step, tsteps []step, stamp, seal string) error {
 	tl := &tsteps[len(tsteps)-1]
 	if err := u.ensureParents(tsteps, stamp); err != nil {
 		return err
@@ -166,8 +180,9 @@ func (u *UserDir) moveEntry(from *step, tsteps []step, stamp string) error {
 		return err
 	}
 	m := *fm
-	m.Stamp = stamp
-	m.CTime = max(m.CTime, core.VersionTime(stamp).UnixNano()) // a rename changes the moved entry
+	// A rename changes the moved entry: its CTime is the rename's time,
+	// exactly, which the client sealed.
+	m.Stamp, m.CTime, m.Seal = stamp, core.VersionTime(stamp).UnixNano(), seal
 	if err := u.writeMeta(tl.rel, &m); err != nil {
 		return err
 	}

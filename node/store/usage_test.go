@@ -222,7 +222,7 @@ func TestUsageFollowsChanges(t *testing.T) {
 			what = "delete " + p
 		case k == 5:
 			to := paths[r.rnd.IntN(len(paths))]
-			err = u.Rename(p, to, core.NewVersion())
+			err = u.Rename(p, to, core.NewVersion(), "", "")
 			what = "rename " + p + " to " + to
 		case k == 6:
 			top := []string{"d", "f", "f/g"}[r.rnd.IntN(3)]
