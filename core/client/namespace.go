@@ -60,22 +60,6 @@ func (c *Client) syncNode(ctx context.Context, n int) error {
 	return c.call(ctx, n, (*stub).sync)
 }
 
-// parentDir checks that name's folder exists.
-func (c *Client) parentDir(ctx context.Context, name string) error {
-	p := core.Parent(name)
-	if p == "" {
-		return nil
-	}
-	e, err := c.stat(ctx, p)
-	if err != nil {
-		return err
-	}
-	if !e.Dir {
-		return fmt.Errorf("%s: %w", p, core.ErrNotDir)
-	}
-	return nil
-}
-
 // mkdir creates a folder; its parent must exist. It returns the new
 // folder's entry.
 func (c *Client) mkdir(ctx context.Context, name string, mode, uid, gid uint32) (Entry, error) {
@@ -189,7 +173,8 @@ func (c *Client) rename(ctx context.Context, from, to string) error {
 	if src.Dir && strings.HasPrefix(to, from+"/") {
 		return fmt.Errorf("%w: cannot move %s into itself", core.ErrBadName, from)
 	}
-	if err := c.parentDir(ctx, to); err != nil {
+	at, err := c.sealerAt(ctx, to, nil)
+	if err != nil {
 		return err
 	}
 	dst, err := c.stat(ctx, to)
@@ -210,8 +195,28 @@ func (c *Client) rename(ctx context.Context, from, to string) error {
 			return fmt.Errorf("%s: %w", to, core.ErrNotEmpty)
 		}
 	}
-	req := wire.RenameReq{From: from, To: to, Stamp: core.NewVersion()}
+	req, err := c.renameReq(ctx, &src, to, at)
+	if err != nil {
+		return err
+	}
 	return c.applyAll(ctx, func(s *stub) error { return s.rename(req) })
+}
+
+// renameReq is the RENAME of src to to, sealed as the nodes will store
+// it: the moved entry with the new stamp and its change time (at: to's
+// sealer), and the tombstone left at src's name, born with the stamp.
+func (c *Client) renameReq(ctx context.Context, src *Entry, to string, at sealer) (wire.RenameReq, error) {
+	from, err := c.sealerOf(ctx, src)
+	if err != nil {
+		return wire.RenameReq{}, err
+	}
+	stamp := core.NewVersion()
+	moved := metaOf(src)
+	moved.Stamp, moved.CTime = stamp, core.VersionTime(stamp).UnixNano()
+	at.seal(&moved)
+	tomb := wire.Meta{Dir: src.Dir, Deleted: true, Stamp: stamp, Born: stamp}
+	from.seal(&tomb)
+	return wire.RenameReq{From: src.Name, To: to, Stamp: stamp, Seal: moved.Seal, TombSeal: tomb.Seal}, nil
 }
 
 // setAttrTries bounds how often setAttr starts over from the nodes' entry
