@@ -327,6 +327,10 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 		return PutResult{}, err
 	}
 	d.Truncate(size)
+	s, err := d.c.sealerAt(ctx, d.name, &owner{opt.UID, opt.GID})
+	if err != nil {
+		return PutResult{}, err
+	}
 	born := opt.Born
 	if born == "" {
 		born = d.keptBorn(ctx)
@@ -345,6 +349,7 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 		d.mu.Unlock()
 		return PutResult{}, fmt.Errorf("%s: %w (a segment cut by the size must be put again cut)", d.name, err)
 	}
+	s.seal(&meta)
 	d.done = true
 	sendErrs := slices.Clone(d.errs[:])
 	waves := commitWaves
@@ -360,7 +365,7 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 	// lookups answered from it would see the version before, or no file.
 	res, err := change(d.c.names, []string{core.Parent(d.name)},
 		func() (PutResult, error) {
-			return d.c.commit(ctx, d.name, d.upload, meta, expect, sendErrs, opt.Sync, waves)
+			return s.committed(d.c.commit(ctx, d.name, d.upload, meta, expect, sendErrs, opt.Sync, waves))
 		},
 		func(res PutResult) {
 			d.c.names.setLocked(res.Entry)

@@ -26,6 +26,10 @@ func (c *Client) putSmall(ctx context.Context, name string, data []byte, opt Put
 	if err != nil {
 		return PutResult{}, err
 	}
+	sl, err := c.sealerAt(ctx, name, &owner{opt.UID, opt.GID})
+	if err != nil {
+		return PutResult{}, err
+	}
 	size := int64(len(data))
 	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: size}
 	ss := sealSegment(keys, &seg, data) // small: nothing pooled to release
@@ -33,6 +37,7 @@ func (c *Client) putSmall(ctx context.Context, name string, data []byte, opt Put
 	x := seg.X()
 	upload := newUploadID()
 	meta := newMeta(size, []wire.Segment{seg}, opt)
+	sl.seal(&meta)
 	segs := meta.Segments
 	sendErrs := make([]error, core.NumNodes)
 	commitErrs := make([]error, core.NumNodes)
@@ -98,10 +103,11 @@ func (c *Client) putSmall(ctx context.Context, name string, data []byte, opt Put
 		}
 		if born := c.fileBorn(ctx, name); born != "" {
 			meta.Born = born // an overwrite keeps the file's Born, its Ino
+			sl.seal(&meta)
 		}
-		return c.commit(ctx, name, upload, meta, expect, chunkErrs, opt.Sync, commitWaves)
+		return sl.committed(c.commit(ctx, name, upload, meta, expect, chunkErrs, opt.Sync, commitWaves))
 	}
-	res, err := c.committed(name, meta, errs, held)
+	res, err := sl.committed(c.committed(name, meta, errs, held))
 	outcome := "the new file was stored with one copy of the chunks refused"
 	switch {
 	case len(res.Failed) == core.NumNodes:
