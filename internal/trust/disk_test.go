@@ -6,6 +6,7 @@ package trust_test
 // are found by what their records say (a file's size), never by name.
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -113,8 +114,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // flipByte flips data byte q of the chunk file at path and rewrites its
 // block's CRC-32C, so that the node finds the file sound and serves it
-// (node/store/chunkfile.go: header, then blocks each followed by its CRC).
-func flipByte(t *testing.T, path string, q int64) {
+// (node/store/chunkfile.go: header, then blocks each followed by its
+// CRC); with rehash, the SHA-256 in its header too.
+func flipByte(t *testing.T, path string, q int64, rehash bool) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -132,6 +134,14 @@ func flipByte(t *testing.T, path string, q int64) {
 	n := min(store.BlockSize, hdr.Size-block*store.BlockSize)
 	b[start+q%store.BlockSize] ^= 0x40
 	binary.BigEndian.PutUint32(b[start+n:], crc32.Checksum(b[start:start+n], castagnoli))
+	if rehash {
+		sum := sha256.New()
+		for off := int64(store.ChunkHeaderSize); off < int64(len(b)); off += store.BlockSize + 4 {
+			sum.Write(b[off : off+min(store.BlockSize, int64(len(b))-off-4)])
+		}
+		sum.Sum(hdr.SHA256[:0])
+		copy(b, store.EncodeChunkHeader(hdr))
+	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}

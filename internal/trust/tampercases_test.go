@@ -18,10 +18,13 @@ import (
 
 // The four ways of issue 15 to tamper with a stopped node's data folder.
 var tamperCases = []tamperCase{
-	{name: "swapped entries", entries: true, setup: swapEntries},
-	{name: "forged inline entry", entries: true, setup: forgeInline},
-	{name: "flipped byte", setup: flipChunk},
-	{name: "old chunk", setup: oldChunk},
+	{name: "swapped entries", setup: swapEntries, mountSees: forgedRE, dfcSees: forgedRE},
+	{name: "forged inline entry", setup: forgeInline, mountSees: forgedRE, dfcSees: forgedRE},
+	{name: "flipped byte", setup: flipChunk(false), dfcSees: quarantineRE},
+	{name: "old chunk", setup: oldChunk, dfcSees: quarantineRE},
+	// The node's own check passes (it hashes against the header, redone):
+	// only the client's check stands between the bytes and the reader.
+	{name: "flipped byte under a running node", live: true, setup: flipChunk(true), mountSees: forgedRE},
 }
 
 // swapEntries swaps the directories of two files, so that each name holds
@@ -78,15 +81,19 @@ func forgeInline(r *rig) ([]file, func(string, []file)) {
 }
 
 // flipChunk flips a byte in the middle of a chunk file DFS1 holds and
-// recomputes its block's CRC, so that the node serves it as sound.
-func flipChunk(r *rig) ([]file, func(string, []file)) {
-	files := []file{newFile("d.bin", random(3<<20))}
-	r.put(files[0].name, files[0].data)
-	return files, func(nodeDir string, files []file) {
-		_, path, mid := heldChunk(r.t, nodeDir, &files[0])
-		// An encrypted chunk starts with its 12-byte nonce: the plaintext
-		// byte this flips is in the same 4 KiB of the file either way.
-		flipByte(r.t, path, mid+2048)
+// recomputes its block's CRC, so that the node serves it as sound; with
+// rehash, the SHA-256 in its header too.
+func flipChunk(rehash bool) func(r *rig) ([]file, func(string, []file)) {
+	return func(r *rig) ([]file, func(string, []file)) {
+		files := []file{newFile("d.bin", random(3<<20))}
+		r.put(files[0].name, files[0].data)
+		return files, func(nodeDir string, files []file) {
+			_, path, mid := heldChunk(r.t, nodeDir, &files[0])
+			// An encrypted chunk starts with its 12-byte nonce: the
+			// plaintext byte this flips is in the same 4 KiB of the file
+			// either way.
+			flipByte(r.t, path, mid+2048, rehash)
+		}
 	}
 }
 
