@@ -53,3 +53,12 @@ func (c *Client) CountDials() *atomic.Int64 {
 	}
 	return &n
 }
+
+// MasterKeyID loads the user's master key (keyring) and returns its id.
+func (c *Client) MasterKeyID(ctx context.Context) (string, error) {
+	mk, err := c.masterKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	return mk.ID(), nil
+}

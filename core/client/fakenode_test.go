@@ -21,11 +21,13 @@ import (
 
 // fakeNode is a node in memory for tests of the client's side of the
 // protocol: it serves connections over net.Pipe (behind nodePool.connect),
-// answers AUTH itself (unless the test gave a handler for it) and every
+// answers AUTH, KEY_GET and KEY_PUT itself (unless the test gave handlers
+// for them) and every
 // other request with the handler the test gave for its type. A request
 // without one closes the connection.
 type fakeNode struct {
 	handlers map[wire.Type]fakeHandler
+	keys     fakeKeys      // the user's wrapped key, for the client's keyring
 	quit     chan struct{} // closed when the test ends: stalled handlers give up
 }
 
@@ -61,6 +63,9 @@ func (f *fakeNode) serve(nc net.Conn) {
 			continue
 		}
 		fn := f.handlers[h.Type]
+		if fn == nil {
+			fn = f.keys.handler(h.Type) // KEY_GET and KEY_PUT, unless the test gave handlers
+		}
 		if fn == nil || fn(conn, bytes.Clone(body)) != nil {
 			return
 		}

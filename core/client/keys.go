@@ -119,13 +119,7 @@ func (c *Client) loadKey(ctx context.Context) (*crypt.MasterKey, error) {
 	// whichever key won if another first login raced this one.
 	w := root.Wrap(user, crypt.NewMasterKey())
 	c.log.Info("first login: storing a new master key on the nodes", "user", user, "key", crypt.WrappedID(w))
-	errs = c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
-		return c.call(ctx, n, func(s *stub) error {
-			k, err := s.keyPut(w, nil)
-			held[n] = k
-			return err
-		})
-	})
+	held, errs = c.keyRound(ctx, func(s *stub) ([]byte, error) { return s.keyPut(w, nil) })
 	if mk := c.settleKey(ctx, root, held, errs); mk != nil {
 		return mk, nil
 	}
@@ -134,13 +128,29 @@ func (c *Client) loadKey(ctx context.Context) (*crypt.MasterKey, error) {
 
 // getKeys asks every node for the user's wrapped key (KEY_GET).
 func (c *Client) getKeys(ctx context.Context) (held [core.NumNodes][]byte, errs []error) {
+	return c.keyRound(ctx, (*stub).keyGet)
+}
+
+// keyRound sends one key request to every node and returns the key each
+// node's reply carries. A node the fanout leaves behind may still answer
+// after it returns: what it says then is dropped, not raced with.
+func (c *Client) keyRound(ctx context.Context, req func(s *stub) ([]byte, error)) (held [core.NumNodes][]byte, errs []error) {
+	var mu sync.Mutex
+	done := false
 	errs = c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
 		return c.call(ctx, n, func(s *stub) error {
-			k, err := s.keyGet()
-			held[n] = k
+			k, err := req(s)
+			mu.Lock()
+			if !done {
+				held[n] = k
+			}
+			mu.Unlock()
 			return err
 		})
 	})
+	mu.Lock()
+	done = true
+	mu.Unlock()
 	return held, errs
 }
 

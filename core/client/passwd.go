@@ -37,7 +37,7 @@ func (c *Client) Passwd(ctx context.Context, oldPw, newPw string) error {
 	var old [core.NumNodes][]byte
 	for n, s := range stubs {
 		k, err := s.keyGet()
-		if err != nil {
+		if err = asNodeError(err); err != nil {
 			return fmt.Errorf("password not changed: %s: %w", c.nodes[n].label, err)
 		}
 		if got, err := oldRoot.Unwrap(user, k); err != nil || got.ID() != mk.ID() {
@@ -50,13 +50,13 @@ func (c *Client) Passwd(ctx context.Context, oldPw, newPw string) error {
 	newRoot := crypt.DeriveRoot(user, newPw)
 	w := newRoot.Wrap(user, mk)
 	for n, s := range stubs {
-		err := s.passwd(wire.PasswdReq{Login: newRoot.Login(), Key: w, Expect: old[n]})
+		err := asNodeError(s.passwd(wire.PasswdReq{Login: newRoot.Login(), Key: w, Expect: old[n]}))
 		if err == nil {
 			continue
 		}
 		for m := range n {
 			back := wire.PasswdReq{Login: oldRoot.Login(), Key: old[m], Expect: w}
-			if rerr := stubs[m].passwd(back); rerr != nil {
+			if rerr := asNodeError(stubs[m].passwd(back)); rerr != nil {
 				return fmt.Errorf("password changed on some nodes only (%s failed: %v; changing %s back failed: %v): run dfc passwd again",
 					c.nodes[n].label, err, c.nodes[m].label, rerr)
 			}
@@ -89,6 +89,16 @@ func (c *Client) holdAll(ctx context.Context) ([]*stub, error) {
 		}
 	}
 	return stubs, nil
+}
+
+// asNodeError gives a node's refusal on a connection held outside call
+// the form call gives it (remoteErr), for errors.Is.
+func asNodeError(err error) error {
+	var re *wire.RemoteError
+	if errors.As(err, &re) {
+		return remoteErr(re)
+	}
+	return err
 }
 
 // releaseAll closes the connections holdAll took: they logged in with

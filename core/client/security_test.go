@@ -126,7 +126,7 @@ func TestWireIsEncrypted(t *testing.T) {
 
 // TestNodeWithAnotherKeyRefused: a node answering on a pinned address with
 // another key (a man in the middle, or a reinstalled node) is refused before
-// the password is sent, with a message saying what to check.
+// anything is sent, with a message saying what to check.
 func TestNodeWithAnotherKeyRefused(t *testing.T) {
 	a := testcluster.Start(t)
 	impostor := testcluster.Start(t)

@@ -38,7 +38,7 @@ func (u *UserDir) SwapKey(key, expect []byte) (cur []byte, swapped bool, err err
 	u.mu.Lock() // a key changes rarely: the user's namespace lock is enough
 	defer u.mu.Unlock()
 	cur, err = u.readKey()
-	if err != nil || !bytes.Equal(cur, expect) || (cur == nil) != (expect == nil) {
+	if err != nil || !bytes.Equal(cur, expect) {
 		return cur, false, err
 	}
 	if err := u.writeKey(key); err != nil {
@@ -61,8 +61,8 @@ func (u *UserDir) readKey() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if b == nil {
-		b = []byte{} // an empty file is a key (that opens nothing), not none
+	if len(b) == 0 {
+		return nil, nil // as none: the reply could not tell an empty key from none
 	}
 	return b, nil
 }
