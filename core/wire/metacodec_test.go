@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"dfs/core"
 )
 
 // Ids and hashes as nodes send them: version ids 24 hex, MD5 32, SHA-256 64.
@@ -26,7 +25,7 @@ const (
 func testSegment(k int64) Segment {
 	s := Segment{Index: k, ID: testStamp, Size: 4 << 20, MD5: testMD5}
 	for i := range s.Chunks {
-		s.Chunks[i] = ChunkInfo{Size: 1<<20 + core.ChunkOverhead, SHA256: testSHA}
+		s.Chunks[i] = ChunkInfo{Size: StoredChunkSize(s.Size, i), SHA256: testSHA}
 	}
 	return s
 }
