@@ -129,8 +129,9 @@ func (d *Draft) keptLocked(k int64) *wire.Segment {
 
 // PutSegment stores data (at most core.SegmentSize bytes: the start of
 // segment k's span; the rest of the span reads as zeros) as segment k of
-// the draft: it hashes it and sends its four chunks to their nodes now, each
-// to both the placement names. Data of zeros only (or none) makes k a hole:
+// the draft: it encrypts its four chunks, whose MD5 places them
+// (sealed.go), and sends them to their nodes now, each to both the
+// placement names. Data of zeros only (or none) makes k a hole:
 // nothing is sent. It returns once every chunk has at least one copy; a
 // chunk that no node took fails it, naming the nodes and why (a quota
 // refusal fails it too), and the draft is left as it was for k. It may run

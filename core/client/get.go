@@ -403,8 +403,9 @@ const fetchInFlight = 2
 type sizer interface{ Truncate(size int64) error }
 
 // Fetch writes the whole of the version being read into w: each stored
-// segment's four chunks in parallel, each from one node, checked against
-// its SHA-256, taking the other copy when a node fails or sends bad bytes.
+// segment's four chunks in parallel, each from one node and opened (its
+// authentication checked), taking the other copy when a node fails or
+// sends bad bytes.
 // Holes are written as zeros, except into a w that has a Truncate method
 // (an *os.File): that one is emptied first and sized at the end, so that
 // holes stay holes (a sparse file fetched stays sparse) and nothing it
