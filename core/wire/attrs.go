@@ -63,8 +63,16 @@ func CheckAttrs(m *Meta) error {
 		return fmt.Errorf("%w: a symlink target of %d bytes (1 to %d)", ErrBadAttrs, len(m.Target), MaxTarget)
 	case strings.IndexByte(m.Target, 0) >= 0:
 		return fmt.Errorf("%w: a symlink target holding a NUL byte", ErrBadAttrs)
-	case m.Size != int64(len(m.Target)):
+	case m.Size != int64(len(m.Target)) && len(m.Target) != storedTargetLen(m.Size):
 		return fmt.Errorf("%w: a symlink of size %d with a target of %d bytes", ErrBadAttrs, m.Size, len(m.Target))
 	}
 	return nil
+}
+
+// storedTargetLen is the length of a symlink target of n bytes as nodes
+// store it, encrypted (crypt.EncryptedTargetLen: base64url of a 12-byte
+// nonce, the n bytes and a 16-byte tag): Size is the plaintext's length,
+// which a client sees and a node does not.
+func storedTargetLen(n int64) int {
+	return int(((12+n+16)*8 + 5) / 6)
 }

@@ -47,3 +47,14 @@ func TestCheckAttrs(t *testing.T) {
 		}
 	}
 }
+
+// TestStoredTargetLen: the length a node accepts for a symlink's stored
+// target is crypt.EncryptedTargetLen's: 5498 for MaxTarget, 58 for 15
+// bytes (base64url of 43).
+func TestStoredTargetLen(t *testing.T) {
+	for n, want := range map[int64]int{MaxTarget: 5498, 15: 58, 1: 39} {
+		if got := storedTargetLen(n); got != want {
+			t.Errorf("storedTargetLen(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
