@@ -78,3 +78,9 @@ func (c *Client) SealFor(ctx context.Context, name string, m *wire.Meta) (string
 	*m = onWire(*m)
 	return s.k.EncryptPath(name)
 }
+
+// SetAttrsOf is SetAttrs from an entry the caller holds, as a mount's
+// cached listing gives it (perhaps older than the nodes').
+func (c *Client) SetAttrsOf(ctx context.Context, known Entry, a Attrs) (Entry, error) {
+	return c.setAttr(ctx, known.Name, &known, a)
+}
