@@ -31,7 +31,7 @@ type Forged struct {
 func (f Forged) Report(node string) string {
 	var what []string
 	for _, c := range []struct {
-		n          int64
+		n         int64
 		one, more string
 	}{{f.Entries, "entry", "entries"}, {f.Chunks, "chunk", "chunks"}} {
 		switch {
