@@ -130,9 +130,9 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// fakeKeys are the keys of newFakeClient's user, to encrypt what fake
+// contentKeys are the keys of newFakeClient's user, to encrypt what fake
 // nodes serve.
-func fakeKeys(t *testing.T) *crypt.Keys {
+func contentKeys(t *testing.T) *crypt.Keys {
 	k, err := (&Client{cfg: Config{User: "alice"}}).keyring(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +146,7 @@ func fakeKeys(t *testing.T) *crypt.Keys {
 func entryOf(t *testing.T, data []byte) (Entry, [core.NumChunks][]byte) {
 	e := Entry{Name: "f", Size: int64(len(data)), Version: "v1", Stamp: "v1"}
 	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: e.Size}
-	ss := sealSegment(fakeKeys(t), &seg, data)
+	ss := sealSegment(contentKeys(t), &seg, data)
 	ss.sums(&seg)
 	seg.MD5 = strings.Repeat("0", 32)
 	var chunks [core.NumChunks][]byte

@@ -1,6 +1,8 @@
 package client
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -22,6 +24,25 @@ type Forged struct {
 	Entries int64  `json:"entries"`
 	Chunks  int64  `json:"chunks"`
 	Last    string `json:"last,omitempty"` // the path of the last one
+}
+
+// Report is the sentence dfc status and the mount's status file say of
+// node: what it served that failed authentication, and what that means.
+func (f Forged) Report(node string) string {
+	var what []string
+	for _, c := range []struct {
+		n         int64
+		one, more string
+	}{{f.Entries, "entry", "entries"}, {f.Chunks, "chunk", "chunks"}} {
+		switch {
+		case c.n == 1:
+			what = append(what, "1 "+c.one)
+		case c.n > 1:
+			what = append(what, fmt.Sprintf("%d %s", c.n, c.more))
+		}
+	}
+	return fmt.Sprintf("%s served %s that failed authentication (last: %s): its data folder was changed outside dfs; the other copies were used",
+		node, strings.Join(what, " and "), f.Last)
 }
 
 // maxForgedLogged bounds the paths remembered for logging once.

@@ -72,17 +72,33 @@ func onWire(m wire.Meta) wire.Meta {
 	return m
 }
 
+// implicitStamp is the Stamp and Born of a folder a node made itself, for
+// a change it got below a folder whose mkdir it missed (node/store's
+// implicitStamp): the oldest stamp, so that the folder's real meta wins
+// every merge, and unsealed, as no client made it.
+const implicitStamp = "000000000000000000000001"
+
+// implicit reports a folder a node made itself. It passes unauthenticated,
+// as it says nothing (a folder older than any other at that name, its
+// attributes fixed below): heal replaces it with the real folder, or
+// removes it with what it holds where the folder was removed. What is
+// under it was sealed under the real folder's Born, which the node does
+// not know, so it is not taken from the node until then.
+func implicit(m *wire.Meta) bool {
+	if m.Seal != "" || !m.Dir || m.Deleted || m.Stamp != implicitStamp || m.Born != implicitStamp {
+		return false
+	}
+	m.Mode, m.UID, m.GID, m.Target, m.Version, m.Size, m.Segments = 0o755, 0, 0, "", "", 0, nil
+	return true
+}
+
 // open authenticates m, found at the plaintext path p in the folder born
 // parentBorn, and turns it into what the client works with: Path in
 // plaintext, a symlink's target decrypted. It reports false for a meta
-// that fails, counted against the node unless it is a folder a node made
-// itself (unsealed: nodes make the folders above a change they get before
-// its folder's mkdir) and so only invisible.
+// that fails, counted against the node.
 func (s *stub) open(k *crypt.Keys, p, parentBorn string, m *wire.Meta) bool {
 	if !k.VerifyEntry(path.Base(p), parentBorn, m) {
-		if !(m.Seal == "" && m.Dir && !m.Deleted) {
-			s.pool.c.noteForged(s.pool.idx, "entry", p)
-		}
+		s.pool.c.noteForged(s.pool.idx, "entry", p)
 		return false
 	}
 	if m.Target != "" && !m.Deleted {
@@ -99,7 +115,8 @@ func (s *stub) open(k *crypt.Keys, p, parentBorn string, m *wire.Meta) bool {
 
 // openChain authenticates a LOOKUP or LIST chain for the plaintext path p
 // (root first), cut at the first meta that fails: as if the node had
-// nothing from there on.
+// nothing from there on. A folder the node made itself ends it too, after
+// it (implicit).
 func (s *stub) openChain(k *crypt.Keys, p string, chain []wire.Meta) []wire.Meta {
 	if p == "" {
 		return chain[:0]
@@ -107,7 +124,15 @@ func (s *stub) openChain(k *crypt.Keys, p string, chain []wire.Meta) []wire.Meta
 	parts := strings.Split(p, "/")
 	born := ""
 	for i := range chain {
-		if i >= len(parts) || !s.open(k, strings.Join(parts[:i+1], "/"), born, &chain[i]) {
+		if i >= len(parts) {
+			return chain[:i]
+		}
+		q := strings.Join(parts[:i+1], "/")
+		if implicit(&chain[i]) {
+			chain[i].Path = q
+			return chain[:i+1]
+		}
+		if !s.open(k, q, born, &chain[i]) {
 			return chain[:i]
 		}
 		born = chain[i].Born
@@ -122,7 +147,7 @@ func (s *stub) openChain(k *crypt.Keys, p string, chain []wire.Meta) []wire.Meta
 // folder is not such a folder is dropped (its folder failed, or is one a
 // node made itself).
 func (s *stub) openEntries(k *crypt.Keys, dir string, chain, entries []wire.Meta) []wire.Meta {
-	folders := map[string]string{} // plaintext folder -> its Born
+	folders := map[string]string{} // plaintext folder -> its Born; implicitStamp: a folder the node made itself
 	switch {
 	case dir == "":
 		folders[""] = ""
@@ -150,7 +175,10 @@ func (s *stub) openEntries(k *crypt.Keys, dir string, chain, entries []wire.Meta
 			continue
 		}
 		born, ok := folders[core.Parent(p)]
-		if !ok || !s.open(k, p, born, &entries[i]) {
+		switch {
+		case ok && implicit(&entries[i]):
+			entries[i].Path = p
+		case !ok || born == implicitStamp || !s.open(k, p, born, &entries[i]):
 			continue
 		}
 		keep[i] = true
