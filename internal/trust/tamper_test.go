@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"dfs/internal/testcluster"
@@ -15,9 +16,10 @@ import (
 // file is one file of a tamper case: its true bytes, and where a ranged
 // read of 4 KiB looks (over the tampered bytes, where the case knows them).
 type file struct {
-	name string
-	data []byte
-	at   int64
+	name   string
+	data   []byte
+	at     int64
+	absent bool // the file is not there: it must be found on no node (DFS1 forges it)
 }
 
 func newFile(name string, data []byte) file {
@@ -83,7 +85,11 @@ func TestTamper(t *testing.T) {
 			t.Logf("dfc heal: exit %d\n%s%s", heal.Code, heal.Stdout, heal.Stderr)
 			r.Kill(0)
 			for _, f := range files {
-				r.mustGet(f.name, f.data)
+				if f.absent {
+					r.checkAbsent(f.name)
+				} else {
+					r.mustGet(f.name, f.data)
+				}
 			}
 		})
 	}
@@ -107,6 +113,10 @@ func (r *rig) checkReads(files []file, must bool) string {
 		}
 	}
 	for _, f := range files {
+		if f.absent {
+			r.checkAbsent(f.name)
+			continue
+		}
 		got, fail := r.get(f.name)
 		var err error
 		if fail != nil {
@@ -117,6 +127,12 @@ func (r *rig) checkReads(files []file, must bool) string {
 	mp, unmount := testcluster.Mount(r.t, r.conf, password)
 	defer unmount()
 	for _, f := range files {
+		if f.absent {
+			if b, err := os.ReadFile(filepath.Join(mp, f.name)); err == nil {
+				r.t.Errorf("%s, which only DFS1 has, read through the mount: %d bytes", f.name, len(b))
+			}
+			continue
+		}
 		got, err := os.ReadFile(filepath.Join(mp, f.name))
 		check("read through the mount", f, got, f.data, err)
 		got, err = readAt(filepath.Join(mp, f.name), f.at, 4096)
@@ -152,4 +168,15 @@ type dfcError struct{ testcluster.Result }
 
 func (e *dfcError) Error() string {
 	return fmt.Sprintf("dfc exit %d: %s", e.Code, e.Stderr)
+}
+
+// checkAbsent checks that dfc neither lists nor gets name.
+func (r *rig) checkAbsent(name string) {
+	r.t.Helper()
+	if b, fail := r.get(name); fail == nil {
+		r.t.Errorf("dfc get %s, which only DFS1 has: %d bytes", name, len(b))
+	}
+	if ls := r.dfc("ls"); strings.Contains(ls.Stdout, name) {
+		r.t.Errorf("dfc ls lists %s, which only DFS1 has:\n%s", name, ls.Stdout)
+	}
 }

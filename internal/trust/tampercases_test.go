@@ -20,6 +20,7 @@ import (
 var tamperCases = []tamperCase{
 	{name: "swapped entries", setup: swapEntries, mountSees: forgedRE, dfcSees: forgedRE},
 	{name: "forged inline entry", setup: forgeInline, mountSees: forgedRE, dfcSees: forgedRE},
+	{name: "entry copied into another folder", setup: copyEntry, mountSees: forgedRE, dfcSees: forgedRE},
 	{name: "flipped byte", setup: flipChunk(false), dfcSees: quarantineRE},
 	{name: "old chunk", setup: oldChunk, dfcSees: quarantineRE},
 	// The node's own check passes (it hashes against the header, redone):
@@ -41,6 +42,30 @@ func swapEntries(r *rig) ([]file, func(string, []file)) {
 			if err := os.Rename(mv[0], mv[1]); err != nil {
 				r.t.Fatal(err)
 			}
+		}
+	}
+}
+
+// copyEntry copies a file's entry into another folder on DFS1 alone: a
+// name encrypts alike in every folder, so there it has the name it had.
+func copyEntry(r *rig) ([]file, func(string, []file)) {
+	files := []file{newFile("a.bin", random(200<<10)), newFile("sub/other.bin", random(50<<10)),
+		{name: "sub/a.bin", absent: true}}
+	r.put(files[0].name, files[0].data)
+	r.put(files[1].name, files[1].data)
+	return files, func(nodeDir string, files []file) {
+		a := fileOfSize(r.t, nodeDir, int64(len(files[0].data))).dir
+		sub := filepath.Dir(fileOfSize(r.t, nodeDir, int64(len(files[1].data))).dir)
+		_, raw, err := readRecord(a)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		to := filepath.Join(sub, filepath.Base(a))
+		if err := os.Mkdir(to, 0o700); err != nil {
+			r.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, "@meta"), raw, 0o600); err != nil {
+			r.t.Fatal(err)
 		}
 	}
 }
