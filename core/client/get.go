@@ -374,11 +374,11 @@ func (c *Client) getChunk(ctx context.Context, n int, loc *chunkLoc, off, length
 	return nodeCorrupt(n, err)
 }
 
-// getChunkInto reads [off, off+len(p)) of the chunk at loc from node n
-// straight into p, failing when the node is silent for idle; a shorter
+// getChunkInto reads the chunk at loc (len(p) bytes: all of it) from node
+// n straight into p, failing when the node is silent for idle; a shorter
 // answer is an error.
-func (c *Client) getChunkInto(ctx context.Context, n int, loc *chunkLoc, off int64, p []byte, idle time.Duration) error {
-	req := wire.GetChunkReq{Path: loc.path, Upload: loc.upload, Segment: loc.seg.ID, Chunk: loc.ch, Offset: off, Length: int64(len(p))}
+func (c *Client) getChunkInto(ctx context.Context, n int, loc *chunkLoc, p []byte, idle time.Duration) error {
+	req := wire.GetChunkReq{Path: loc.path, Upload: loc.upload, Segment: loc.seg.ID, Chunk: loc.ch, Length: int64(len(p))}
 	var k int
 	err := c.call(ctx, n, func(s *stub) error {
 		var err error

@@ -105,7 +105,7 @@ func (c *Client) openChunkFrom(ctx context.Context, keys *crypt.Keys, n int, loc
 	if int64(len(buf)) < size {
 		return nil, fmt.Errorf("BUG: a buffer of %d bytes for %s of %d", len(buf), loc.name(), size)
 	}
-	if err := c.getChunkInto(ctx, n, loc, 0, buf[:size], idle); err != nil {
+	if err := c.getChunkInto(ctx, n, loc, buf[:size], idle); err != nil {
 		return nil, err
 	}
 	plain, err := keys.OpenChunkInPlace(loc.seg.ID, loc.ch, buf[:size])
