@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/crypt"
 	"dfs/core/wire"
 )
 
@@ -244,6 +245,10 @@ func (c *Client) readRange(ctx context.Context, loc *chunkLoc, off int64, p []by
 // the request and never answers), the next is asked at the same time, into
 // a buffer of its own, and the first to answer good wins.
 func (c *Client) readChunk(ctx context.Context, loc *chunkLoc, buf []byte) ([]byte, error) {
+	keys, err := c.keyring(ctx)
+	if err != nil {
+		return nil, err
+	}
 	nodes := loc.holders
 	var errs []error
 	for i := 0; i < len(nodes); i++ {
@@ -252,14 +257,14 @@ func (c *Client) readChunk(ctx context.Context, loc *chunkLoc, buf []byte) ([]by
 		if i+1 < len(nodes) {
 			var both bool
 			var failed []error
-			plain, filled, both, failed = c.hedgedRead(ctx, loc, buf, nodes[i], nodes[i+1])
+			plain, filled, both, failed = c.hedgedRead(ctx, keys, loc, buf, nodes[i], nodes[i+1])
 			errs = append(errs, failed...)
 			if both {
 				i++
 			}
 		} else {
 			var err error
-			if plain, err = c.openChunkFrom(ctx, nodes[i], loc, buf, c.cfg.IOTimeout); err != nil {
+			if plain, err = c.openChunkFrom(ctx, keys, nodes[i], loc, buf, c.cfg.IOTimeout); err != nil {
 				errs = append(errs, err)
 			} else {
 				filled = true
@@ -282,7 +287,7 @@ func (c *Client) readChunk(ctx context.Context, loc *chunkLoc, buf []byte) ([]by
 // reports whether it was read, whether b was asked, and the errors of the
 // nodes that failed. A node that lost to its partner after the hedge is
 // left behind (errLagging) and skipped for a while.
-func (c *Client) hedgedRead(ctx context.Context, loc *chunkLoc, buf []byte, a, b int) (plain []byte, filled, askedB bool, failed []error) {
+func (c *Client) hedgedRead(ctx context.Context, keys *crypt.Keys, loc *chunkLoc, buf []byte, a, b int) (plain []byte, filled, askedB bool, failed []error) {
 	started := time.Now()
 	actx, cancelA := context.WithCancelCause(ctx)
 	defer cancelA(nil)
@@ -292,7 +297,7 @@ func (c *Client) hedgedRead(ctx context.Context, loc *chunkLoc, buf []byte, a, b
 	}
 	first := make(chan result, 1)
 	go func() {
-		p, err := c.openChunkFrom(actx, a, loc, buf, c.cfg.IOTimeout)
+		p, err := c.openChunkFrom(actx, keys, a, loc, buf, c.cfg.IOTimeout)
 		first <- result{p, err}
 	}()
 	t := time.NewTimer(c.cfg.Stall)
@@ -310,7 +315,7 @@ func (c *Client) hedgedRead(ctx context.Context, loc *chunkLoc, buf []byte, a, b
 	defer cancelB()
 	second := make(chan result, 1)
 	go func() {
-		p, err := c.openChunkFrom(bctx, b, loc, *mem, c.cfg.IOTimeout)
+		p, err := c.openChunkFrom(bctx, keys, b, loc, *mem, c.cfg.IOTimeout)
 		second <- result{p, err}
 	}()
 	for first != nil || second != nil {
@@ -369,11 +374,11 @@ func (c *Client) getChunk(ctx context.Context, n int, loc *chunkLoc, off, length
 	return nodeCorrupt(n, err)
 }
 
-// getChunkInto reads [off, off+len(p)) of the chunk at loc from node n
-// straight into p, failing when the node is silent for idle; a shorter
+// getChunkInto reads the chunk at loc (len(p) bytes: all of it) from node
+// n straight into p, failing when the node is silent for idle; a shorter
 // answer is an error.
-func (c *Client) getChunkInto(ctx context.Context, n int, loc *chunkLoc, off int64, p []byte, idle time.Duration) error {
-	req := wire.GetChunkReq{Path: loc.path, Upload: loc.upload, Segment: loc.seg.ID, Chunk: loc.ch, Offset: off, Length: int64(len(p))}
+func (c *Client) getChunkInto(ctx context.Context, n int, loc *chunkLoc, p []byte, idle time.Duration) error {
+	req := wire.GetChunkReq{Path: loc.path, Upload: loc.upload, Segment: loc.seg.ID, Chunk: loc.ch, Length: int64(len(p))}
 	var k int
 	err := c.call(ctx, n, func(s *stub) error {
 		var err error
@@ -466,6 +471,10 @@ func (f *File) Fetch(ctx context.Context, w io.WriterAt, progress func(done int6
 // file, from the first holder that sends it good (it opens), through a
 // pooled buffer.
 func (c *Client) fetchChunk(ctx context.Context, e *Entry, i, ch int, w io.WriterAt, report func(int64)) error {
+	keys, err := c.keyring(ctx)
+	if err != nil {
+		return err
+	}
 	loc := c.loc(e, i, ch)
 	cs, _ := core.ChunkBounds(loc.seg.Size, ch)
 	at := segmentStart(loc.seg) + cs
@@ -480,7 +489,7 @@ func (c *Client) fetchChunk(ctx context.Context, e *Entry, i, ch int, w io.Write
 		if k+1 < len(loc.holders) {
 			idle = 2 * c.cfg.Stall
 		}
-		plain, err := c.openChunkFrom(ctx, n, &loc, *mem, idle)
+		plain, err := c.openChunkFrom(ctx, keys, n, &loc, *mem, idle)
 		if err == nil {
 			if _, err := w.WriteAt(plain, at); err != nil {
 				return err

@@ -95,20 +95,17 @@ var chunkBufs = sync.Pool{New: func() any {
 
 // openChunkFrom reads the whole chunk at loc from node n into buf (at
 // least its stored size), failing when the node is silent for idle, and
-// opens it there: it returns the plaintext, within buf. This is the one
+// opens it there with keys (the caller's c.keyring, taken before it asks
+// any node, so that a failure to load them is not a node's): it returns the plaintext, within buf. This is the one
 // place a fetched chunk is opened. A chunk that does not open is the
 // node's bad copy, as a wrong SHA-256 was (read repair replaces it), and
 // is counted against the node.
-func (c *Client) openChunkFrom(ctx context.Context, n int, loc *chunkLoc, buf []byte, idle time.Duration) ([]byte, error) {
+func (c *Client) openChunkFrom(ctx context.Context, keys *crypt.Keys, n int, loc *chunkLoc, buf []byte, idle time.Duration) ([]byte, error) {
 	size := loc.stored()
 	if int64(len(buf)) < size {
 		return nil, fmt.Errorf("BUG: a buffer of %d bytes for %s of %d", len(buf), loc.name(), size)
 	}
-	keys, err := c.keyring(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.getChunkInto(ctx, n, loc, 0, buf[:size], idle); err != nil {
+	if err := c.getChunkInto(ctx, n, loc, buf[:size], idle); err != nil {
 		return nil, err
 	}
 	plain, err := keys.OpenChunkInPlace(loc.seg.ID, loc.ch, buf[:size])
