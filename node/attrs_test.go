@@ -22,7 +22,8 @@ func special(mode uint32, target string) wire.Meta {
 
 // TestAttrsRefused: a node refuses (bad request) type bits it does not
 // know, type bits on a folder, a target that is not a symlink's or of the
-// wrong length, and segments on a special entry.
+// wrong length, and segments on a special entry; it takes a target up to
+// wire.MaxStoredTarget, the encrypted form of the longest.
 func TestAttrsRefused(t *testing.T) {
 	n := startNode(t, nil)
 	c := login(t, n.addr, "alice", "Crimson33")
@@ -33,7 +34,7 @@ func TestAttrsRefused(t *testing.T) {
 	}
 	withSegs := special(wire.ModeFIFO|0o644, "")
 	withSegs.Size, withSegs.Segments = m.Size, m.Segments
-	long := special(wire.ModeSymlink|0o777, strings.Repeat("t", wire.MaxTarget+1))
+	long := special(wire.ModeSymlink|0o777, strings.Repeat("t", wire.MaxStoredTarget+1))
 	badSize := special(wire.ModeSymlink|0o777, "abc")
 	badSize.Size = 2
 	targetOnFile := m
@@ -68,6 +69,12 @@ func TestAttrsRefused(t *testing.T) {
 	wantStatus(t, "setattr with device bits", c.updateOp(wire.UpdateSetattr, "f", set), wire.StatusBadRequest)
 	if got := lookupLast(t, n, "f"); got.Mode != 0o644 {
 		t.Fatalf("after refusals: mode %#o", got.Mode)
+	}
+	// The longest target, as it is stored: encrypted.
+	stored := special(wire.ModeSymlink|0o777, strings.Repeat("t", wire.MaxStoredTarget))
+	stored.Size = wire.MaxTarget
+	if _, err := c.call2Commit("l", stored); err != nil {
+		t.Errorf("the longest stored target: %v", err)
 	}
 }
 

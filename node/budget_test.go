@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"dfs/core"
 	"dfs/core/wire"
 	"dfs/node/store"
 )
@@ -64,7 +65,7 @@ func wantBusy(t *testing.T, what string, err error, says string) {
 // the node holds no more than Eve's budget, and nothing of Eve's uploads
 // once her connections are closed.
 func TestBudgetEve(t *testing.T) {
-	b := store.Budget{Uploads: 8, Bytes: 1 << 20, Memory: 32 << 10}
+	b := store.Budget{Uploads: 8, Bytes: 1 << 20, Memory: 4 * wire.MaxInlineChunk}
 	n := eveNode(t, b)
 	var eve []*tclient
 	for i := 0; i < 4; i++ {
@@ -72,8 +73,9 @@ func TestBudgetEve(t *testing.T) {
 	}
 	wantBusy(t, "eve's fifth connection", dial(t, n.addr).auth("eve", "Magellan101"), "eve has 4 connections open to this node")
 
-	// Four uploads of four 8 KiB chunks: 32 KiB in memory, the rest on
-	// disk; then four uploads of one 200 KiB chunk each.
+	// Four uploads of four inline chunks of the largest size: one
+	// upload's in memory, the rest on disk; then four uploads of one 200
+	// KiB chunk each.
 	small := testData(wire.MaxInlineChunk, 1)
 	for i := 0; i < 4; i++ {
 		up := randHex(16)
@@ -91,14 +93,14 @@ func TestBudgetEve(t *testing.T) {
 			t.Fatalf("eve's large chunk: %v", err)
 		}
 	}
-	full := store.Staged{Uploads: 8, Bytes: 16*8<<10 + 4*200<<10, Memory: 32 << 10}
+	full := store.Staged{Uploads: 8, Bytes: 16*wire.MaxInlineChunk + 4*200<<10, Memory: 4 * wire.MaxInlineChunk}
 	if got := n.staged(t, "eve"); got != full {
 		t.Fatalf("eve's uploads hold %+v, want %+v", got, full)
 	}
 	wantBusy(t, "eve's ninth upload, small", eve[0].putChunk(wire.PutChunkReq{Segment: testSeg, Upload: randHex(16), Chunk: 0, Inline: true}, small),
 		"8 of your uploads are waiting for their commit here")
 	wantBusy(t, "eve's ninth upload, large", eve[1].put(randHex(16), testSeg, 0, big), "8 of your uploads are waiting for their commit here")
-	wantBusy(t, "eve's bytes", eve[2].put(ups[0], testSeg, 1, big), "your uploads waiting for their commit here hold 928.0 KiB, and 200.0 KiB more would pass the 1.0 MiB")
+	wantBusy(t, "eve's bytes", eve[2].put(ups[0], testSeg, 1, big), "your uploads waiting for their commit here hold 928.4 KiB, and 200.0 KiB more would pass the 1.0 MiB")
 	if got := n.staged(t, "eve"); got != full {
 		t.Errorf("after the refusals eve's uploads hold %+v, want %+v", got, full)
 	}
@@ -177,7 +179,7 @@ func TestBudgetCommitElsewhere(t *testing.T) {
 		t.Fatalf("commit on another connection: held %v, %v", held, err)
 	}
 	got, err := commit.get("f", m.Segments[0].ID, 3, 0, -1)
-	if err != nil || len(got) != len(data)/4 {
+	if err != nil || len(got) != len(data)/4+core.ChunkOverhead {
 		t.Errorf("chunk 3 read back: %d bytes, %v", len(got), err)
 	}
 }

@@ -214,8 +214,7 @@ func TestRecovery(t *testing.T) {
 		if i == 2 {
 			continue
 		}
-		s, e := core.ChunkBounds(int64(len(v2data)), i)
-		if got, err := hc.get("f", v2.Segments[0].ID, i, 0, -1); err != nil || !bytes.Equal(got, v2data[s:e]) {
+		if got, err := hc.get("f", v2.Segments[0].ID, i, 0, -1); err != nil || !bytes.Equal(got, chunkOf(v2data, i)) {
 			t.Errorf("chunk %d after recovery: %v", i, err)
 		}
 	}
@@ -337,8 +336,7 @@ func TestConditionalCommit(t *testing.T) {
 	data := []byte("new content")
 	up := randHex(16)
 	seg := segmentOf(0, data)
-	s, e := core.ChunkBounds(int64(len(data)), 0)
-	if err := c.put(up, seg.ID, 0, data[s:e]); err != nil {
+	if err := c.put(up, seg.ID, 0, chunkOf(data, 0)); err != nil {
 		t.Fatal(err)
 	}
 	m := fileMeta(int64(len(data)), []wire.Segment{seg})

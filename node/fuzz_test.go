@@ -40,11 +40,11 @@ func FuzzServeConn(f *testing.F) {
 		seg.Chunks[c].SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 	}
 	f.Add(frame(wire.TypeCommit, wire.CommitReq{Path: "a/@b", Upload: "0123456789abcdef0123456789abcdef", Need: []int{3},
-		Meta: wire.Meta{Stamp: ver, Version: ver, Size: 3, Segments: []wire.Segment{seg}}}))
+		Meta: wire.Meta{Stamp: ver, Version: ver, Size: 3, Segments: []wire.Segment{seg}, Seal: "q7Zk3c9XbVhY0wRr2T1uN5mA8sLpE4oFdGiJx6yHzK0"}}))
 	f.Add(frame(wire.TypeGetChunk, wire.GetChunkReq{Path: "a/@b", Segment: ver, Chunk: 3, Length: -1}))
 	f.Add(frame(wire.TypeGetChunk, wire.GetChunkReq{Upload: "0123456789abcdef0123456789abcdef", Segment: ver, Chunk: 3, Length: -1}))
 	f.Add(frame(wire.TypeUpdate, wire.UpdateReq{Op: "mkdir", Path: "d", Meta: wire.Meta{Stamp: ver}}))
-	f.Add(frame(wire.TypeRename, wire.RenameReq{From: "d", To: "e/f", Stamp: ver}))
+	f.Add(frame(wire.TypeRename, wire.RenameReq{From: "d", To: "e/f", Stamp: ver, Seal: "moved", TombSeal: "tomb"}))
 	f.Add([]byte{wire.ProtocolVersion, 5, 0, 0, 0xff, 0xff, 0xff, 0xff})
 	f.Add([]byte("\x02\x07\x00\x00\x00\x00\x00\x02{}"))
 	users := &fakeUsers{m: map[string]string{"alice": "pw"}}

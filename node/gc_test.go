@@ -119,8 +119,7 @@ func uploadInline(c *tclient, path string, data []byte) (wire.Meta, error) {
 	m := fileMeta(int64(len(data)), []wire.Segment{seg})
 	up := randHex(16)
 	for i := 0; i < core.NumChunks; i++ {
-		s, e := core.ChunkBounds(int64(len(data)), i)
-		if err := c.putChunk(wire.PutChunkReq{Segment: seg.ID, Upload: up, Chunk: i, Inline: true}, data[s:e]); err != nil {
+		if err := c.putChunk(wire.PutChunkReq{Segment: seg.ID, Upload: up, Chunk: i, Inline: true}, chunkOf(data, i)); err != nil {
 			return m, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -218,13 +219,21 @@ func (c *tclient) upload(path string, data []byte) (wire.Meta, []uint8, error) {
 	return m, held, err
 }
 
+// chunkOf returns chunk c of a segment whose bytes are data as a client
+// stores it: its share of data, then core.ChunkOverhead bytes standing for
+// the nonce and tag of its encryption (nodes never look into a chunk).
+func chunkOf(data []byte, c int) []byte {
+	b, e := core.ChunkBounds(int64(len(data)), c)
+	return append(slices.Clip(data[b:e]), make([]byte, core.ChunkOverhead)...)
+}
+
 // segmentOf describes data as segment k with a new id.
 func segmentOf(k int64, data []byte) wire.Segment {
 	md := md5.Sum(data)
 	s := wire.Segment{Index: k, ID: core.NewVersion(), Size: int64(len(data)), MD5: hex.EncodeToString(md[:])}
 	for i := 0; i < core.NumChunks; i++ {
-		b, e := core.ChunkBounds(s.Size, i)
-		s.Chunks[i] = wire.ChunkInfo{Size: e - b, SHA256: sha256Hex(data[b:e])}
+		ch := chunkOf(data, i)
+		s.Chunks[i] = wire.ChunkInfo{Size: int64(len(ch)), SHA256: sha256Hex(ch)}
 	}
 	return s
 }
@@ -240,8 +249,7 @@ func fileMeta(size int64, segs []wire.Segment) wire.Meta {
 // under upload.
 func (c *tclient) putSegment(upload string, s wire.Segment, data []byte) error {
 	for i := 0; i < core.NumChunks; i++ {
-		b, e := core.ChunkBounds(s.Size, i)
-		if err := c.put(upload, s.ID, i, data[b:e]); err != nil {
+		if err := c.put(upload, s.ID, i, chunkOf(data, i)); err != nil {
 			return err
 		}
 	}
@@ -276,7 +284,7 @@ func (c *tclient) readAll(path string, m wire.Meta) ([]byte, error) {
 			if err != nil {
 				return nil, fmt.Errorf("segment %d chunk %d: %w", s.Index, i, err)
 			}
-			copy(out[start+b:], got)
+			copy(out[start+b:], got[:max(len(got)-core.ChunkOverhead, 0)])
 		}
 	}
 	return out, nil

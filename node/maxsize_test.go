@@ -22,7 +22,7 @@ func maxSizeMeta() wire.Meta {
 		s := wire.Segment{Index: int64(k), ID: fmt.Sprintf("%016x%08x", 1<<60+k, k), Size: core.SegmentSize,
 			MD5: fmt.Sprintf("%032x", k)}
 		for c := range s.Chunks {
-			s.Chunks[c] = wire.ChunkInfo{Size: core.SegmentSize / core.NumChunks, SHA256: fmt.Sprintf("%064x", 4*k+c)}
+			s.Chunks[c] = wire.ChunkInfo{Size: wire.StoredChunkSize(core.SegmentSize, c), SHA256: fmt.Sprintf("%064x", 4*k+c)}
 		}
 		segs[k] = s
 	}

@@ -19,7 +19,7 @@ import (
 func TestQuota(t *testing.T) {
 	users := &fakeUsers{m: map[string]string{"alice": "Crimson33", "bob": "Velvet77"}}
 	n := startNode(t, func(cfg *Config) { cfg.Users = users })
-	const chunkFile = 64 + 512<<10 + 8*4 // a chunk file of 512 KiB: header, data, a CRC per 64 KiB
+	const chunkFile = 64 + 512<<10 + core.ChunkOverhead + 9*4 // a chunk file of 512 KiB and the overhead: header, data, a CRC per 64 KiB block
 	users.setQuota("alice", chunkFile+4<<10)
 	c := login(t, n.addr, "alice", "Crimson33")
 	if _, _, err := c.upload("a", testData(2<<20, 1)); err != nil {

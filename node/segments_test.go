@@ -273,8 +273,9 @@ func TestRecoveryWalk(t *testing.T) {
 }
 
 // TestOldFormatRefused: a data folder of the whole-file format (no FORMAT,
-// a users folder) or of an unknown format is refused with a message that
-// says so, and nothing in it is touched; an empty one gets FORMAT.
+// a users folder), of the plaintext segments format (2) or of an unknown
+// format is refused with a message that says so, and nothing in it is
+// touched; an empty one gets FORMAT.
 func TestOldFormatRefused(t *testing.T) {
 	old := t.TempDir()
 	os.MkdirAll(filepath.Join(old, "users/alice/files/f"), 0o700)
@@ -289,10 +290,23 @@ func TestOldFormatRefused(t *testing.T) {
 	if exists(filepath.Join(old, "FORMAT")) || !exists(filepath.Join(old, "users/alice/files/f/@meta")) {
 		t.Errorf("the old folder was changed")
 	}
+	two := t.TempDir()
+	os.MkdirAll(filepath.Join(two, "users/alice/files/f"), 0o700)
+	os.WriteFile(filepath.Join(two, "FORMAT"), []byte("dfs data format 2 (segments)\n"), 0o600)
+	cfg.Dir = two
+	_, err = New(cfg)
+	if err == nil || !errors.Is(err, store.ErrFormat) ||
+		!strings.Contains(err.Error(), "holds data of format 2, which this node cannot read: no user data of format 2 can be converted without the users' passwords") ||
+		!strings.Contains(err.Error(), "move it aside") {
+		t.Fatalf("format 2 folder: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(two, "FORMAT")); string(b) != "dfs data format 2 (segments)\n" || !exists(filepath.Join(two, "users/alice/files/f")) {
+		t.Errorf("the format 2 folder was changed")
+	}
 	other := t.TempDir()
-	os.WriteFile(filepath.Join(other, "FORMAT"), []byte("dfs data format 3 (future)\n"), 0o600)
+	os.WriteFile(filepath.Join(other, "FORMAT"), []byte("dfs data format 4 (future)\n"), 0o600)
 	cfg.Dir = other
-	if _, err := New(cfg); err == nil || !errors.Is(err, store.ErrFormat) || !strings.Contains(err.Error(), "format 3") {
+	if _, err := New(cfg); err == nil || !errors.Is(err, store.ErrFormat) || !strings.Contains(err.Error(), "format 4") {
 		t.Fatalf("unknown format: %v", err)
 	}
 	n := startNode(t, nil)
@@ -333,8 +347,7 @@ func TestHeldPerSegment(t *testing.T) {
 	// Heal: the chunk under a new upload, committed with the same stamp.
 	up := randHex(16)
 	b, e := core.SegmentSpan(m.Size, 1)
-	cb, ce := core.ChunkBounds(e-b, 2)
-	if err := c.put(up, m.Segments[1].ID, 2, data[b+cb:b+ce]); err != nil {
+	if err := c.put(up, m.Segments[1].ID, 2, chunkOf(data[b:e], 2)); err != nil {
 		t.Fatal(err)
 	}
 	var resp wire.CommitResp
@@ -347,8 +360,9 @@ func TestHeldPerSegment(t *testing.T) {
 }
 
 // TestCommitChecksSegments: a commit whose segment list does not describe
-// its size, or whose need names a chunk past its segments, is a bad
-// request that changes nothing.
+// its size (chunk sizes without the encryption's overhead included), or
+// whose need names a chunk past its segments, is a bad request that changes
+// nothing.
 func TestCommitChecksSegments(t *testing.T) {
 	n := startNode(t, nil)
 	c := login(t, n.addr, "alice", "Crimson33")
@@ -366,6 +380,12 @@ func TestCommitChecksSegments(t *testing.T) {
 	bad.Segments[1].Index, bad.Size = 1, core.SegmentSize+m.Size
 	wantStatus(t, "one segment id twice", c.call(wire.TypeCommit, wire.CommitReq{Path: "f", Upload: up, Meta: bad}, nil), wire.StatusBadRequest)
 	wantStatus(t, "need past the segments", c.call(wire.TypeCommit, wire.CommitReq{Path: "f", Upload: up, Meta: m, Need: []int{4}}, nil), wire.StatusBadRequest)
+	// Chunks are stored encrypted: their sizes include the overhead.
+	bad.Segments, bad.Size = slices.Clone(m.Segments), m.Size
+	for c := range bad.Segments[0].Chunks {
+		bad.Segments[0].Chunks[c].Size -= core.ChunkOverhead
+	}
+	wantStatus(t, "plaintext chunk sizes", c.call(wire.TypeCommit, wire.CommitReq{Path: "f", Upload: up, Meta: bad}, nil), wire.StatusBadRequest)
 	if ch := c.lookup("f"); len(ch) != 0 {
 		t.Fatalf("a refused commit made f: %+v", ch)
 	}

@@ -21,6 +21,11 @@ const (
 // MaxTarget is the longest symlink target, in bytes (PATH_MAX less the NUL).
 const MaxTarget = 4095
 
+// MaxStoredTarget is the longest symlink target a node stores: targets are
+// stored encrypted, and one of MaxTarget bytes takes 5498
+// (crypt.EncryptedTargetLen; a test in core/crypt checks they agree).
+const MaxStoredTarget = 5498
+
 // ErrBadAttrs is wrapped by CheckAttrs' errors.
 var ErrBadAttrs = errors.New("bad entry attributes")
 
@@ -30,8 +35,9 @@ func (m *Meta) IsSpecial() bool { return m.Mode&ModeType != 0 }
 
 // CheckAttrs checks m's type bits and what goes with them: Mode holds only
 // permission bits and, outside folders, one of the special types; a special
-// entry has no segments; Target only on a symlink, 1..MaxTarget bytes
-// without NUL, and a symlink's Size is the target's length; a FIFO or
+// entry has no segments; Target only on a symlink, 1..MaxStoredTarget
+// bytes without NUL, and a symlink's Size is the target's length (in
+// plaintext, which the stored target is the encryption of); a FIFO or
 // socket has Size 0. Nodes check every meta a client commits or sends in an
 // UPDATE; clients check every meta a node sends.
 func CheckAttrs(m *Meta) error {
@@ -59,8 +65,8 @@ func CheckAttrs(m *Meta) error {
 		return fmt.Errorf("%w: a FIFO or socket of size %d", ErrBadAttrs, m.Size)
 	case t != ModeSymlink:
 		return nil
-	case m.Target == "" || len(m.Target) > MaxTarget:
-		return fmt.Errorf("%w: a symlink target of %d bytes (1 to %d)", ErrBadAttrs, len(m.Target), MaxTarget)
+	case m.Target == "" || len(m.Target) > MaxStoredTarget:
+		return fmt.Errorf("%w: a symlink target of %d bytes (1 to %d stored)", ErrBadAttrs, len(m.Target), MaxStoredTarget)
 	case strings.IndexByte(m.Target, 0) >= 0:
 		return fmt.Errorf("%w: a symlink target holding a NUL byte", ErrBadAttrs)
 	case m.Size != int64(len(m.Target)) && len(m.Target) != storedTargetLen(m.Size):

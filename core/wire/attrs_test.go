@@ -17,6 +17,7 @@ func TestCheckAttrs(t *testing.T) {
 		{Mode: ModeSocket | 0o755},
 		link("x"),
 		link(strings.Repeat("t", MaxTarget)),
+		{Mode: ModeSymlink | 0o777, Target: strings.Repeat("t", MaxStoredTarget), Size: MaxTarget}, // stored
 		{Deleted: true},
 	}
 	for _, m := range good {
@@ -35,7 +36,7 @@ func TestCheckAttrs(t *testing.T) {
 		"fifo with content": {Mode: ModeFIFO, Size: 1},
 		"fifo segments":     {Mode: ModeFIFO, Segments: []Segment{{}}},
 		"empty target":      link(""),
-		"long target":       link(strings.Repeat("t", MaxTarget+1)),
+		"long target":       link(strings.Repeat("t", MaxStoredTarget+1)),
 		"NUL in target":     link("a\x00b"),
 		"size not target's": sized,
 		"target on a file":  {Mode: 0o644, Target: "x"},

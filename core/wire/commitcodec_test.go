@@ -101,7 +101,7 @@ func TestCommitReqNeedSet(t *testing.T) {
 func maxMeta(path string) Meta {
 	n := core.NumSegments(core.MaxFileSize)
 	m := Meta{Path: path, Stamp: testStamp, Born: testBorn, Version: testStamp, Size: core.MaxFileSize,
-		Mode: 0o644, MTime: 1 << 62, Segments: make([]Segment, n), Held: make([]uint8, n)}
+		Mode: 0o644, MTime: 1 << 62, Segments: make([]Segment, n), Held: make([]uint8, n), Seal: testSeal}
 	for k := range m.Segments {
 		m.Segments[k] = testSegment(int64(k))
 		m.Segments[k].ID = fmt.Sprintf("18a2b3c4d5e6%04x%08x", k>>16, k) // each its own, as clients make them

@@ -103,8 +103,9 @@ type Meta struct {
 const MaxSeal = 64
 
 // MaxInlineChunk is the largest chunk a node keeps inside the entry's meta
-// rather than in a chunk file of its own.
-const MaxInlineChunk = 8 << 10
+// rather than in a chunk file of its own: 8 KiB of a file's bytes, stored
+// encrypted (core.ChunkOverhead more), so files up to 32 KiB go inline.
+const MaxInlineChunk = 8<<10 + core.ChunkOverhead
 
 // PutChunkReq starts the upload of one chunk of a segment into the node's
 // staging area, under Upload (one upload may carry any number of segments,

@@ -24,7 +24,7 @@ const (
 func testSegment(k int64) Segment {
 	s := Segment{Index: k, ID: testStamp, Size: 4 << 20, MD5: testMD5}
 	for i := range s.Chunks {
-		s.Chunks[i] = ChunkInfo{Size: 1 << 20, SHA256: testSHA}
+		s.Chunks[i] = ChunkInfo{Size: StoredChunkSize(s.Size, i), SHA256: testSHA}
 	}
 	return s
 }

@@ -13,10 +13,11 @@ var ErrBadSegments = errors.New("bad segment list")
 // CheckSegments checks that m's segments describe a file of m.Size: indexes
 // strictly increasing and below core.NumSegments(m.Size), each segment's
 // Size between 1 and its span, IDs version ids, an MD5 (32 hex digits) and
-// four chunks sized as core.ChunkBounds splits the segment, each with a
-// SHA-256 (64 hex digits); m.Size at most core.MaxFileSize. Folders and tombstones have no segments. Nodes
-// check every meta a client commits; clients check every meta a node
-// sends.
+// four chunks, each with a SHA-256 (64 hex digits) and the size it is
+// stored in: its share of the segment as core.ChunkBounds splits it plus
+// core.ChunkOverhead (chunks are stored encrypted); m.Size at most
+// core.MaxFileSize. Folders and tombstones have no segments. Nodes check
+// every meta a client commits; clients check every meta a node sends.
 func CheckSegments(m *Meta) error {
 	if m.Dir || m.Deleted {
 		if len(m.Segments) > 0 {
@@ -46,9 +47,8 @@ func CheckSegments(m *Meta) error {
 			return fmt.Errorf("%w: segment %d has md5 %q", ErrBadSegments, s.Index, s.MD5)
 		}
 		for c := range s.Chunks {
-			cs, ce := core.ChunkBounds(s.Size, c)
-			if s.Chunks[c].Size != ce-cs {
-				return fmt.Errorf("%w: segment %d chunk %d holds %d bytes, not %d", ErrBadSegments, s.Index, c, s.Chunks[c].Size, ce-cs)
+			if want := StoredChunkSize(s.Size, c); s.Chunks[c].Size != want {
+				return fmt.Errorf("%w: segment %d chunk %d holds %d bytes, not %d", ErrBadSegments, s.Index, c, s.Chunks[c].Size, want)
 			}
 			if h := s.Chunks[c].SHA256; len(h) != 64 || !isLowerHex(h) {
 				return fmt.Errorf("%w: segment %d chunk %d has sha256 %q", ErrBadSegments, s.Index, c, h)
@@ -56,6 +56,15 @@ func CheckSegments(m *Meta) error {
 		}
 	}
 	return checkUniqueIDs(m)
+}
+
+// StoredChunkSize is the size chunk c of a segment of size bytes is stored
+// in (ChunkInfo.Size): its share of the segment (core.ChunkBounds) and
+// core.ChunkOverhead, the nonce and tag of its encryption; an empty share
+// takes core.ChunkOverhead bytes.
+func StoredChunkSize(size int64, c int) int64 {
+	s, e := core.ChunkBounds(size, c)
+	return e - s + core.ChunkOverhead
 }
 
 // X returns the segment's placement x (core.PlacementX of its MD5); 0 for

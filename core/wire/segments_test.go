@@ -12,8 +12,7 @@ import (
 func goodSegment(k, size int64) Segment {
 	s := Segment{Index: k, ID: testStamp[:23] + string(rune('0'+k%10)), Size: size, MD5: testMD5} // an id per index
 	for c := range s.Chunks {
-		cs, ce := core.ChunkBounds(size, c)
-		s.Chunks[c] = ChunkInfo{Size: ce - cs, SHA256: testSHA}
+		s.Chunks[c] = ChunkInfo{Size: StoredChunkSize(size, c), SHA256: testSHA}
 	}
 	return s
 }
@@ -47,10 +46,32 @@ func TestCheckSegments(t *testing.T) {
 		"bad md5":           {Size: 9, Segments: []Segment{func() Segment { s := goodSegment(0, 9); s.MD5 = strings.ToUpper(testMD5); return s }()}},
 		"bad chunk size":    {Size: 9, Segments: []Segment{func() Segment { s := goodSegment(0, 9); s.Chunks[0].Size++; return s }()}},
 		"missing chunk sha": {Size: 9, Segments: []Segment{func() Segment { s := goodSegment(0, 9); s.Chunks[3].SHA256 = ""; return s }()}},
+		"plaintext chunk sizes": {Size: 9, Segments: []Segment{func() Segment {
+			s := goodSegment(0, 9)
+			for c := range s.Chunks {
+				s.Chunks[c].Size -= core.ChunkOverhead
+			}
+			return s
+		}()}},
+		"empty share not stored": {Size: 2, Segments: []Segment{func() Segment { s := goodSegment(0, 2); s.Chunks[3].Size = 0; return s }()}},
 	}
 	for name, m := range bad {
 		if err := CheckSegments(&m); !errors.Is(err, ErrBadSegments) {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestStoredChunkSize: a chunk is stored with its encryption's overhead,
+// an empty share too.
+func TestStoredChunkSize(t *testing.T) {
+	for _, c := range []struct {
+		size int64
+		c    int
+		want int64
+	}{{1, 0, 28}, {1, 3, 29}, {core.SegmentSize, 2, 1<<20 + 28}, {10, 1, 3 + 28}} {
+		if got := StoredChunkSize(c.size, c.c); got != c.want {
+			t.Errorf("chunk %d of %d bytes: %d, want %d", c.c, c.size, got, c.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/wire"
 )
 
 // What a user's uploads hold on a node until their commit: the chunks they
@@ -41,9 +42,9 @@ const (
 	// round trip for a small file), so that only abandoned uploads fill
 	// it.
 	DefaultUploads = 256
-	// DefaultMemory is an eighth of nodeMemory: 256 uploads of four full
-	// inline chunks.
-	DefaultMemory = 8 << 20
+	// DefaultMemory is an eighth of nodeMemory: DefaultUploads uploads of
+	// four full inline chunks (8 MiB and their encryption's overhead).
+	DefaultMemory = DefaultUploads * core.NumChunks * wire.MaxInlineChunk
 	// DefaultIdle is the node's default connection idle timeout: an
 	// upload outlives the wait for its commit as long as the connections
 	// of the client that sent it do.
@@ -58,7 +59,7 @@ const (
 
 // nodeMemory bounds the inline chunks of all users kept in a node's memory;
 // beyond it they are written to staging.
-const nodeMemory = 64 << 20
+const nodeMemory = 8 * DefaultMemory
 
 // reclaimAfter is how long an upload must have been idle before a user at
 // a limit loses it to the next one: a put waits for its slowest node before

@@ -80,30 +80,31 @@ func wantRefusal(t *testing.T, what string, err, kind error, says string) {
 // memory budget and then on disk, counted alike; a commit takes both kinds
 // and uncounts them.
 func TestBudgetInlineSpills(t *testing.T) {
-	st, u := openBudget(t, Budget{Memory: 16 << 10})
-	chunk := make([]byte, wire.MaxInlineChunk)
+	const inlineMax = wire.MaxInlineChunk
+	st, u := openBudget(t, Budget{Memory: 2 * inlineMax})
+	chunk := make([]byte, inlineMax)
 	for i := 0; i < 3; i++ {
 		if err := u.StageInline(uploadID(0), tseg, i, chunk); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wantStaged(t, "three 8 KiB chunks", u.Staged(), Staged{Uploads: 1, Bytes: 24 << 10, Memory: 16 << 10})
+	wantStaged(t, "three inline chunks of the largest size", u.Staged(), Staged{Uploads: 1, Bytes: 3 * inlineMax, Memory: 2 * inlineMax})
 	if n := stagedFiles(t, st, "alice"); n != 1 {
 		t.Errorf("%d files in staging, want the one chunk over the memory budget", n)
 	}
-	if got := st.mem.used.Load(); got != 16<<10 {
-		t.Errorf("node memory for inline chunks %d, want %d", got, 16<<10)
+	if got := st.mem.used.Load(); got != 2*inlineMax {
+		t.Errorf("node memory for inline chunks %d, want %d", got, 2*inlineMax)
 	}
 	// A chunk sent again replaces the one before, wherever it was.
 	if err := u.StageInline(uploadID(0), tseg, 2, chunk[:100]); err != nil {
 		t.Fatal(err)
 	}
-	wantStaged(t, "the third chunk again, short", u.Staged(), Staged{Uploads: 1, Bytes: 16<<10 + 100, Memory: 16 << 10})
+	wantStaged(t, "the third chunk again, short", u.Staged(), Staged{Uploads: 1, Bytes: 2*inlineMax + 100, Memory: 2 * inlineMax})
 
 	ver := core.NewVersion()
-	seg := wire.Segment{ID: tseg, Size: 3*wire.MaxInlineChunk + 100, MD5: strings.Repeat("0", 32)}
+	seg := wire.Segment{ID: tseg, Size: 3*inlineMax + 100, MD5: strings.Repeat("0", 32)}
 	m := wire.Meta{Stamp: ver, Born: ver, Version: ver, Size: seg.Size, Mode: 0o644}
-	for i, size := range []int{wire.MaxInlineChunk, wire.MaxInlineChunk, 100, wire.MaxInlineChunk} {
+	for i, size := range []int{inlineMax, inlineMax, 100, inlineMax} {
 		sum := sha256.Sum256(chunk[:size])
 		seg.Chunks[i] = wire.ChunkInfo{Size: int64(size), SHA256: fmt.Sprintf("%x", sum)}
 	}
@@ -128,7 +129,7 @@ func TestBudgetInlineSpills(t *testing.T) {
 // users, never refuses a chunk: beyond it chunks go to disk.
 func TestBudgetNodeMemory(t *testing.T) {
 	st, u := openBudget(t, Budget{})
-	st.mem.max = 8 << 10
+	st.mem.max = wire.MaxInlineChunk
 	bob, err := st.User("bob")
 	if err != nil {
 		t.Fatal(err)
@@ -140,8 +141,8 @@ func TestBudgetNodeMemory(t *testing.T) {
 	if err := bob.StageInline(uploadID(0), tseg, 0, chunk); err != nil {
 		t.Fatalf("bob's chunk with the node's memory full: %v", err)
 	}
-	wantStaged(t, "bob", bob.Staged(), Staged{Uploads: 1, Bytes: 8 << 10})
-	wantStaged(t, "node", st.Staged(), Staged{Uploads: 2, Bytes: 16 << 10, Memory: 8 << 10})
+	wantStaged(t, "bob", bob.Staged(), Staged{Uploads: 1, Bytes: wire.MaxInlineChunk})
+	wantStaged(t, "node", st.Staged(), Staged{Uploads: 2, Bytes: 2 * wire.MaxInlineChunk, Memory: wire.MaxInlineChunk})
 }
 
 // TestBudgetLimits: a user at the limit of uploads or bytes is refused as

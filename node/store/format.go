@@ -10,7 +10,11 @@ import (
 
 // FormatLine is the content of DATA_DIR/FORMAT: the data folder's format
 // (docs/format.md). A node reads only this one.
-const FormatLine = "dfs data format 2 (segments)\n"
+const FormatLine = "dfs data format 3 (encrypted)\n"
+
+// formatSegments is the FORMAT of the format before: segments, with
+// contents and names in plaintext.
+const formatSegments = "dfs data format 2 (segments)\n"
 
 // formatFile names the format of a data folder.
 const formatFile = "FORMAT"
@@ -26,8 +30,12 @@ var ErrFormat = errors.New("refusing the data folder")
 func checkFormat(dir string, create bool) error {
 	b, err := os.ReadFile(filepath.Join(dir, formatFile))
 	if err == nil {
-		if string(b) == FormatLine {
+		switch string(b) {
+		case FormatLine:
 			return nil
+		case formatSegments:
+			return fmt.Errorf("%w: %s holds data of format 2, which this node cannot read: no user data of format 2 can be converted without the users' passwords (it is stored in plaintext, format 3 encrypted with keys only they can make); move it aside and start with an empty one",
+				ErrFormat, dir)
 		}
 		return fmt.Errorf("%w: %s says %q; this dfsnode reads only %q: run the dfsnode that wrote it, or move the folder aside and start with an empty one",
 			ErrFormat, filepath.Join(dir, formatFile), b, FormatLine)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,14 +15,23 @@ import (
 	"dfs/core/wire"
 )
 
+// storedChunk returns chunk c of a segment whose bytes are data as a
+// client stores it: its share of data, then core.ChunkOverhead bytes
+// standing for the nonce and tag of its encryption (a node never looks
+// into a chunk).
+func storedChunk(data []byte, c int) []byte {
+	s, e := core.ChunkBounds(int64(len(data)), c)
+	return append(slices.Clip(data[s:e]), make([]byte, core.ChunkOverhead)...)
+}
+
 // testSegment describes data stored as segment k, with a new id.
 func testSegment(k int64, data []byte) wire.Segment {
 	md := md5.Sum(data)
 	sg := wire.Segment{Index: k, ID: core.NewVersion(), Size: int64(len(data)), MD5: hex.EncodeToString(md[:])}
 	for c := range core.NumChunks {
-		s, e := core.ChunkBounds(sg.Size, c)
-		sum := sha256.Sum256(data[s:e])
-		sg.Chunks[c] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
+		ch := storedChunk(data, c)
+		sum := sha256.Sum256(ch)
+		sg.Chunks[c] = wire.ChunkInfo{Size: int64(len(ch)), SHA256: hex.EncodeToString(sum[:])}
 	}
 	return sg
 }
@@ -31,12 +41,12 @@ func testSegment(k int64, data []byte) wire.Segment {
 func stageSegment(t *testing.T, u *UserDir, upload string, sg wire.Segment, data []byte) {
 	t.Helper()
 	for c := range core.NumChunks {
-		s, e := core.ChunkBounds(sg.Size, c)
-		sc, err := u.Stage(upload, sg.ID, c, e-s, true)
+		ch := storedChunk(data, c)
+		sc, err := u.Stage(upload, sg.ID, c, int64(len(ch)), true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _ = sc.Write(data[s:e])
+		_, _ = sc.Write(ch)
 		if _, err := sc.Finish([32]byte{}); err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +237,7 @@ func TestRecoveryKeepsSegmentsOfUnreadableRecords(t *testing.T) {
 			if _, err := os.Stat(name); err != nil {
 				t.Errorf("an unreferenced chunk file was deleted while a record was unreadable: %v", err)
 			}
-			want := 2*4*chunkFileSize(25<<10) + chunkFileSize(6)
+			want := 2*4*chunkFileSize(25<<10+core.ChunkOverhead) + chunkFileSize(6)
 			if got := files(u); got != want {
 				t.Errorf("segments folder holds %d bytes, want %d (nothing deleted)", got, want)
 			}

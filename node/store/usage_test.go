@@ -1,9 +1,6 @@
 package store
 
 import (
-	"crypto/md5"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -119,13 +116,9 @@ func (r *usageRig) put(p string, size int64, stamp string, base *wire.Meta) (wir
 		for i := range data {
 			data[i] = byte(r.rnd.IntN(256))
 		}
-		md := md5.Sum(data)
-		sg := wire.Segment{Index: k, ID: core.NewVersion(), Size: n, MD5: hex.EncodeToString(md[:])}
+		sg := testSegment(k, data)
 		for c := 0; c < core.NumChunks; c++ {
-			s, e := core.ChunkBounds(n, c)
-			sum := sha256.Sum256(data[s:e])
-			sg.Chunks[c] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(sum[:])}
-			r.stage(upload, sg.ID, c, data[s:e])
+			r.stage(upload, sg.ID, c, storedChunk(data, c))
 		}
 		m.Segments = append(m.Segments, sg)
 	}
