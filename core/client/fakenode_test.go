@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/crypt"
 	"dfs/core/wire"
 )
 
@@ -124,26 +125,41 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// entryOf is the entry of data stored as version v with every chunk on the
-// nodes the placement (x = 0: no MD5) names, for reading without a lookup.
-func entryOf(data []byte) Entry {
+// fakeKeys are the keys of newFakeClient's user, to encrypt what fake
+// nodes serve.
+func fakeKeys(t *testing.T) *crypt.Keys {
+	k, err := (&Client{cfg: Config{User: "alice"}}).keyring(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// entryOf is the entry of data (one segment) stored as version v with
+// every chunk on the nodes the placement (x = 0: no MD5) names, for reading
+// without a lookup, and its chunks as stored (encrypted with fakeKeys).
+func entryOf(t *testing.T, data []byte) (Entry, [core.NumChunks][]byte) {
 	e := Entry{Name: "f", Size: int64(len(data)), Version: "v1", Stamp: "v1"}
-	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: e.Size, MD5: strings.Repeat("0", 32)}
+	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: e.Size}
+	ss := sealSegment(fakeKeys(t), &seg, data)
+	ss.sums(&seg)
+	seg.MD5 = strings.Repeat("0", 32)
+	var chunks [core.NumChunks][]byte
 	e.Copies = make([][core.NumChunks][]int, 1)
 	for ch := range seg.Chunks {
-		s, end := core.ChunkBounds(e.Size, ch)
-		seg.Chunks[ch] = wire.ChunkInfo{Size: end - s, SHA256: sumOf(data[s:end])}
+		chunks[ch] = bytes.Clone(ss.chunk(ch))
 		nodes := core.ChunkNodes(0, ch)
 		e.Copies[0][ch] = nodes[:]
 	}
+	ss.release()
 	e.Segments = []wire.Segment{seg}
-	return e
+	return e, chunks
 }
 
-// chunkServers returns four fake nodes that answer GET_CHUNK from data (the
-// file e describes), sending the range asked for at once, but for node odd,
-// which sends its part of chunk 0 with send.
-func chunkServers(t *testing.T, e Entry, data []byte, odd int, send func(f *fakeNode, conn *wire.Conn, p []byte) error) [core.NumNodes]*fakeNode {
+// chunkServers returns four fake nodes that answer GET_CHUNK from chunks
+// (of the file e describes, as stored), sending the range asked for at
+// once, but for node odd, which sends its part of chunk 0 with send.
+func chunkServers(t *testing.T, e Entry, chunks [core.NumChunks][]byte, odd int, send func(f *fakeNode, conn *wire.Conn, p []byte) error) [core.NumNodes]*fakeNode {
 	var nodes [core.NumNodes]*fakeNode
 	for n := range nodes {
 		f := newFakeNode(t)
@@ -152,8 +168,7 @@ func chunkServers(t *testing.T, e Entry, data []byte, odd int, send func(f *fake
 			if err := json.Unmarshal(body, &req); err != nil {
 				return err
 			}
-			s, _ := core.ChunkBounds(e.Size, req.Chunk)
-			p := data[s+req.Offset : s+req.Offset+req.Length]
+			p := chunks[req.Chunk][req.Offset : req.Offset+req.Length]
 			if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, wire.GetChunkResp{Size: e.Segments[0].Chunks[req.Chunk].Size, SHA256: e.Segments[0].Chunks[req.Chunk].SHA256}); err != nil {
 				return err
 			}

@@ -27,7 +27,7 @@ func commitOnly(t *testing.T, c *testcluster.Cluster, cl *client.Client, n int, 
 	// One segment of four one-byte chunks that no node was sent.
 	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: 4, MD5: strings.Repeat("0", 32)}
 	for ch := range seg.Chunks {
-		seg.Chunks[ch] = wire.ChunkInfo{Size: 1, SHA256: strings.Repeat("0", 64)}
+		seg.Chunks[ch] = wire.ChunkInfo{Size: 1 + core.ChunkOverhead, SHA256: strings.Repeat("0", 64)}
 	}
 	m := wire.Meta{Stamp: v, Born: v, Version: v, Size: 4, Mode: 0o644, Segments: []wire.Segment{seg}}
 	stored, err := cl.SealFor(ctxT(t), name, &m)

@@ -53,7 +53,7 @@ func TestMaxSizeEntry(t *testing.T) {
 	for k := range segs {
 		s := wire.Segment{Index: int64(k), ID: fmt.Sprintf("%016x%08x", 1<<60+k, k), Size: core.SegmentSize, MD5: fmt.Sprintf("%032x", k)}
 		for ch := range s.Chunks {
-			s.Chunks[ch] = wire.ChunkInfo{Size: core.SegmentSize / core.NumChunks, SHA256: fmt.Sprintf("%064x", 4*k+ch)}
+			s.Chunks[ch] = wire.ChunkInfo{Size: core.SegmentSize/core.NumChunks + core.ChunkOverhead, SHA256: fmt.Sprintf("%064x", 4*k+ch)}
 		}
 		segs[k] = s
 	}

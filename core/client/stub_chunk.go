@@ -149,11 +149,11 @@ func (s *stub) getChunk(req wire.GetChunkReq, w io.Writer, idle time.Duration) (
 	return s.conn.RecvStream(w, req.Length)
 }
 
-// getChunkInto is getChunk straight into p, asking for len(p) bytes, with
-// Config.IOTimeout of silence allowed; it returns how many came.
-func (s *stub) getChunkInto(req wire.GetChunkReq, p []byte) (int, error) {
+// getChunkInto is getChunk straight into p, asking for len(p) bytes; it
+// returns how many came.
+func (s *stub) getChunkInto(req wire.GetChunkReq, p []byte, idle time.Duration) (int, error) {
 	req.Length = int64(len(p))
-	if err := s.startGet(req, s.io); err != nil {
+	if err := s.startGet(req, idle); err != nil {
 		return 0, err
 	}
 	return s.conn.RecvStreamInto(p)
