@@ -1,6 +1,8 @@
 // Package conf reads and edits the dfs configuration files: the client's
 // dfc.conf (the four chunk nodes, the user name, the password and the
-// transport) and a node's dfs.conf (user names with argon2id password hashes).
+// transport) and a node's dfs.conf (user names with the login verifiers of
+// their passwords, crypt.Root.Login, from which no password is guessed
+// faster than by argon2id and nothing logs in).
 //
 // Both files keep the line syntax of the Python proof of concept
 // ("Server DFS1 127.0.0.1:10001", "Username: Alice", "Password: ...") and

@@ -7,15 +7,19 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"dfs/core/crypt"
 )
 
 // AddUser adds user name with password to the dfs.conf at path, creating
 // the file (mode 0600) if it does not exist. It fails if the user exists.
+// The file keeps the password's login verifier (crypt.LoginFor), from
+// which nothing logs in and no key opens.
 func AddUser(path, name, password string) error {
 	if err := ValidUserName(name); err != nil {
 		return err
 	}
-	hash, err := HashPassword(password) // slow: before taking the lock
+	login, err := loginFor(name, password) // slow: before taking the lock
 	if err != nil {
 		return err
 	}
@@ -26,16 +30,28 @@ func AddUser(path, name, password string) error {
 		if n := len(lines); n > 0 && lineEnding(lines[n-1]) == "" {
 			lines[n-1] += "\n"
 		}
-		return append(lines, "Username: "+name+"\n", "Password: "+hash+"\n"), nil
+		return append(lines, "Username: "+name+"\n", "Password: "+login+"\n"), nil
 	})
 }
 
-// SetPassword replaces the password of user name in the dfs.conf at path.
-// It fails if the user does not exist. The file may hold plaintext or weak
-// passwords (of this user or others); that is how they are repaired.
+// SetPassword replaces the password of user name in the dfs.conf at path
+// (an operator's reset: the user's files stay locked with the password
+// they were written with, see docs/security.md). It fails if the user
+// does not exist. The file may hold plaintext passwords or old argon2id
+// hashes (of this user or others); that is how they are repaired.
 func SetPassword(path, name, password string) error {
-	hash, err := HashPassword(password)
+	login, err := loginFor(name, password)
 	if err != nil {
+		return err
+	}
+	return SetLogin(path, name, login)
+}
+
+// SetLogin replaces the login verifier of user name in the dfs.conf at
+// path with login (crypt.Root.Login): what a node does for PASSWD, which
+// carries the verifier and never the password.
+func SetLogin(path, name, login string) error {
+	if _, err := crypt.ParseLogin(login); err != nil {
 		return err
 	}
 	return editServer(path, false, func(lines []string, entries []userEntry) ([]string, error) {
@@ -44,9 +60,17 @@ func SetPassword(path, name, password string) error {
 			return nil, fmt.Errorf("no user %q in %s", name, path)
 		}
 		old := lines[e.passLine]
-		lines[e.passLine] = leadingSpace(old) + "Password: " + hash + lineEnding(old)
+		lines[e.passLine] = leadingSpace(old) + "Password: " + login + lineEnding(old)
 		return lines, nil
 	})
+}
+
+// loginFor derives the verifier of a password (argon2id, slow).
+func loginFor(name, password string) (string, error) {
+	if password == "" {
+		return "", errors.New("empty password")
+	}
+	return crypt.LoginFor(name, password), nil
 }
 
 // SetQuota sets the quota of user name in the dfs.conf at path to bytes

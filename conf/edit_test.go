@@ -24,12 +24,12 @@ func loadUsers(t *testing.T, path string) *Users {
 
 func checkPassword(t *testing.T, u *Users, name, pw string, want bool) {
 	t.Helper()
-	h, ok := u.Hash(name)
+	l, ok := u.Login(name)
 	if !ok {
 		t.Fatalf("no user %q", name)
 	}
-	if got, err := VerifyPassword(h, pw); got != want || err != nil {
-		t.Errorf("VerifyPassword(%s, %q) = %v, %v; want %v", name, pw, got, err, want)
+	if got := l == testLogin(name, pw); got != want {
+		t.Errorf("password %q of %s: %v; want %v", pw, name, got, want)
 	}
 }
 
@@ -139,7 +139,7 @@ func TestAddUserConcurrent(t *testing.T) {
 // replaced in place, and goes with "none" and with the user.
 func TestSetQuota(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "dfs.conf")
-	h := testHashes()["Crimson33"]
+	h := testLogin("alice", "Crimson33")
 	os.WriteFile(path, []byte("Username: alice\r\n  Password: "+h+"\r\n# bob next\nUsername: bob\nPassword: "+h), 0o600)
 	if err := SetQuota(path, "carol", 1<<30); err == nil {
 		t.Error("SetQuota of a missing user: no error")
@@ -180,7 +180,7 @@ func TestSetQuota(t *testing.T) {
 // SetQuota is how it is fixed.
 func TestSetQuotaRepairs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "dfs.conf")
-	os.WriteFile(path, []byte("Username: alice\nPassword: "+testHashes()["Crimson33"]+"\nQuota: lots\n"), 0o600)
+	os.WriteFile(path, []byte("Username: alice\nPassword: "+testLogin("alice", "Crimson33")+"\nQuota: lots\n"), 0o600)
 	if _, err := OpenUserDB(path); err == nil || !strings.Contains(err.Error(), "dfs.conf:3:") {
 		t.Errorf("OpenUserDB with a bad quota: %v", err)
 	}

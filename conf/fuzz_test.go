@@ -46,6 +46,7 @@ func FuzzParseClient(f *testing.F) {
 
 func FuzzParseServer(f *testing.F) {
 	f.Add([]byte("Username: Alice\nPassword: " + phc(19456, 2, 1, 16, 32) + "\n"))
+	f.Add([]byte("Username: Alice\nPassword: ed25519:11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		u, err := ParseServer("dfs.conf", data)
 		if err != nil {
@@ -60,7 +61,7 @@ func FuzzParseServer(f *testing.F) {
 		}
 		var b strings.Builder
 		for _, name := range u.Names() {
-			h, ok := u.Hash(name)
+			h, ok := u.Login(name)
 			if !ok {
 				t.Fatalf("name %q without a hash", name)
 			}

@@ -4,16 +4,24 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"dfs/core/crypt"
 )
 
 // MaxUserNameLen is the longest user name, in bytes.
 const MaxUserNameLen = 64
 
-// Users is a parsed dfs.conf: user names with their argon2id hashes and
-// quotas.
+// oldHashPrefix starts the argon2id password hashes dfs.conf held before
+// the end-to-end keys (issue 15). Such a line still parses, so a node
+// keeps serving its other users, but it logs nobody in: the login needs a
+// verifier, which only the password gives (OldEntryError).
+const oldHashPrefix = "$argon2id$"
+
+// Users is a parsed dfs.conf: user names with their login verifiers
+// (crypt.Root.Login) and quotas.
 type Users struct {
 	names  []string          // in file order
-	hashes map[string]string // name -> PHC string
+	logins map[string]string // name -> verifier, or an old argon2id hash
 	quotas map[string]int64  // name -> bytes each node may hold for the user; absent: no quota
 }
 
@@ -22,10 +30,11 @@ func (u *Users) Names() []string {
 	return append([]string(nil), u.names...)
 }
 
-// Hash returns the password hash of user name, and whether the user exists.
-func (u *Users) Hash(name string) (string, bool) {
-	h, ok := u.hashes[name]
-	return h, ok
+// Login returns the login verifier of user name ("ed25519:...", or an old
+// "$argon2id$" hash that logs nobody in), and whether the user exists.
+func (u *Users) Login(name string) (string, bool) {
+	l, ok := u.logins[name]
+	return l, ok
 }
 
 // Quota returns the most bytes each node may hold for user name (see
@@ -62,18 +71,19 @@ func ValidUserName(name string) error {
 
 // ParseServer parses the contents of a node's dfs.conf; name is used in
 // errors. The file is a list of "Username: NAME" lines, each followed by a
-// "Password: HASH" line with an argon2id hash and optionally a
-// "Quota: SIZE" line (ParseSize, or none); a plaintext password, weak hash
-// parameters or a repeated user are errors.
+// "Password: VERIFIER" line with the login verifier of the user's
+// password ("ed25519:<base64>", crypt.Root.Login; an old "$argon2id$" hash
+// is accepted and refused at login) and optionally a "Quota: SIZE" line
+// (ParseSize, or none); a plaintext password or a repeated user are errors.
 func ParseServer(name string, data []byte) (*Users, error) {
 	entries, err := scanServer(name, data, true)
 	if err != nil {
 		return nil, err
 	}
-	u := &Users{hashes: make(map[string]string, len(entries)), quotas: map[string]int64{}}
+	u := &Users{logins: make(map[string]string, len(entries)), quotas: map[string]int64{}}
 	for _, e := range entries {
 		u.names = append(u.names, e.name)
-		u.hashes[e.name] = e.hash
+		u.logins[e.name] = e.login
 		if e.quota > 0 {
 			u.quotas[e.name] = e.quota
 		}
@@ -85,7 +95,7 @@ func ParseServer(name string, data []byte) (*Users, error) {
 // lines.
 type userEntry struct {
 	name      string
-	hash      string
+	login     string
 	quota     int64 // bytes; 0: none
 	userLine  int   // index in splitLines
 	passLine  int   // index in splitLines
@@ -93,8 +103,8 @@ type userEntry struct {
 }
 
 // scanServer reads the Username/Password pairs of a dfs.conf. With strict
-// false it does not check the hashes, so that an edit can repair a file with
-// a plaintext or weak password.
+// false it does not check the verifiers, so that an edit can repair a file
+// with a plaintext password.
 func scanServer(name string, data []byte, strict bool) ([]userEntry, error) {
 	var entries []userEntry
 	seen := map[string]int{} // user -> line number
@@ -130,17 +140,17 @@ func scanServer(name string, data []byte, strict bool) ([]userEntry, error) {
 				return nil, lineError(name, n, "Password line without a Username line before it")
 			}
 			e := &entries[len(entries)-1]
-			e.hash = stripComment(value)
+			e.login = stripComment(value)
 			e.passLine = i
 			pending = -1
-			if !strict {
+			if !strict || strings.HasPrefix(e.login, oldHashPrefix) {
 				continue
 			}
-			if !strings.HasPrefix(e.hash, HashPrefix) {
-				return nil, lineError(name, n, "password of user %q is not an argon2id hash; set it with: dfsnode user passwd %s", e.name, e.name)
+			if !strings.HasPrefix(e.login, crypt.LoginPrefix) {
+				return nil, lineError(name, n, "password of user %q is not a login verifier; set it with: dfsnode user passwd %s", e.name, e.name)
 			}
-			if _, err := parseHash(e.hash); err != nil {
-				return nil, lineError(name, n, "user %q: %v", e.name, err)
+			if _, err := crypt.ParseLogin(e.login); err != nil {
+				return nil, lineError(name, n, "user %q: %v; set the password again with: dfsnode user passwd %s", e.name, err, e.name)
 			}
 		case "quota":
 			if len(entries) == 0 {

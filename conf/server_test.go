@@ -4,73 +4,20 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
+
+	"dfs/core/crypt"
 )
 
-// testHashes holds hashes made once per test binary: argon2 is slow under
-// -race, so tests share them.
-var testHashes = sync.OnceValue(func() map[string]string {
-	m := map[string]string{}
-	for _, pw := range []string{"Crimson33", "Velvet77"} {
-		h, err := HashPassword(pw)
-		if err != nil {
-			panic(err)
-		}
-		m[pw] = h
-	}
-	return m
-})
+// testLogin is the verifier of user's password pw (crypt caches the
+// argon2 work per process, so tests share it).
+func testLogin(user, pw string) string { return crypt.LoginFor(user, pw) }
 
-// phc builds an argon2id string with the given parameters and lengths.
+// phc builds an old argon2id line with the given parameters and lengths.
 func phc(m, t, p, saltLen, keyLen int) string {
 	b := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", m, t, p,
 		b.EncodeToString(make([]byte, saltLen)), b.EncodeToString(make([]byte, keyLen)))
-}
-
-func TestHashPassword(t *testing.T) {
-	h := testHashes()["Crimson33"]
-	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
-		t.Errorf("hash %q", h)
-	}
-	if ok, err := VerifyPassword(h, "Crimson33"); !ok || err != nil {
-		t.Errorf("right password: %v, %v", ok, err)
-	}
-	if ok, err := VerifyPassword(h, "crimson33"); ok || err != nil {
-		t.Errorf("wrong password: %v, %v", ok, err)
-	}
-	if _, err := HashPassword(""); err == nil {
-		t.Error("HashPassword(\"\"): no error")
-	}
-	if ok, err := VerifyPassword("Crimson33", "Crimson33"); ok || err == nil {
-		t.Error("plaintext hash verified")
-	}
-}
-
-func TestParseHashRefusesWeak(t *testing.T) {
-	tests := []struct{ hash, want string }{
-		{phc(19456, 2, 1, 16, 32), ""},
-		{phc(65536, 3, 4, 32, 64), ""},
-		{phc(19455, 2, 1, 16, 32), "weaker than m=19456,t=2,p=1"},
-		{phc(19456, 1, 1, 16, 32), "weaker"},
-		{phc(19456, 2, 0, 16, 32), "weaker"},
-		{phc(19456, 2, 1, 15, 32), "salt is 15 bytes"},
-		{phc(19456, 2, 1, 16, 31), "key is 31 bytes"},
-		{phc(1<<23, 2, 1, 16, 32), "out of range"},
-		{phc(19456, 2, 256, 16, 32), "out of range"},
-		{strings.Replace(phc(19456, 2, 1, 16, 32), "v=19", "v=16", 1), "version"},
-		{strings.Replace(phc(19456, 2, 1, 16, 32), "$argon2id$", "$argon2i$", 1), "not an argon2id hash"},
-		{strings.Replace(phc(19456, 2, 1, 16, 32), "t=2,p=1", "p=1,t=2", 1), "parameters"},
-		{phc(19456, 2, 1, 16, 32) + "$", "malformed"},
-		{phc(19456, 2, 1, 16, 32) + "==", "not unpadded base64"},
-	}
-	for _, tt := range tests {
-		_, err := parseHash(tt.hash)
-		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("parseHash(%q) = %v, want %q", tt.hash, err, tt.want)
-		}
-	}
 }
 
 func TestValidUserName(t *testing.T) {
@@ -87,7 +34,7 @@ func TestValidUserName(t *testing.T) {
 }
 
 func TestParseServerGood(t *testing.T) {
-	h1, h2 := testHashes()["Crimson33"], testHashes()["Velvet77"]
+	h1, h2 := testLogin("Alice", "Crimson33"), testLogin("Bob", "Velvet77")
 	in := "# users\r\n\r\nUsername: Alice\r\nPassword: " + h1 + "\r\n" +
 		"  username :  Bob # the second\n\t# between\n  PASSWORD:" + h2 + "   # comment\n"
 	u, err := ParseServer("dfs.conf", []byte(in))
@@ -97,11 +44,11 @@ func TestParseServerGood(t *testing.T) {
 	if got := u.Names(); u.Len() != 2 || got[0] != "Alice" || got[1] != "Bob" {
 		t.Errorf("names %q", got)
 	}
-	if h, ok := u.Hash("Bob"); !ok || h != h2 {
-		t.Errorf("Hash(Bob) = %q, %v", h, ok)
+	if h, ok := u.Login("Bob"); !ok || h != h2 {
+		t.Errorf("Login(Bob) = %q, %v", h, ok)
 	}
-	if _, ok := u.Hash("Eve"); ok {
-		t.Error("Hash(Eve) found")
+	if _, ok := u.Login("Eve"); ok {
+		t.Error("Login(Eve) found")
 	}
 	if q := u.Quota("Alice"); q != 0 {
 		t.Errorf("Quota(Alice) = %d without a Quota line", q)
@@ -112,7 +59,7 @@ func TestParseServerGood(t *testing.T) {
 }
 
 func TestParseServerQuota(t *testing.T) {
-	h := phc(19456, 2, 1, 16, 32)
+	h := testLogin("Alice", "Crimson33")
 	in := "Username: Alice\nPassword: " + h + "\nQuota: 10G\n" +
 		"Username: Bob\n  quota:1536MiB # before the password is fine\nPassword: " + h + "\n" +
 		"Username: Carol\nPassword: " + h + "\nQuota: none\n" +
@@ -129,16 +76,16 @@ func TestParseServerQuota(t *testing.T) {
 }
 
 func TestParseServerBad(t *testing.T) {
-	h := phc(19456, 2, 1, 16, 32)
+	h := testLogin("Alice", "Crimson33")
 	tests := []struct{ in, want string }{
 		// The proof of concept's dfs.conf: plaintext passwords.
 		{"Username: Alice\nPassword: Crimson33\nUsername: Bob\nPassword: Velvet77\n",
-			`dfs.conf:2: password of user "Alice" is not an argon2id hash; set it with: dfsnode user passwd Alice`},
+			`dfs.conf:2: password of user "Alice" is not a login verifier; set it with: dfsnode user passwd Alice`},
 		{"Username: Alice\nPassword: " + h + "\n\nUsername: Alice\nPassword: " + h + "\n", `dfs.conf:4: user "Alice" again (first on line 1)`},
 		{"Password: " + h + "\n", `dfs.conf:1: Password line without a Username line before it`},
 		{"Username: Alice\nUsername: Bob\n", `dfs.conf:2: Username line, want the Password line for the user on line 1`},
 		{"# x\nUsername: Alice\n\n", `dfs.conf:2: user "Alice" has no Password line`},
-		{"Username: Alice\nPassword: " + phc(4096, 3, 1, 16, 32) + "\n", `dfs.conf:2: user "Alice": argon2id parameters m=4096,t=3,p=1 are weaker`},
+		{"Username: Alice\nPassword: ed25519:AAAA\n", `dfs.conf:2: user "Alice": bad dfs login verifier; set the password again with: dfsnode user passwd Alice`},
 		{"Username: al/ice\n", `dfs.conf:1: user name "al/ice" has "/"`},
 		{"Server DFS1 127.0.0.1:10001\n", `dfs.conf:1: unknown key "Server" (want Username, Password or Quota)`},
 		{"Quota: 10G\nUsername: Alice\nPassword: " + h + "\n", `dfs.conf:1: Quota line without a Username line before it`},
@@ -152,5 +99,17 @@ func TestParseServerBad(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("ParseServer(%q)\n got error %v\nwant prefix %s", tt.in, err, tt.want)
 		}
+	}
+}
+
+// TestParseServerOldHash: a line from before the end-to-end keys parses
+// (the node serves its other users) and is there for Check to refuse.
+func TestParseServerOldHash(t *testing.T) {
+	u, err := ParseServer("dfs.conf", []byte("Username: Alice\nPassword: "+phc(19456, 2, 1, 16, 32)+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := u.Login("Alice"); !ok || !strings.HasPrefix(l, oldHashPrefix) {
+		t.Errorf("Login(Alice) = %q, %v", l, ok)
 	}
 }

@@ -4,29 +4,40 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"dfs/core/crypt"
 )
+
+var binding = []byte("a connection's binding")
+
+func prove(user, pw string) string { return crypt.DeriveRoot(user, pw).Prove(user, binding) }
+
+// check logs user in with pw on the test binding.
+func check(db *UserDB, user, pw string) bool {
+	ok, err := db.Check(user, binding, prove(user, pw))
+	return ok && err == nil
+}
 
 func TestUserDB(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "dfs.conf")
 	if _, err := OpenUserDB(path); err == nil {
 		t.Error("OpenUserDB of a missing file: no error")
 	}
-	h1, h2 := testHashes()["Crimson33"], testHashes()["Velvet77"]
+	h1, h2 := testLogin("Alice", "Crimson33"), testLogin("Bob", "Velvet77")
 	os.WriteFile(path, []byte("Username: Alice\nPassword: "+h1+"\n"), 0o600)
 	db, err := OpenUserDB(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !db.Check("Alice", "Crimson33") {
+	if !check(db, "Alice", "Crimson33") {
 		t.Error("right password refused")
 	}
-	if db.Check("Alice", "Velvet77") {
+	if check(db, "Alice", "Velvet77") {
 		t.Error("wrong password accepted")
 	}
-	if db.Check("Bob", "Velvet77") {
+	if check(db, "Bob", "Velvet77") {
 		t.Error("unknown user accepted")
 	}
 
@@ -35,17 +46,17 @@ func TestUserDB(t *testing.T) {
 	mtime := time.Now().Add(time.Hour)
 	os.WriteFile(path, []byte("Username: Bob\nPassword: "+h2+"\n"), 0o600)
 	os.Chtimes(path, mtime, mtime)
-	if !db.Check("Bob", "Velvet77") || db.Err() != nil {
+	if !check(db, "Bob", "Velvet77") || db.Err() != nil {
 		t.Errorf("edit not picked up: %v", db.Err())
 	}
-	if db.Check("Alice", "Crimson33") {
+	if check(db, "Alice", "Crimson33") {
 		t.Error("removed user still accepted")
 	}
 
 	// A broken edit keeps the last good users and reports why.
 	os.WriteFile(path, []byte("Username: Bob\nPassword: Velvet77\n"), 0o600)
 	os.Chtimes(path, mtime.Add(time.Hour), mtime.Add(time.Hour))
-	if !db.Check("Bob", "Velvet77") {
+	if !check(db, "Bob", "Velvet77") {
 		t.Error("last good users dropped")
 	}
 	if err := db.Err(); err == nil || !strings.Contains(err.Error(), "dfs.conf:2:") {
@@ -56,7 +67,7 @@ func TestUserDB(t *testing.T) {
 	if err := SetPassword(path, "Bob", "new"); err != nil {
 		t.Fatal(err)
 	}
-	if !db.Check("Bob", "new") || db.Err() != nil {
+	if !check(db, "Bob", "new") || db.Err() != nil {
 		t.Errorf("atomic edit not picked up: %v", db.Err())
 	}
 	if db.Users().Len() != 1 {
@@ -75,52 +86,39 @@ func TestUserDB(t *testing.T) {
 	}
 
 	// A node's PASSWD edits the file through the same database.
-	if err := db.SetPassword("Bob", "newer"); err != nil {
+	if err := db.SetLogin("Bob", testLogin("Bob", "newer")); err != nil {
 		t.Fatal(err)
 	}
-	if !db.Check("Bob", "newer") || db.Check("Bob", "new") {
-		t.Error("SetPassword not picked up by Check")
+	if !check(db, "Bob", "newer") || check(db, "Bob", "new") {
+		t.Error("SetLogin not picked up by Check")
+	}
+	if err := db.SetLogin("Bob", "newer"); err == nil {
+		t.Error("SetLogin of a password, not a verifier: no error")
+	}
+
+	// A proof is good on its connection only.
+	if ok, _ := db.Check("Bob", []byte("another connection"), prove("Bob", "newer")); ok {
+		t.Error("a proof for another binding accepted")
 	}
 }
 
-// TestConcurrentLoginsOneCheck: logins with the same credentials at once
-// (a mount opening its connections) wait for one argon2 check instead of
-// each running one, right or wrong.
-func TestConcurrentLoginsOneCheck(t *testing.T) {
+// TestUserDBOldHash: a user whose line predates the verifiers is refused
+// with a message that says what to do; the others log in.
+func TestUserDBOldHash(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "dfs.conf")
-	if err := AddUser(path, "Alice", "Crimson33"); err != nil {
+	os.WriteFile(path, []byte("Username: Alice\nPassword: "+phc(19456, 2, 1, 16, 32)+"\n"), 0o600)
+	if err := AddUser(path, "Bob", "Velvet77"); err != nil {
 		t.Fatal(err)
 	}
 	db, err := OpenUserDB(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var calls atomic.Int32
-	release := make(chan struct{})
-	db.verify = func(hash, pw string) (bool, error) {
-		calls.Add(1)
-		<-release // every login arrives while the first check runs
-		return VerifyPassword(hash, pw)
+	ok, err := db.Check("Alice", binding, prove("Alice", "Crimson33"))
+	if ok || err == nil || err.Error() != "user Alice's password entry predates end-to-end keys: set it again with dfsnode user passwd" {
+		t.Errorf("old line: %v, %v", ok, err)
 	}
-	for _, c := range []struct {
-		pw   string
-		want bool
-	}{{"wrong", false}, {"Crimson33", true}} {
-		calls.Store(0)
-		results := make(chan bool)
-		for range 8 {
-			go func() { results <- db.Check("Alice", c.pw) }()
-		}
-		time.Sleep(100 * time.Millisecond)
-		close(release)
-		for range 8 {
-			if got := <-results; got != c.want {
-				t.Errorf("password %q: %v, want %v", c.pw, got, c.want)
-			}
-		}
-		if n := calls.Load(); n != 1 {
-			t.Errorf("password %q: %d argon2 checks for 8 concurrent logins, want 1", c.pw, n)
-		}
-		release = make(chan struct{})
+	if ok, err := db.Check("Bob", binding, prove("Bob", "Velvet77")); !ok || err != nil {
+		t.Errorf("Bob: %v, %v", ok, err)
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"dfs/node/store"
 )
 
-// authFailedMsg is the one reply to any wrong user name or password, so the
-// reply does not tell which was wrong.
+// authFailedMsg is the one reply to any wrong user name or password (its
+// proof), so the reply does not tell which was wrong.
 const authFailedMsg = "Invalid Username/Password. Please try again."
 
 // authenticate reads the AUTH frame under the AuthTimeout deadline (which
@@ -37,7 +37,7 @@ func (c *session) authenticate() bool {
 		_ = c.wc.SendError(wire.TypeAuth, wire.StatusBadRequest, "malformed AUTH request")
 		return false
 	}
-	err = c.checkPassword(req.User, req.Password)
+	err = c.checkLogin(req.User, wire.LoginBinding(c.nc), req.Proof)
 	_ = c.nc.SetDeadline(time.Now().Add(s.cfg.IOTimeout))
 	var re *reqError
 	if errors.As(err, &re) {
@@ -67,19 +67,21 @@ func (c *session) authenticate() bool {
 	return c.wc.Send(wire.TypeAuth, wire.StatusOK, wire.AuthResp{Node: s.cfg.Name, Version: Version}) == nil
 }
 
-// Login refusals: any wrong name or password, and a login that waited too
-// long for its turn.
+// Login refusals: any wrong name or proof of the password, and a login
+// that waited too long for its turn.
 var (
 	errLoginFailed = replyErr(wire.StatusAuthFailed, authFailedMsg)
 	errLoginBusy   = replyErr(wire.StatusBusy, "too many logins waiting on this node; try again later")
 )
 
-// checkPassword checks a password under the login limits (throttle.go):
-// it waits, at most the AuthTimeout, for its keys to have no other check
-// outstanding and for a turn among the concurrent argon2 checks, checks,
-// and holds a failure back by its delay before returning errLoginFailed.
-// It returns errLoginBusy when the wait was too long or the server closes.
-func (c *session) checkPassword(user, password string) error {
+// checkLogin checks a login proof made for the connection's binding
+// (wire.LoginBinding) under the login limits (throttle.go): it waits, at
+// most the AuthTimeout, for its keys to have no other check outstanding
+// and for a turn among the concurrent checks, checks, and holds a failure
+// back by its delay before returning errLoginFailed, or the reason the
+// user's entry logs nobody in. It returns errLoginBusy when the wait was
+// too long or the server closes.
+func (c *session) checkLogin(user string, binding []byte, proof string) error {
 	s := c.s
 	keys := loginKeys(user, c.remote)
 	wait := time.NewTimer(s.cfg.AuthTimeout)
@@ -97,22 +99,34 @@ func (c *session) checkPassword(user, password string) error {
 	case <-s.done:
 		return errLoginBusy
 	case <-wait.C:
-		s.log.Warn("password checks busy; refusing a login", "user", user, "remote", c.remote)
+		s.log.Warn("login checks busy; refusing a login", "user", user, "remote", c.remote)
 		return errLoginBusy
 	}
-	ok = store.ValidUser(user) && s.cfg.Users.Check(user, password)
+	var refused error
+	if store.ValidUser(user) && len(binding) > 0 { // no binding (a TLS exporter failing): no proof can be checked
+		ok, refused = s.cfg.Users.Check(user, binding, proof)
+	} else {
+		ok = false
+	}
 	<-s.checks
 	if ok {
 		s.throttle.succeed(keys[0])
 		return nil
 	}
 	d := s.throttle.fail(keys...)
-	s.log.Warn("authentication failed", "user", user, "remote", c.remote, "delay", d)
+	if refused != nil {
+		s.log.Warn("authentication refused", "user", user, "remote", c.remote, "why", refused, "delay", d)
+	} else {
+		s.log.Warn("authentication failed", "user", user, "remote", c.remote, "delay", d)
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 	case <-s.done:
+	}
+	if refused != nil {
+		return replyErr(wire.StatusAuthFailed, "%s", refused.Error())
 	}
 	return errLoginFailed
 }

@@ -27,27 +27,6 @@ func (c *session) info(body []byte) error {
 	return c.send(wire.TypeInfo, resp)
 }
 
-// passwd changes the user's password after checking the old one, which
-// counts towards the failed-login throttle.
-func (c *session) passwd(body []byte) error {
-	var req wire.PasswdReq
-	if err := decode(body, &req); err != nil {
-		return err
-	}
-	if req.New == "" {
-		return badRequest("the new password is empty")
-	}
-	if err := c.checkPassword(c.user, req.Old); err != nil {
-		c.s.log.Warn("password change refused", "user", c.user, "remote", c.remote, "err", err)
-		return err
-	}
-	if err := c.s.cfg.Users.SetPassword(c.user, req.New); err != nil {
-		return err
-	}
-	c.s.log.Info("password changed", "user", c.user, "remote", c.remote)
-	return c.send(wire.TypePasswd, wire.Empty{})
-}
-
 // scan verifies all of the user's chunks now, at full speed.
 func (c *session) scan(body []byte) error {
 	var req wire.ScanReq

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/crypt"
 	"dfs/core/wire"
 )
 
@@ -48,7 +49,8 @@ func randHex(n int) string {
 // fakeUsers is an Accounts backed by maps.
 type fakeUsers struct {
 	mu     sync.Mutex
-	m      map[string]string
+	m      map[string]string // user -> password
+	logins map[string]string // user -> verifier set by SetLogin
 	quotas map[string]int64
 }
 
@@ -67,17 +69,29 @@ func (f *fakeUsers) setQuota(user string, q int64) {
 	f.quotas[user] = q
 }
 
-func (f *fakeUsers) Check(user, pw string) bool {
+// Check verifies a proof against the verifier set by SetLogin, else the
+// one of the user's password in m.
+func (f *fakeUsers) Check(user string, binding []byte, proof string) (bool, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	p, ok := f.m[user]
-	return ok && p == pw
+	login, ok := f.logins[user]
+	pw, known := f.m[user]
+	f.mu.Unlock()
+	if !ok && !known {
+		return false, nil
+	}
+	if !ok {
+		login = crypt.LoginFor(user, pw)
+	}
+	return crypt.VerifyLogin(login, user, binding, proof), nil
 }
 
-func (f *fakeUsers) SetPassword(user, pw string) error {
+func (f *fakeUsers) SetLogin(user, login string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.m[user] = pw
+	if f.logins == nil {
+		f.logins = map[string]string{}
+	}
+	f.logins[user] = login
 	return nil
 }
 
@@ -154,9 +168,14 @@ func login(t testing.TB, addr, user, pw string) *tclient {
 	return c
 }
 
+// prove makes the login proof of user's password pw on connection nc.
+func prove(nc net.Conn, user, pw string) string {
+	return crypt.DeriveRoot(user, pw).Prove(user, wire.LoginBinding(nc))
+}
+
 func (c *tclient) auth(user, pw string) error {
 	var resp wire.AuthResp
-	err := c.call(wire.TypeAuth, wire.AuthReq{User: user, Password: pw}, &resp)
+	err := c.call(wire.TypeAuth, wire.AuthReq{User: user, Proof: prove(c.nc, user, pw)}, &resp)
 	if err == nil {
 		c.c.SetCaps(wire.ClientCaps)
 	}

@@ -19,13 +19,17 @@ import (
 // -ldflags "-X dfs/node.Version=...".
 var Version = "dev"
 
-// Accounts are the users who may log in and their passwords: what the node
-// needs of dfs.conf (*conf.UserDB).
+// Accounts are the users who may log in and their login verifiers: what
+// the node needs of dfs.conf (*conf.UserDB).
 type Accounts interface {
-	// Check reports whether password is the user's; it may be slow.
-	Check(user, password string) bool
-	// SetPassword changes the user's password (an atomic edit of dfs.conf).
-	SetPassword(user, password string) error
+	// Check reports whether proof logs user in on the connection whose
+	// binding is given (wire.LoginBinding, crypt.VerifyLogin). An error
+	// says why the user cannot log in at all (an entry that predates the
+	// verifiers), for the client.
+	Check(user string, binding []byte, proof string) (bool, error)
+	// SetLogin changes the user's login verifier (an atomic edit of
+	// dfs.conf).
+	SetLogin(user, login string) error
 	// Quota returns the most bytes the node may hold for the user, 0 for
 	// no limit; it is asked at every chunk upload, so a change applies at
 	// once.
@@ -66,7 +70,9 @@ type Config struct {
 // not pile up (docs/format.md, Chunk files).
 const DefaultGrace = 2 * time.Minute
 
-// maxChecks is how many password checks (argon2, 19 MiB each) run at once.
+// maxChecks is how many login checks run at once. A check (an ed25519
+// verify) is cheap; the bound stays so that a flood of logins queues, and
+// is refused as busy, instead of taking every core.
 const maxChecks = 4
 
 // Server is a chunk node.
@@ -74,7 +80,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	throttle *throttle
-	checks   chan struct{} // semaphore: concurrent password checks (maxChecks)
+	checks   chan struct{} // semaphore: concurrent login checks (maxChecks)
 	store    *store.Store  // the data folder
 
 	done    chan struct{} // closed by Close

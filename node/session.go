@@ -154,6 +154,8 @@ var handlers = map[wire.Type]handlerFunc{
 	wire.TypeScan:     (*session).scan,
 	wire.TypeSync:     (*session).sync,
 	wire.TypeDrop:     (*session).drop,
+	wire.TypeKeyGet:   (*session).keyGet,
+	wire.TypeKeyPut:   (*session).keyPut,
 }
 
 // dispatch runs one request and sends its error reply if it failed. It

@@ -11,18 +11,19 @@ import (
 	"dfs/internal/guess"
 )
 
-// checkLog is an Accounts that records when each password was checked.
+// checkLog is an Accounts that records when each proof was checked (a
+// guesser's proof is its guess, see package guess).
 type checkLog struct {
 	Accounts
 	mu sync.Mutex
-	at map[string][]time.Time // by password
+	at map[string][]time.Time // by proof
 }
 
-func (l *checkLog) Check(user, pw string) bool {
+func (l *checkLog) Check(user string, binding []byte, proof string) (bool, error) {
 	l.mu.Lock()
-	l.at[pw] = append(l.at[pw], time.Now())
+	l.at[proof] = append(l.at[proof], time.Now())
 	l.mu.Unlock()
-	return l.Accounts.Check(user, pw)
+	return l.Accounts.Check(user, binding, proof)
 }
 
 func (l *checkLog) times(pw string) []time.Time {

@@ -93,10 +93,10 @@ make_server_conf() {
 	echo "made $data/dfs.conf with users Alice, Bob, Eve"
 }
 
-# node_conf N: the node's own copy of dfs.conf, made at its first start. Each
-# node needs its own file, as the seed's servers had: with one shared file,
-# "dfc passwd" fails (after the first node changes the password, the others
-# refuse the old one). To add a user later, run dfsnode user add on each.
+# node_conf N: the node's own copy of dfs.conf, made at its first start, as
+# separate machines would have (the file holds login verifiers, the same for
+# every node; "dfc passwd" changes each copy through its node). To add a
+# user later, run dfsnode user add on each.
 node_conf() {
 	local f=$data/DFS$1.conf
 	[ -e "$f" ] || cp -p "$data/dfs.conf" "$f"

@@ -59,6 +59,11 @@ func userCmd(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("%w: unknown user command %q", errUsage, op)
 	}
 	fmt.Fprintf(stderr, "%s: user %s: done\n", *path, name)
+	if op == "passwd" {
+		// A reset cannot rewrap the user's key: only the old password opens it.
+		fmt.Fprintf(stderr, "note: %s's files stay locked with the password they were written with; "+
+			"a user who knows it changes it with dfc passwd, which keeps them readable\n", name)
+	}
 	return nil
 }
 

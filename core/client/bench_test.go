@@ -62,7 +62,7 @@ func BenchmarkPut256MiB(b *testing.B) {
 	c := testcluster.Start(b)
 	cl := c.Client(b, "alice", "Crimson33")
 	f := bigFile(b, size)
-	// Log in first: argon2 checks (19 MiB each) are not the data path.
+	// Log in first: the root key (argon2, 64 MiB) and the master key are not the data path.
 	if _, err := put(b, cl, "warm", []byte("up")); err != nil {
 		b.Fatal(err)
 	}

@@ -81,6 +81,7 @@ type Client struct {
 	raBudget *raBudget  // nil with read-ahead off
 	names    *listCache // in front of the namespace operations (api.go)
 	creds    credentials
+	keys     keyState // the user's master key (keys.go)
 }
 
 // New checks cfg and returns a client. It does not connect: the first request

@@ -84,3 +84,12 @@ func (c *Client) SealFor(ctx context.Context, name string, m *wire.Meta) (string
 func (c *Client) SetAttrsOf(ctx context.Context, known Entry, a Attrs) (Entry, error) {
 	return c.setAttr(ctx, known.Name, &known, a)
 }
+
+// MasterKeyID loads the user's master key (keyring) and returns its id.
+func (c *Client) MasterKeyID(ctx context.Context) (string, error) {
+	mk, err := c.masterKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	return mk.ID(), nil
+}

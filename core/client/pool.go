@@ -177,6 +177,12 @@ func (p *nodePool) timedOut(since time.Time) {
 
 // dial connects, handshakes and authenticates within the Timeout.
 func (p *nodePool) dial(ctx context.Context) (*stub, error) {
+	// The root key first: its derivation (once per password) must not
+	// keep a connection waiting on the node's login timeout.
+	root, pw, err := p.c.loginRoot()
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, p.c.cfg.Timeout)
 	defer cancel()
@@ -206,18 +212,13 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 			return p.dial(ctx) // checked against the key just accepted
 		}
 	}
-	// The handshake proved the node alive; the password check (argon2, queued
-	// behind other logins on a busy node) gets the login's reply time, which
+	// The handshake proved the node alive; the login check (queued behind
+	// other logins on a busy node) gets the login's reply time, which
 	// outlasts the delay of a wrong password's refusal: that arrives as
 	// ErrAuth and never marks the node down.
-	pw, err := p.c.loginPassword()
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
 	s := newStub(p, nc, &p.c.cfg)
 	stop := context.AfterFunc(ctx, s.conn.Interrupt)
-	err = s.auth(p.c.cfg.User, pw)
+	err = s.auth(p.c.cfg.User, root)
 	if !stop() {
 		s.conn.Close()
 		return nil, context.Cause(ctx) // the caller gave up: says nothing about the node

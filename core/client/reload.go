@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/crypt"
 	"dfs/core/wire"
 )
 
@@ -31,6 +32,7 @@ const reloadEvery = time.Second
 // credentials are the password and pins logins use, as Reload updates
 // them.
 type credentials struct {
+	derive    sync.Mutex // one root key derivation at a time (loginRoot)
 	mu        sync.Mutex // guards the fields below
 	password  string
 	refused   string                   // a password the nodes refused (only with Reload): not tried again
@@ -74,6 +76,21 @@ func (c *Client) loginPassword() (string, error) {
 		}
 	}
 	return "", core.ErrAuth
+}
+
+// loginRoot returns the password to log in with (loginPassword) and its
+// root key, which makes the login proofs and opens the master key.
+// Deriving a root key is slow by design (argon2id, 64 MiB): the
+// connections a client dials at once wait for one derivation, which the
+// process keeps (crypt.DeriveRoot).
+func (c *Client) loginRoot() (*crypt.Root, string, error) {
+	pw, err := c.loginPassword()
+	if err != nil {
+		return nil, "", err
+	}
+	c.creds.derive.Lock()
+	defer c.creds.derive.Unlock()
+	return crypt.DeriveRoot(c.cfg.User, pw), pw, nil
 }
 
 // loginRefused records that the nodes refused pw and reports whether

@@ -2,26 +2,29 @@ package client
 
 import (
 	"context"
+	"errors"
 	"net"
 	"time"
 
+	"dfs/core/crypt"
 	"dfs/core/wire"
 )
 
 // stub is one connection to a node, spoken through one method per request.
 // Each method frames its request, reads the reply and owns the deadlines:
-// a control reply must come within Config.Reply (a reply to a password,
-// AUTH or PASSWD, wire.MaxLoginDelay later: a node holds back its refusal
-// of a wrong one by up to that); a request that moves chunk
-// data or may wait for the node's disk (COMMIT, SYNC) gets
+// a control reply must come within Config.Reply (a reply to AUTH
+// wire.MaxLoginDelay later: a node holds back its refusal of a wrong
+// password by up to that); a request that moves chunk data or may wait
+// for the node's disk (COMMIT, SYNC, KEY_PUT, PASSWD) gets
 // Config.IOTimeout, and while data flows only silence counts
 // (wire.Conn.SetIdle). A method returns the connection's error or the
 // node's refusal as a *wire.RemoteError; call (pool.go) sorts them and
 // decides what becomes of the connection.
 type stub struct {
+	nc      net.Conn // what conn speaks over: AUTH's proof is bound to it (wire.LoginBinding)
 	conn    *wire.Conn
 	reply   time.Duration   // Config.Reply
-	login   time.Duration   // Config.Reply + wire.MaxLoginDelay, for AUTH and PASSWD
+	login   time.Duration   // Config.Reply + wire.MaxLoginDelay, for AUTH
 	io      time.Duration   // Config.IOTimeout
 	trailer bool            // the transport protects the data (TLS): a chunk's hash may follow it
 	pool    *nodePool       // the node's: the user's keys, and its count of what failed authentication
@@ -29,7 +32,7 @@ type stub struct {
 }
 
 func newStub(p *nodePool, nc net.Conn, cfg *Config) *stub {
-	return &stub{conn: wire.NewConn(nc), reply: cfg.Reply, login: loginWait(cfg), io: cfg.IOTimeout, trailer: !cfg.Plaintext, pool: p}
+	return &stub{nc: nc, conn: wire.NewConn(nc), reply: cfg.Reply, login: loginWait(cfg), io: cfg.IOTimeout, trailer: !cfg.Plaintext, pool: p}
 }
 
 // loginWait is how long a reply to a password may take: a check as long as
@@ -46,12 +49,17 @@ func (s *stub) roundTrip(t wire.Type, req, resp any, wait time.Duration) error {
 	return s.conn.Recv(t, resp)
 }
 
-// auth logs in (AUTH, the first request on a connection) and lifts the cap
-// on control frames read and the buffers to those of authenticated
-// connections.
-func (s *stub) auth(user, password string) error {
+// auth logs in (AUTH, the first request on a connection) with a proof of
+// the password bound to this connection, which no other connection (and
+// so no other node) accepts, and lifts the cap on control frames read and
+// the buffers to those of authenticated connections.
+func (s *stub) auth(user string, root *crypt.Root) error {
+	binding := wire.LoginBinding(s.nc)
+	if binding == nil {
+		return errors.New("no login binding from the TLS connection")
+	}
 	var resp wire.AuthResp
-	if err := s.roundTrip(wire.TypeAuth, wire.AuthReq{User: user, Password: password}, &resp, s.login); err != nil {
+	if err := s.roundTrip(wire.TypeAuth, wire.AuthReq{User: user, Proof: root.Prove(user, binding)}, &resp, s.login); err != nil {
 		return err
 	}
 	s.conn.SetCaps(wire.ClientCaps)
@@ -173,9 +181,27 @@ func (s *stub) info() (wire.InfoResp, error) {
 	return info, err
 }
 
-// passwd changes the user's password on the node (PASSWD).
-func (s *stub) passwd(oldPw, newPw string) error {
-	return s.roundTrip(wire.TypePasswd, wire.PasswdReq{Old: oldPw, New: newPw}, nil, s.login)
+// passwd changes the user's password on the node (PASSWD): a new
+// verifier, and the master key wrapped for it in place of expect.
+func (s *stub) passwd(req wire.PasswdReq) error {
+	return s.roundTrip(wire.TypePasswd, req, nil, s.io)
+}
+
+// keyGet returns the user's wrapped master key as the node holds it, nil
+// for none (KEY_GET).
+func (s *stub) keyGet() ([]byte, error) {
+	var resp wire.KeyResp
+	err := s.roundTrip(wire.TypeKeyGet, wire.KeyGetReq{}, &resp, s.reply)
+	return resp.Key, err
+}
+
+// keyPut stores key as the user's wrapped master key if the node's is
+// expect (nil: none), and returns the node's key after the request
+// (KEY_PUT). The node writes it durably before replying: the I/O time.
+func (s *stub) keyPut(key, expect []byte) ([]byte, error) {
+	var resp wire.KeyResp
+	err := s.roundTrip(wire.TypeKeyPut, wire.KeyPutReq{Key: key, Expect: expect}, &resp, s.io)
+	return resp.Key, err
 }
 
 // sync waits until everything the node acknowledged is on its disk (SYNC):

@@ -12,8 +12,10 @@ import (
 // the node, and binary entry lists (LIST and LOOKUP replies). Version 3
 // stores files as segments (metas list them, PUT_CHUNK and GET_CHUNK name
 // one) and sends COMMIT requests in binary: a peer of version 2 is refused
-// at its first frame rather than misread.
-const ProtocolVersion = 3
+// at its first frame rather than misread. Version 4 logs in with a proof
+// of the password bound to the connection (AuthReq) and keeps the user's
+// wrapped master key on the nodes (KEY_GET, KEY_PUT, PASSWD).
+const ProtocolVersion = 4
 
 // HeaderSize is the size of a frame header in bytes.
 const HeaderSize = 8
@@ -40,10 +42,14 @@ type Caps func(Type) uint32
 func PreAuthCaps(Type) uint32 { return MaxPreAuthFrame }
 
 // NodeCaps are a node's caps on the requests of a logged-in client: a
-// COMMIT carries the new version's meta.
+// COMMIT carries the new version's meta; the key requests and PASSWD carry
+// a wrapped key or two and a verifier, and get no more than a login.
 func NodeCaps(t Type) uint32 {
-	if t == TypeCommit {
+	switch t {
+	case TypeCommit:
 		return MaxMetaFrame
+	case TypeKeyGet, TypeKeyPut, TypePasswd:
+		return MaxPreAuthFrame
 	}
 	return MaxControlFrame
 }
@@ -52,10 +58,14 @@ func NodeCaps(t Type) uint32 {
 // batches and LOOKUP chains carry metas whole, with their folders' (a
 // node ends a LIST batch past 3 MiB, and puts a larger entry in a batch
 // of its own). A COMMIT reply is one byte per segment (base64 in JSON:
-// 88 KB at the largest).
+// 88 KB at the largest). The replies to the key requests carry one
+// wrapped key.
 func ClientCaps(t Type) uint32 {
-	if t == TypeList || t == TypeLookup {
+	switch t {
+	case TypeList, TypeLookup:
 		return MaxListFrame
+	case TypeKeyGet, TypeKeyPut, TypePasswd:
+		return MaxPreAuthFrame
 	}
 	return MaxControlFrame
 }
@@ -80,13 +90,15 @@ const (
 	TypeScan     Type = 13
 	TypeSync     Type = 14
 	TypeDrop     Type = 15
+	TypeKeyGet   Type = 16
+	TypeKeyPut   Type = 17
 )
 
 var typeNames = map[Type]string{
 	TypeAuth: "AUTH", TypePutChunk: "PUT_CHUNK", TypeCommit: "COMMIT", TypeGetChunk: "GET_CHUNK",
 	TypeList: "LIST", TypeData: "DATA", TypeLookup: "LOOKUP", TypeUpdate: "UPDATE",
 	TypeRename: "RENAME", TypeInfo: "INFO", TypePasswd: "PASSWD", TypePurge: "PURGE", TypeScan: "SCAN", TypeSync: "SYNC",
-	TypeDrop: "DROP",
+	TypeDrop: "DROP", TypeKeyGet: "KEY_GET", TypeKeyPut: "KEY_PUT",
 }
 
 func (t Type) String() string {

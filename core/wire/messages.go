@@ -15,10 +15,12 @@ type ErrorMsg struct {
 	Message string `json:"message"`
 }
 
-// AuthReq opens every connection.
+// AuthReq opens every connection. Proof is crypt.Root.Prove(User,
+// LoginBinding(conn)): it shows the client knows the password without
+// sending it, and is good on this connection only.
 type AuthReq struct {
-	User     string `json:"user"`
-	Password string `json:"password"`
+	User  string `json:"user"`
+	Proof string `json:"proof"`
 }
 
 // MaxLoginDelay is the longest a node holds back its reply to a wrong
@@ -303,10 +305,34 @@ type InfoResp struct {
 	Quota      uint64 `json:"quota,omitempty"` // the asking user's quota on this node; 0: none
 }
 
-// PasswdReq changes the authenticated user's password on this node.
+// PasswdReq changes the authenticated user's password on this node: Login
+// is the new password's verifier (crypt.Root.Login) and Key the master key
+// wrapped by the new password. Like KeyPutReq, it changes nothing unless
+// the node's key is Expect (StatusStale).
 type PasswdReq struct {
-	Old string `json:"old"`
-	New string `json:"new"`
+	Login  string `json:"login"`
+	Key    []byte `json:"key"`
+	Expect []byte `json:"expect"`
+}
+
+// KeyGetReq asks for the user's wrapped master key (KEY_GET); the reply is
+// a KeyResp.
+type KeyGetReq struct{}
+
+// KeyPutReq stores the user's wrapped master key (KEY_PUT) if the node's
+// is Expect (nil: if it has none): a compare-and-swap, so that two first
+// logins racing, or a client healing a node, never overwrite a key they
+// did not see. The reply is a KeyResp with the node's key after the
+// request, whether it was stored or not.
+type KeyPutReq struct {
+	Key    []byte `json:"key"`
+	Expect []byte `json:"expect,omitempty"`
+}
+
+// KeyResp carries the user's wrapped master key as a node holds it; nil
+// when it holds none.
+type KeyResp struct {
+	Key []byte `json:"key,omitempty"`
 }
 
 // PurgeReq removes the tombstone at Path if its stamp is still Stamp. Heal

@@ -120,7 +120,7 @@ type PinError struct {
 }
 
 func (e *PinError) Error() string {
-	return fmt.Sprintf("node %s at %s presented key %s but dfc.conf pins %s: refusing to send the password. "+
+	return fmt.Sprintf("node %s at %s presented key %s but dfc.conf pins %s: refusing to log in to it. "+
 		"If that node was reinstalled, compare with `dfsnode fingerprint DATA_DIR` run on it and run `dfc pin %s`; "+
 		"otherwise someone may be intercepting the connection", e.Name, e.Addr, e.Got, e.Want, e.Name)
 }

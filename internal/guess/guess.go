@@ -1,6 +1,9 @@
 // Package guess is a hostile client for tests: another host trying
 // passwords over many connections at once, in raw AUTH frames
-// (docs/protocol.md), as an attacker without an account would.
+// (docs/protocol.md), as an attacker without an account would. A real
+// guess costs the attacker an argon2 derivation before it is sent; the
+// guesser sends its guess as the proof itself, which costs the node the
+// same check and never verifies.
 package guess
 
 import (
@@ -90,7 +93,7 @@ func (g *Guesser) try(ctx context.Context, dial Dial, user, password string) err
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
 	wc := wire.NewConn(nc)
-	if err := wc.Send(wire.TypeAuth, wire.StatusOK, wire.AuthReq{User: user, Password: password}); err != nil {
+	if err := wc.Send(wire.TypeAuth, wire.StatusOK, wire.AuthReq{User: user, Proof: password}); err != nil {
 		return err
 	}
 	err = wc.Recv(wire.TypeAuth, &wire.AuthResp{})

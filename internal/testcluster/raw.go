@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"time"
 
+	"dfs/core/crypt"
 	"dfs/core/wire"
 )
 
@@ -33,7 +34,8 @@ func (c *Cluster) Login(n int, user, password string) (*wire.Conn, error) {
 	}
 	_ = nc.SetDeadline(time.Now().Add(rawTimeout))
 	wc := wire.NewConn(nc)
-	if err := wc.Send(wire.TypeAuth, wire.StatusOK, wire.AuthReq{User: user, Password: password}); err != nil {
+	proof := crypt.DeriveRoot(user, password).Prove(user, wire.LoginBinding(nc))
+	if err := wc.Send(wire.TypeAuth, wire.StatusOK, wire.AuthReq{User: user, Proof: proof}); err != nil {
 		nc.Close()
 		return nil, err
 	}

@@ -1,0 +1,111 @@
+package client_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"dfs/conf"
+	"dfs/core"
+	"dfs/core/crypt"
+	"dfs/internal/testcluster"
+)
+
+// keyFile is where node n keeps user's wrapped master key.
+func keyFile(c *testcluster.Cluster, n int, user string) string {
+	return filepath.Join(c.Dir(n), "users", user, "key")
+}
+
+// wantKeyEverywhere fails unless all four nodes hold user's key id.
+func wantKeyEverywhere(t *testing.T, c *testcluster.Cluster, user, id string) {
+	t.Helper()
+	for n := range core.NumNodes {
+		b, err := os.ReadFile(keyFile(c, n, user))
+		if err != nil || crypt.WrappedID(b) != id {
+			t.Errorf("%s holds key %q (%v), want %s", core.NodeName(n), crypt.WrappedID(b), err, id)
+		}
+	}
+}
+
+// TestKeyringFirstLogin: the first login makes one key on all four nodes,
+// which every later client of the user loads; a node that lacks it (its
+// key file lost while it was stopped) gets it from the next load; the
+// first login of another user needs all four nodes.
+func TestKeyringFirstLogin(t *testing.T) {
+	c := testcluster.Start(t)
+	ctx := ctxT(t)
+	id, err := c.Client(t, "alice", "Crimson33").MasterKeyID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKeyEverywhere(t, c, "alice", id)
+	if again, err := c.Client(t, "alice", "Crimson33").MasterKeyID(ctx); err != nil || again != id {
+		t.Errorf("another client loads %q, %v; want %s", again, err, id)
+	}
+
+	c.Stop(3)
+	if _, err := c.Client(t, "bob", "Velvet77").MasterKeyID(ctx); !errors.Is(err, core.ErrKey) || !strings.Contains(err.Error(), "first login needs all four nodes") {
+		t.Errorf("bob's first login with DFS4 down: %v", err)
+	}
+	if err := os.Remove(keyFile(c, 3, "alice")); err != nil {
+		t.Fatal(err)
+	}
+	c.Restart(3)
+	if got, err := c.Client(t, "alice", "Crimson33").MasterKeyID(ctx); err != nil || got != id {
+		t.Fatalf("load with DFS4's key lost: %q, %v", got, err)
+	}
+	wantKeyEverywhere(t, c, "alice", id)
+}
+
+// TestKeyringRace: two clients' first logins at once end with one key,
+// the same for both, on every node.
+func TestKeyringRace(t *testing.T) {
+	c := testcluster.Start(t)
+	ctx := ctxT(t)
+	for _, u := range []struct{ user, pw string }{{"alice", "Crimson33"}, {"bob", "Velvet77"}} {
+		var ids [2]string
+		var wg sync.WaitGroup
+		for i := range ids {
+			cl := c.Client(t, u.user, u.pw)
+			wg.Go(func() {
+				id, err := cl.MasterKeyID(ctx)
+				if err != nil {
+					t.Errorf("%s client %d: %v", u.user, i, err)
+				}
+				ids[i] = id
+			})
+		}
+		wg.Wait()
+		if ids[0] != ids[1] {
+			t.Fatalf("%s: racing first logins use keys %s and %s", u.user, ids[0], ids[1])
+		}
+		wantKeyEverywhere(t, c, u.user, ids[0])
+	}
+}
+
+// TestKeyringWrongPassword: a wrong password fails at login, before any
+// key; an operator's reset (dfsnode user passwd) logs in but opens no
+// key: the files need the password they were written with.
+func TestKeyringWrongPassword(t *testing.T) {
+	c := testcluster.Start(t)
+	ctx := ctxT(t)
+	if _, err := c.Client(t, "alice", "Crimson33").MasterKeyID(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Client(t, "alice", "crimson33").MasterKeyID(ctx); !errors.Is(err, core.ErrAuth) {
+		t.Errorf("wrong password: %v, want ErrAuth", err)
+	}
+	if err := conf.SetPassword(c.ConfPath(), "alice", "Reset1"); err != nil {
+		t.Fatal(err)
+	}
+	reset := c.Client(t, "alice", "Reset1")
+	if _, err := reset.Ping(ctx); err != nil {
+		t.Fatalf("login after the reset: %v", err)
+	}
+	if _, err := reset.MasterKeyID(ctx); !errors.Is(err, core.ErrKey) || !strings.Contains(err.Error(), "locked with another password") {
+		t.Errorf("key after an operator's reset: %v", err)
+	}
+}
