@@ -56,15 +56,6 @@ func (c *Client) CountDials() *atomic.Int64 {
 	return &n
 }
 
-// MasterKeyID loads the user's master key (keyring) and returns its id.
-func (c *Client) MasterKeyID(ctx context.Context) (string, error) {
-	mk, err := c.masterKey(ctx)
-	if err != nil {
-		return "", err
-	}
-	return mk.ID(), nil
-}
-
 // StoredName returns name as the nodes store it, encrypted with the
 // user's keys: the path of its entry under a node's files folder.
 func (c *Client) StoredName(ctx context.Context, name string) (string, error) {
@@ -92,4 +83,13 @@ func (c *Client) SealFor(ctx context.Context, name string, m *wire.Meta) (string
 // cached listing gives it (perhaps older than the nodes').
 func (c *Client) SetAttrsOf(ctx context.Context, known Entry, a Attrs) (Entry, error) {
 	return c.setAttr(ctx, known.Name, &known, a)
+}
+
+// MasterKeyID loads the user's master key (keyring) and returns its id.
+func (c *Client) MasterKeyID(ctx context.Context) (string, error) {
+	mk, err := c.masterKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	return mk.ID(), nil
 }

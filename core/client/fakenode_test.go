@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,23 +131,21 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// contentKeys are the keys of newFakeClient's user, to encrypt what fake
-// nodes serve.
-func contentKeys(t *testing.T) *crypt.Keys {
-	k, err := (&Client{cfg: Config{User: "alice"}}).keyring(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+// fakeMaster is the master key of the fake nodes chunkServers makes
+// (wrapped for newFakeClient's user, whose password is empty), so that
+// what they serve is encrypted with the keys their client loads.
+var fakeMaster = sync.OnceValue(crypt.NewMasterKey)
+
+// fakeWrapped is fakeMaster as those nodes hold it.
+var fakeWrapped = sync.OnceValue(func() []byte { return crypt.DeriveRoot("alice", "").Wrap("alice", fakeMaster()) })
 
 // entryOf is the entry of data (one segment) stored as version v with
 // every chunk on the nodes the placement (x = 0: no MD5) names, for reading
-// without a lookup, and its chunks as stored (encrypted with fakeKeys).
+// without a lookup, and its chunks as stored (encrypted with fakeMaster).
 func entryOf(t *testing.T, data []byte) (Entry, [core.NumChunks][]byte) {
 	e := Entry{Name: "f", Size: int64(len(data)), Version: "v1", Stamp: "v1"}
 	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: e.Size}
-	ss := sealSegment(contentKeys(t), &seg, data)
+	ss := sealSegment(fakeMaster().Keys(), &seg, data)
 	ss.sums(&seg)
 	seg.MD5 = strings.Repeat("0", 32)
 	var chunks [core.NumChunks][]byte
@@ -168,6 +167,7 @@ func chunkServers(t *testing.T, e Entry, chunks [core.NumChunks][]byte, odd int,
 	var nodes [core.NumNodes]*fakeNode
 	for n := range nodes {
 		f := newFakeNode(t)
+		f.keys.key = fakeWrapped()
 		f.handlers[wire.TypeGetChunk] = func(conn *wire.Conn, body []byte) error {
 			var req wire.GetChunkReq
 			if err := json.Unmarshal(body, &req); err != nil {

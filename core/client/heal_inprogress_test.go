@@ -22,7 +22,6 @@ func commitOnly(t *testing.T, c *testcluster.Cluster, cl *client.Client, n int, 
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
 	v := core.NewVersion()
 	// One segment of four one-byte chunks that no node was sent.
 	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: 4, MD5: strings.Repeat("0", 32)}

@@ -22,14 +22,11 @@ import (
 // the nodes that took it (there was no version before to keep). A node
 // over quota fails the put either way (see overQuota).
 func (c *Client) putSmall(ctx context.Context, name string, data []byte, opt PutOptions) (PutResult, error) {
-	keys, err := c.keyring(ctx)
-	if err != nil {
-		return PutResult{}, err
-	}
 	sl, err := c.sealerAt(ctx, name, &owner{opt.UID, opt.GID})
 	if err != nil {
 		return PutResult{}, err
 	}
+	keys := sl.k
 	size := int64(len(data))
 	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: size}
 	ss := sealSegment(keys, &seg, data) // small: nothing pooled to release

@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
 )
 
 // Ids and hashes as nodes send them: version ids 24 hex, MD5 32, SHA-256 64.
