@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/crypt"
 	"dfs/core/wire"
 )
 
@@ -27,7 +29,13 @@ type fakeNode struct {
 
 	mu    sync.Mutex   // guards the fields below
 	sent  bytes.Buffer // every byte clients sent, inside TLS
-	auths [][]byte     // the bodies of the AUTH requests
+	auths []auth       // the AUTH requests
+}
+
+// auth is an AUTH request a fake node received, and the binding of its
+// connection (wire.LoginBinding), which its proof is made for.
+type auth struct {
+	body, binding []byte
 }
 
 func startFakeNode(t *testing.T) *fakeNode {
@@ -73,7 +81,7 @@ func (f *fakeNode) serve(nc net.Conn) {
 		switch h.Type {
 		case wire.TypeAuth:
 			f.mu.Lock()
-			f.auths = append(f.auths, bytes.Clone(body))
+			f.auths = append(f.auths, auth{bytes.Clone(body), wire.LoginBinding(nc)})
 			f.mu.Unlock()
 			c.Send(wire.TypeAuth, wire.StatusOK, wire.AuthResp{Node: "DFS1", Version: "fake"})
 			c.SetCaps(wire.NodeCaps)
@@ -133,17 +141,28 @@ func TestFakeNode(t *testing.T) {
 	if len(auths) == 0 {
 		t.Fatal("the fake node got no AUTH")
 	}
+	t.Logf("the fake node received %d bytes, %d logins", len(sent), len(auths))
+	// What it got is a good login there (so what the real nodes refuse
+	// below is a login, not noise)...
+	var req wire.AuthReq
+	if err := json.Unmarshal(auths[0].body, &req); err != nil {
+		t.Fatalf("the AUTH body: %v", err)
+	}
+	if !crypt.VerifyLogin(crypt.LoginFor("alice", password), "alice", auths[0].binding, req.Proof) {
+		t.Error("the AUTH the fake node received does not prove alice's password on its own connection")
+	}
 	for _, enc := range []string{password, base64.StdEncoding.EncodeToString([]byte(password))} {
 		if bytes.Contains(sent, []byte(enc)) {
 			t.Errorf("the fake node received the password (%q) in %d bytes", enc, len(sent))
 		}
 	}
+	// ...and nowhere else.
 	var wg sync.WaitGroup
 	for n := 0; n < core.NumNodes; n++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if st, err := replayAuth(r.Addr(n), auths[0]); st != wire.StatusAuthFailed {
+			if st, err := replayAuth(r.Addr(n), auths[0].body); st != wire.StatusAuthFailed {
 				t.Errorf("the AUTH a fake node received, replayed to %s: %v, %v; want %v", core.NodeName(n), st, err, wire.StatusAuthFailed)
 			}
 		}()
