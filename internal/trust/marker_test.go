@@ -20,7 +20,8 @@ const marker = "MARKER-7f3a-secret"
 // TestMarker stores names, contents and a symlink target holding a marker,
 // through dfc and through a mount, and finds the marker nowhere on the
 // nodes: in no file name and no file's bytes under any data folder (@meta,
-// chunk files, staging, the wrapped key), nor in their logs.
+// chunk files, staging, the wrapped key), nor in their dfs.conf or logs;
+// nor the password.
 func TestMarker(t *testing.T) {
 	r := newRig(t)
 	small := bytes.Repeat([]byte(marker+" in a file small enough to be kept inline. "), 100)
@@ -52,16 +53,17 @@ func TestMarker(t *testing.T) {
 		t.Errorf("dfc ls lacks the symlink:\n%s", ls.Stdout)
 	}
 
-	noMarker(t, r)
+	noSecret(t, r)
 	for n := 0; n < core.NumNodes; n++ {
 		r.Stop(n) // whatever the nodes kept in memory is on disk now
 	}
-	noMarker(t, r)
+	noSecret(t, r)
 }
 
-// noMarker fails the test where the marker is in a name or a file's bytes
-// under a node's data folder, or in its log.
-func noMarker(t *testing.T, r *rig) {
+// noSecret fails the test where the marker or alice's password is in a
+// name or a file's bytes under a node's data folder, or in its dfs.conf or
+// log.
+func noSecret(t *testing.T, r *rig) {
 	t.Helper()
 	for n := 0; n < core.NumNodes; n++ {
 		err := filepath.WalkDir(r.Dir(n), func(p string, d fs.DirEntry, err error) error {
@@ -76,8 +78,8 @@ func noMarker(t *testing.T, r *rig) {
 				if err != nil && !os.IsNotExist(err) { // a staged chunk may go while we look
 					return err
 				}
-				if bytes.Contains(b, []byte(marker)) || inlineHas(b) {
-					t.Errorf("the marker is in %s", p)
+				if holds(b) || inlineHas(b) {
+					t.Errorf("the marker or the password is in %s", p)
 				}
 			}
 			return nil
@@ -85,10 +87,19 @@ func noMarker(t *testing.T, r *rig) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(r.Log(n), marker) {
-			t.Errorf("the marker is in %s's log", core.NodeName(n))
+		conf, err := os.ReadFile(r.NodeConfPath(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if holds(conf) || holds([]byte(r.Log(n))) {
+			t.Errorf("the marker or the password is in %s's dfs.conf or log", core.NodeName(n))
 		}
 	}
+}
+
+// holds reports whether b holds the marker or alice's password.
+func holds(b []byte) bool {
+	return bytes.Contains(b, []byte(marker)) || bytes.Contains(b, []byte(password))
 }
 
 // inlineHas reports whether b is an entry's record with the marker in its
