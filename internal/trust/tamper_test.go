@@ -131,6 +131,12 @@ func (r *rig) checkReads(files []file, must bool) string {
 			if b, err := os.ReadFile(filepath.Join(mp, f.name)); err == nil {
 				r.t.Errorf("%s, which only DFS1 has, read through the mount: %d bytes", f.name, len(b))
 			}
+			des, _ := os.ReadDir(filepath.Join(mp, filepath.Dir(f.name)))
+			for _, de := range des {
+				if de.Name() == filepath.Base(f.name) {
+					r.t.Errorf("the mount lists %s, which only DFS1 has", f.name)
+				}
+			}
 			continue
 		}
 		got, err := os.ReadFile(filepath.Join(mp, f.name))
