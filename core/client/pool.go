@@ -275,6 +275,10 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(s *st
 		err = fn(s)
 		s.ctx = nil
 		interrupted := !stop()
+		if u := (unsent{}); errors.As(err, &u) && !interrupted {
+			p.put(s) // nothing was sent: the connection is in step
+			return u.error
+		}
 		c.cfg.Metrics.request(p.name, s.conn, sent, err)
 		if err == nil && !interrupted {
 			p.answered(sent)

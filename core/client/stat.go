@@ -149,7 +149,7 @@ func (c *Client) quorum(errs []error) error {
 		if errors.Is(err, core.ErrAuth) {
 			return core.ErrAuth
 		}
-		if errors.Is(err, core.ErrPinMismatch) {
+		if errors.Is(err, core.ErrPinMismatch) || errors.Is(err, core.ErrKey) {
 			return err
 		}
 	}

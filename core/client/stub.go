@@ -74,7 +74,7 @@ func (s *stub) lookup(path string) ([]wire.Meta, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc, err := k.EncryptPath(path)
+	enc, err := s.encPath(path)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (s *stub) list(dir string, recursive bool) (chain, entries []wire.Meta, err
 	if err != nil {
 		return nil, nil, err
 	}
-	enc, err := k.EncryptPath(dir)
+	enc, err := s.encPath(dir)
 	if err != nil {
 		return nil, nil, err
 	}

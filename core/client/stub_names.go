@@ -20,13 +20,24 @@ import (
 // found in. A meta that fails is dropped, as if the node did not hold it,
 // and counted against the node (noteForged).
 
+// unsent is the failure of a request before anything of it was sent (the
+// user's keys could not be loaded, a name too long to encrypt): the
+// connection stays in step, and the error says nothing of the node (call).
+type unsent struct{ error }
+
+func (u unsent) Unwrap() error { return u.error }
+
 // keys returns the user's keys for the request in progress.
 func (s *stub) keys() (*crypt.Keys, error) {
 	ctx := s.ctx
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return s.pool.c.keyring(ctx)
+	k, err := s.pool.c.keyring(ctx)
+	if err != nil {
+		return nil, unsent{err}
+	}
+	return k, nil
 }
 
 // encPath encrypts the plaintext path p for the wire.
@@ -35,7 +46,11 @@ func (s *stub) encPath(p string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return k.EncryptPath(p)
+	enc, err := k.EncryptPath(p)
+	if err != nil {
+		return "", unsent{err}
+	}
+	return enc, nil
 }
 
 // plainErr puts the plaintext paths back into a node's refusal, which
