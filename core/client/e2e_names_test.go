@@ -324,3 +324,41 @@ func TestNameTooLong(t *testing.T) {
 	}
 	mustStatus(t, cl, true)
 }
+
+// TestRenameOverLaggingNode: a rename is sent only to the nodes holding
+// the entry as merged (its seal is of that entry moved): a node that
+// missed a chmod of the folder and an overwrite of the file gets the
+// rename through heal, and never holds an entry failing authentication.
+func TestRenameOverLaggingNode(t *testing.T) {
+	c := testcluster.Start(t)
+	cl := c.Client(t, "alice", "Crimson33")
+	ctx := ctxT(t)
+	mustPut(t, cl, "d/f", []byte("first"))
+	mustPut(t, cl, "g", []byte("first"))
+	c.Stop(1)
+	mode := uint32(0o700)
+	if _, err := cl.SetAttrs(ctx, "d", client.Attrs{Mode: &mode}); err != nil {
+		t.Fatal(err)
+	}
+	mustPut(t, cl, "g", []byte("second"))
+	c.Restart(1)
+	if err := cl.Rename(ctx, "d", "e"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Rename(ctx, "g", "e/g"); err != nil {
+		t.Fatal(err)
+	}
+	mustGet(t, cl, "e/f", []byte("first"))
+	mustGet(t, cl, "e/g", []byte("second"))
+	mustHeal(t, cl)
+	if f := cl.Forged(); len(f) > 0 {
+		t.Errorf("entries failed authentication: %+v", f)
+	}
+	mustStatus(t, cl, true)
+	c.Stop(0)
+	c.Stop(2)
+	mustGet(t, cl, "e/g", []byte("second"))
+	if e, err := cl.Stat(ctx, "e"); err != nil || e.Mode&0o777 != 0o700 {
+		t.Errorf("e on DFS2 and DFS4 after heal: mode %o, %v", e.Mode, err)
+	}
+}

@@ -11,9 +11,9 @@ import (
 	"dfs/core/wire"
 )
 
-// updateAll sends an UPDATE to every node (applyAll).
+// updateAll sends an UPDATE to every node (applyOn).
 func (c *Client) updateAll(ctx context.Context, req wire.UpdateReq) error {
-	return c.applyAll(ctx, func(s *stub) error { return s.update(req) })
+	return c.applyOn(ctx, allNodes, func(s *stub) error { return s.update(req) })
 }
 
 // updateOn sends an UPDATE to node n.
@@ -21,11 +21,11 @@ func (c *Client) updateOn(ctx context.Context, n int, req wire.UpdateReq) error 
 	return c.call(ctx, n, func(s *stub) error { return s.update(req) })
 }
 
-// applyAll sends one namespace change (fn) to every node and succeeds when
+// applyOn sends one namespace change (fn) to the nodes and succeeds when
 // at least one node applied it. Nodes that hold a newer stamp (ErrStale) or
 // already agree count as applied; nodes that are down catch up through heal.
-func (c *Client) applyAll(ctx context.Context, fn func(s *stub) error) error {
-	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
+func (c *Client) applyOn(ctx context.Context, nodes []int, fn func(s *stub) error) error {
+	errs := c.fanout(ctx, nodes, func(ctx context.Context, n int) error {
 		err := c.call(ctx, n, fn)
 		if errors.Is(err, core.ErrStale) {
 			return nil
@@ -199,7 +199,24 @@ func (c *Client) rename(ctx context.Context, from, to string) error {
 	if err != nil {
 		return err
 	}
-	return c.applyAll(ctx, func(s *stub) error { return s.rename(req) })
+	return c.applyOn(ctx, c.holdersOf(&src), func(s *stub) error { return s.rename(req) })
+}
+
+// holdersOf returns the nodes holding e as it was merged (its stamp and
+// Born): a rename's seal is of e's meta moved, which a node holding
+// another (one that missed a change to it) would not match. The others
+// are marked for the healer, which replays the rename's tombstone there
+// and copies the moved entry.
+func (c *Client) holdersOf(e *Entry) []int {
+	var nodes []int
+	for n, raw := range e.Raw {
+		if raw != nil && raw.Stamp == e.Stamp && raw.Born == e.Born {
+			nodes = append(nodes, n)
+		} else {
+			c.nodes[n].missed.Store(true)
+		}
+	}
+	return nodes
 }
 
 // renameReq is the RENAME of src to to, sealed as the nodes will store
