@@ -12,6 +12,7 @@ import (
 
 	"dfs/core"
 	"dfs/core/client"
+	"dfs/core/crypt"
 	"dfs/core/wire"
 )
 
@@ -61,7 +62,7 @@ func (d *Dir) owner(ctx context.Context) (uid, gid, setgid uint32) {
 
 // child returns the path of name inside d.
 func (d *Dir) child(name string) (string, syscall.Errno) {
-	if len(name) > core.MaxComponent {
+	if len(name) > crypt.MaxName { // the longest the nodes store encrypted
 		return "", syscall.ENAMETOOLONG
 	}
 	p, ok := d.path()
@@ -380,6 +381,6 @@ func (n *node) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
 	st, err := n.sys.store.StatFS(ctx)
 	const bs = 4096
 	*out = fuse.StatfsOut{Blocks: st.Total / bs, Bfree: st.Free / bs, Bavail: st.Free / bs,
-		Bsize: bs, Frsize: bs, NameLen: core.MaxComponent}
+		Bsize: bs, Frsize: bs, NameLen: crypt.MaxName}
 	return n.sys.errno("statfs", err)
 }

@@ -237,7 +237,13 @@ func (f *File) showPutLocked(ctx context.Context, p string, res client.PutResult
 // the inode shows. Reads are short only at the end of the file.
 func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n, err := h.read(ctx, dest, off)
-	return fuse.ReadResultData(dest[:n]), h.f.sys.errno("read", err)
+	if errno := h.f.sys.errno("read", err); errno != 0 {
+		// No result with an error: go-fuse (DisableSplice) would send the
+		// result's status, OK, and the kernel would take the empty read
+		// for the end of the file and shrink it there.
+		return nil, errno
+	}
+	return fuse.ReadResultData(dest[:n]), 0
 }
 
 func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) {

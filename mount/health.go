@@ -34,6 +34,26 @@ type Health struct {
 	episode  episode
 	lastHeal *client.HealEvent
 	lost     []string // files the last heal found lost
+
+	// forged returns what nodes served that failed authentication
+	// (client.Client.Forged); nil: nothing to ask.
+	forged func() map[int]client.Forged
+}
+
+// forgedSource is a store that counts what nodes served that failed
+// authentication (*client.Client).
+type forgedSource interface {
+	Forged() map[int]client.Forged
+}
+
+// watchForged makes the status file show what the store's nodes served
+// that failed authentication, if it counts that.
+func (h *Health) watchForged(store Store) {
+	if s, ok := store.(forgedSource); ok {
+		h.mu.Lock()
+		h.forged = s.Forged
+		h.mu.Unlock()
+	}
 }
 
 type nodeHealth struct {
@@ -134,6 +154,10 @@ func (h *Health) Status() []byte {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var b strings.Builder
+	var forged map[int]client.Forged
+	if h.forged != nil {
+		forged = h.forged()
+	}
 	state := "ok"
 	down := 0
 	for _, n := range h.nodes {
@@ -144,6 +168,8 @@ func (h *Health) Status() []byte {
 	switch {
 	case len(h.lost) > 0:
 		state = "lost" // files no heal can restore
+	case len(forged) > 0:
+		state = "forged" // a node's data folder was changed outside dfs
 	case h.episode.open || down > 0:
 		state = "degraded"
 	}
@@ -190,6 +216,11 @@ func (h *Health) Status() []byte {
 	}
 	for _, name := range h.lost {
 		fmt.Fprintf(&b, "lost: %s\n", name)
+	}
+	for n, nh := range h.nodes {
+		if f, ok := forged[n]; ok {
+			fmt.Fprintf(&b, "forged: %s\n", f.Report(nh.name))
+		}
 	}
 	return []byte(b.String())
 }

@@ -70,3 +70,27 @@ func TestHealthEpisodes(t *testing.T) {
 		t.Errorf("lost files are not shown:\n%s", st)
 	}
 }
+
+// forgedStore is a store whose nodes served what failed authentication.
+type forgedStore struct {
+	Store
+	forged map[int]client.Forged
+}
+
+func (s forgedStore) Forged() map[int]client.Forged { return s.forged }
+
+// TestHealthForged: the status file names a node that served entries or
+// chunks failing authentication, and the state says so.
+func TestHealthForged(t *testing.T) {
+	h := NewHealth(nil)
+	h.watchForged(forgedStore{forged: map[int]client.Forged{0: {Entries: 2, Chunks: 1, Last: "a/b.txt"}}})
+	s := string(h.Status())
+	for _, want := range []string{
+		"state: forged\n",
+		"forged: DFS1 served 2 entries and 1 chunk that failed authentication (last: a/b.txt): its data folder was changed outside dfs; the other copies were used\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("status lacks %q:\n%s", want, s)
+		}
+	}
+}

@@ -1,6 +1,6 @@
 package mount
 
-import "strings"
+import "dfs/core/client"
 
 // maxStored is the longest name, as a node stores it, that every node can
 // keep: a node holds entry NAME of a user as files/NAME/@meta.new in the
@@ -11,15 +11,8 @@ import "strings"
 // allows it.
 const maxStored = 4095 - len("files/") - len("/@meta.tmp-") - 16
 
-// fitsNodes reports whether the nodes can store an entry named p. A
-// component starting with "@" is stored with one more "@" (the node's own
-// files start with one), so it counts one byte more.
+// fitsNodes reports whether the nodes can store an entry named p: its
+// name as they store it is encrypted (client.StoredLen), longer than p.
 func fitsNodes(p string) bool {
-	n := len(p)
-	for c := range strings.SplitSeq(p, "/") {
-		if strings.HasPrefix(c, "@") {
-			n++
-		}
-	}
-	return n <= maxStored
+	return client.StoredLen(p) <= maxStored
 }

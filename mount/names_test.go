@@ -7,24 +7,26 @@ import (
 	"strings"
 	"testing"
 
+	"dfs/core/client"
+	"dfs/core/crypt"
+
 	"golang.org/x/sys/unix"
 )
 
 func TestFitsNodes(t *testing.T) {
+	long := strings.Repeat("a", crypt.MaxName) // stored as crypt.EncryptedLen(crypt.MaxName) bytes
+	deep := func(n int) string { return strings.Repeat(long+"/", n-1) + long }
+	most := (maxStored + 1) / (crypt.EncryptedLen(crypt.MaxName) + 1) // components of long that fit
 	for _, c := range []struct {
 		p    string
 		fits bool
 	}{
 		{"a", true},
-		{strings.Repeat("a", maxStored), true},
-		{strings.Repeat("a", maxStored+1), false},
-		{"@" + strings.Repeat("a", maxStored-1), false}, // stored as "@@..."
-		{"@" + strings.Repeat("a", maxStored-2), true},
-		{"x/@y/" + strings.Repeat("a", maxStored-6), true},
-		{"x/@y/" + strings.Repeat("a", maxStored-5), false},
+		{deep(most), true},
+		{deep(most + 1), false},
 	} {
 		if got := fitsNodes(c.p); got != c.fits {
-			t.Errorf("fitsNodes(%d bytes starting %q) = %v, want %v", len(c.p), c.p[:min(len(c.p), 6)], got, c.fits)
+			t.Errorf("fitsNodes(%d bytes, %d stored) = %v, want %v", len(c.p), client.StoredLen(c.p), got, c.fits)
 		}
 	}
 }
@@ -40,9 +42,17 @@ func TestLongPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored := 0                  // bytes of the folders' path, with its trailing slash
-	for maxStored-stored > 200 { // until a 200-byte name reaches the limit
-		name := strings.Repeat("d", min(250, maxStored-stored-200-1))
+	// Names are stored encrypted (client.StoredLen): folders until what is
+	// left for the file's name is more than the shortest name's and less
+	// than the longest's, so that names on both sides of the limit exist.
+	stored := 0 // stored bytes of the folders' path, with its trailing slash
+	for left := maxStored; left >= crypt.EncryptedLen(crypt.MaxName); left = maxStored - stored {
+		n := crypt.MaxName
+		if left <= 2*crypt.EncryptedLen(crypt.MaxName)+1 {
+			for n = 1; left-crypt.EncryptedLen(n)-1 > crypt.EncryptedLen(crypt.MaxName)-1; n++ {
+			}
+		}
+		name := strings.Repeat("d", n)
 		if err := unix.Mkdirat(dfd, name, 0o755); err != nil {
 			t.Fatalf("mkdir at %d bytes: %v", stored, err)
 		}
@@ -51,11 +61,19 @@ func TestLongPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dfd, stored = next, stored+len(name)+1
+		dfd, stored = next, stored+crypt.EncryptedLen(len(name))+1
 	}
 	defer unix.Close(dfd)
-	fits := strings.Repeat("f", maxStored-stored)
+	n := 1
+	for crypt.EncryptedLen(n+1) <= maxStored-stored {
+		n++
+	}
+	fits := strings.Repeat("f", n)
 	tooLong := fits + "x"
+	if fd, err := unix.Openat(dfd, strings.Repeat("g", crypt.MaxName+1), unix.O_CREAT|unix.O_WRONLY, 0o644); !errors.Is(err, unix.ENAMETOOLONG) {
+		unix.Close(fd)
+		t.Errorf("create of a name of %d bytes: %v, want ENAMETOOLONG", crypt.MaxName+1, err)
+	}
 	for _, mk := range []struct {
 		op string
 		do func(name string) error
@@ -74,7 +92,7 @@ func TestLongPath(t *testing.T) {
 		{"mkdir", func(name string) error { return unix.Mkdirat(dfd, name+"d", 0o755) }},
 	} {
 		if err := mk.do(tooLong); !errors.Is(err, unix.ENAMETOOLONG) {
-			t.Errorf("%s of a %d-byte path: %v, want ENAMETOOLONG", mk.op, stored+len(tooLong), err)
+			t.Errorf("%s of a %d-byte stored path: %v, want ENAMETOOLONG", mk.op, stored+crypt.EncryptedLen(len(tooLong)), err)
 		}
 	}
 	fd, err := unix.Openat(dfd, fits, unix.O_CREAT|unix.O_WRONLY, 0o644)

@@ -52,6 +52,7 @@ type fsys struct {
 func NewRoot(store Store, opts Options) fs.InodeEmbedder {
 	opts = opts.withDefaults()
 	store.CacheListings(opts.EntryTimeout)
+	opts.Health.watchForged(store)
 	sys := &fsys{store: uninterruptible{store}, opts: opts, uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), started: time.Now()}
 	drafts := func(name string, base *client.File) draft { return store.NewDraft(name, base) }
 	if d, ok := store.(drafter); ok { // a test's store, counting what the mount stores

@@ -60,10 +60,13 @@ type jsonStatus struct {
 	// every chunk, with their state.
 	NotOK []jsonFileState `json:"not_ok"`
 	// AtRisk maps a node's name to the files lost if it died.
-	AtRisk  map[string][]string `json:"at_risk"`
-	Lost    []string            `json:"lost"` // files that cannot be read now
-	Summary string              `json:"summary"`
-	Error   string              `json:"error,omitempty"` // the status could not be taken (exit status 1)
+	AtRisk map[string][]string `json:"at_risk"`
+	Lost   []string            `json:"lost"` // files that cannot be read now
+	// Forged maps a node's name to what it served in this run that
+	// failed authentication (exit status 3 too).
+	Forged  map[string]client.Forged `json:"forged"`
+	Summary string                   `json:"summary"`
+	Error   string                   `json:"error,omitempty"` // the status could not be taken (exit status 1)
 }
 
 type jsonFileState struct {
@@ -72,7 +75,7 @@ type jsonFileState struct {
 }
 
 func toJSONStatus(c *client.Client, r client.StatusReport, err error) jsonStatus {
-	j := jsonStatus{Nodes: []jsonNode{}, NotOK: []jsonFileState{}, AtRisk: map[string][]string{}, Lost: []string{}}
+	j := jsonStatus{Nodes: []jsonNode{}, NotOK: []jsonFileState{}, AtRisk: map[string][]string{}, Lost: []string{}, Forged: map[string]client.Forged{}}
 	for _, n := range r.Nodes {
 		jn := jsonNode{Name: n.Name, Addr: n.Addr, Up: n.Up}
 		if n.Up {
@@ -97,6 +100,9 @@ func toJSONStatus(c *client.Client, r client.StatusReport, err error) jsonStatus
 		j.AtRisk[c.NodeName(n)] = names
 	}
 	j.Lost = append(j.Lost, r.Lost...)
+	for n, f := range r.Forged {
+		j.Forged[c.NodeName(n)] = f
+	}
 	j.OK, j.Summary = r.OK(), r.Summary(c)
 	return j
 }

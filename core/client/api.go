@@ -37,8 +37,8 @@ func (c *Client) ReadDir(ctx context.Context, dir string) ([]Entry, error) {
 // both nodes the placement table names; the version is committed when every
 // chunk has at least one copy (reduced redundancy is reported in the result),
 // and otherwise nothing is committed and any earlier version stays current.
-// r is read twice: once for the MD5 that decides the placement (unless
-// opt.MD5 gives it), once to send the chunks.
+// r is read once, a segment at a time; each segment's chunks are stored
+// encrypted, and the MD5 of those decides their placement (sealed.go).
 func (c *Client) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error) {
 	defer c.cfg.Metrics.putStarted()()
 	return c.names.Put(ctx, name, r, size, opt)

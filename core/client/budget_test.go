@@ -24,7 +24,7 @@ import (
 // connections close.
 func TestBudgetEveAlice(t *testing.T) {
 	const userConns = 8
-	budget := store.Budget{Uploads: 16, Bytes: 4 << 20, Memory: 64 << 10}
+	budget := store.Budget{Uploads: 16, Bytes: 4 << 20, Memory: 8 * wire.MaxInlineChunk}
 	c := testcluster.Start(t, testcluster.Configure(func(cfg *node.Config) {
 		cfg.MaxConns = 3 * userConns // Eve's connections must leave Alice room within it
 		cfg.MaxUserConns = userConns
@@ -47,7 +47,7 @@ func TestBudgetEveAlice(t *testing.T) {
 	// the rest on disk); bytes: three 1 MiB chunks more.
 	small, big := randBytes(t, wire.MaxInlineChunk), randBytes(t, 1<<20)
 	seg := core.NewVersion()
-	full := store.Staged{Uploads: 16, Bytes: 16*wire.MaxInlineChunk + 3<<20, Memory: 64 << 10}
+	full := store.Staged{Uploads: 16, Bytes: 16*wire.MaxInlineChunk + 3<<20, Memory: budget.Memory}
 	for n := 0; n < core.NumNodes; n++ {
 		wc, err := login(n)
 		if err != nil {

@@ -102,3 +102,14 @@ func xOf(e client.Entry) int {
 }
 
 func ptrMode(m uint32) *os.FileMode { fm := os.FileMode(m); return &fm }
+
+// entryDir is the folder of name's entry in user's files on the node whose
+// data folder is data: its path encrypted, as the node stores it.
+func entryDir(t testing.TB, cl *client.Client, data, user, name string) string {
+	t.Helper()
+	enc, err := cl.StoredName(ctxT(t), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(data, "users", user, "files", filepath.FromSlash(enc))
+}

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/md5"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -132,8 +129,9 @@ func (d *Draft) keptLocked(k int64) *wire.Segment {
 
 // PutSegment stores data (at most core.SegmentSize bytes: the start of
 // segment k's span; the rest of the span reads as zeros) as segment k of
-// the draft: it hashes it and sends its four chunks to their nodes now, each
-// to both the placement names. Data of zeros only (or none) makes k a hole:
+// the draft: it encrypts its four chunks, whose MD5 places them
+// (sealed.go), and sends them to their nodes now, each to both the
+// placement names. Data of zeros only (or none) makes k a hole:
 // nothing is sent. It returns once every chunk has at least one copy; a
 // chunk that no node took fails it, naming the nodes and why (a quota
 // refusal fails it too), and the draft is left as it was for k. It may run
@@ -156,9 +154,14 @@ func (d *Draft) PutSegment(ctx context.Context, k int64, data []byte) error {
 		d.record(k, &draftSegment{seg: wire.Segment{Index: k}})
 		return nil
 	}
-	sum := md5.Sum(data)
-	seg := wire.Segment{Index: k, ID: core.NewVersion(), Size: int64(len(data)), MD5: hex.EncodeToString(sum[:])}
-	ds, err := d.sendSegment(ctx, &seg, data)
+	keys, err := d.c.keyring(ctx)
+	if err != nil {
+		return err
+	}
+	seg := wire.Segment{Index: k, ID: core.NewVersion(), Size: int64(len(data))}
+	ss := sealSegment(keys, &seg, data)
+	ds, err := d.sendSegment(ctx, &seg, data, ss)
+	ss.release() // sendSegment copied what it sent
 	if err != nil {
 		return err
 	}
@@ -176,11 +179,11 @@ func (d *Draft) record(k int64, ds *draftSegment) {
 	d.mu.Unlock()
 }
 
-// sendSegment sends the chunks of seg (its bytes are data) to the nodes its
-// placement names and fills in their sizes and SHA-256s. A segment of one
-// small file (index 0, every chunk at most wire.MaxInlineChunk) travels
-// inline.
-func (d *Draft) sendSegment(ctx context.Context, seg *wire.Segment, data []byte) (*draftSegment, error) {
+// sendSegment sends the chunks of seg (its bytes are data, encrypted ss) to
+// the nodes its placement names and fills in their SHA-256s. A segment of
+// one small file (index 0, every chunk at most wire.MaxInlineChunk
+// encrypted) travels inline.
+func (d *Draft) sendSegment(ctx context.Context, seg *wire.Segment, data []byte, ss *sealedSegment) (*draftSegment, error) {
 	c, x := d.c, seg.X()
 	ds := &draftSegment{}
 	var nodeErrs [core.NumNodes]error
@@ -199,8 +202,8 @@ func (d *Draft) sendSegment(ctx context.Context, seg *wire.Segment, data []byte)
 	var wg sync.WaitGroup
 	for ch := 0; ch < core.NumChunks; ch++ {
 		wg.Go(func() {
-			s, e := core.ChunkBounds(seg.Size, ch)
-			sec := io.NewSectionReader(bytes.NewReader(data), s, e-s)
+			sealed := ss.chunk(ch)
+			sec := io.NewSectionReader(bytes.NewReader(sealed), 0, int64(len(sealed)))
 			nodes := core.ChunkNodes(x, ch)
 			d.mu.Lock()
 			for _, n := range nodes {
@@ -325,6 +328,10 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 		return PutResult{}, err
 	}
 	d.Truncate(size)
+	s, err := d.c.sealerAt(ctx, d.name, &owner{opt.UID, opt.GID})
+	if err != nil {
+		return PutResult{}, err
+	}
 	born := opt.Born
 	if born == "" {
 		born = d.keptBorn(ctx)
@@ -343,6 +350,7 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 		d.mu.Unlock()
 		return PutResult{}, fmt.Errorf("%s: %w (a segment cut by the size must be put again cut)", d.name, err)
 	}
+	s.seal(&meta)
 	d.done = true
 	sendErrs := slices.Clone(d.errs[:])
 	waves := commitWaves
@@ -358,7 +366,7 @@ func (d *Draft) Commit(ctx context.Context, size int64, opt PutOptions) (PutResu
 	// lookups answered from it would see the version before, or no file.
 	res, err := change(d.c.names, []string{core.Parent(d.name)},
 		func() (PutResult, error) {
-			return d.c.commit(ctx, d.name, d.upload, meta, expect, sendErrs, opt.Sync, waves)
+			return s.committed(d.c.commit(ctx, d.name, d.upload, meta, expect, sendErrs, opt.Sync, waves))
 		},
 		func(res PutResult) {
 			d.c.names.setLocked(res.Entry)
@@ -481,17 +489,4 @@ func (d *Draft) Stored() int64 {
 		n += ds.seg.Size
 	}
 	return n
-}
-
-// segmentSHA is the SHA-256 of each chunk of a segment of data, for a
-// segment sent whole from memory (putSmall).
-func segmentChunks(data []byte) [core.NumChunks]wire.ChunkInfo {
-	var chunks [core.NumChunks]wire.ChunkInfo
-	size := int64(len(data))
-	for ch := range chunks {
-		s, e := core.ChunkBounds(size, ch)
-		h := sha256.Sum256(data[s:e])
-		chunks[ch] = wire.ChunkInfo{Size: e - s, SHA256: hex.EncodeToString(h[:])}
-	}
-	return chunks
 }

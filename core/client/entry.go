@@ -47,6 +47,11 @@ type Entry struct {
 	Copies   [][core.NumChunks][]int   // per segment, nodes holding a good copy of each chunk of Version
 	State    State                     // the worst over all segments; StateOK with none
 	Raw      [core.NumNodes]*wire.Meta // what each node reported (nil: nothing or no answer)
+	// Seal authenticates the entry (wire.Meta.Seal) as the name in the
+	// folder born ParentBorn, the folder it was found in: heal copies it
+	// with the entry.
+	Seal, ParentBorn string
+	sealedTarget     string // Target as the nodes store it (wire.Meta.SealedTarget)
 }
 
 // Stored returns the bytes the file's stored segments hold (each copy
@@ -198,7 +203,7 @@ func fromMeta(name string, m *wire.Meta) Entry {
 	e := Entry{
 		Name: name, Dir: m.Dir, Size: m.Size, Mode: m.Mode, MTime: time.Unix(0, m.MTime),
 		ATime: time.Unix(0, m.ATime), CTime: time.Unix(0, m.CTime), UID: m.UID, GID: m.GID, Target: m.Target,
-		Version: m.Version, Stamp: m.Stamp, Born: m.Born, Segments: m.Segments,
+		Version: m.Version, Stamp: m.Stamp, Born: m.Born, Segments: m.Segments, Seal: m.Seal, sealedTarget: m.SealedTarget,
 	}
 	if m.ATime == 0 {
 		e.ATime = e.MTime
@@ -240,6 +245,7 @@ func mergeAt(name string, metas [core.NumNodes]*wire.Meta, parentBorn string) (E
 	all := metas
 	dropStale(&metas, parentBorn)
 	e, live := choose(name, metas)
+	e.ParentBorn = parentBorn
 	if e.Deleted {
 		e.Raw = all
 	}

@@ -14,7 +14,7 @@ func testSeg(k, size int64, x int) wire.Segment {
 	s := wire.Segment{Index: k, ID: core.NewVersion(), Size: size, MD5: strings.Repeat("0", 31) + string("0123"[x])}
 	for c := range s.Chunks {
 		cs, ce := core.ChunkBounds(size, c)
-		s.Chunks[c] = wire.ChunkInfo{Size: ce - cs, SHA256: strings.Repeat("a", 64)}
+		s.Chunks[c] = wire.ChunkInfo{Size: ce - cs + core.ChunkOverhead, SHA256: strings.Repeat("a", 64)}
 	}
 	return s
 }

@@ -5,6 +5,8 @@ import (
 	"net"
 	"sync/atomic"
 	"time"
+
+	"dfs/core/wire"
 )
 
 // Test hooks for the external core_test package.
@@ -52,6 +54,35 @@ func (c *Client) CountDials() *atomic.Int64 {
 		}
 	}
 	return &n
+}
+
+// StoredName returns name as the nodes store it, encrypted with the
+// user's keys: the path of its entry under a node's files folder.
+func (c *Client) StoredName(ctx context.Context, name string) (string, error) {
+	k, err := c.keyring(ctx)
+	if err != nil {
+		return "", err
+	}
+	return k.EncryptPath(name)
+}
+
+// SealFor seals m as the entry name (whose folder must exist) as a client
+// writing it does, and returns name as the nodes store it: for tests that
+// put entries on the nodes themselves.
+func (c *Client) SealFor(ctx context.Context, name string, m *wire.Meta) (string, error) {
+	s, err := c.sealerAt(ctx, name, nil)
+	if err != nil {
+		return "", err
+	}
+	s.seal(m)
+	*m = onWire(*m)
+	return s.k.EncryptPath(name)
+}
+
+// SetAttrsOf is SetAttrs from an entry the caller holds, as a mount's
+// cached listing gives it (perhaps older than the nodes').
+func (c *Client) SetAttrsOf(ctx context.Context, known Entry, a Attrs) (Entry, error) {
+	return c.setAttr(ctx, known.Name, &known, a)
 }
 
 // MasterKeyID loads the user's master key (keyring) and returns its id.

@@ -11,10 +11,12 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"dfs/core"
+	"dfs/core/crypt"
 	"dfs/core/wire"
 )
 
@@ -129,36 +131,49 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// entryOf is the entry of data stored as version v with every chunk on the
-// nodes the placement (x = 0: no MD5) names, for reading without a lookup.
-func entryOf(data []byte) Entry {
+// fakeMaster is the master key of the fake nodes chunkServers makes
+// (wrapped for newFakeClient's user, whose password is empty), so that
+// what they serve is encrypted with the keys their client loads.
+var fakeMaster = sync.OnceValue(crypt.NewMasterKey)
+
+// fakeWrapped is fakeMaster as those nodes hold it.
+var fakeWrapped = sync.OnceValue(func() []byte { return crypt.DeriveRoot("alice", "").Wrap("alice", fakeMaster()) })
+
+// entryOf is the entry of data (one segment) stored as version v with
+// every chunk on the nodes the placement (x = 0: no MD5) names, for reading
+// without a lookup, and its chunks as stored (encrypted with fakeMaster).
+func entryOf(t *testing.T, data []byte) (Entry, [core.NumChunks][]byte) {
 	e := Entry{Name: "f", Size: int64(len(data)), Version: "v1", Stamp: "v1"}
-	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: e.Size, MD5: strings.Repeat("0", 32)}
+	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: e.Size}
+	ss := sealSegment(fakeMaster().Keys(), &seg, data)
+	ss.sums(&seg)
+	seg.MD5 = strings.Repeat("0", 32)
+	var chunks [core.NumChunks][]byte
 	e.Copies = make([][core.NumChunks][]int, 1)
 	for ch := range seg.Chunks {
-		s, end := core.ChunkBounds(e.Size, ch)
-		seg.Chunks[ch] = wire.ChunkInfo{Size: end - s, SHA256: sumOf(data[s:end])}
+		chunks[ch] = bytes.Clone(ss.chunk(ch))
 		nodes := core.ChunkNodes(0, ch)
 		e.Copies[0][ch] = nodes[:]
 	}
+	ss.release()
 	e.Segments = []wire.Segment{seg}
-	return e
+	return e, chunks
 }
 
-// chunkServers returns four fake nodes that answer GET_CHUNK from data (the
-// file e describes), sending the range asked for at once, but for node odd,
-// which sends its part of chunk 0 with send.
-func chunkServers(t *testing.T, e Entry, data []byte, odd int, send func(f *fakeNode, conn *wire.Conn, p []byte) error) [core.NumNodes]*fakeNode {
+// chunkServers returns four fake nodes that answer GET_CHUNK from chunks
+// (of the file e describes, as stored), sending the range asked for at
+// once, but for node odd, which sends its part of chunk 0 with send.
+func chunkServers(t *testing.T, e Entry, chunks [core.NumChunks][]byte, odd int, send func(f *fakeNode, conn *wire.Conn, p []byte) error) [core.NumNodes]*fakeNode {
 	var nodes [core.NumNodes]*fakeNode
 	for n := range nodes {
 		f := newFakeNode(t)
+		f.keys.key = fakeWrapped()
 		f.handlers[wire.TypeGetChunk] = func(conn *wire.Conn, body []byte) error {
 			var req wire.GetChunkReq
 			if err := json.Unmarshal(body, &req); err != nil {
 				return err
 			}
-			s, _ := core.ChunkBounds(e.Size, req.Chunk)
-			p := data[s+req.Offset : s+req.Offset+req.Length]
+			p := chunks[req.Chunk][req.Offset : req.Offset+req.Length]
 			if err := conn.Send(wire.TypeGetChunk, wire.StatusOK, wire.GetChunkResp{Size: e.Segments[0].Chunks[req.Chunk].Size, SHA256: e.Segments[0].Chunks[req.Chunk].SHA256}); err != nil {
 				return err
 			}

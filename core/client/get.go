@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/crypt"
 	"dfs/core/wire"
 )
 
@@ -27,8 +26,8 @@ type chunkLoc struct {
 	i       int           // seg's position in e.Segments
 }
 
-// sha is the chunk's SHA-256, hex.
-func (l *chunkLoc) sha() string { return l.seg.Chunks[l.ch].SHA256 }
+// stored is the chunk's size on the nodes (encrypted).
+func (l *chunkLoc) stored() int64 { return l.seg.Chunks[l.ch].Size }
 
 // name is how errors name the chunk.
 func (l *chunkLoc) name() string {
@@ -222,102 +221,133 @@ func (f *File) readDirect(ctx context.Context, want []byte, off int64) (int, err
 	return len(want), nil
 }
 
-// readRange fills p from the chunk at loc at offset off, trying each
-// holder.
+// readRange fills p from the chunk at loc at offset off (of its
+// plaintext): the whole chunk is read and opened (nothing is returned that
+// did not pass its authentication), through a pooled buffer.
 func (c *Client) readRange(ctx context.Context, loc *chunkLoc, off int64, p []byte) error {
-	return c.readRangeFrom(ctx, loc, off, p, loc.holders)
+	mem := chunkBufs.Get().(*[]byte)
+	defer chunkBufs.Put(mem)
+	plain, err := c.readChunk(ctx, loc, *mem)
+	if err != nil {
+		return err
+	}
+	if off+int64(len(p)) > int64(len(plain)) {
+		return fmt.Errorf("BUG: read of %d bytes at %d of %s of %d bytes", len(p), off, loc.name(), len(plain))
+	}
+	copy(p, plain[off:])
+	return nil
 }
 
-// readRangeFrom fills p from the chunk at loc at offset off, trying the
-// nodes in order until one sends the whole range. When a node has not
+// readChunk reads the whole chunk at loc into buf (at least its stored
+// size) and opens it there, trying its holders in order until one sends
+// it good; it returns the plaintext, within buf. When a node has not
 // answered within Config.Stall (a hung node, whose pooled connection takes
 // the request and never answers), the next is asked at the same time, into
-// a buffer of its own, and the first to answer wins.
-func (c *Client) readRangeFrom(ctx context.Context, loc *chunkLoc, off int64, p []byte, nodes []int) error {
+// a buffer of its own, and the first to answer good wins.
+func (c *Client) readChunk(ctx context.Context, loc *chunkLoc, buf []byte) ([]byte, error) {
+	keys, err := c.keyring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nodes := loc.holders
 	var errs []error
 	for i := 0; i < len(nodes); i++ {
-		var filled bool
+		var plain []byte
+		filled := false
 		if i+1 < len(nodes) {
 			var both bool
 			var failed []error
-			filled, both, failed = c.hedgedRead(ctx, loc, off, p, nodes[i], nodes[i+1])
+			plain, filled, both, failed = c.hedgedRead(ctx, keys, loc, buf, nodes[i], nodes[i+1])
 			errs = append(errs, failed...)
 			if both {
 				i++
 			}
-		} else if err := c.getChunkInto(ctx, nodes[i], loc, off, p); err != nil {
-			errs = append(errs, err)
 		} else {
-			filled = true
+			var err error
+			if plain, err = c.openChunkFrom(ctx, keys, nodes[i], loc, buf, c.cfg.IOTimeout); err != nil {
+				errs = append(errs, err)
+			} else {
+				filled = true
+			}
 		}
 		if filled {
 			c.repairAfter(loc, errs)
-			return nil
+			return plain, nil
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
-	return c.chunkErr(loc, errs)
+	return nil, c.chunkErr(loc, errs)
 }
 
-// hedgedRead reads the range from node a into p, and also from node b
-// (into a buffer of its own, copied to p if b wins) once a has not
-// answered within Config.Stall. It reports whether p was filled, whether b
-// was asked, and the errors of the nodes that failed. A node that lost to
-// its partner after the hedge is left behind (errLagging) and skipped for a
-// while.
-func (c *Client) hedgedRead(ctx context.Context, loc *chunkLoc, off int64, p []byte, a, b int) (filled, askedB bool, failed []error) {
+// hedgedRead reads the chunk from node a into buf, and also from node b
+// (into a pooled buffer of its own, copied to buf if b wins) once a has not
+// answered within Config.Stall. It returns the plaintext (within buf) and
+// reports whether it was read, whether b was asked, and the errors of the
+// nodes that failed. A node that lost to its partner after the hedge is
+// left behind (errLagging) and skipped for a while.
+func (c *Client) hedgedRead(ctx context.Context, keys *crypt.Keys, loc *chunkLoc, buf []byte, a, b int) (plain []byte, filled, askedB bool, failed []error) {
 	started := time.Now()
 	actx, cancelA := context.WithCancelCause(ctx)
 	defer cancelA(nil)
-	first := make(chan error, 1)
-	go func() { first <- c.getChunkInto(actx, a, loc, off, p) }()
+	type result struct {
+		plain []byte
+		err   error
+	}
+	first := make(chan result, 1)
+	go func() {
+		p, err := c.openChunkFrom(actx, keys, a, loc, buf, c.cfg.IOTimeout)
+		first <- result{p, err}
+	}()
 	t := time.NewTimer(c.cfg.Stall)
 	defer t.Stop()
 	select {
-	case err := <-first:
-		if err != nil {
-			return false, false, []error{err}
+	case r := <-first:
+		if r.err != nil {
+			return nil, false, false, []error{r.err}
 		}
-		return true, false, nil
+		return r.plain, true, false, nil
 	case <-t.C:
 	}
-	buf := make([]byte, len(p))
+	mem := chunkBufs.Get().(*[]byte)
 	bctx, cancelB := context.WithCancel(ctx)
 	defer cancelB()
-	second := make(chan error, 1)
-	go func() { second <- c.getChunkInto(bctx, b, loc, off, buf) }()
+	second := make(chan result, 1)
+	go func() {
+		p, err := c.openChunkFrom(bctx, keys, b, loc, *mem, c.cfg.IOTimeout)
+		second <- result{p, err}
+	}()
 	for first != nil || second != nil {
 		select {
-		case err := <-first:
+		case r := <-first:
 			first = nil
-			if err != nil {
-				failed = append(failed, err)
+			if r.err != nil {
+				failed = append(failed, r.err)
 				continue
 			}
-			filled = true
+			plain, filled = r.plain, true
 			cancelB()
-		case err := <-second:
+		case r := <-second:
 			second = nil
-			if err != nil {
-				failed = append(failed, err)
+			if r.err != nil {
+				failed = append(failed, r.err)
 				continue
 			}
 			if !filled {
-				// a still writes into p: end it before p is filled.
+				// a still writes into buf: end it before buf is filled.
 				cancelA(fmt.Errorf("%w (no answer to a read within %v)", errLagging, c.cfg.Stall))
 				if first != nil {
 					<-first
 					first = nil
 				}
 				go c.alive(context.Background(), a, started) // skipped for a while if hung
-				copy(p, buf)
-				filled = true
+				plain, filled = buf[:copy(buf, r.plain)], true
 			}
 		}
 	}
-	return filled, true, failed
+	chunkBufs.Put(mem) // both are done with it
+	return plain, filled, true, failed
 }
 
 func (c *Client) chunkErr(loc *chunkLoc, errs []error) error {
@@ -344,14 +374,15 @@ func (c *Client) getChunk(ctx context.Context, n int, loc *chunkLoc, off, length
 	return nodeCorrupt(n, err)
 }
 
-// getChunkInto reads [off, off+len(p)) of the chunk at loc from node n
-// straight into p; a shorter answer is an error.
-func (c *Client) getChunkInto(ctx context.Context, n int, loc *chunkLoc, off int64, p []byte) error {
-	req := wire.GetChunkReq{Path: loc.path, Upload: loc.upload, Segment: loc.seg.ID, Chunk: loc.ch, Offset: off, Length: int64(len(p))}
+// getChunkInto reads the chunk at loc (len(p) bytes: all of it) from node
+// n straight into p, failing when the node is silent for idle; a shorter
+// answer is an error.
+func (c *Client) getChunkInto(ctx context.Context, n int, loc *chunkLoc, p []byte, idle time.Duration) error {
+	req := wire.GetChunkReq{Path: loc.path, Upload: loc.upload, Segment: loc.seg.ID, Chunk: loc.ch, Length: int64(len(p))}
 	var k int
 	err := c.call(ctx, n, func(s *stub) error {
 		var err error
-		k, err = s.getChunkInto(req, p)
+		k, err = s.getChunkInto(req, p, idle)
 		return err
 	})
 	if err == nil && k != len(p) {
@@ -377,8 +408,9 @@ const fetchInFlight = 2
 type sizer interface{ Truncate(size int64) error }
 
 // Fetch writes the whole of the version being read into w: each stored
-// segment's four chunks in parallel, each from one node, checked against
-// its SHA-256, taking the other copy when a node fails or sends bad bytes.
+// segment's four chunks in parallel, each from one node and opened (its
+// authentication checked), taking the other copy when a node fails or
+// sends bad bytes.
 // Holes are written as zeros, except into a w that has a Truncate method
 // (an *os.File): that one is emptied first and sized at the end, so that
 // holes stay holes (a sparse file fetched stays sparse) and nothing it
@@ -436,16 +468,20 @@ func (f *File) Fetch(ctx context.Context, w io.WriterAt, progress func(done int6
 }
 
 // fetchChunk writes chunk ch of e's segment i into w at its place in the
-// file, checked against its SHA-256, from the first holder that sends it
-// good.
+// file, from the first holder that sends it good (it opens), through a
+// pooled buffer.
 func (c *Client) fetchChunk(ctx context.Context, e *Entry, i, ch int, w io.WriterAt, report func(int64)) error {
+	keys, err := c.keyring(ctx)
+	if err != nil {
+		return err
+	}
 	loc := c.loc(e, i, ch)
-	cs, ce := core.ChunkBounds(loc.seg.Size, ch)
+	cs, _ := core.ChunkBounds(loc.seg.Size, ch)
 	at := segmentStart(loc.seg) + cs
+	mem := chunkBufs.Get().(*[]byte)
+	defer chunkBufs.Put(mem)
 	var tried []error
 	for k, n := range loc.holders {
-		h := sha256.New()
-		cw := &countWriter{w: io.MultiWriter(io.NewOffsetWriter(w, at), h)}
 		// A node silent for twice Stall while the other copy is left
 		// is given up for it (a hung node; a whole chunk is read from
 		// its disk first, hence twice); the last gets the I/O time.
@@ -453,15 +489,12 @@ func (c *Client) fetchChunk(ctx context.Context, e *Entry, i, ch int, w io.Write
 		if k+1 < len(loc.holders) {
 			idle = 2 * c.cfg.Stall
 		}
-		err := c.getChunk(ctx, n, &loc, 0, ce-cs, cw, idle)
-		if err == nil && cw.n != ce-cs {
-			err = fmt.Errorf("%s: short chunk: %d of %d bytes", c.nodes[n].name, cw.n, ce-cs)
-		}
-		if err == nil && hex.EncodeToString(h.Sum(nil)) != loc.sha() {
-			err = &corruptError{node: n, err: fmt.Errorf("%s: %w in %s", c.nodes[n].name, core.ErrCorrupt, loc.name())}
-		}
+		plain, err := c.openChunkFrom(ctx, keys, n, &loc, *mem, idle)
 		if err == nil {
-			report(cw.n)
+			if _, err := w.WriteAt(plain, at); err != nil {
+				return err
+			}
+			report(int64(len(plain)))
 			c.repairAfter(&loc, tried)
 			return nil
 		}
@@ -471,17 +504,6 @@ func (c *Client) fetchChunk(ctx context.Context, e *Entry, i, ch int, w io.Write
 		tried = append(tried, err)
 	}
 	return c.chunkErr(&loc, tried)
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // Get writes the newest whole version of name into w and returns it. When

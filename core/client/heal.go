@@ -151,7 +151,7 @@ func (h *healRun) answers(name string, errs []error) bool {
 func metaOf(e *Entry) wire.Meta {
 	return wire.Meta{Dir: e.Dir, Deleted: e.Deleted, Stamp: e.Stamp, Born: e.Born, Version: e.Version,
 		Size: e.Size, Mode: e.Mode, MTime: e.MTime.UnixNano(), UID: e.UID, GID: e.GID, ATime: e.ATime.UnixNano(),
-		CTime: e.CTime.UnixNano(), Target: e.Target, Segments: e.Segments}
+		CTime: e.CTime.UnixNano(), Target: e.Target, SealedTarget: e.sealedTarget, Segments: e.Segments, Seal: e.Seal}
 }
 
 // healDir gives every node the folder's meta. A node whose folder at the

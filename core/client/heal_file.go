@@ -44,7 +44,14 @@ func (c *Client) healFile(ctx context.Context, e *Entry, up []int, lim *limiter,
 		if len(up) < core.NumNodes {
 			return fmt.Errorf("%w: a newer version may be whole once every node answers", errInProgress)
 		}
+		// The one place heal stamps, and so seals: the entry is the
+		// authenticated one the nodes served.
+		s, err := c.sealerOf(ctx, e)
+		if err != nil {
+			return err
+		}
 		m.Stamp = core.NewVersion()
+		s.seal(&m)
 		break
 	}
 	for _, n := range up {

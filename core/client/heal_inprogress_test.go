@@ -15,7 +15,7 @@ import (
 // commitOnly commits a new version of name on node n alone, with no chunks:
 // what a writer leaves when it dies right after its first commit reached
 // one node (or what heal sees while that writer is still committing).
-func commitOnly(t *testing.T, c *testcluster.Cluster, n int, name string) {
+func commitOnly(t *testing.T, c *testcluster.Cluster, cl *client.Client, n int, name string) {
 	t.Helper()
 	conn, err := c.Login(n, "alice", "Crimson33")
 	if err != nil {
@@ -26,10 +26,14 @@ func commitOnly(t *testing.T, c *testcluster.Cluster, n int, name string) {
 	// One segment of four one-byte chunks that no node was sent.
 	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: 4, MD5: strings.Repeat("0", 32)}
 	for ch := range seg.Chunks {
-		seg.Chunks[ch] = wire.ChunkInfo{Size: 1, SHA256: strings.Repeat("0", 64)}
+		seg.Chunks[ch] = wire.ChunkInfo{Size: 1 + core.ChunkOverhead, SHA256: strings.Repeat("0", 64)}
 	}
 	m := wire.Meta{Stamp: v, Born: v, Version: v, Size: 4, Mode: 0o644, Segments: []wire.Segment{seg}}
-	if err := conn.SendBody(wire.TypeCommit, wire.AppendCommitReq(nil, &wire.CommitReq{Path: name, Meta: m})); err != nil {
+	stored, err := cl.SealFor(ctxT(t), name, &m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.SendBody(wire.TypeCommit, wire.AppendCommitReq(nil, &wire.CommitReq{Path: stored, Meta: m})); err != nil {
 		t.Fatal(err)
 	}
 	if err := conn.Recv(wire.TypeCommit, &wire.CommitResp{}); err != nil {
@@ -47,7 +51,7 @@ func TestHealLeavesCommitInProgress(t *testing.T) {
 	cl := c.Client(t, "alice", "Crimson33")
 	old := []byte("the old, whole version")
 	mustPut(t, cl, "f", old)
-	commitOnly(t, c, 0, "f")
+	commitOnly(t, c, cl, 0, "f")
 	mustGet(t, cl, "f", old) // the newest whole version is served
 
 	rep := mustHeal(t, cl)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"dfs/core"
@@ -114,7 +113,7 @@ func TestHealDeleteWhileDown(t *testing.T) {
 	}
 	mustGet(t, cl, "here", []byte("y"))
 	// Once every node had the tombstones, heal removed them from disk.
-	if _, err := os.Stat(filepath.Join(c.Dir(1), "users", "alice", "files", "gone")); !os.IsNotExist(err) {
+	if _, err := os.Stat(entryDir(t, cl, c.Dir(1), "alice", "gone")); !os.IsNotExist(err) {
 		t.Errorf("tombstone left after heal: %v", err)
 	}
 }

@@ -57,7 +57,7 @@ func TestSmallFilesInline(t *testing.T) {
 		t.Fatalf("old version after an overwrite: %v", err)
 	}
 	// A corrupt meta is not served: the other copy is.
-	metas, _ := filepath.Glob(filepath.Join(c.Dir(0), "users", "alice", "files", "one", "@meta"))
+	metas, _ := filepath.Glob(filepath.Join(entryDir(t, cl, c.Dir(0), "alice", "one"), "@meta"))
 	if len(metas) != 1 {
 		t.Fatalf("meta of one: %v", metas)
 	}

@@ -96,7 +96,7 @@ func sortEntries(es []Entry) {
 
 // ReadDir lists dir, from a fresh listing when there is one.
 func (c *listCache) ReadDir(ctx context.Context, dir string) ([]Entry, error) {
-	dir, err := core.CleanName(dir)
+	dir, err := cleanName(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ func (c *listCache) lookup(ctx context.Context, name string) (e Entry, found, ab
 
 // Stat answers from a fresh listing when it can.
 func (c *listCache) Stat(ctx context.Context, name string) (Entry, error) {
-	name, err := core.CleanName(name)
+	name, err := cleanName(name)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -241,7 +241,7 @@ func (c *listCache) remember(name string, e Entry, start uint64) {
 // open returns the entry of the version to open: the one a fresh listing
 // names, else (and when that one is not whole) the nodes' answer.
 func (c *listCache) open(ctx context.Context, name string) (Entry, error) {
-	name, err := core.CleanName(name)
+	name, err := cleanName(name)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -337,7 +337,7 @@ func (c *listCache) dropLocked(name string) {
 
 // Put stores name and writes its new entry into its folder's listing.
 func (c *listCache) Put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error) {
-	name, err := core.CleanName(name)
+	name, err := cleanName(name)
 	if err != nil {
 		return PutResult{}, err
 	}
@@ -348,7 +348,7 @@ func (c *listCache) Put(ctx context.Context, name string, r io.ReaderAt, size in
 
 // Mkdir makes a folder; its listing starts out fresh and empty.
 func (c *listCache) Mkdir(ctx context.Context, name string, mode, uid, gid uint32) (Entry, error) {
-	name, err := core.CleanName(name)
+	name, err := cleanName(name)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -374,7 +374,7 @@ func (c *listCache) cached(ctx context.Context, name string) *Entry {
 // Rmdir removes a folder, using its entry from a fresh listing when there
 // is one.
 func (c *listCache) Rmdir(ctx context.Context, name string) error {
-	name, err := core.CleanName(name)
+	name, err := cleanName(name)
 	if err != nil {
 		return err
 	}
@@ -388,7 +388,7 @@ func (c *listCache) Rmdir(ctx context.Context, name string) error {
 // Remove deletes name, using its entry from a fresh listing when there is
 // one (rm -r lists each folder first) rather than asking every node again.
 func (c *listCache) Remove(ctx context.Context, name string) error {
-	name, err := core.CleanName(name)
+	name, err := cleanName(name)
 	if err != nil {
 		return err
 	}
@@ -401,11 +401,11 @@ func (c *listCache) Remove(ctx context.Context, name string) error {
 
 // Rename moves from to to and forgets the listings involved.
 func (c *listCache) Rename(ctx context.Context, from, to string) error {
-	from, err := core.CleanName(from)
+	from, err := cleanName(from)
 	if err != nil {
 		return err
 	}
-	if to, err = core.CleanName(to); err != nil {
+	if to, err = cleanName(to); err != nil {
 		return err
 	}
 	dirs := []string{core.Parent(from), core.Parent(to), from, to}
@@ -425,7 +425,7 @@ func (c *listCache) Rename(ctx context.Context, from, to string) error {
 // SetAttr changes name's attributes, from a fresh listing's entry when
 // there is one.
 func (c *listCache) SetAttr(ctx context.Context, name string, a Attrs) (Entry, error) {
-	name, err := core.CleanName(name)
+	name, err := cleanName(name)
 	if err != nil {
 		return Entry{}, err
 	}

@@ -53,7 +53,7 @@ func TestMaxSizeEntry(t *testing.T) {
 	for k := range segs {
 		s := wire.Segment{Index: int64(k), ID: fmt.Sprintf("%016x%08x", 1<<60+k, k), Size: core.SegmentSize, MD5: fmt.Sprintf("%032x", k)}
 		for ch := range s.Chunks {
-			s.Chunks[ch] = wire.ChunkInfo{Size: core.SegmentSize / core.NumChunks, SHA256: fmt.Sprintf("%064x", 4*k+ch)}
+			s.Chunks[ch] = wire.ChunkInfo{Size: core.SegmentSize/core.NumChunks + core.ChunkOverhead, SHA256: fmt.Sprintf("%064x", 4*k+ch)}
 		}
 		segs[k] = s
 	}
@@ -61,13 +61,23 @@ func TestMaxSizeEntry(t *testing.T) {
 	// under way, which a lookup asks about again (settle).
 	v := fmt.Sprintf("%016x%08x", time.Now().Add(-time.Hour).UnixNano(), 1)
 	m := wire.Meta{Stamp: v, Born: v, Version: v, Size: core.MaxFileSize, Mode: 0o644, MTime: time.Now().UnixNano(), Segments: segs}
+	// A node answers a lookup of the meta in 0.15 s; on a loaded
+	// machine it can take longer than the default 5 s.
+	cfg := c.Config("alice", "Crimson33")
+	cfg.Reply = time.Minute
+	cl := testcluster.NewClient(t, cfg)
+	ctx := context.Background()
+	stored, err := cl.SealFor(ctx, "vm.img", &m)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for n := range core.NumNodes {
 		start := time.Now()
 		wc, err := c.Login(n, "alice", "Crimson33")
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = wc.SendBody(wire.TypeCommit, wire.AppendCommitReq(nil, &wire.CommitReq{Path: "vm.img", Meta: m}))
+		err = wc.SendBody(wire.TypeCommit, wire.AppendCommitReq(nil, &wire.CommitReq{Path: stored, Meta: m}))
 		if err == nil {
 			err = wc.Recv(wire.TypeCommit, &wire.CommitResp{})
 		}
@@ -77,12 +87,6 @@ func TestMaxSizeEntry(t *testing.T) {
 		}
 		t.Logf("commit on %s: %v", core.NodeName(n), time.Since(start))
 	}
-	// A node answers a lookup of the meta in 0.15 s; on a loaded
-	// machine it can take longer than the default 5 s.
-	cfg := c.Config("alice", "Crimson33")
-	cfg.Reply = time.Minute
-	cl := testcluster.NewClient(t, cfg)
-	ctx := context.Background()
 	start := time.Now()
 	e, err := cl.Stat(ctx, "vm.img")
 	t.Logf("stat: %v", time.Since(start))

@@ -24,7 +24,7 @@ func TestOpenDuringCommit(t *testing.T) {
 	// Both holders of chunk 1 switch to a newer version whose chunks they
 	// do not hold: neither version is whole among the answers.
 	for _, n := range core.ChunkNodes(xOf(res.Entry), 0) {
-		commitOnly(t, c, n, "f")
+		commitOnly(t, c, cl, n, "f")
 	}
 	newer := []byte("the new version, committed a moment later")
 	done := make(chan error, 1)
@@ -53,7 +53,7 @@ func TestOpenDuringCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer quick.Close()
-	commitOnly(t, c, 0, "g") // a version no node holds a chunk of
+	commitOnly(t, c, quick, 0, "g") // a version no node holds a chunk of
 	time.Sleep(time.Second)
 	start := time.Now()
 	if _, err := quick.Open(ctxT(t), "g"); !errors.Is(err, core.ErrIncomplete) {

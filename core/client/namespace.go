@@ -11,9 +11,9 @@ import (
 	"dfs/core/wire"
 )
 
-// updateAll sends an UPDATE to every node (applyAll).
+// updateAll sends an UPDATE to every node (applyOn).
 func (c *Client) updateAll(ctx context.Context, req wire.UpdateReq) error {
-	return c.applyAll(ctx, func(s *stub) error { return s.update(req) })
+	return c.applyOn(ctx, allNodes, func(s *stub) error { return s.update(req) })
 }
 
 // updateOn sends an UPDATE to node n.
@@ -21,11 +21,11 @@ func (c *Client) updateOn(ctx context.Context, n int, req wire.UpdateReq) error 
 	return c.call(ctx, n, func(s *stub) error { return s.update(req) })
 }
 
-// applyAll sends one namespace change (fn) to every node and succeeds when
+// applyOn sends one namespace change (fn) to the nodes and succeeds when
 // at least one node applied it. Nodes that hold a newer stamp (ErrStale) or
 // already agree count as applied; nodes that are down catch up through heal.
-func (c *Client) applyAll(ctx context.Context, fn func(s *stub) error) error {
-	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
+func (c *Client) applyOn(ctx context.Context, nodes []int, fn func(s *stub) error) error {
+	errs := c.fanout(ctx, nodes, func(ctx context.Context, n int) error {
 		err := c.call(ctx, n, fn)
 		if errors.Is(err, core.ErrStale) {
 			return nil
@@ -60,26 +60,10 @@ func (c *Client) syncNode(ctx context.Context, n int) error {
 	return c.call(ctx, n, (*stub).sync)
 }
 
-// parentDir checks that name's folder exists.
-func (c *Client) parentDir(ctx context.Context, name string) error {
-	p := core.Parent(name)
-	if p == "" {
-		return nil
-	}
-	e, err := c.stat(ctx, p)
-	if err != nil {
-		return err
-	}
-	if !e.Dir {
-		return fmt.Errorf("%s: %w", p, core.ErrNotDir)
-	}
-	return nil
-}
-
 // mkdir creates a folder; its parent must exist. It returns the new
 // folder's entry.
 func (c *Client) mkdir(ctx context.Context, name string, mode, uid, gid uint32) (Entry, error) {
-	name, err := core.CleanName(name)
+	name, err := cleanName(name)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -91,17 +75,19 @@ func (c *Client) mkdir(ctx context.Context, name string, mode, uid, gid uint32) 
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return Entry{}, err
 	}
-	if err := c.parentDir(ctx, name); err != nil {
+	s, err := c.sealerAt(ctx, name, nil)
+	if err != nil {
 		return Entry{}, err
 	}
 	v := core.NewVersion()
 	now := time.Now().UnixNano()
 	m := wire.Meta{Dir: true, Stamp: v, Born: v, Mode: mode & wire.ModePerm, MTime: now, ATime: now, CTime: now,
 		UID: uid, GID: gid}
+	s.seal(&m)
 	if err := c.updateAll(ctx, wire.UpdateReq{Op: wire.UpdateMkdir, Path: name, Meta: m}); err != nil {
 		return Entry{}, err
 	}
-	return fromMeta(name, &m), nil
+	return s.entry(name, &m), nil
 }
 
 // known returns known, name's entry from a fresh listing, or else asks the
@@ -124,8 +110,7 @@ func (c *Client) remove(ctx context.Context, name string, known *Entry) error {
 	if e.Dir {
 		return fmt.Errorf("%s: %w", name, core.ErrIsDir)
 	}
-	m := wire.Meta{Deleted: true, Stamp: core.NewVersion(), Born: e.Born}
-	return c.updateAll(ctx, wire.UpdateReq{Op: wire.UpdateDelete, Path: e.Name, Meta: m})
+	return c.tombstone(ctx, &e, wire.UpdateDelete)
 }
 
 // rmdir removes an empty folder; known is its entry when the caller has it
@@ -149,18 +134,29 @@ func (c *Client) rmdir(ctx context.Context, name string, known *Entry) error {
 	if len(kids) > 0 {
 		return fmt.Errorf("%s: %w", name, core.ErrNotEmpty)
 	}
-	m := wire.Meta{Dir: true, Deleted: true, Stamp: core.NewVersion(), Born: e.Born}
-	return c.updateAll(ctx, wire.UpdateReq{Op: wire.UpdateRmdir, Path: e.Name, Meta: m})
+	return c.tombstone(ctx, &e, wire.UpdateRmdir)
+}
+
+// tombstone removes e from every node that answers (op: a delete or an
+// rmdir), leaving a sealed tombstone with e's Born.
+func (c *Client) tombstone(ctx context.Context, e *Entry, op string) error {
+	s, err := c.sealerOf(ctx, e)
+	if err != nil {
+		return err
+	}
+	m := wire.Meta{Dir: e.Dir, Deleted: true, Stamp: core.NewVersion(), Born: e.Born}
+	s.seal(&m)
+	return c.updateAll(ctx, wire.UpdateReq{Op: op, Path: e.Name, Meta: m})
 }
 
 // rename moves a file or folder, replacing a file (or an empty folder, for a
 // folder) at the destination, as rename(2) does.
 func (c *Client) rename(ctx context.Context, from, to string) error {
-	from, err := core.CleanName(from)
+	from, err := cleanName(from)
 	if err != nil {
 		return err
 	}
-	to, err = core.CleanName(to)
+	to, err = cleanName(to)
 	if err != nil {
 		return err
 	}
@@ -177,7 +173,8 @@ func (c *Client) rename(ctx context.Context, from, to string) error {
 	if src.Dir && strings.HasPrefix(to, from+"/") {
 		return fmt.Errorf("%w: cannot move %s into itself", core.ErrBadName, from)
 	}
-	if err := c.parentDir(ctx, to); err != nil {
+	at, err := c.sealerAt(ctx, to, nil)
+	if err != nil {
 		return err
 	}
 	dst, err := c.stat(ctx, to)
@@ -198,20 +195,79 @@ func (c *Client) rename(ctx context.Context, from, to string) error {
 			return fmt.Errorf("%s: %w", to, core.ErrNotEmpty)
 		}
 	}
-	req := wire.RenameReq{From: from, To: to, Stamp: core.NewVersion()}
-	return c.applyAll(ctx, func(s *stub) error { return s.rename(req) })
+	req, err := c.renameReq(ctx, &src, to, at)
+	if err != nil {
+		return err
+	}
+	return c.applyOn(ctx, c.holdersOf(&src), func(s *stub) error { return s.rename(req) })
 }
+
+// holdersOf returns the nodes holding e as it was merged (its stamp and
+// Born): a rename's seal is of e's meta moved, which a node holding
+// another (one that missed a change to it) would not match. The others
+// are marked for the healer, which replays the rename's tombstone there
+// and copies the moved entry.
+func (c *Client) holdersOf(e *Entry) []int {
+	var nodes []int
+	for n, raw := range e.Raw {
+		if raw != nil && raw.Stamp == e.Stamp && raw.Born == e.Born {
+			nodes = append(nodes, n)
+		} else {
+			c.nodes[n].missed.Store(true)
+		}
+	}
+	return nodes
+}
+
+// renameReq is the RENAME of src to to, sealed as the nodes will store
+// it: the moved entry with the new stamp and its change time (at: to's
+// sealer), and the tombstone left at src's name, born with the stamp.
+func (c *Client) renameReq(ctx context.Context, src *Entry, to string, at sealer) (wire.RenameReq, error) {
+	from, err := c.sealerOf(ctx, src)
+	if err != nil {
+		return wire.RenameReq{}, err
+	}
+	stamp := core.NewVersion()
+	moved := metaOf(src)
+	moved.Stamp, moved.CTime = stamp, core.VersionTime(stamp).UnixNano()
+	at.seal(&moved)
+	tomb := wire.Meta{Dir: src.Dir, Deleted: true, Stamp: stamp, Born: stamp}
+	from.seal(&tomb)
+	return wire.RenameReq{From: src.Name, To: to, Stamp: stamp, Seal: moved.Seal, TombSeal: tomb.Seal}, nil
+}
+
+// setAttrTries bounds how often setAttr starts over from the nodes' entry
+// after every node refused it for a version committed meanwhile.
+const setAttrTries = 3
 
 // setAttr changes the attributes a sets of an entry and its change time
 // (now); known is its entry when the caller has it (nil: the nodes are
-// asked).
+// asked). The change is sealed with the entry's content version, and a
+// node holding another version refuses it (ErrStale): when none applied
+// it, it starts over with the entry the nodes hold now.
 func (c *Client) setAttr(ctx context.Context, name string, known *Entry, a Attrs) (Entry, error) {
-	e, err := c.known(ctx, name, known)
+	for try := 1; ; try++ {
+		e, err := c.known(ctx, name, known)
+		if err != nil {
+			return Entry{}, err
+		}
+		if e.Name == "" {
+			return e, nil // the top folder's attributes are fixed
+		}
+		e, err = c.setAttrOnce(ctx, e, a)
+		if !errors.Is(err, core.ErrStale) || try == setAttrTries {
+			return e, err
+		}
+		known = nil
+	}
+}
+
+// setAttrOnce is one try of setAttr on e: ErrStale when every node that
+// answered refused it as stale.
+func (c *Client) setAttrOnce(ctx context.Context, e Entry, a Attrs) (Entry, error) {
+	s, err := c.sealerOf(ctx, &e)
 	if err != nil {
 		return Entry{}, err
-	}
-	if e.Name == "" {
-		return e, nil // the top folder's attributes are fixed
 	}
 	if a.Mode != nil {
 		e.Mode = e.Mode&wire.ModeType | *a.Mode&wire.ModePerm
@@ -231,5 +287,21 @@ func (c *Client) setAttr(ctx context.Context, name string, known *Entry, a Attrs
 	e.CTime = time.Now()
 	e.Stamp = core.NewVersion()
 	m := metaOf(&e)
-	return e, c.updateAll(ctx, wire.UpdateReq{Op: wire.UpdateSetattr, Path: e.Name, Meta: m})
+	s.seal(&m)
+	e.Seal = m.Seal
+	req := wire.UpdateReq{Op: wire.UpdateSetattr, Path: e.Name, Meta: m}
+	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error { return c.updateOn(ctx, n, req) })
+	stale := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			return e, nil
+		case errors.Is(err, core.ErrStale):
+			stale++
+		}
+	}
+	if stale > 0 {
+		return e, fmt.Errorf("%s: %w: changed meanwhile on every node that answered", e.Name, core.ErrStale)
+	}
+	return e, c.quorum(errs)
 }

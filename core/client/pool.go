@@ -48,6 +48,8 @@ type nodePool struct {
 	// The healer takes it (RunHealer), so a node that was down only
 	// between two of its checks is healed too.
 	missed atomic.Bool
+
+	forged forged // what the node served that failed authentication (forged.go)
 }
 
 // maxRetryDown bounds how long a node that keeps failing is skipped: the
@@ -214,7 +216,7 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 	// other logins on a busy node) gets the login's reply time, which
 	// outlasts the delay of a wrong password's refusal: that arrives as
 	// ErrAuth and never marks the node down.
-	s := newStub(nc, &p.c.cfg)
+	s := newStub(p, nc, &p.c.cfg)
 	stop := context.AfterFunc(ctx, s.conn.Interrupt)
 	err = s.auth(p.c.cfg.User, root)
 	if !stop() {
@@ -269,8 +271,14 @@ func (c *Client) callRetry(ctx context.Context, n int, retry bool, fn func(s *st
 		}
 		stop := context.AfterFunc(ctx, s.conn.Interrupt)
 		sent := time.Now()
+		s.ctx = ctx
 		err = fn(s)
+		s.ctx = nil
 		interrupted := !stop()
+		if u := (unsent{}); errors.As(err, &u) && !interrupted {
+			p.put(s) // nothing was sent: the connection is in step
+			return u.error
+		}
 		c.cfg.Metrics.request(p.name, s.conn, sent, err)
 		if err == nil && !interrupted {
 			p.answered(sent)

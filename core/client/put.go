@@ -60,7 +60,7 @@ const putInFlight = 3
 // once, a segment at a time, putInFlight segments at most in memory;
 // segments of zeros are stored as holes.
 func (c *Client) put(ctx context.Context, name string, r io.ReaderAt, size int64, opt PutOptions) (PutResult, error) {
-	name, err := core.CleanName(name)
+	name, err := cleanName(name)
 	if err != nil {
 		return PutResult{}, err
 	}
@@ -81,6 +81,11 @@ func (c *Client) put(ctx context.Context, name string, r io.ReaderAt, size int64
 		if !core.AllZero(data) {
 			return c.putSmall(ctx, name, data, opt)
 		}
+	}
+	// The folders above name first (a put makes them, as mkdir -p), so
+	// that a put into a file fails before its data is sent.
+	if _, err := c.sealerAt(ctx, name, &owner{opt.UID, opt.GID}); err != nil {
+		return PutResult{}, err
 	}
 	d := c.NewDraft(name, nil)
 	var done atomic.Int64 // bytes sent, each counted once per copy

@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -24,12 +22,19 @@ import (
 // the nodes that took it (there was no version before to keep). A node
 // over quota fails the put either way (see overQuota).
 func (c *Client) putSmall(ctx context.Context, name string, data []byte, opt PutOptions) (PutResult, error) {
+	sl, err := c.sealerAt(ctx, name, &owner{opt.UID, opt.GID})
+	if err != nil {
+		return PutResult{}, err
+	}
+	keys := sl.k
 	size := int64(len(data))
-	sum := md5.Sum(data)
-	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: size, MD5: hex.EncodeToString(sum[:]), Chunks: segmentChunks(data)}
+	seg := wire.Segment{Index: 0, ID: core.NewVersion(), Size: size}
+	ss := sealSegment(keys, &seg, data) // small: nothing pooled to release
+	ss.sums(&seg)
 	x := seg.X()
 	upload := newUploadID()
 	meta := newMeta(size, []wire.Segment{seg}, opt)
+	sl.seal(&meta)
 	segs := meta.Segments
 	sendErrs := make([]error, core.NumNodes)
 	commitErrs := make([]error, core.NumNodes)
@@ -39,9 +44,9 @@ func (c *Client) putSmall(ctx context.Context, name string, data []byte, opt Put
 		reqs := make([]wire.PutChunkReq, len(chs))
 		out := make([]chunkData, len(chs))
 		for i, ch := range chs {
-			s, e := core.ChunkBounds(size, ch)
-			reqs[i] = wire.PutChunkReq{Upload: upload, Segment: seg.ID, Chunk: ch, Size: e - s, SHA256: seg.Chunks[ch].SHA256, Path: name}
-			out[i] = bytesData(data[s:e], seg.Chunks[ch].SHA256)
+			info := seg.Chunks[ch]
+			reqs[i] = wire.PutChunkReq{Upload: upload, Segment: seg.ID, Chunk: ch, Size: info.Size, SHA256: info.SHA256, Path: name}
+			out[i] = bytesData(ss.chunk(ch), info.SHA256)
 		}
 		// Need: 4*i+c for chunk c of segment i, and i is 0.
 		commit := wire.CommitReq{Path: name, Upload: upload, Meta: meta, Sync: opt.Sync, New: true, Need: chs[:]}
@@ -95,10 +100,11 @@ func (c *Client) putSmall(ctx context.Context, name string, data []byte, opt Put
 		}
 		if born := c.fileBorn(ctx, name); born != "" {
 			meta.Born = born // an overwrite keeps the file's Born, its Ino
+			sl.seal(&meta)
 		}
-		return c.commit(ctx, name, upload, meta, expect, chunkErrs, opt.Sync, commitWaves)
+		return sl.committed(c.commit(ctx, name, upload, meta, expect, chunkErrs, opt.Sync, commitWaves))
 	}
-	res, err := c.committed(name, meta, errs, held)
+	res, err := sl.committed(c.committed(name, meta, errs, held))
 	outcome := "the new file was stored with one copy of the chunks refused"
 	switch {
 	case len(res.Failed) == core.NumNodes:

@@ -113,7 +113,7 @@ func TestQuotaEveryNode(t *testing.T) {
 	mustPut(t, cl, "a", randBytes(t, 2030<<10))   // 1015 KiB a node
 	mustPut(t, cl, "small", randBytes(t, 10<<10)) // 5 KiB more a node, inline
 	_, err := put(t, cl, "b", randBytes(t, 30<<10))
-	if !errors.Is(err, core.ErrQuota) || !strings.Contains(err.Error(), "over quota: using 1020.2 KiB of 1.0 MiB, no room for 7.5 KiB more") ||
+	if !errors.Is(err, core.ErrQuota) || !strings.Contains(err.Error(), "over quota: using 1020.3 KiB of 1.0 MiB, no room for 7.5 KiB more") ||
 		!strings.HasSuffix(err.Error(), "; the file was not stored") {
 		t.Fatalf("a small file past the quota: %v", err)
 	}

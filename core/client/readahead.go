@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,8 +13,8 @@ import (
 // Read-ahead. A File read sequentially (the mount serving cat, cp or dd)
 // fetches the windows after the one being read before they are asked for,
 // so the reader waits for a round trip only at the start. A window is one
-// whole chunk of a stored segment (1 MiB in a full segment; the node checks
-// a whole chunk's SHA-256 as it reads it) or a run of zeros, fetched from
+// whole chunk of a stored segment (1 MiB in a full segment; it is opened
+// whole, see openChunkFrom) or a run of zeros, fetched from
 // the chunk's first holder: with all nodes up, the four chunks of a segment
 // come from four nodes, so reading aheadBytes ahead keeps every node busy
 // with more than one request at once, each on a connection of its own.
@@ -27,6 +28,9 @@ import (
 const (
 	// windowSize is the largest window: a whole chunk of a full segment.
 	windowSize = core.SegmentSize / core.NumChunks
+	// windowMem is what a window holds: its chunk as fetched, encrypted
+	// (opened in place).
+	windowMem = windowSize + core.ChunkOverhead
 	// aheadBytes is how far past the reader windows are fetched: two
 	// segments, two requests in flight on each node (with one node down,
 	// its share goes to the other three). Twice as far measured no faster
@@ -48,37 +52,37 @@ const (
 )
 
 // raBudget bounds the memory all of a Client's Files hold for reading
-// ahead, and recycles the window buffers.
+// ahead; the window buffers are chunkBufs'.
 type raBudget struct {
 	left atomic.Int64
-	bufs sync.Pool // *[]byte of windowSize
 }
 
 func newRABudget(total int64) *raBudget {
 	b := &raBudget{}
 	b.left.Store(total)
-	b.bufs.New = func() any { p := make([]byte, windowSize); return &p }
 	return b
 }
 
-// take returns a window buffer, or nil when the budget is spent.
+// take returns a window buffer (windowMem bytes), or nil when the budget
+// is spent.
 func (b *raBudget) take() *[]byte {
-	if b.left.Add(-windowSize) < 0 {
-		b.left.Add(windowSize)
+	if b.left.Add(-windowMem) < 0 {
+		b.left.Add(windowMem)
 		return nil
 	}
-	return b.bufs.Get().(*[]byte)
+	return chunkBufs.Get().(*[]byte)
 }
 
 func (b *raBudget) give(p *[]byte) {
-	b.bufs.Put(p)
-	b.left.Add(windowSize)
+	chunkBufs.Put(p)
+	b.left.Add(windowMem)
 }
 
 // window is one read-ahead request and the bytes it brought.
 type window struct {
 	off  int64
-	buf  []byte // the window's bytes, once done is closed
+	n    int64  // bytes of the file it covers
+	buf  []byte // the window's n bytes, once done is closed (within mem)
 	mem  *[]byte
 	done chan struct{}
 	err  error
@@ -89,7 +93,7 @@ type window struct {
 	dropped bool // no longer in readAhead.segs
 }
 
-func (s *window) end() int64 { return s.off + int64(len(s.buf)) }
+func (s *window) end() int64 { return s.off + s.n }
 
 // readAhead is a File's read-ahead state.
 type readAhead struct {
@@ -207,9 +211,10 @@ func (ra *readAhead) topUpLocked(f *File, off, end int64) {
 		}
 		pc := locate(f.e.Segments, size, start)
 		n := min(int64(windowSize), pc.n) // a window stays in one chunk, or in zeros
-		s := &window{off: start, buf: (*mem)[:n], mem: mem, done: make(chan struct{})}
+		s := &window{off: start, n: n, mem: mem, done: make(chan struct{})}
 		ra.wins = append(ra.wins, s)
 		if pc.seg < 0 {
+			s.buf = (*mem)[:n]
 			clear(s.buf) // zeros: nothing to ask for
 			close(s.done)
 			s.fetched = true
@@ -220,11 +225,19 @@ func (ra *readAhead) topUpLocked(f *File, off, end int64) {
 	}
 }
 
-// fetch fills a window. It is not canceled when the window is dropped (see
-// the top of this file); the hedge in readRangeFrom and the I/O timeouts
+// fetch fills a window: its chunk, read whole into the window's memory
+// and opened there. It is not canceled when the window is dropped (see
+// the top of this file); the hedge in readChunk and the I/O timeouts
 // bound it.
 func (ra *readAhead) fetch(f *File, s *window, loc *chunkLoc, chunkOff int64) {
-	s.err = f.c.readRangeFrom(context.Background(), loc, chunkOff, s.buf, loc.holders)
+	plain, err := f.c.readChunk(context.Background(), loc, *s.mem)
+	if err == nil && chunkOff+s.n > int64(len(plain)) {
+		err = fmt.Errorf("BUG: window of %d bytes at %d of %s of %d bytes", s.n, chunkOff, loc.name(), len(plain))
+	}
+	if err == nil {
+		s.buf = plain[chunkOff : chunkOff+s.n]
+	}
+	s.err = err
 	close(s.done)
 	ra.mu.Lock()
 	s.fetched = true

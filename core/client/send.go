@@ -21,7 +21,8 @@ import (
 // Sending a segment's chunks, the first phase of storing it (the commit of
 // the file's version follows, put.go; draft.go sends). Every chunk goes to
 // both nodes the segment's placement names. A chunk is
-// read once: its blocks are hashed (SHA-256, for the meta) as they are read
+// read once (encrypted: sealed.go): its blocks are hashed (SHA-256, for the
+// meta) as they are read
 // and the same blocks are sent to both nodes at once, each node hashing
 // what it received and answering with its hash, which must match. The
 // chunks of a segment go in parallel, so all four nodes receive at once. Every
@@ -38,10 +39,10 @@ const sendDepth = 4
 var blockPool = sync.Pool{New: func() any { b := make([]byte, sendBlock); return &b }}
 
 // allInline reports whether every chunk of a segment of size bytes travels
-// inline.
+// inline (encrypted, as it is stored).
 func allInline(size int64) bool {
 	for ch := 0; ch < core.NumChunks; ch++ {
-		if s, e := core.ChunkBounds(size, ch); e-s > wire.MaxInlineChunk {
+		if s, e := core.ChunkBounds(size, ch); e-s+core.ChunkOverhead > wire.MaxInlineChunk {
 			return false
 		}
 	}

@@ -15,7 +15,7 @@ import (
 // once, applied only where no live entry is (a special entry has no
 // content to keep whole, so no waves).
 func (c *Client) special(ctx context.Context, name string, mode uint32, target string, uid, gid uint32) (Entry, error) {
-	name, err := core.CleanName(name)
+	name, err := cleanName(name)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -46,15 +46,17 @@ func (c *Client) special(ctx context.Context, name string, mode uint32, target s
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return Entry{}, err
 	}
-	if err := c.parentDir(ctx, name); err != nil {
+	s, err := c.sealerAt(ctx, name, nil)
+	if err != nil {
 		return Entry{}, err
 	}
 	v := core.NewVersion()
 	now := core.VersionTime(v).UnixNano()
 	m := wire.Meta{Stamp: v, Born: v, Version: v, Size: int64(len(target)), Mode: mode, MTime: now, ATime: now,
 		CTime: now, UID: uid, GID: gid, Target: target}
+	s.seal(&m) // the target encrypted
 	res, err := change(c.names, []string{core.Parent(name)},
-		func() (PutResult, error) { return c.commitSpecial(ctx, name, m) },
+		func() (PutResult, error) { return c.commitSpecial(ctx, name, m, s) },
 		func(res PutResult) { c.names.setLocked(res.Entry); c.names.bumpedLocked(name) })
 	return res.Entry, err
 }
@@ -62,7 +64,7 @@ func (c *Client) special(ctx context.Context, name string, mode uint32, target s
 // commitSpecial commits m, a special entry, at name on every node with
 // New: it succeeds when a node applied it; ErrExist when a node holds a
 // live entry there and none applied it.
-func (c *Client) commitSpecial(ctx context.Context, name string, m wire.Meta) (PutResult, error) {
+func (c *Client) commitSpecial(ctx context.Context, name string, m wire.Meta, s sealer) (PutResult, error) {
 	req := wire.CommitReq{Path: name, Meta: m, New: true}
 	errs := c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
 		_, err := c.commitOn(ctx, n, req)
@@ -88,6 +90,6 @@ func (c *Client) commitSpecial(ctx context.Context, name string, m wire.Meta) (P
 			res.Failed[n] = err
 		}
 	}
-	res.Entry = fromMeta(name, &m)
+	res.Entry = s.entry(name, &m)
 	return res, nil
 }

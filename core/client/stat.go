@@ -20,7 +20,7 @@ var rootEntry = Entry{Name: "", Dir: true, Mode: 0o755}
 // nodes that answered, and with ErrNoNode when none answered. A file caught
 // between the two waves of a commit is asked for again (see settle).
 func (c *Client) stat(ctx context.Context, name string) (Entry, error) {
-	name, err := core.CleanName(name)
+	name, err := cleanName(name)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -149,7 +149,7 @@ func (c *Client) quorum(errs []error) error {
 		if errors.Is(err, core.ErrAuth) {
 			return core.ErrAuth
 		}
-		if errors.Is(err, core.ErrPinMismatch) {
+		if errors.Is(err, core.ErrPinMismatch) || errors.Is(err, core.ErrKey) {
 			return err
 		}
 	}
@@ -180,7 +180,7 @@ func (c *Client) listOn(ctx context.Context, nodes []int, dir string, recursive 
 // readDir returns the live entries directly inside dir, sorted by name,
 // from the nodes.
 func (c *Client) readDir(ctx context.Context, dir string) ([]Entry, error) {
-	dir, err := core.CleanName(dir)
+	dir, err := cleanName(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,9 @@ type StatusReport struct {
 	Files  []Entry          // live files (not folders)
 	AtRisk map[int][]string // node -> files that would be lost if it died
 	Lost   []string         // files that cannot be reassembled now
+	// Forged holds the nodes that served, in this run, entries or
+	// chunks that failed authentication (Client.Forged).
+	Forged map[int]Forged
 }
 
 // Status asks every node for its state and checks, per file, that every
@@ -43,6 +46,7 @@ func (c *Client) Status(ctx context.Context) (StatusReport, error) {
 			}
 		}
 	}
+	r.Forged = c.Forged()
 	return r, nil
 }
 
@@ -79,29 +83,40 @@ func (e *Entry) SegmentStates() (degraded, incomplete int) {
 	return degraded, incomplete
 }
 
-// OK reports whether every file survives the loss of any one node.
-func (r *StatusReport) OK() bool { return len(r.Lost) == 0 && len(r.AtRisk) == 0 }
+// OK reports whether every file survives the loss of any one node, and no
+// node served anything that failed authentication.
+func (r *StatusReport) OK() bool { return len(r.Lost) == 0 && len(r.AtRisk) == 0 && len(r.Forged) == 0 }
 
-// Summary is the sentence that matters: either that every file survives
-// the loss of any one node, or which files would be lost if which node died.
+// Summary is the sentence that matters: which nodes served what failed
+// authentication, and either that every file survives the loss of any one
+// node, or which files would be lost if which node died.
 func (r *StatusReport) Summary(c *Client) string {
-	if r.OK() {
-		return fmt.Sprintf("all %d files survive the loss of any one node", len(r.Files))
-	}
 	var b strings.Builder
+	for _, n := range sortedNodes(r.Forged) {
+		b.WriteString(r.Forged[n].Report(c.NodeName(n)) + "\n")
+	}
+	if len(r.Lost) == 0 && len(r.AtRisk) == 0 {
+		fmt.Fprintf(&b, "all %d files survive the loss of any one node", len(r.Files))
+		return b.String()
+	}
 	if len(r.Lost) > 0 {
 		fmt.Fprintf(&b, "%d files cannot be read now (a chunk has no copy on the nodes that answered): %s\n", len(r.Lost), list(r.Lost))
 	}
-	nodes := make([]int, 0, len(r.AtRisk))
-	for n := range r.AtRisk {
-		nodes = append(nodes, n)
-	}
-	sort.Ints(nodes)
-	for _, n := range nodes {
+	for _, n := range sortedNodes(r.AtRisk) {
 		fmt.Fprintf(&b, "if %s died, %d files would be lost: %s\n", c.NodeName(n), len(r.AtRisk[n]), list(r.AtRisk[n]))
 	}
 	b.WriteString("run `dfc heal` once every node is up to restore the second copies")
 	return b.String()
+}
+
+// sortedNodes returns m's nodes in order.
+func sortedNodes[V any](m map[int]V) []int {
+	nodes := make([]int, 0, len(m))
+	for n := range m {
+		nodes = append(nodes, n)
+	}
+	sort.Ints(nodes)
+	return nodes
 }
 
 func list(names []string) string {

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"errors"
 	"net"
 	"time"
@@ -22,14 +23,16 @@ import (
 type stub struct {
 	nc      net.Conn // what conn speaks over: AUTH's proof is bound to it (wire.LoginBinding)
 	conn    *wire.Conn
-	reply   time.Duration // Config.Reply
-	login   time.Duration // Config.Reply + wire.MaxLoginDelay, for AUTH
-	io      time.Duration // Config.IOTimeout
-	trailer bool          // the transport protects the data (TLS): a chunk's hash may follow it
+	reply   time.Duration   // Config.Reply
+	login   time.Duration   // Config.Reply + wire.MaxLoginDelay, for AUTH
+	io      time.Duration   // Config.IOTimeout
+	trailer bool            // the transport protects the data (TLS): a chunk's hash may follow it
+	pool    *nodePool       // the node's: the user's keys, and its count of what failed authentication
+	ctx     context.Context // the request's, set by call for the user's keys (stub_names.go)
 }
 
-func newStub(nc net.Conn, cfg *Config) *stub {
-	return &stub{nc: nc, conn: wire.NewConn(nc), reply: cfg.Reply, login: loginWait(cfg), io: cfg.IOTimeout, trailer: !cfg.Plaintext}
+func newStub(p *nodePool, nc net.Conn, cfg *Config) *stub {
+	return &stub{nc: nc, conn: wire.NewConn(nc), reply: cfg.Reply, login: loginWait(cfg), io: cfg.IOTimeout, trailer: !cfg.Plaintext, pool: p}
 }
 
 // loginWait is how long a reply to a password may take: a check as long as
@@ -64,24 +67,49 @@ func (s *stub) auth(user string, root *crypt.Root) error {
 }
 
 // lookup asks for path's entry (LOOKUP): the metas of its folders and of
-// path itself, root first, as far as the node has them.
+// path itself, root first, as far as the node has them and they pass
+// authentication (openChain).
 func (s *stub) lookup(path string) ([]wire.Meta, error) {
+	k, err := s.keys()
+	if err != nil {
+		return nil, err
+	}
+	enc, err := s.encPath(path)
+	if err != nil {
+		return nil, err
+	}
 	s.conn.SetDeadline(time.Now().Add(s.reply))
-	if err := s.conn.Send(wire.TypeLookup, wire.StatusOK, wire.LookupReq{Path: path}); err != nil {
+	if err := s.conn.Send(wire.TypeLookup, wire.StatusOK, wire.LookupReq{Path: enc}); err != nil {
 		return nil, err
 	}
 	body, err := s.conn.RecvBody(wire.TypeLookup)
 	if err != nil {
-		return nil, err
+		return nil, plainErr(err, path, enc)
 	}
 	resp, err := wire.DecodeLookupResp(body)
-	return resp.Chain, err
+	return s.openChain(k, path, resp.Chain), err
 }
 
 // list asks for the entries under dir (LIST) and returns the chain of dir
 // and its folders and the entries of every batch, each batch within
 // Config.Reply of the one before. What came before an error comes with it.
+// Only what passes authentication is returned (openChain, openEntries).
 func (s *stub) list(dir string, recursive bool) (chain, entries []wire.Meta, err error) {
+	k, err := s.keys()
+	if err != nil {
+		return nil, nil, err
+	}
+	enc, err := s.encPath(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	chain, entries, err = s.listEnc(enc, recursive)
+	chain = s.openChain(k, dir, chain)
+	return chain, s.openEntries(k, dir, chain, entries), plainErr(err, dir, enc)
+}
+
+// listEnc is list of the encrypted folder dir, as the node answers it.
+func (s *stub) listEnc(dir string, recursive bool) (chain, entries []wire.Meta, err error) {
 	s.conn.SetDeadline(time.Now().Add(s.reply))
 	if err := s.conn.Send(wire.TypeList, wire.StatusOK, wire.ListReq{Dir: dir, Recursive: recursive}); err != nil {
 		return nil, nil, err
@@ -114,18 +142,36 @@ func (s *stub) list(dir string, recursive bool) (chain, entries []wire.Meta, err
 // rmdir). The meta goes without its segments: nodes take none from an
 // UPDATE, and a big file's would not fit a control frame.
 func (s *stub) update(req wire.UpdateReq) error {
+	plain := req.Path
+	var err error
+	if req.Path, err = s.encPath(plain); err != nil {
+		return err
+	}
+	req.Meta = onWire(req.Meta)
 	req.Meta.Segments, req.Meta.Held = nil, nil
-	return s.roundTrip(wire.TypeUpdate, req, nil, s.reply)
+	return plainErr(s.roundTrip(wire.TypeUpdate, req, nil, s.reply), plain, req.Path)
 }
 
 // rename moves an entry (RENAME).
 func (s *stub) rename(req wire.RenameReq) error {
-	return s.roundTrip(wire.TypeRename, req, nil, s.reply)
+	from, to := req.From, req.To
+	var err error
+	if req.From, err = s.encPath(from); err != nil {
+		return err
+	}
+	if req.To, err = s.encPath(to); err != nil {
+		return err
+	}
+	return plainErr(s.roundTrip(wire.TypeRename, req, nil, s.reply), from, req.From, to, req.To)
 }
 
 // purge drops the tombstone at path if it is still stamped stamp (PURGE).
 func (s *stub) purge(path, stamp string) error {
-	return s.roundTrip(wire.TypePurge, wire.PurgeReq{Path: path, Stamp: stamp}, nil, s.reply)
+	enc, err := s.encPath(path)
+	if err != nil {
+		return err
+	}
+	return plainErr(s.roundTrip(wire.TypePurge, wire.PurgeReq{Path: enc, Stamp: stamp}, nil, s.reply), path, enc)
 }
 
 // info asks for the node's state (INFO).
@@ -175,19 +221,26 @@ func (s *stub) drop(upload string) error {
 // gets the I/O time.
 func (s *stub) commit(req wire.CommitReq) ([]uint8, error) {
 	s.conn.SetDeadline(time.Now().Add(s.io))
-	if err := s.writeCommit(req); err != nil {
+	enc, err := s.writeCommit(req)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.conn.Flush(); err != nil {
 		return nil, err
 	}
-	return s.commitReply()
+	held, err := s.commitReply()
+	return held, plainErr(err, req.Path, enc)
 }
 
 // writeCommit writes a COMMIT request without flushing it, to go right
-// behind the chunks it names (sendSmall).
-func (s *stub) writeCommit(req wire.CommitReq) error {
-	return s.conn.WriteBody(wire.TypeCommit, wire.AppendCommitReq(nil, &req))
+// behind the chunks it names (sendSmall), and returns its encrypted path.
+func (s *stub) writeCommit(req wire.CommitReq) (enc string, err error) {
+	plain := req.Path
+	if req.Path, err = s.encPath(plain); err != nil {
+		return "", err
+	}
+	req.Meta = onWire(req.Meta)
+	return req.Path, s.conn.WriteBody(wire.TypeCommit, wire.AppendCommitReq(nil, &req))
 }
 
 // commitReply reads the answer to a COMMIT.

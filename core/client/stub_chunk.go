@@ -62,6 +62,10 @@ func (s *stub) sendChunk(req wire.PutChunkReq, data chunkData) (exists bool, err
 func (s *stub) writeChunk(req wire.PutChunkReq, data chunkData) (string, error) {
 	req.Inline = req.Size <= wire.MaxInlineChunk
 	req.Trailer = s.trailer && !req.Inline && req.SHA256 == ""
+	var err error
+	if req.Path, err = s.encPath(req.Path); err != nil {
+		return "", err
+	}
 	if err := s.conn.Write(wire.TypePutChunk, wire.StatusOK, req); err != nil {
 		return "", err
 	}
@@ -107,7 +111,8 @@ func (s *stub) sendSmall(reqs []wire.PutChunkReq, data []chunkData, commit wire.
 			return nil, nil, nil, err
 		}
 	}
-	if err := s.writeCommit(commit); err != nil {
+	enc, err := s.writeCommit(commit)
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	if err := s.conn.Flush(); err != nil {
@@ -124,7 +129,7 @@ func (s *stub) sendSmall(reqs []wire.PutChunkReq, data []chunkData, commit wire.
 	if !isRefusal(err) {
 		return nil, nil, nil, err
 	}
-	return sendErr, err, held, nil
+	return sendErr, plainErr(err, commit.Path, enc), held, nil
 }
 
 // isRefusal reports whether err is nil or the node's refusal of a request,
@@ -144,11 +149,11 @@ func (s *stub) getChunk(req wire.GetChunkReq, w io.Writer, idle time.Duration) (
 	return s.conn.RecvStream(w, req.Length)
 }
 
-// getChunkInto is getChunk straight into p, asking for len(p) bytes, with
-// Config.IOTimeout of silence allowed; it returns how many came.
-func (s *stub) getChunkInto(req wire.GetChunkReq, p []byte) (int, error) {
+// getChunkInto is getChunk straight into p, asking for len(p) bytes; it
+// returns how many came.
+func (s *stub) getChunkInto(req wire.GetChunkReq, p []byte, idle time.Duration) (int, error) {
 	req.Length = int64(len(p))
-	if err := s.startGet(req, s.io); err != nil {
+	if err := s.startGet(req, idle); err != nil {
 		return 0, err
 	}
 	return s.conn.RecvStreamInto(p)
@@ -157,6 +162,10 @@ func (s *stub) getChunkInto(req wire.GetChunkReq, p []byte) (int, error) {
 // startGet sends a GET_CHUNK request and reads the reply that comes before
 // the data.
 func (s *stub) startGet(req wire.GetChunkReq, idle time.Duration) error {
+	var err error
+	if req.Path, err = s.encPath(req.Path); err != nil {
+		return err
+	}
 	s.conn.SetIdle(idle)
 	s.conn.SetDeadline(time.Now().Add(idle))
 	if err := s.conn.Send(wire.TypeGetChunk, wire.StatusOK, req); err != nil {

@@ -32,9 +32,9 @@ func firstHolder(e Entry, ch int) int {
 // twice Config.Stall, not the I/O timeout: the other copy is read instead.
 func TestFetchLeavesStalledHolder(t *testing.T) {
 	data := randData(t, 1<<20)
-	e := entryOf(data)
+	e, chunks := entryOf(t, data)
 	stalled := firstHolder(e, 0)
-	nodes := chunkServers(t, e, data, stalled, func(f *fakeNode, conn *wire.Conn, p []byte) error {
+	nodes := chunkServers(t, e, chunks, stalled, func(f *fakeNode, conn *wire.Conn, p []byte) error {
 		conn.WriteData(p[:len(p)/2])
 		conn.Flush()
 		return f.stall()
@@ -62,10 +62,10 @@ func TestStreamsFailOnlyOnSilence(t *testing.T) {
 
 	t.Run("read trickling", func(t *testing.T) {
 		data := randData(t, 512<<10)
-		e := entryOf(data)
+		e, chunks := entryOf(t, data)
 		slow := firstHolder(e, 0)
 		e.Copies[0][0] = []int{slow} // the one copy: the read waits as long as data flows
-		nodes := chunkServers(t, e, data, slow, func(f *fakeNode, conn *wire.Conn, p []byte) error {
+		nodes := chunkServers(t, e, chunks, slow, func(f *fakeNode, conn *wire.Conn, p []byte) error {
 			for len(p) > 0 {
 				time.Sleep(150 * time.Millisecond)
 				k := min(len(p), 16<<10)

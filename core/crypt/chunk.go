@@ -47,3 +47,15 @@ func (k *Keys) OpenChunk(dst []byte, segID string, ch int, sealed []byte) ([]byt
 	}
 	return out, nil
 }
+
+// OpenChunkInPlace is OpenChunk decrypting over the encrypted chunk: the
+// plaintext it returns lies within sealed (which it overwrites), so a
+// reader needs one buffer per chunk, not two.
+func (k *Keys) OpenChunkInPlace(segID string, ch int, sealed []byte) ([]byte, error) {
+	if len(sealed) < core.ChunkOverhead {
+		return k.OpenChunk(nil, segID, ch, sealed)
+	}
+	// The ciphertext starts after the nonce: the output starts there too
+	// (AES-GCM allows exactly that overlap).
+	return k.OpenChunk(sealed[nonceSize:nonceSize], segID, ch, sealed)
+}

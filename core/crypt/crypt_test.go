@@ -145,6 +145,20 @@ func TestChunks(t *testing.T) {
 		if _, err := k.OpenChunk(nil, "seg1", 2, bad); !errors.Is(err, core.ErrCorrupt) {
 			t.Fatal("a flipped bit opens")
 		}
+		if _, err := k.OpenChunkInPlace("seg1", 2, bad); !errors.Is(err, core.ErrCorrupt) {
+			t.Fatal("a flipped bit opens in place")
+		}
+		in := bytes.Clone(ct)
+		got, err = k.OpenChunkInPlace("seg1", 2, in)
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("open in place: %v", err)
+		}
+		if size > 0 && &got[0] != &in[core.ChunkOverhead-16] {
+			t.Fatal("opened in place into another buffer")
+		}
+	}
+	if _, err := k.OpenChunkInPlace("seg1", 2, make([]byte, core.ChunkOverhead-1)); !errors.Is(err, core.ErrCorrupt) {
+		t.Fatal("a short chunk opens in place")
 	}
 }
 

@@ -88,6 +88,11 @@ type Meta struct {
 	// it. Nodes never check it (they have no key), but refuse one longer
 	// than MaxSeal.
 	Seal string `json:"seal,omitempty"`
+	// SealedTarget is, in clients only and never on the wire, a symlink's
+	// target as the nodes store it (encrypted, core/crypt), which Seal
+	// covers: above the client's connection to a node, Target is the
+	// plaintext, and the connection puts SealedTarget in its place.
+	SealedTarget string `json:"-"`
 	// Held, in replies only, says which chunks of Segments this node
 	// holds, good as far as it knows: bit c of Held[i] is chunk c of
 	// Segments[i]. nil in requests.

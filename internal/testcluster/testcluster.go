@@ -177,6 +177,15 @@ func (c *Cluster) Log(n int) string {
 // machines would.
 func (c *Cluster) ConfPath() string { return c.confPath }
 
+// NodeConfPath returns the dfs.conf node n reads: its own copy with a
+// process back end, else the cluster's.
+func (c *Cluster) NodeConfPath(n int) string {
+	if p, ok := c.be.(*processes); ok {
+		return p.confPath(n)
+	}
+	return c.confPath
+}
+
 // SetQuota sets user's quota on every node ("10M", "none"), as an operator
 // would: in each node's dfs.conf, which running nodes follow.
 func (c *Cluster) SetQuota(user, quota string) {
