@@ -79,6 +79,13 @@ func (c *Client) masterKey(ctx context.Context) (*crypt.MasterKey, error) {
 	}
 }
 
+// firstLoginNodes is how many nodes must answer, holding no key, for a
+// client to make the user's master key: three of four, a majority, so that
+// any two such sets share two nodes and a second first login (on other
+// nodes, later) finds the key instead of making another. A node that was
+// down gets the key at the next login.
+const firstLoginNodes = 3
+
 // loadKey reads the wrapped master key from every node that answers and
 // opens it with the password's root key:
 //   - the key is the one that opens (of several, after two first logins
@@ -87,9 +94,9 @@ func (c *Client) masterKey(ctx context.Context) (*crypt.MasterKey, error) {
 //     it replaces); a node holding a key that does not open (a wrap of
 //     the old password, kept while the node was down during dfc passwd,
 //     or a forgery) is left alone and logged;
-//   - if no node holds a key that opens and all four answered holding
-//     none, this is the user's first login: a new master key goes to all
-//     four;
+//   - if no node holds a key that opens and at least three answered, all
+//     holding none, this is the user's first login: a new master key goes
+//     to them (firstLoginNodes);
 //   - else it fails with core.ErrKey (or core.ErrAuth, ErrNoNode).
 func (c *Client) loadKey(ctx context.Context) (*crypt.MasterKey, error) {
 	root, _, err := c.loginRoot()
@@ -111,11 +118,11 @@ func (c *Client) loadKey(ctx context.Context) (*crypt.MasterKey, error) {
 				core.ErrKey, c.nodes[n].label, user)
 		}
 	}
-	if err := c.keysAnswered(errs, core.NumNodes); err != nil {
-		return nil, fmt.Errorf("%w: %s has no key yet, and the first login needs all four nodes: %w", core.ErrKey, user, err)
+	if err := c.keysAnswered(errs, firstLoginNodes); err != nil {
+		return nil, fmt.Errorf("%w: %s has no key yet, and the first login needs three of the four nodes: %w", core.ErrKey, user, err)
 	}
 
-	// The first login: a new master key on all four nodes, and then
+	// The first login: a new master key on the nodes that answer, and then
 	// whichever key won if another first login raced this one.
 	w := root.Wrap(user, crypt.NewMasterKey())
 	c.log.Info("first login: storing a new master key on the nodes", "user", user, "key", crypt.WrappedID(w))
