@@ -6,7 +6,8 @@
 // It reads dfc.conf as dfc does (-conf, $DFS_CONF, ./dfc.conf,
 // ~/.config/dfs/dfc.conf), takes the password from $DFS_PASSWORD or a
 // prompt, asks about the keys of nodes without a pin (before going to the
-// background), checks that the nodes accept the password, and mounts.
+// background), checks that the nodes accept the password and that it
+// opens the user's key (docs/security.md, End-to-end keys), and mounts.
 // Without -f it goes to the background once the mount is usable, like
 // sshfs, logging to dfsmount.log in the cache folder. options.go has the
 // -o options and the mount.fuse3 form (CONF MOUNTPOINT). SIGINT or SIGTERM unmounts (uploads of
@@ -137,6 +138,9 @@ func serve(f flags, log *slog.Logger, rep reporter) int {
 		ctx, cancel = cli.SignalContext()
 	}
 	nodes, err := cl.Ping(ctx)
+	if err == nil {
+		err = cl.Unlock(ctx)
+	}
 	cancel()
 	if err != nil {
 		report(err)

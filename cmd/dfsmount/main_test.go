@@ -12,12 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"dfs/conf"
 	"dfs/internal/testcluster"
 )
 
 // TestDaemon builds dfsmount, mounts in the background, uses the mount,
 // and unmounts with SIGTERM; a wrong password fails with nothing mounted;
-// the keys of nodes without a pin are pinned with a warning.
+// the keys of nodes without a pin are pinned with a warning; a password
+// that does not open the user's key (an operator's reset) fails likewise.
 func TestDaemon(t *testing.T) {
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		if os.Getenv("DFS_REQUIRE_FUSE") == "1" {
@@ -112,6 +114,24 @@ func TestDaemon(t *testing.T) {
 		t.Fatalf("after remount: %q, %v", b, err)
 	}
 	runOut(t, "umount", mp)
+
+	// An operator's reset (dfsnode user passwd on every node): the nodes
+	// take the new password, which does not open alice's key: a clear
+	// message at mount time and nothing mounted.
+	for n := range 4 {
+		if err := conf.SetPassword(c.NodeConfPath(n), "alice", "Reset by op 1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	locked := exec.Command(bin, "-conf", confPath, "-cache", cache, mp)
+	locked.Env = append(os.Environ(), "DFS_PASSWORD=Reset by op 1")
+	out, err = locked.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "locked with another password") {
+		t.Fatalf("password reset by an operator: %v: %s", err, out)
+	}
+	if m, _ := os.ReadFile("/proc/self/mounts"); strings.Contains(string(m), mp) {
+		t.Fatal("mounted with a password that does not open the key")
+	}
 
 	// No node reachable: a clear message and nothing mounted.
 	for n := 0; n < 4; n++ {

@@ -245,3 +245,12 @@ func (c *Client) settleKey(ctx context.Context, root *crypt.Root, held [core.Num
 	}
 	return best
 }
+
+// Unlock loads the user's master key now (the first login makes it), so
+// that a mount reports a password that does not open the user's key, or a
+// first login without enough nodes, when it starts rather than as EACCES
+// at the first file.
+func (c *Client) Unlock(ctx context.Context) error {
+	_, err := c.keyring(ctx)
+	return err
+}
