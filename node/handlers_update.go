@@ -94,7 +94,7 @@ func (c *session) purge(body []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := c.us.Purge(p, req.Stamp); err != nil {
+	if err := c.us.Purge(p, req.Stamp, req.Forged); err != nil {
 		return err
 	}
 	return c.send(wire.TypePurge, wire.Empty{})

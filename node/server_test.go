@@ -271,6 +271,26 @@ func TestDeleteRmdir(t *testing.T) {
 	if ch := c.lookup("d/f"); len(ch) != 1 {
 		t.Errorf("purge left %+v", ch)
 	}
+	// A live entry goes only by a purge of a forgery (one the client found
+	// failing authentication), and only with its stamp.
+	if _, _, err := c.upload("d/g", []byte("forged")); err != nil {
+		t.Fatal(err)
+	}
+	g := c.lookup("d/g")[1]
+	for _, req := range []wire.PurgeReq{{Path: "d/g", Stamp: g.Stamp}, {Path: "d/g", Stamp: st, Forged: true}} {
+		if err := c.call(wire.TypePurge, req, nil); err != nil {
+			t.Fatal(err)
+		}
+		if ch := c.lookup("d/g"); len(ch) != 2 || ch[1].Deleted {
+			t.Errorf("purge %+v removed a live entry: %+v", req, ch)
+		}
+	}
+	if err := c.call(wire.TypePurge, wire.PurgeReq{Path: "d/g", Stamp: g.Stamp, Forged: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if ch := c.lookup("d/g"); len(ch) != 1 {
+		t.Errorf("purge of a forgery left %+v", ch)
+	}
 }
 
 // TestUnknownUpdate: an update of a kind the node does not know is a bad

@@ -149,6 +149,9 @@ func runHeal(ctx context.Context, e *env, args []string) error {
 	rep, err := c.Heal(ctx, client.HealOptions{})
 	fmt.Fprintf(e.stdout, "heal: %d files checked, %d chunk copies restored (%s), %d entries updated, %d deletes replayed, %d tombstones purged\n",
 		rep.Files, rep.ChunksCopied, human(uint64(rep.BytesCopied)), rep.Updated, rep.Tombstones, rep.Purged)
+	if rep.Forged > 0 {
+		fmt.Fprintf(e.stderr, "dfc: heal: removed %d entries that failed authentication (a data folder changed outside dfs; see dfc status) and gave those nodes the true ones\n", rep.Forged)
+	}
 	for n, ferr := range rep.Failed {
 		fmt.Fprintf(e.stderr, "dfc: heal: %s did not answer and was not healed: %v\n", c.NodeName(n), ferr)
 	}

@@ -140,8 +140,23 @@ func TestRewrittenMetaIgnored(t *testing.T) {
 	}
 	mustGet(t, cl, "a/b.txt", data)
 	wantForged(t, cl, 0, "a/b.txt")
-	mustHeal(t, cl)
+	if rep := mustHeal(t, cl); rep.Forged != 1 {
+		t.Errorf("heal removed %d forged entries, want 1", rep.Forged)
+	}
 	stopAndGet(t, c, cl, 0, "a/b.txt", data)
+
+	// The forgery, stamped later than the true version, no longer bars it
+	// from the node: heal removed it and gave the node the true entry, so
+	// a new client finds nothing to report, and DFS1 with DFS3 (which
+	// hold every chunk between them) serve the true file.
+	fresh := c.Client(t, "alice", "Crimson33")
+	mustStatus(t, fresh, true)
+	if f := fresh.Forged(); len(f) != 0 {
+		t.Errorf("after heal, nodes still serve forgeries: %+v", f)
+	}
+	c.Stop(1)
+	c.Stop(3)
+	mustGet(t, fresh, "a/b.txt", data)
 }
 
 // TestSwappedEntriesIgnored: two files' entry folders swapped on one node

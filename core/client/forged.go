@@ -15,8 +15,9 @@ type forged struct {
 	mu      sync.Mutex
 	entries int64
 	chunks  int64
-	last    string          // the path of the last one
-	logged  map[string]bool // paths already logged, so a node is not logged once per read
+	last    string            // the path of the last one
+	logged  map[string]bool   // paths already logged, so a node is not logged once per read
+	stamps  map[string]string // path -> the stamp of the entry there that failed, for heal (forgedStamp)
 }
 
 // Forged is what a node served in this run that failed authentication.
@@ -72,6 +73,29 @@ func (c *Client) noteForged(n int, what, path string) {
 		c.log.Warn("a node served data that failed authentication: its data folder was changed outside dfs; the other copies are used",
 			"node", c.nodes[n].label, "what", what, "path", path)
 	}
+}
+
+// noteForgedEntry counts an entry at path that node n served and that
+// failed authentication, keeping its stamp: heal removes it from the node
+// (PURGE with Forged) when it bars the true version.
+func (c *Client) noteForgedEntry(n int, path, stamp string) {
+	f := &c.nodes[n].forged
+	f.mu.Lock()
+	if f.stamps == nil || len(f.stamps) >= maxForgedLogged {
+		f.stamps = map[string]string{}
+	}
+	f.stamps[path] = stamp
+	f.mu.Unlock()
+	c.noteForged(n, "entry", path)
+}
+
+// forgedStamp returns the stamp of the entry at path that node n served
+// and that failed authentication, "" if none did.
+func (c *Client) forgedStamp(n int, path string) string {
+	f := &c.nodes[n].forged
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stamps[path]
 }
 
 // Forged returns, per node, what it served in this run that failed

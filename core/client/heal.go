@@ -33,6 +33,7 @@ type HealReport struct {
 	Updated      int           // entries brought up to date on a node (metadata only or with chunks)
 	Tombstones   int           // deletes replayed on nodes that missed them
 	Purged       int           // tombstones removed once every node had them
+	Forged       int           // entries failing authentication removed from a node, the true ones given instead
 	Lost         []string      // files with a chunk that no node holds: heal cannot restore them
 	Failed       map[int]error // nodes that did not answer (at the start or on the way): not healed
 	Errors       []error       // per-entry failures, each an *EntryError
@@ -106,7 +107,14 @@ type healRun struct {
 // removal to take.
 func (h *healRun) entry(ctx context.Context, e *Entry, removed bool) {
 	var err error
+	for _, n := range h.up {
+		if h.c.dropForged(ctx, n, e.Name) {
+			h.rep.Forged++
+		}
+	}
 	switch {
+	case e.Seal == "" && !e.Deleted:
+		return // a folder a node made itself (stub_names.go, implicit): never spread
 	case e.Deleted:
 		err = h.c.healTombstone(ctx, e, h.up, &h.rep)
 	case removed:
@@ -217,7 +225,7 @@ func (c *Client) healTombstone(ctx context.Context, e *Entry, up []int, rep *Hea
 		if e.Raw[n] == nil {
 			continue
 		}
-		if err := c.call(ctx, n, func(s *stub) error { return s.purge(e.Name, e.Stamp) }); err != nil {
+		if err := c.call(ctx, n, func(s *stub) error { return s.purge(e.Name, e.Stamp, false) }); err != nil {
 			return err
 		}
 	}

@@ -166,12 +166,12 @@ func (s *stub) rename(req wire.RenameReq) error {
 }
 
 // purge drops the tombstone at path if it is still stamped stamp (PURGE).
-func (s *stub) purge(path, stamp string) error {
+func (s *stub) purge(path, stamp string, forged bool) error {
 	enc, err := s.encPath(path)
 	if err != nil {
 		return err
 	}
-	return plainErr(s.roundTrip(wire.TypePurge, wire.PurgeReq{Path: enc, Stamp: stamp}, nil, s.reply), path, enc)
+	return plainErr(s.roundTrip(wire.TypePurge, wire.PurgeReq{Path: enc, Stamp: stamp, Forged: forged}, nil, s.reply), path, enc)
 }
 
 // info asks for the node's state (INFO).

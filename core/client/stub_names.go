@@ -113,7 +113,7 @@ func implicit(m *wire.Meta) bool {
 // that fails, counted against the node.
 func (s *stub) open(k *crypt.Keys, p, parentBorn string, m *wire.Meta) bool {
 	if !k.VerifyEntry(path.Base(p), parentBorn, m) {
-		s.pool.c.noteForged(s.pool.idx, "entry", p)
+		s.pool.c.noteForgedEntry(s.pool.idx, p, m.Stamp)
 		return false
 	}
 	if m.Target != "" && !m.Deleted {

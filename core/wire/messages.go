@@ -337,9 +337,18 @@ type KeyResp struct {
 
 // PurgeReq removes the tombstone at Path if its stamp is still Stamp. Heal
 // sends it once every node holds the tombstone.
+//
+// With Forged, the entry at Path (a file, symlink, special entry or
+// tombstone, or a folder with nothing under it) goes if its stamp is still
+// Stamp, live or not: the client found that it fails authentication with
+// the user's key (a data folder changed outside dfs) and that it bars the
+// true version, stamped older, from the node. Heal sends it, then the true
+// version. A node cannot tell a forgery (it has no key): it trusts the
+// user's own client, as it does with any change of the user's.
 type PurgeReq struct {
-	Path  string `json:"path"`
-	Stamp string `json:"stamp"`
+	Path   string `json:"path"`
+	Stamp  string `json:"stamp"`
+	Forged bool   `json:"forged,omitempty"`
 }
 
 // ScanReq asks the node to verify the checksums of the user's chunks now.

@@ -198,8 +198,10 @@ func (u *UserDir) moveEntry(from *step, tsteps []step, stamp, seal string) error
 func parentRel(rel string) string { return rel[:len(rel)-len(core.Base(rel))-1] }
 
 // Purge removes the tombstone at the cleaned path p if its stamp is still
-// stamp and nothing is under it; anything else is left alone.
-func (u *UserDir) Purge(p, stamp string) error {
+// stamp and nothing is under it; anything else is left alone. With forged
+// (wire.PurgeReq.Forged) a live entry stamped stamp goes too, releasing
+// its segments, a folder only when nothing is under it.
+func (u *UserDir) Purge(p, stamp string, forged bool) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	steps, err := u.walk(p)
@@ -207,7 +209,7 @@ func (u *UserDir) Purge(p, stamp string) error {
 		return err
 	}
 	last := steps[len(steps)-1]
-	if last.meta != nil && last.meta.Deleted && last.meta.Stamp == stamp {
+	if last.meta != nil && (last.meta.Deleted || forged) && last.meta.Stamp == stamp {
 		names, err := u.readNames(last.rel)
 		if err != nil {
 			return err
