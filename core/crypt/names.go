@@ -25,7 +25,9 @@ import (
 // under core.MaxComponent (255); 176 would make 256.
 const MaxName = 159
 
-var b64 = base64.RawURLEncoding
+// Strict: a name has one encoding, so two directories on a node never
+// decrypt to one name (base64 leaves spare bits in its last character).
+var b64 = base64.RawURLEncoding.Strict()
 
 // EncryptName encrypts one name component (not "", no "/").
 func (k *Keys) EncryptName(name string) (string, error) {
