@@ -377,3 +377,72 @@ func TestRenameOverLaggingNode(t *testing.T) {
 		t.Errorf("e on DFS2 and DFS4 after heal: mode %o, %v", e.Mode, err)
 	}
 }
+
+// TestEpochATimeRename: an access time of 0 (the epoch) is kept as it
+// is: a rename seals the moved entry from what the client shows, which must
+// be what the nodes hold, or the file (or a folder's whole tree) would fail
+// authentication everywhere.
+func TestEpochATimeRename(t *testing.T) {
+	c := testcluster.Start(t)
+	cl := c.Client(t, "alice", "Crimson33")
+	ctx := ctxT(t)
+	mustPut(t, cl, "d/f.txt", []byte("hello"))
+	zero := int64(0)
+	for _, name := range []string{"d/f.txt", "d"} {
+		if _, err := cl.SetAttrs(ctx, name, client.Attrs{ATime: &zero}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.Rename(ctx, "d/f.txt", "d/g.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Rename(ctx, "d", "e"); err != nil {
+		t.Fatal(err)
+	}
+	fresh := c.Client(t, "alice", "Crimson33")
+	mustGet(t, fresh, "e/g.txt", []byte("hello"))
+	if e, err := fresh.Stat(ctx, "e/g.txt"); err != nil || e.ATime.UnixNano() != 0 {
+		t.Errorf("atime %v, %v; want the epoch", e.ATime, err)
+	}
+	if f := fresh.Forged(); len(f) != 0 {
+		t.Errorf("entries fail authentication after the renames: %+v", f)
+	}
+}
+
+// TestSetattrOtherFolder: a chmod reaching a node that still holds an
+// earlier folder at the name (it missed the rmdir and the mkdir) is
+// refused there, not stored with the new folder's seal: the node is not
+// reported as changed outside dfs, and heal brings it the folder.
+func TestSetattrOtherFolder(t *testing.T) {
+	c := testcluster.Start(t)
+	cl := c.Client(t, "alice", "Crimson33")
+	ctx := ctxT(t)
+	if _, err := cl.Mkdir(ctx, "d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.Stop(3)
+	if err := cl.Rmdir(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Mkdir(ctx, "d", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.Restart(3)
+	mode := uint32(0o700)
+	if _, err := cl.SetAttrs(ctx, "d", client.Attrs{Mode: &mode}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := c.Client(t, "alice", "Crimson33")
+	if e, err := fresh.Stat(ctx, "d"); err != nil || e.Mode&0o777 != 0o700 {
+		t.Fatalf("stat: mode %o, %v", e.Mode, err)
+	}
+	if f := fresh.Forged(); len(f) != 0 {
+		t.Errorf("a plain chmod made a node look changed outside dfs: %+v", f)
+	}
+	mustHeal(t, fresh)
+	c.Stop(0)
+	c.Stop(1)
+	if e, err := c.Client(t, "alice", "Crimson33").Stat(ctx, "d"); err != nil || e.Mode&0o777 != 0o700 {
+		t.Errorf("after heal, DFS3 and DFS4 show mode %o, %v", e.Mode, err)
+	}
+}

@@ -205,11 +205,12 @@ func fromMeta(name string, m *wire.Meta) Entry {
 		ATime: time.Unix(0, m.ATime), CTime: time.Unix(0, m.CTime), UID: m.UID, GID: m.GID, Target: m.Target,
 		Version: m.Version, Stamp: m.Stamp, Born: m.Born, Segments: m.Segments, Seal: m.Seal, sealedTarget: m.SealedTarget,
 	}
-	if m.ATime == 0 {
-		e.ATime = e.MTime
-	}
-	if m.CTime == 0 {
-		e.CTime = e.MTime
+	// The times are the meta's, 0 included (an atime set to the epoch):
+	// metaOf gives heal, read repair and rename the entry back, and its
+	// seal covers them as stored. A folder's size is not sealed (core/crypt,
+	// SealEntry), so none is shown.
+	if e.Dir {
+		e.Size = 0
 	}
 	return e
 }

@@ -32,6 +32,12 @@ func (u *UserDir) Update(op, p string, meta wire.Meta, heal bool) error {
 		if !live(old) {
 			return refuse(core.ErrNotFound, "%s: no such entry on this node", p)
 		}
+		if m.Born != "" && m.Born != old.Born {
+			// Another entry at the name than the client's (an earlier
+			// folder this node kept while it missed a remove and a
+			// mkdir): the seal is of the client's; heal brings it.
+			return refuse(core.ErrStale, "%s is another entry on this node", p)
+		}
 		if !old.Dir && m.Version != old.Version {
 			// The seal covers the version's segments: one made for
 			// another version would not hold over this one.
