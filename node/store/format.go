@@ -68,29 +68,13 @@ func writeFormat(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("make data folder: %w", err)
 	}
-	tmp := filepath.Join(dir, formatFile+".tmp-"+randHex(8))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
 	}
-	_, err = f.WriteString(FormatLine)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, formatFile))
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
+	defer root.Close()
+	if err := writeDurable(root, formatFile, []byte(FormatLine)); err != nil {
 		return fmt.Errorf("write the data folder's format: %w", err)
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }

@@ -67,32 +67,7 @@ func (u *UserDir) readKey() ([]byte, error) {
 	return b, nil
 }
 
-// writeKey replaces the key file durably: a temporary file, fsync,
-// rename, fsync of the folder. u.mu is held.
+// writeKey replaces the key file durably (writeDurable). u.mu is held.
 func (u *UserDir) writeKey(key []byte) error {
-	tmp := keyName + ".tmp-" + randHex(8)
-	f, err := u.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(key)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = u.root.Rename(tmp, keyName)
-	}
-	if err != nil {
-		_ = u.root.Remove(tmp)
-		return err
-	}
-	d, err := u.root.Open(".")
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return writeDurable(u.root.root, keyName, key)
 }
