@@ -8,10 +8,6 @@ import (
 	"dfs/core/wire"
 )
 
-// implicitBorn is the Born of a folder a node made only for a change below
-// it: shared by all such folders, so it names none of them.
-const implicitBorn = "000000000000000000000001"
-
 // RootIno is the inode number of the top folder; Ino never returns it.
 const RootIno = 1
 
@@ -26,7 +22,7 @@ func (e *Entry) Ino() uint64 {
 		return RootIno
 	}
 	h := fnv.New64a()
-	if e.Born == "" || e.Born == implicitBorn {
+	if e.Born == "" || e.Born == implicitStamp {
 		h.Write([]byte("path:"))
 		h.Write([]byte(e.Name))
 	} else {

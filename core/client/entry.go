@@ -52,6 +52,10 @@ type Entry struct {
 	// with the entry.
 	Seal, ParentBorn string
 	sealedTarget     string // Target as the nodes store it (wire.Meta.SealedTarget)
+	// on is, for a folder, the nodes that hold it as merged (its Born,
+	// sealed), one bit per node: what sealerAt needs of Raw, kept when a
+	// listing drops Raw (lean).
+	on uint8
 }
 
 // Stored returns the bytes the file's stored segments hold (each copy
@@ -239,28 +243,43 @@ func folderTimes(e *Entry, metas [core.NumNodes]*wire.Meta) {
 
 // mergeAt is choose for a path in a folder born at parentBorn. Metas older
 // than the folder are leftovers a node kept from before the folder was
-// removed and made again (or a folder it made itself for a change below
-// it, which has no age of its own) and do not count; a tombstone keeps
-// them in Raw, though, so that heal replays the delete there too.
+// removed and made again and do not count; a tombstone keeps them in Raw,
+// though, so that heal replays the delete there too. A folder a node made
+// itself (nodeMade) never counts either, at any depth: it is unsealed, so
+// anyone could have made it, and nothing under it verifies. A name only
+// such folders hold does not exist; they stay in Raw, so that heal and
+// mkdir know the node holds something there.
 func mergeAt(name string, metas [core.NumNodes]*wire.Meta, parentBorn string) (Entry, bool) {
 	all := metas
 	dropStale(&metas, parentBorn)
 	e, live := choose(name, metas)
 	e.ParentBorn = parentBorn
-	if e.Deleted {
-		e.Raw = all
+	for n, m := range all {
+		if e.Deleted || nodeMade(m) {
+			e.Raw[n] = m
+		}
+		if r := e.Raw[n]; live && e.Dir && r != nil && !r.Deleted && r.Dir && r.Born == e.Born {
+			e.on |= 1 << n
+		}
 	}
 	return e, live
 }
 
-// dropStale removes metas older than their folder's birth: leftovers a node
-// kept from before the folder was removed and made again.
+// dropStale removes metas older than their folder's birth (leftovers a
+// node kept from before the folder was removed and made again) and the
+// folders nodes made themselves.
 func dropStale(metas *[core.NumNodes]*wire.Meta, parentBorn string) {
 	for i, m := range metas {
-		if m != nil && m.Stamp < parentBorn {
+		if m != nil && (m.Stamp < parentBorn || nodeMade(m)) {
 			metas[i] = nil
 		}
 	}
+}
+
+// nodeMade reports a folder a node made itself, for a change it got below
+// a folder whose mkdir it missed (stub_names.go, implicit).
+func nodeMade(m *wire.Meta) bool {
+	return m != nil && m.Seal == "" && m.Dir && !m.Deleted && m.Stamp == implicitStamp && m.Born == implicitStamp
 }
 
 // SegmentAt returns stored segment k (an index in the file, in segments),

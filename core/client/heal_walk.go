@@ -85,7 +85,7 @@ func (h *healRun) names(ctx context.Context, names []string) {
 		if !h.answers(name, errs) {
 			continue
 		}
-		e, gone, err := chainEntry(name, chains)
+		e, gone, err := chainEntry(name, chains, nil)
 		if err != nil {
 			continue
 		}

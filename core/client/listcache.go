@@ -294,6 +294,18 @@ func (c *listCache) touchLocked(dirs []string) {
 	}
 }
 
+// held replaces the folder e (sealerAt gave it to more nodes) where a
+// listing or a lookup keeps it.
+func (c *listCache) held(e Entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.setLocked(e)
+	if lk, ok := c.looked[e.Name]; ok {
+		lk.e = lean(e)
+		c.looked[e.Name] = lk
+	}
+}
+
 // setLocked puts e into its folder's listing, if there is one.
 func (c *listCache) setLocked(e Entry) {
 	if e.Name == "" {

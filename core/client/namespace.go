@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,13 +26,23 @@ func (c *Client) updateOn(ctx context.Context, n int, req wire.UpdateReq) error 
 // at least one node applied it. Nodes that hold a newer stamp (ErrStale) or
 // already agree count as applied; nodes that are down catch up through heal.
 func (c *Client) applyOn(ctx context.Context, nodes []int, fn func(s *stub) error) error {
-	errs := c.fanout(ctx, nodes, func(ctx context.Context, n int) error {
-		err := c.call(ctx, n, fn)
+	return c.outcome(c.applied(ctx, nodes, fn))
+}
+
+// applied sends fn to the nodes and returns each one's error, nil where
+// it applied (ErrStale is kept: the node holds a newer change).
+func (c *Client) applied(ctx context.Context, nodes []int, fn func(s *stub) error) []error {
+	return c.fanout(ctx, nodes, func(ctx context.Context, n int) error { return c.call(ctx, n, fn) })
+}
+
+// outcome is applyOn's result from the nodes' errors.
+func (c *Client) outcome(errs []error) error {
+	errs = slices.Clone(errs)
+	for n, err := range errs {
 		if errors.Is(err, core.ErrStale) {
-			return nil
+			errs[n] = nil
 		}
-		return err
-	})
+	}
 	for _, err := range errs {
 		if errors.Is(err, core.ErrNotEmpty) {
 			return err
@@ -70,7 +81,8 @@ func (c *Client) mkdir(ctx context.Context, name string, mode, uid, gid uint32) 
 	if name == "" {
 		return Entry{}, fmt.Errorf("top folder: %w", core.ErrExist)
 	}
-	if _, err := c.stat(ctx, name); err == nil {
+	old, err := c.stat(ctx, name)
+	if err == nil {
 		return Entry{}, fmt.Errorf("%s: %w", name, core.ErrExist)
 	} else if !errors.Is(err, core.ErrNotFound) {
 		return Entry{}, err
@@ -84,10 +96,22 @@ func (c *Client) mkdir(ctx context.Context, name string, mode, uid, gid uint32) 
 	m := wire.Meta{Dir: true, Stamp: v, Born: v, Mode: mode & wire.ModePerm, MTime: now, ATime: now, CTime: now,
 		UID: uid, GID: gid}
 	s.seal(&m)
-	if err := c.updateAll(ctx, wire.UpdateReq{Op: wire.UpdateMkdir, Path: name, Meta: m}); err != nil {
+	// A node refuses a mkdir over a live folder (ErrExist), but one it
+	// made itself is no folder (mergeAt): sent as heal's, the mkdir
+	// replaces it (node mkdirEntry).
+	errs := c.applied(ctx, allNodes, func(st *stub) error {
+		return st.update(wire.UpdateReq{Op: wire.UpdateMkdir, Path: name, Meta: m, Heal: nodeMade(old.Raw[st.pool.idx])})
+	})
+	if err := c.outcome(errs); err != nil {
 		return Entry{}, err
 	}
-	return s.entry(name, &m), nil
+	e := s.entry(name, &m)
+	for n, err := range errs {
+		if err == nil {
+			e.on |= 1 << n
+		}
+	}
+	return e, nil
 }
 
 // known returns known, name's entry from a fresh listing, or else asks the

@@ -53,7 +53,8 @@ func (s sealer) committed(res PutResult, err error) (PutResult, error) {
 // live folder: its Born comes from the listing cache (c.names). With
 // parents (a put), missing folders above name are made first, as by
 // mkdir -p, owned by uid and gid: a folder a node makes itself is unsealed,
-// and so invisible.
+// and so invisible. Every caller commits a new entry at name next, so the
+// folder is first given to the nodes that lack it (holdFolder).
 func (c *Client) sealerAt(ctx context.Context, name string, parents *owner) (sealer, error) {
 	k, err := c.keyring(ctx)
 	if err != nil {
@@ -76,8 +77,67 @@ func (c *Client) sealerAt(ctx context.Context, name string, parents *owner) (sea
 	if !e.Dir {
 		return sealer{}, fmt.Errorf("%s: %w", dir, core.ErrNotDir)
 	}
-	s.parentBorn = e.Born
+	s.parentBorn = c.holdFolder(ctx, e).Born
 	return s, nil
+}
+
+// holdFolder gives dir, the folder a new entry is about to be committed
+// in, to every node that does not hold it as merged (a sealed folder of
+// its Born), and the folders above it likewise, as heal does (healDir).
+// Such a node missed the mkdir, or holds an earlier folder, or one it made
+// itself: for the commit it would make the folder itself (node
+// ensureParents), and nothing under a folder a node made verifies, so the
+// entry would be lost there though the commit succeeded.
+//
+// dir says which nodes hold it (Entry.on, which the listing cache keeps
+// where it drops Raw): when all do, or the others are being skipped, as
+// usual, this costs nothing, and a mount making many files pays nothing
+// per file. Otherwise the nodes are asked for dir's chain afresh (what
+// said so may predate a node's return or a heal) and the refreshed entry
+// goes back into the listing cache, so only the first commit after a node
+// comes back pays a LOOKUP; while a node is down but not yet skipped, each
+// commit does. Best effort: a node that fails here fails the commit too,
+// or is brought up to date by heal. It returns dir as the nodes hold it
+// now (as given when it could not tell).
+func (c *Client) holdFolder(ctx context.Context, dir Entry) Entry {
+	if dir.Name == "" || !c.lacking(dir.on) {
+		return dir
+	}
+	chains, errs := c.lookupOn(ctx, allNodes, dir.Name)
+	var up []int
+	for n, err := range errs {
+		if err == nil {
+			up = append(up, n)
+		}
+	}
+	var failed error
+	var rep HealReport
+	e, _, err := chainEntry(dir.Name, chains, func(level *Entry) {
+		if failed == nil && level.Dir {
+			failed = c.healDir(ctx, level, up, &rep)
+		}
+	})
+	if err != nil || !e.Dir {
+		return dir
+	}
+	if failed == nil {
+		for _, n := range up {
+			e.on |= 1 << n
+		}
+		c.names.held(e)
+	}
+	return e
+}
+
+// lacking reports whether a node that is not being skipped is missing
+// from on (Entry.on).
+func (c *Client) lacking(on uint8) bool {
+	for n := range allNodes {
+		if on&(1<<n) == 0 && !c.nodes[n].isDown() {
+			return true
+		}
+	}
+	return false
 }
 
 // sealerOf returns the sealer of e's path, from the folder e was found in

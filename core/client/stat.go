@@ -17,7 +17,8 @@ var rootEntry = Entry{Name: "", Dir: true, Mode: 0o755}
 
 // stat returns the merged entry for name, from the nodes. It fails with
 // ErrNotFound when the entry (or a folder above it) does not exist on the
-// nodes that answered, and with ErrNoNode when none answered. A file caught
+// nodes that answered (with name's Raw when only name is missing: see
+// walkChain), and with ErrNoNode when none answered. A file caught
 // between the two waves of a commit is asked for again (see settle).
 func (c *Client) stat(ctx context.Context, name string) (Entry, error) {
 	name, err := cleanName(name)
@@ -93,9 +94,11 @@ func (c *Client) lookupOn(ctx context.Context, nodes []int, name string) (chains
 
 // walkChain merges the nodes' LOOKUP chains level by level from the root
 // and returns name's entry, ErrNotFound when it or a folder above it is not
-// live.
+// live. When only name itself is missing, the entry returned with
+// ErrNotFound has Raw: the folders nodes made themselves there (mkdir
+// replaces them).
 func walkChain(name string, chains [core.NumNodes][]wire.Meta) (Entry, error) {
-	e, gone, err := chainEntry(name, chains)
+	e, gone, err := chainEntry(name, chains, nil)
 	if gone != "" {
 		return Entry{}, fmt.Errorf("%s: %w", gone, core.ErrNotFound)
 	}
@@ -106,9 +109,10 @@ func walkChain(name string, chains [core.NumNodes][]wire.Meta) (Entry, error) {
 // each level's metas filtered by its folder's Born (dropStale). gone is the
 // first level that is not live, "" when all are; below it nothing is taken
 // for a leftover, since heal replays every delete under a removed folder.
-// It fails with ErrNotFound for a level no node has, and ErrNotDir for a
-// live file above name.
-func chainEntry(name string, chains [core.NumNodes][]wire.Meta) (e Entry, gone string, err error) {
+// It fails with ErrNotFound for a level no node has (name's own merged
+// level returned with it), and ErrNotDir for a live file above name. visit,
+// unless nil, is called with each live level above gone, root first.
+func chainEntry(name string, chains [core.NumNodes][]wire.Meta, visit func(level *Entry)) (e Entry, gone string, err error) {
 	parts := strings.Split(name, "/")
 	parent := rootEntry
 	for k := range parts {
@@ -125,12 +129,18 @@ func chainEntry(name string, chains [core.NumNodes][]wire.Meta) (e Entry, gone s
 		level := strings.Join(parts[:k+1], "/")
 		e, live := mergeAt(level, metas, born)
 		switch {
+		case !live && !e.Deleted && k == len(parts)-1:
+			e.Name = level
+			return e, gone, fmt.Errorf("%s: %w", level, core.ErrNotFound)
 		case !live && !e.Deleted:
 			return Entry{}, gone, fmt.Errorf("%s: %w", level, core.ErrNotFound)
 		case !live && gone == "":
 			gone = level
 		case live && gone == "" && k < len(parts)-1 && !e.Dir:
 			return Entry{}, gone, fmt.Errorf("%s: %w", level, core.ErrNotDir)
+		}
+		if visit != nil && live && gone == "" {
+			visit(&e)
 		}
 		parent = e
 	}

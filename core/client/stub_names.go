@@ -95,12 +95,14 @@ const implicitStamp = "000000000000000000000001"
 
 // implicit reports a folder a node made itself. It passes unauthenticated,
 // as it says nothing (a folder older than any other at that name, its
-// attributes fixed below): heal replaces it with the real folder, or
-// removes it with what it holds where the folder was removed. What is
-// under it was sealed under the real folder's Born, which the node does
-// not know, so it is not taken from the node until then.
+// attributes fixed below), but the merge never takes it for an entry
+// (mergeAt): heal replaces it with the real folder, or removes it with
+// what it holds where the folder was removed, and a commit below it sends
+// the real folder first (sealerAt). What is under it was sealed under the
+// real folder's Born, which the node does not know, so it is not taken
+// from the node until then.
 func implicit(m *wire.Meta) bool {
-	if m.Seal != "" || !m.Dir || m.Deleted || m.Stamp != implicitStamp || m.Born != implicitStamp {
+	if !nodeMade(m) {
 		return false
 	}
 	m.Mode, m.UID, m.GID, m.Target, m.Version, m.Size, m.Segments = 0o755, 0, 0, "", "", 0, nil
