@@ -94,6 +94,11 @@ const firstLoginNodes = 3
 //     it replaces); a node holding a key that does not open (a wrap of
 //     the old password, kept while the node was down during dfc passwd,
 //     or a forgery) is left alone and logged;
+//   - a node that refuses the password (its dfs.conf has another: an
+//     operator's reset there, a change it missed) is logged and counts as
+//     a node that did not answer: the key the others serve is used, and a
+//     first login goes ahead on the three others; core.ErrAuth only when no
+//     key opens and fewer than three nodes took the password;
 //   - if no node holds a key that opens and at least three answered, all
 //     holding none, this is the user's first login: a new master key goes
 //     to them (firstLoginNodes);
@@ -110,6 +115,9 @@ func (c *Client) loadKey(ctx context.Context) (*crypt.MasterKey, error) {
 	}
 	if mk := c.settleKey(ctx, root, held, errs); mk != nil {
 		return mk, nil
+	}
+	if refused(errs) && c.keysAnswered(errs, firstLoginNodes) != nil {
+		return nil, core.ErrAuth
 	}
 	for n, k := range held {
 		if k != nil {
@@ -161,15 +169,14 @@ func (c *Client) keyRound(ctx context.Context, req func(s *stub) ([]byte, error)
 	return held, errs
 }
 
-// keysAnswered fails unless at least want nodes answered: with
-// core.ErrAuth when one refused the password, ErrNoNode when none
-// answered, else naming the nodes that did not.
+// keysAnswered fails unless at least want nodes answered: when none did
+// as quorum does (core.ErrAuth when a node refused the password), else
+// naming the nodes that did not. A node refusing the password while
+// others answer does not fail it: one node's dfs.conf (an operator's
+// reset there, a node lying) must not lock the user out of the others.
 func (c *Client) keysAnswered(errs []error, want int) error {
 	answered := 0
 	for _, err := range errs {
-		if errors.Is(err, core.ErrAuth) {
-			return core.ErrAuth
-		}
 		if err == nil {
 			answered++
 		}
@@ -178,9 +185,19 @@ func (c *Client) keysAnswered(errs []error, want int) error {
 	case answered >= want:
 		return nil
 	case answered == 0:
-		return c.noNode(errs)
+		return c.quorum(errs)
 	}
 	return oneLine(errs)
+}
+
+// refused reports whether a node refused the password.
+func refused(errs []error) bool {
+	for _, err := range errs {
+		if errors.Is(err, core.ErrAuth) {
+			return true
+		}
+	}
+	return false
 }
 
 // oneLine joins the errors that are not nil on one line.
@@ -203,6 +220,9 @@ func (c *Client) settleKey(ctx context.Context, root *crypt.Root, held [core.Num
 	var bestWrap []byte
 	opens := [core.NumNodes]bool{}
 	for n, k := range held {
+		if errors.Is(errs[n], core.ErrAuth) {
+			c.log.Warn("a node refused the password; the key the others hold is used", "node", c.nodes[n].label, "user", c.cfg.User)
+		}
 		if errs[n] != nil || k == nil {
 			continue
 		}

@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"dfs/conf"
 	"dfs/core"
 	"dfs/core/crypt"
 	"dfs/internal/testcluster"
+	"dfs/node"
 )
 
 // keyFile is where node n keeps user's wrapped master key.
@@ -119,4 +121,59 @@ func TestKeyringWrongPassword(t *testing.T) {
 	if _, err := reset.MasterKeyID(ctx); !errors.Is(err, core.ErrKey) || !strings.Contains(err.Error(), "locked with another password") {
 		t.Errorf("key after an operator's reset: %v", err)
 	}
+}
+
+// refuser is a node's accounts that refuse every login while on is set,
+// as a node whose dfs.conf has another password for the user does.
+type refuser struct {
+	node.Accounts
+	on *atomic.Bool
+}
+
+func (r refuser) Check(user string, binding []byte, proof string) (bool, error) {
+	if r.on.Load() {
+		return false, nil
+	}
+	return r.Accounts.Check(user, binding, proof)
+}
+
+// TestKeyringOneNodeRefuses: one node refusing the password (its
+// dfs.conf has another for the user: an operator's reset on that node, a
+// node lying) does not lock a new client out: it uses the key the other
+// three serve. A first login goes ahead on the three others, as with a
+// node down, and the refusing node gets the key once it takes the password.
+func TestKeyringOneNodeRefuses(t *testing.T) {
+	var refuse atomic.Bool
+	c := testcluster.Start(t, testcluster.Configure(func(cfg *node.Config) {
+		if cfg.Name == core.NodeName(0) {
+			cfg.Users = refuser{cfg.Users, &refuse}
+		}
+	}))
+	ctx := ctxT(t)
+	cl := c.Client(t, "alice", "Crimson33")
+	data := randBytes(t, 10<<10)
+	mustPut(t, cl, "f.bin", data)
+	id, err := cl.MasterKeyID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refuse.Store(true)
+	fresh := c.Client(t, "alice", "Crimson33")
+	if got, err := fresh.MasterKeyID(ctx); err != nil || got != id {
+		t.Fatalf("a new client with DFS1 refusing loads %q, %v; want %s", got, err, id)
+	}
+	mustGet(t, fresh, "f.bin", data)
+
+	bobID, err := c.Client(t, "bob", "Velvet77").MasterKeyID(ctx)
+	if err != nil {
+		t.Fatalf("bob's first login with DFS1 refusing: %v", err)
+	}
+	if _, err := os.Stat(keyFile(c, 0, "bob")); !os.IsNotExist(err) {
+		t.Errorf("DFS1, refusing bob, has a key for him (%v)", err)
+	}
+	refuse.Store(false)
+	if got, err := c.Client(t, "bob", "Velvet77").MasterKeyID(ctx); err != nil || got != bobID {
+		t.Fatalf("bob's load with DFS1 accepting again: %q, %v; want %s", got, err, bobID)
+	}
+	wantKeyEverywhere(t, c, "bob", bobID)
 }
