@@ -2,8 +2,11 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -99,5 +102,52 @@ func TestPasswdChangesBack(t *testing.T) {
 	}
 	if back, err := crypt.DeriveRoot("alice", "New1").Unwrap("alice", got[0][0].Key); err != nil || back.ID() != mk.ID() {
 		t.Errorf("the new wrap opens %v, %v; want the same master key", back, err)
+	}
+}
+
+// TestKeyringFirstLoginRaced: a first login whose new key reaches fewer
+// than three nodes does not use it. Here another first login's key lands
+// on DFS2 and DFS3 between this one's read and its KEY_PUT, and DFS1 is
+// out of reach: the client takes the other key, held by more nodes, and
+// gives it to DFS4 in place of its own. And a new key that only two
+// nodes took, the others not answering, fails with a retry error.
+func TestKeyringFirstLoginRaced(t *testing.T) {
+	t.Parallel()
+	other := crypt.NewMasterKey()
+	wOther := crypt.DeriveRoot("alice", "Crimson33").Wrap("alice", other)
+	var nodes [core.NumNodes]*fakeNode
+	for n := range nodes {
+		nodes[n] = newFakeNode(t)
+	}
+	for _, f := range nodes[1:3] {
+		first := true
+		f.handlers[wire.TypeKeyGet] = func(conn *wire.Conn, body []byte) error {
+			f.keys.mu.Lock()
+			k := f.keys.key
+			if first {
+				first, k, f.keys.key = false, nil, wOther
+			}
+			f.keys.mu.Unlock()
+			return conn.Send(wire.TypeKeyGet, wire.StatusOK, wire.KeyResp{Key: k})
+		}
+	}
+	c := newFakeClient(t, Config{Password: "Crimson33"}, nodes)
+	c.nodes[0].connect = func(context.Context) (net.Conn, error) { return nil, errors.New("unreachable") }
+	mk, err := c.masterKey(testCtx(t))
+	if err != nil || mk.ID() != other.ID() {
+		t.Fatalf("first login that raced: %v, %v; want the other key %s", mk, err, other.ID())
+	}
+	if got := crypt.WrappedID(nodes[3].keys.get()); got != other.ID() {
+		t.Errorf("DFS4 holds %s, want the other key %s", got, other.ID())
+	}
+
+	for n := range nodes {
+		nodes[n] = newFakeNode(t)
+	}
+	nodes[3].handlers[wire.TypeKeyPut] = func(*wire.Conn, []byte) error { return io.EOF }
+	c = newFakeClient(t, Config{Password: "Crimson33"}, nodes)
+	c.nodes[0].connect = func(context.Context) (net.Conn, error) { return nil, errors.New("unreachable") }
+	if mk, err := c.masterKey(testCtx(t)); !errors.Is(err, core.ErrUnavailable) || !strings.Contains(err.Error(), "try again") {
+		t.Fatalf("first login whose key two nodes took: %v, %v; want ErrUnavailable", mk, err)
 	}
 }

@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -176,4 +177,69 @@ func TestKeyringOneNodeRefuses(t *testing.T) {
 		t.Fatalf("bob's load with DFS1 accepting again: %q, %v; want %s", got, err, bobID)
 	}
 	wantKeyEverywhere(t, c, "bob", bobID)
+}
+
+// twoKeys returns two master keys of user wrapped by root, the one with
+// the smaller id second: the one a tie would pick.
+func twoKeys(root *crypt.Root, user string) (a, b *crypt.MasterKey, wa, wb []byte) {
+	a, b = crypt.NewMasterKey(), crypt.NewMasterKey()
+	if a.ID() < b.ID() {
+		a, b = b, a
+	}
+	return a, b, root.Wrap(user, a), root.Wrap(user, b)
+}
+
+// plant stores w as user's key on the nodes given, which hold none.
+func plant(t *testing.T, c *testcluster.Cluster, user, pw string, w []byte, nodes ...int) {
+	t.Helper()
+	cl := c.Client(t, user, pw)
+	for _, n := range nodes {
+		if got, err := cl.KeyPut(ctxT(t), n, w, nil); err != nil || !bytes.Equal(got, w) {
+			t.Fatalf("planting a key on %s: %v", core.NodeName(n), err)
+		}
+	}
+}
+
+// TestKeyringRaceSplit: what two first logins with different views of
+// the nodes leave is settled for the key on the most nodes, whatever the
+// ids, and a key three nodes hold is never replaced. A first login A that
+// saw DFS1-3 put its key there (and uses it); B, seeing DFS2-4, put its
+// key on DFS4 only: a client seeing DFS2-4 keeps A's key, even when B's
+// id is smaller, and gives it to DFS4. When the nodes that answer hold two
+// keys equally and others do not answer, nothing is used or replaced;
+// with all four answering, the smaller id wins.
+func TestKeyringRaceSplit(t *testing.T) {
+	c := testcluster.Start(t)
+	ctx := ctxT(t)
+	root := crypt.DeriveRoot("alice", "Crimson33")
+	a, _, wa, wb := twoKeys(root, "alice")
+	plant(t, c, "alice", "Crimson33", wa, 0, 1, 2)
+	plant(t, c, "alice", "Crimson33", wb, 3)
+	c.Stop(0)
+	if got, err := c.Client(t, "alice", "Crimson33").MasterKeyID(ctx); err != nil || got != a.ID() {
+		t.Fatalf("load seeing A's key on DFS2,3 and B's (smaller) on DFS4: %q, %v; want A's %s", got, err, a.ID())
+	}
+	c.Restart(0)
+	wantKeyEverywhere(t, c, "alice", a.ID())
+
+	broot := crypt.DeriveRoot("bob", "Velvet77")
+	_, b, wa, wb := twoKeys(broot, "bob")
+	plant(t, c, "bob", "Velvet77", wa, 0, 1)
+	plant(t, c, "bob", "Velvet77", wb, 2, 3)
+	c.Stop(1)
+	c.Stop(3)
+	if _, err := c.Client(t, "bob", "Velvet77").MasterKeyID(ctx); !errors.Is(err, core.ErrUnavailable) || !strings.Contains(err.Error(), "try again") {
+		t.Errorf("load seeing one key each on DFS1 and DFS3: %v, want ErrUnavailable", err)
+	}
+	for n, w := range map[int][]byte{0: wa, 2: wb} {
+		if got, err := os.ReadFile(keyFile(c, n, "bob")); err != nil || !bytes.Equal(got, w) {
+			t.Errorf("%s's key changed on a tie with nodes down (%v)", core.NodeName(n), err)
+		}
+	}
+	c.Restart(1)
+	c.Restart(3)
+	if got, err := c.Client(t, "bob", "Velvet77").MasterKeyID(ctx); err != nil || got != b.ID() {
+		t.Fatalf("load seeing two keys on two nodes each: %q, %v; want the smaller id %s", got, err, b.ID())
+	}
+	wantKeyEverywhere(t, c, "bob", b.ID())
 }
