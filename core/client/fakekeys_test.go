@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"dfs/core"
@@ -149,5 +150,113 @@ func TestKeyringFirstLoginRaced(t *testing.T) {
 	c.nodes[0].connect = func(context.Context) (net.Conn, error) { return nil, errors.New("unreachable") }
 	if mk, err := c.masterKey(testCtx(t)); !errors.Is(err, core.ErrUnavailable) || !strings.Contains(err.Error(), "try again") {
 		t.Fatalf("first login whose key two nodes took: %v, %v; want ErrUnavailable", mk, err)
+	}
+}
+
+// passwdNode makes f answer PASSWD as a node does: the key it is sent
+// replaces the one expected (a retry with it in place already succeeds
+// again), then the login is set; else StatusStale and nothing changes.
+// A change for which lost, if not nil, reports true gets no reply: the
+// connection closes.
+func passwdNode(f *fakeNode, login *atomic.Value, lost func() bool) {
+	f.handlers[wire.TypePasswd] = func(conn *wire.Conn, body []byte) error {
+		var req wire.PasswdReq
+		if err := json.Unmarshal(body, &req); err != nil {
+			return err
+		}
+		f.keys.mu.Lock()
+		ok := bytes.Equal(f.keys.key, req.Expect) || bytes.Equal(f.keys.key, req.Key)
+		if ok {
+			f.keys.key = req.Key
+			login.Store(req.Login)
+		}
+		f.keys.mu.Unlock()
+		if !ok {
+			return conn.SendError(wire.TypePasswd, wire.StatusStale, "the user's key on this node is not the one the client read: password not changed")
+		}
+		if lost != nil && lost() {
+			return io.EOF
+		}
+		return conn.Send(wire.TypePasswd, wire.StatusOK, wire.Empty{})
+	}
+}
+
+// TestPasswdLostReply: a node that makes the change but whose reply is
+// lost is changed back too, on a new connection, and the user is told
+// nothing changed. When it cannot be reached to change it back, the
+// error names it as holding the new password maybe and says to run dfc
+// passwd again; that rerun, the node holding the new password already,
+// finishes the change.
+func TestPasswdLostReply(t *testing.T) {
+	t.Parallel()
+	var nodes [core.NumNodes]*fakeNode
+	var logins [core.NumNodes]atomic.Value
+	var lose, down atomic.Bool // DFS3 closes the connection after a change; DFS3 is out of reach
+	for n := range nodes {
+		nodes[n] = newFakeNode(t)
+		var lost func() bool
+		if n == 2 {
+			lost = func() bool { return lose.Swap(false) }
+		}
+		passwdNode(nodes[n], &logins[n], lost)
+	}
+	h := nodes[2].handlers[wire.TypePasswd]
+	c := newFakeClient(t, Config{Password: "Crimson33"}, nodes)
+	connect2 := c.nodes[2].connect
+	c.nodes[2].connect = func(ctx context.Context) (net.Conn, error) {
+		if down.Load() {
+			return nil, errors.New("unreachable")
+		}
+		return connect2(ctx)
+	}
+	ctx := testCtx(t)
+	mk, err := c.masterKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := nodes[0].keys.get()
+	oldLogin := crypt.LoginFor("alice", "Crimson33")
+	newRoot := crypt.DeriveRoot("alice", "New12345")
+
+	lose.Store(true)
+	err = c.Passwd(ctx, "Crimson33", "New12345")
+	if err == nil || !strings.HasPrefix(err.Error(), "password not changed") {
+		t.Fatalf("passwd with DFS3's reply lost: %v", err)
+	}
+	for n := range 3 {
+		if k := nodes[n].keys.get(); !bytes.Equal(k, old) || logins[n].Load() != oldLogin {
+			t.Errorf("%s holds key %s and login %v after the change was undone; want the old ones", core.NodeName(n), crypt.WrappedID(k), logins[n].Load())
+		}
+	}
+
+	lose.Store(true)
+	nodes[2].handlers[wire.TypePasswd] = func(conn *wire.Conn, body []byte) error {
+		err := h(conn, body)
+		down.Store(true)
+		return err
+	}
+	err = c.Passwd(ctx, "Crimson33", "New12345")
+	if err == nil || !strings.Contains(err.Error(), "changed on some nodes only") ||
+		!strings.Contains(err.Error(), c.nodes[2].label+" may hold the new password") || !strings.Contains(err.Error(), "run dfc passwd again") {
+		t.Fatalf("passwd with DFS3 gone after the change: %v", err)
+	}
+	if got, err := newRoot.Unwrap("alice", nodes[2].keys.get()); err != nil || got.ID() != mk.ID() {
+		t.Fatalf("DFS3 holds %v, %v; want the new wrap", got, err)
+	}
+	for n := range 2 {
+		if k := nodes[n].keys.get(); !bytes.Equal(k, old) {
+			t.Errorf("%s holds key %s after the change was undone", core.NodeName(n), crypt.WrappedID(k))
+		}
+	}
+
+	down.Store(false)
+	nodes[2].handlers[wire.TypePasswd] = h
+	if err := c.Passwd(ctx, "Crimson33", "New12345"); err != nil {
+		t.Fatalf("the rerun: %v", err)
+	}
+	for n := range nodes {
+		if got, err := newRoot.Unwrap("alice", nodes[n].keys.get()); err != nil || got.ID() != mk.ID() || logins[n].Load() != newRoot.Login() {
+			t.Errorf("%s after the rerun: key %v, %v, login %v; want the new ones", core.NodeName(n), got, err, logins[n].Load())
+		}
 	}
 }
