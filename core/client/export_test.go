@@ -106,3 +106,11 @@ func (c *Client) KeyPut(ctx context.Context, n int, key, expect []byte) ([]byte,
 	})
 	return got, err
 }
+
+// CloseIdle closes every pooled connection, so the next requests log in
+// again.
+func (c *Client) CloseIdle() {
+	for _, p := range c.nodes {
+		p.closeIdle()
+	}
+}

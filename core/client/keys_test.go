@@ -12,6 +12,7 @@ import (
 
 	"dfs/conf"
 	"dfs/core"
+	"dfs/core/client"
 	"dfs/core/crypt"
 	"dfs/internal/testcluster"
 	"dfs/node"
@@ -242,4 +243,29 @@ func TestKeyringRaceSplit(t *testing.T) {
 		t.Fatalf("load seeing two keys on two nodes each: %q, %v; want the smaller id %s", got, err, b.ID())
 	}
 	wantKeyEverywhere(t, c, "bob", b.ID())
+}
+
+// TestKeyringOneNodeRefusesReload: a client that reads its configuration
+// again on a refusal (dfsmount, dfc) does not take one node's refusal as
+// the password's: its later logins to the others go on.
+func TestKeyringOneNodeRefusesReload(t *testing.T) {
+	var refuse atomic.Bool
+	c := testcluster.Start(t, testcluster.Configure(func(cfg *node.Config) {
+		if cfg.Name == core.NodeName(0) {
+			cfg.Users = refuser{cfg.Users, &refuse}
+		}
+	}))
+	cfg := c.Config("alice", "Crimson33")
+	cfg.Reload = func() (client.Reloaded, error) { return client.Reloaded{Password: "Crimson33"}, nil }
+	cl := testcluster.NewClient(t, cfg)
+	data := randBytes(t, 10<<10)
+	mustPut(t, cl, "f.bin", data)
+	refuse.Store(true)
+	for i := range 3 {
+		cl.CloseIdle()
+		if _, err := cl.ReadDir(ctxT(t), ""); err != nil {
+			t.Fatalf("listing %d with DFS1 refusing: %v", i, err)
+		}
+	}
+	mustGet(t, cl, "f.bin", data)
 }

@@ -235,7 +235,7 @@ func (p *nodePool) dialAs(ctx context.Context, root *crypt.Root, pw string) (*st
 		s.conn.Close()
 		var re *wire.RemoteError
 		if errors.As(err, &re) && re.Status == wire.StatusAuthFailed {
-			if pw != "" && p.c.loginRefused(pw) {
+			if pw != "" && p.c.loginRefused(pw, p.idx) {
 				return p.dial(ctx)
 			}
 			return nil, core.ErrAuth
@@ -248,6 +248,9 @@ func (p *nodePool) dialAs(ctx context.Context, root *crypt.Root, pw string) (*st
 			return nil, fmt.Errorf("no answer to the login within %v", loginWait(&p.c.cfg))
 		}
 		return nil, notNode(p.addr, err)
+	}
+	if pw != "" {
+		p.c.loginAccepted(pw, p.idx)
 	}
 	s.conn.SetDeadline(time.Time{})
 	return s, nil
