@@ -111,19 +111,26 @@ func (c *Client) passwdBad(bad []int, held [core.NumNodes][]byte, opened bool) e
 	if !opened {
 		return fmt.Errorf("%w: the old password opens the key on no node: is it the old password?", core.ErrKey)
 	}
-	var labels []string
-	empty := false
+	var none, stale []string
 	for _, n := range bad {
-		labels = append(labels, c.nodes[n].label)
-		empty = empty || held[n] == nil
+		if held[n] == nil {
+			none = append(none, c.nodes[n].label)
+		} else {
+			stale = append(stale, c.nodes[n].label)
+		}
 	}
-	if empty {
-		return fmt.Errorf("%w: %s holds no key of %s's or a key neither password opens; "+
-			"log in once (dfc ls) so that a node without it gets it, then run dfc passwd again", core.ErrKey, strings.Join(labels, ", "), c.cfg.User)
+	user := c.cfg.User
+	var what []string
+	if len(none) > 0 {
+		what = append(what, fmt.Sprintf("%s holds no key of %s's: log in once (dfc ls), which gives it the key",
+			strings.Join(none, ", "), user))
 	}
-	return fmt.Errorf("%w: %s holds a key of %s's that neither password opens (the wrap of an earlier password, kept "+
-		"while the node was down during a change, or a forgery): have its operator remove users/%s/key in its data folder "+
-		"(the next login gives it the key), then run dfc passwd again", core.ErrKey, strings.Join(labels, ", "), c.cfg.User, c.cfg.User)
+	if len(stale) > 0 {
+		what = append(what, fmt.Sprintf("%s holds a key of %s's that neither password opens (the wrap of an earlier password, "+
+			"kept while the node was down during a change, or a forgery): have its operator remove users/%s/key in its data "+
+			"folder (the next login gives it the key)", strings.Join(stale, ", "), user, user))
+	}
+	return fmt.Errorf("%w: %s; then run dfc passwd again", core.ErrKey, strings.Join(what, "; "))
 }
 
 // undoPasswd changes back the nodes before n, which took the change, and
