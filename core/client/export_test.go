@@ -93,3 +93,24 @@ func (c *Client) MasterKeyID(ctx context.Context) (string, error) {
 	}
 	return mk.ID(), nil
 }
+
+// KeyPut sends KEY_PUT to node n (store key if the node's is expect) and
+// returns the node's key after it, so a test can leave on chosen nodes
+// what racing first logins would.
+func (c *Client) KeyPut(ctx context.Context, n int, key, expect []byte) ([]byte, error) {
+	var got []byte
+	err := c.call(ctx, n, func(s *stub) error {
+		var err error
+		got, err = s.keyPut(key, expect)
+		return err
+	})
+	return got, err
+}
+
+// CloseIdle closes every pooled connection, so the next requests log in
+// again.
+func (c *Client) CloseIdle() {
+	for _, p := range c.nodes {
+		p.closeIdle()
+	}
+}

@@ -83,21 +83,32 @@ func (c *Client) masterKey(ctx context.Context) (*crypt.MasterKey, error) {
 // client to make the user's master key: three of four, a majority, so that
 // any two such sets share two nodes and a second first login (on other
 // nodes, later) finds the key instead of making another. A node that was
-// down gets the key at the next login.
+// down gets the key at the next login. It is also how many nodes must show
+// a freshly made key before its client uses it (loadKey).
 const firstLoginNodes = 3
 
 // loadKey reads the wrapped master key from every node that answers and
 // opens it with the password's root key:
-//   - the key is the one that opens (of several, after two first logins
-//     raced, the one with the smallest id: every client picks the same);
-//     nodes without it get it (KEY_PUT expecting none, or the raced key
-//     it replaces); a node holding a key that does not open (a wrap of
-//     the old password, kept while the node was down during dfc passwd,
-//     or a forgery) is left alone and logged;
+//   - the key is the one that opens on the most answering nodes (of two
+//     left by first logins that raced, held by as many, the one with the
+//     smallest id: every client picks the same; settleKey); nodes without
+//     it get it (KEY_PUT expecting none, or the raced key it replaces); a
+//     node holding a key that does not open (a wrap of the old password,
+//     kept while the node was down during dfc passwd, or a forgery) is
+//     left alone and logged;
+//   - a node that refuses the password (its dfs.conf has another: an
+//     operator's reset there, a change it missed) is logged and counts as
+//     a node that did not answer: the key the others serve is used, and a
+//     first login goes ahead on the three others; core.ErrAuth only when no
+//     key opens and fewer than three nodes took the password;
 //   - if no node holds a key that opens and at least three answered, all
 //     holding none, this is the user's first login: a new master key goes
-//     to them (firstLoginNodes);
-//   - else it fails with core.ErrKey (or core.ErrAuth, ErrNoNode).
+//     to them (firstLoginNodes), and the client uses it only once three
+//     nodes' replies show it, else the key another first login left on
+//     more nodes;
+//   - else it fails with core.ErrKey (or core.ErrAuth, ErrNoNode,
+//     ErrUnavailable when the nodes that answer cannot tell which of two
+//     raced keys won).
 func (c *Client) loadKey(ctx context.Context) (*crypt.MasterKey, error) {
 	root, _, err := c.loginRoot()
 	if err != nil {
@@ -108,8 +119,12 @@ func (c *Client) loadKey(ctx context.Context) (*crypt.MasterKey, error) {
 	if err := c.keysAnswered(errs, 1); err != nil {
 		return nil, err
 	}
-	if mk := c.settleKey(ctx, root, held, errs); mk != nil {
-		return mk, nil
+	mk, _, err := c.settleKey(ctx, root, held, errs)
+	if err != nil || mk != nil {
+		return mk, err
+	}
+	if refused(errs) && c.keysAnswered(errs, firstLoginNodes) != nil {
+		return nil, core.ErrAuth
 	}
 	for n, k := range held {
 		if k != nil {
@@ -122,31 +137,42 @@ func (c *Client) loadKey(ctx context.Context) (*crypt.MasterKey, error) {
 		return nil, fmt.Errorf("%w: %s has no key yet, and the first login needs three of the four nodes: %w", core.ErrKey, user, err)
 	}
 
-	// The first login: a new master key on the nodes that answer, and then
-	// whichever key won if another first login raced this one.
-	w := root.Wrap(user, crypt.NewMasterKey())
-	c.log.Info("first login: storing a new master key on the nodes", "user", user, "key", crypt.WrappedID(w))
-	held, errs = c.keyRound(ctx, func(s *stub) ([]byte, error) { return s.keyPut(w, nil) })
-	if mk := c.settleKey(ctx, root, held, errs); mk != nil {
-		return mk, nil
+	// The first login: a new master key on the nodes that answer. It is
+	// used only if three nodes' replies show it: a first login that raced
+	// this one and reached fewer nodes then gives way to it, and one that
+	// reached more wins (on a second look if the replies leave it open).
+	fresh := crypt.NewMasterKey()
+	w := root.Wrap(user, fresh)
+	c.log.Info("first login: storing a new master key on the nodes", "user", user, "key", fresh.ID())
+	held, errs = c.keyRound(ctx, allNodes, func(s *stub, _ int) ([]byte, error) { return s.keyPut(w, nil) })
+	for range 2 {
+		mk, shown, err := c.settleKey(ctx, root, held, errs)
+		if err != nil {
+			return nil, err
+		}
+		if mk != nil && (mk.ID() != fresh.ID() || shown >= firstLoginNodes) {
+			return mk, nil
+		}
+		held, errs = c.getKeys(ctx)
 	}
-	return nil, fmt.Errorf("%w: storing %s's first key failed: %w", core.ErrKey, user, oneLine(errs))
+	return nil, fmt.Errorf("%w: %s's first login raced another, and the nodes that answer do not show one key on three of them: "+
+		"try again (%v)", core.ErrUnavailable, user, oneLine(errs))
 }
 
 // getKeys asks every node for the user's wrapped key (KEY_GET).
 func (c *Client) getKeys(ctx context.Context) (held [core.NumNodes][]byte, errs []error) {
-	return c.keyRound(ctx, (*stub).keyGet)
+	return c.keyRound(ctx, allNodes, func(s *stub, _ int) ([]byte, error) { return s.keyGet() })
 }
 
-// keyRound sends one key request to every node and returns the key each
-// node's reply carries. A node the fanout leaves behind may still answer
+// keyRound sends one key request to each of nodes and returns the key
+// each node's reply carries. A node the fanout leaves behind may still answer
 // after it returns: what it says then is dropped, not raced with.
-func (c *Client) keyRound(ctx context.Context, req func(s *stub) ([]byte, error)) (held [core.NumNodes][]byte, errs []error) {
+func (c *Client) keyRound(ctx context.Context, nodes []int, req func(s *stub, n int) ([]byte, error)) (held [core.NumNodes][]byte, errs []error) {
 	var mu sync.Mutex
 	done := false
-	errs = c.fanout(ctx, allNodes, func(ctx context.Context, n int) error {
+	errs = c.fanout(ctx, nodes, func(ctx context.Context, n int) error {
 		return c.call(ctx, n, func(s *stub) error {
-			k, err := req(s)
+			k, err := req(s, n)
 			mu.Lock()
 			if !done {
 				held[n] = k
@@ -161,15 +187,14 @@ func (c *Client) keyRound(ctx context.Context, req func(s *stub) ([]byte, error)
 	return held, errs
 }
 
-// keysAnswered fails unless at least want nodes answered: with
-// core.ErrAuth when one refused the password, ErrNoNode when none
-// answered, else naming the nodes that did not.
+// keysAnswered fails unless at least want nodes answered: when none did
+// as quorum does (core.ErrAuth when a node refused the password), else
+// naming the nodes that did not. A node refusing the password while
+// others answer does not fail it: one node's dfs.conf (an operator's
+// reset there, a node lying) must not lock the user out of the others.
 func (c *Client) keysAnswered(errs []error, want int) error {
 	answered := 0
 	for _, err := range errs {
-		if errors.Is(err, core.ErrAuth) {
-			return core.ErrAuth
-		}
 		if err == nil {
 			answered++
 		}
@@ -178,9 +203,19 @@ func (c *Client) keysAnswered(errs []error, want int) error {
 	case answered >= want:
 		return nil
 	case answered == 0:
-		return c.noNode(errs)
+		return c.quorum(errs)
 	}
 	return oneLine(errs)
+}
+
+// refused reports whether a node refused the password.
+func refused(errs []error) bool {
+	for _, err := range errs {
+		if errors.Is(err, core.ErrAuth) {
+			return true
+		}
+	}
+	return false
 }
 
 // oneLine joins the errors that are not nil on one line.
@@ -196,14 +231,31 @@ func oneLine(errs []error) error {
 
 // settleKey picks the key among those the nodes that answered hold (see
 // loadKey) and gives it to the nodes that lack it. It returns nil when no
-// key opens.
-func (c *Client) settleKey(ctx context.Context, root *crypt.Root, held [core.NumNodes][]byte, errs []error) *crypt.MasterKey {
+// key opens, and with the key how many nodes' replies show it (holding it,
+// or taking it now).
+//
+// The key held by the most answering nodes wins; of two held by as many,
+// the smallest id, but only when every node answered: else the ones that
+// did not may tip it, and it fails with core.ErrUnavailable rather than
+// use a key that may lose. So a key is never replaced on a node while
+// three nodes may hold it: the winner is held by more answering nodes than
+// it, and four nodes leave no room for both.
+func (c *Client) settleKey(ctx context.Context, root *crypt.Root, held [core.NumNodes][]byte, errs []error) (*crypt.MasterKey, int, error) {
 	user := c.cfg.User
-	var best *crypt.MasterKey
-	var bestWrap []byte
-	opens := [core.NumNodes]bool{}
+	keys := map[string]*crypt.MasterKey{}
+	wraps := map[string][]byte{}
+	count := map[string]int{}
+	unknown := 0 // nodes that did not answer: what they hold is not known
 	for n, k := range held {
-		if errs[n] != nil || k == nil {
+		switch {
+		case errors.Is(errs[n], core.ErrAuth):
+			c.log.Warn("a node refused the password; the key the others hold is used", "node", c.nodes[n].label, "user", user)
+			unknown++
+			continue
+		case errs[n] != nil:
+			unknown++
+			continue
+		case k == nil:
 			continue
 		}
 		mk, err := root.Unwrap(user, k)
@@ -212,38 +264,59 @@ func (c *Client) settleKey(ctx context.Context, root *crypt.Root, held [core.Num
 				"node", c.nodes[n].label, "user", user, "key", crypt.WrappedID(k))
 			continue
 		}
-		opens[n] = true
-		if best == nil || mk.ID() < best.ID() {
-			best, bestWrap = mk, k
+		id := mk.ID()
+		if keys[id] == nil {
+			keys[id], wraps[id] = mk, k
+		}
+		count[id]++
+	}
+	best := ""
+	for id := range keys {
+		if best == "" || count[id] > count[best] || count[id] == count[best] && id < best {
+			best = id
 		}
 	}
-	if best == nil {
-		return nil
+	if best == "" {
+		return nil, 0, nil
+	}
+	for id := range keys {
+		if id != best && count[id] == count[best] && unknown > 0 {
+			return nil, 0, fmt.Errorf("%w: two first logins of %s raced and left keys %s and %s on %d answering nodes each; "+
+				"the %d that did not answer decide which is kept: try again when they answer", core.ErrUnavailable, user, best, id, count[id], unknown)
+		}
 	}
 	var fix []int
 	for n, k := range held {
 		switch {
 		case errs[n] != nil:
-		case k == nil, opens[n] && crypt.WrappedID(k) != best.ID():
+		case k == nil:
+			fix = append(fix, n)
+		case crypt.WrappedID(k) != best && keys[crypt.WrappedID(k)] != nil:
+			if count[crypt.WrappedID(k)]+unknown >= firstLoginNodes {
+				panic("BUG: replacing a key three nodes may hold")
+			}
 			fix = append(fix, n)
 		}
 	}
-	if len(fix) > 0 {
-		perr := c.fanout(ctx, fix, func(ctx context.Context, n int) error {
-			return c.call(ctx, n, func(s *stub) error {
-				_, err := s.keyPut(bestWrap, held[n])
-				return err
-			})
-		})
-		for _, n := range fix {
-			if perr[n] != nil {
-				c.log.Warn("could not give a node the user's key; the next load tries again", "node", c.nodes[n].label, "user", user, "err", perr[n])
-			} else if held[n] != nil {
-				c.log.Info("replaced the key of a first login that raced another", "node", c.nodes[n].label, "user", user, "key", best.ID())
+	shown := count[best]
+	if len(fix) == 0 {
+		return keys[best], shown, nil
+	}
+	got, perr := c.keyRound(ctx, fix, func(s *stub, n int) ([]byte, error) { return s.keyPut(wraps[best], held[n]) })
+	for _, n := range fix {
+		switch {
+		case perr[n] != nil:
+			c.log.Warn("could not give a node the user's key; the next load tries again", "node", c.nodes[n].label, "user", user, "err", perr[n])
+		case crypt.WrappedID(got[n]) != best:
+			c.log.Warn("a node's key changed while the user's key was given to it; the next load looks again", "node", c.nodes[n].label, "user", user)
+		default:
+			shown++
+			if held[n] != nil {
+				c.log.Info("replaced the key of a first login that raced another", "node", c.nodes[n].label, "user", user, "key", best)
 			}
 		}
 	}
-	return best
+	return keys[best], shown, nil
 }
 
 // Unlock loads the user's master key now (the first login makes it), so

@@ -1,17 +1,21 @@
 package client_test
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"dfs/conf"
 	"dfs/core"
+	"dfs/core/client"
 	"dfs/core/crypt"
 	"dfs/internal/testcluster"
+	"dfs/node"
 )
 
 // keyFile is where node n keeps user's wrapped master key.
@@ -119,4 +123,149 @@ func TestKeyringWrongPassword(t *testing.T) {
 	if _, err := reset.MasterKeyID(ctx); !errors.Is(err, core.ErrKey) || !strings.Contains(err.Error(), "locked with another password") {
 		t.Errorf("key after an operator's reset: %v", err)
 	}
+}
+
+// refuser is a node's accounts that refuse every login while on is set,
+// as a node whose dfs.conf has another password for the user does.
+type refuser struct {
+	node.Accounts
+	on *atomic.Bool
+}
+
+func (r refuser) Check(user string, binding []byte, proof string) (bool, error) {
+	if r.on.Load() {
+		return false, nil
+	}
+	return r.Accounts.Check(user, binding, proof)
+}
+
+// TestKeyringOneNodeRefuses: one node refusing the password (its
+// dfs.conf has another for the user: an operator's reset on that node, a
+// node lying) does not lock a new client out: it uses the key the other
+// three serve. A first login goes ahead on the three others, as with a
+// node down, and the refusing node gets the key once it takes the password.
+func TestKeyringOneNodeRefuses(t *testing.T) {
+	var refuse atomic.Bool
+	c := testcluster.Start(t, testcluster.Configure(func(cfg *node.Config) {
+		if cfg.Name == core.NodeName(0) {
+			cfg.Users = refuser{cfg.Users, &refuse}
+		}
+	}))
+	ctx := ctxT(t)
+	cl := c.Client(t, "alice", "Crimson33")
+	data := randBytes(t, 10<<10)
+	mustPut(t, cl, "f.bin", data)
+	id, err := cl.MasterKeyID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refuse.Store(true)
+	fresh := c.Client(t, "alice", "Crimson33")
+	if got, err := fresh.MasterKeyID(ctx); err != nil || got != id {
+		t.Fatalf("a new client with DFS1 refusing loads %q, %v; want %s", got, err, id)
+	}
+	mustGet(t, fresh, "f.bin", data)
+
+	bobID, err := c.Client(t, "bob", "Velvet77").MasterKeyID(ctx)
+	if err != nil {
+		t.Fatalf("bob's first login with DFS1 refusing: %v", err)
+	}
+	if _, err := os.Stat(keyFile(c, 0, "bob")); !os.IsNotExist(err) {
+		t.Errorf("DFS1, refusing bob, has a key for him (%v)", err)
+	}
+	refuse.Store(false)
+	if got, err := c.Client(t, "bob", "Velvet77").MasterKeyID(ctx); err != nil || got != bobID {
+		t.Fatalf("bob's load with DFS1 accepting again: %q, %v; want %s", got, err, bobID)
+	}
+	wantKeyEverywhere(t, c, "bob", bobID)
+}
+
+// twoKeys returns two master keys of user wrapped by root, the one with
+// the smaller id second: the one a tie would pick.
+func twoKeys(root *crypt.Root, user string) (a, b *crypt.MasterKey, wa, wb []byte) {
+	a, b = crypt.NewMasterKey(), crypt.NewMasterKey()
+	if a.ID() < b.ID() {
+		a, b = b, a
+	}
+	return a, b, root.Wrap(user, a), root.Wrap(user, b)
+}
+
+// plant stores w as user's key on the nodes given, which hold none.
+func plant(t *testing.T, c *testcluster.Cluster, user, pw string, w []byte, nodes ...int) {
+	t.Helper()
+	cl := c.Client(t, user, pw)
+	for _, n := range nodes {
+		if got, err := cl.KeyPut(ctxT(t), n, w, nil); err != nil || !bytes.Equal(got, w) {
+			t.Fatalf("planting a key on %s: %v", core.NodeName(n), err)
+		}
+	}
+}
+
+// TestKeyringRaceSplit: what two first logins with different views of
+// the nodes leave is settled for the key on the most nodes, whatever the
+// ids, and a key three nodes hold is never replaced. A first login A that
+// saw DFS1-3 put its key there (and uses it); B, seeing DFS2-4, put its
+// key on DFS4 only: a client seeing DFS2-4 keeps A's key, even when B's
+// id is smaller, and gives it to DFS4. When the nodes that answer hold two
+// keys equally and others do not answer, nothing is used or replaced;
+// with all four answering, the smaller id wins.
+func TestKeyringRaceSplit(t *testing.T) {
+	c := testcluster.Start(t)
+	ctx := ctxT(t)
+	root := crypt.DeriveRoot("alice", "Crimson33")
+	a, _, wa, wb := twoKeys(root, "alice")
+	plant(t, c, "alice", "Crimson33", wa, 0, 1, 2)
+	plant(t, c, "alice", "Crimson33", wb, 3)
+	c.Stop(0)
+	if got, err := c.Client(t, "alice", "Crimson33").MasterKeyID(ctx); err != nil || got != a.ID() {
+		t.Fatalf("load seeing A's key on DFS2,3 and B's (smaller) on DFS4: %q, %v; want A's %s", got, err, a.ID())
+	}
+	c.Restart(0)
+	wantKeyEverywhere(t, c, "alice", a.ID())
+
+	broot := crypt.DeriveRoot("bob", "Velvet77")
+	_, b, wa, wb := twoKeys(broot, "bob")
+	plant(t, c, "bob", "Velvet77", wa, 0, 1)
+	plant(t, c, "bob", "Velvet77", wb, 2, 3)
+	c.Stop(1)
+	c.Stop(3)
+	if _, err := c.Client(t, "bob", "Velvet77").MasterKeyID(ctx); !errors.Is(err, core.ErrUnavailable) || !strings.Contains(err.Error(), "try again") {
+		t.Errorf("load seeing one key each on DFS1 and DFS3: %v, want ErrUnavailable", err)
+	}
+	for n, w := range map[int][]byte{0: wa, 2: wb} {
+		if got, err := os.ReadFile(keyFile(c, n, "bob")); err != nil || !bytes.Equal(got, w) {
+			t.Errorf("%s's key changed on a tie with nodes down (%v)", core.NodeName(n), err)
+		}
+	}
+	c.Restart(1)
+	c.Restart(3)
+	if got, err := c.Client(t, "bob", "Velvet77").MasterKeyID(ctx); err != nil || got != b.ID() {
+		t.Fatalf("load seeing two keys on two nodes each: %q, %v; want the smaller id %s", got, err, b.ID())
+	}
+	wantKeyEverywhere(t, c, "bob", b.ID())
+}
+
+// TestKeyringOneNodeRefusesReload: a client that reads its configuration
+// again on a refusal (dfsmount, dfc) does not take one node's refusal as
+// the password's: its later logins to the others go on.
+func TestKeyringOneNodeRefusesReload(t *testing.T) {
+	var refuse atomic.Bool
+	c := testcluster.Start(t, testcluster.Configure(func(cfg *node.Config) {
+		if cfg.Name == core.NodeName(0) {
+			cfg.Users = refuser{cfg.Users, &refuse}
+		}
+	}))
+	cfg := c.Config("alice", "Crimson33")
+	cfg.Reload = func() (client.Reloaded, error) { return client.Reloaded{Password: "Crimson33"}, nil }
+	cl := testcluster.NewClient(t, cfg)
+	data := randBytes(t, 10<<10)
+	mustPut(t, cl, "f.bin", data)
+	refuse.Store(true)
+	for i := range 3 {
+		cl.CloseIdle()
+		if _, err := cl.ReadDir(ctxT(t), ""); err != nil {
+			t.Fatalf("listing %d with DFS1 refusing: %v", i, err)
+		}
+	}
+	mustGet(t, cl, "f.bin", data)
 }

@@ -2,9 +2,12 @@ package client_test
 
 import (
 	"errors"
+	"os"
+	"strings"
 	"testing"
 
 	"dfs/core"
+	"dfs/core/crypt"
 	"dfs/internal/testcluster"
 )
 
@@ -47,4 +50,37 @@ func TestPasswd(t *testing.T) {
 	if _, err := c.Client(t, "bob", "Tangerine88").Ping(ctx); err != nil {
 		t.Fatalf("the password after a refused change: %v", err)
 	}
+}
+
+// TestPasswdStaleWrap: a node holding a key of the user's that neither
+// password opens (the wrap of an earlier password) stops dfc passwd with
+// what to do about it, and doing that lets it through.
+func TestPasswdStaleWrap(t *testing.T) {
+	c := testcluster.Start(t)
+	ctx := ctxT(t)
+	cl := c.Client(t, "alice", "Crimson33")
+	id, err := cl.MasterKeyID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := os.ReadFile(keyFile(c, 3, "alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := crypt.DeriveRoot("alice", "Earlier99").Wrap("alice", crypt.NewMasterKey())
+	if _, err := cl.KeyPut(ctx, 3, stale, cur); err != nil {
+		t.Fatal(err)
+	}
+	err = cl.Passwd(ctx, "Crimson33", "Tangerine88")
+	if !errors.Is(err, core.ErrKey) || !strings.Contains(err.Error(), "remove users/alice/key") || !strings.Contains(err.Error(), "run dfc passwd again") {
+		t.Fatalf("passwd with DFS4 holding a stale wrap: %v", err)
+	}
+	if err := os.Remove(keyFile(c, 3, "alice")); err != nil {
+		t.Fatal(err)
+	}
+	fresh := c.Client(t, "alice", "Crimson33") // its login gives DFS4 the key
+	if err := fresh.Passwd(ctx, "Crimson33", "Tangerine88"); err != nil {
+		t.Fatalf("passwd after DFS4's stale key was removed: %v", err)
+	}
+	wantKeyEverywhere(t, c, "alice", id)
 }

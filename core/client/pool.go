@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"dfs/core"
+	"dfs/core/crypt"
 	"dfs/core/wire"
 )
 
@@ -183,6 +184,13 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 	if err != nil {
 		return nil, err
 	}
+	return p.dialAs(ctx, root, pw)
+}
+
+// dialAs is dial logging in with root, the root key of pw; pw is "" for
+// a password other than the client's (Passwd's), whose refusal says
+// nothing about the client's own.
+func (p *nodePool) dialAs(ctx context.Context, root *crypt.Root, pw string) (*stub, error) {
 	start := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, p.c.cfg.Timeout)
 	defer cancel()
@@ -190,7 +198,7 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 	if err != nil {
 		if pe := pinMismatch(err); pe != nil {
 			if p.repin() {
-				return p.dial(ctx)
+				return p.dialAs(ctx, root, pw)
 			}
 			return nil, pe
 		}
@@ -209,7 +217,7 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 			return nil, err
 		}
 		if again {
-			return p.dial(ctx) // checked against the key just accepted
+			return p.dialAs(ctx, root, pw) // checked against the key just accepted
 		}
 	}
 	// The handshake proved the node alive; the login check (queued behind
@@ -227,7 +235,7 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 		s.conn.Close()
 		var re *wire.RemoteError
 		if errors.As(err, &re) && re.Status == wire.StatusAuthFailed {
-			if p.c.loginRefused(pw) {
+			if pw != "" && p.c.loginRefused(pw, p.idx) {
 				return p.dial(ctx)
 			}
 			return nil, core.ErrAuth
@@ -240,6 +248,9 @@ func (p *nodePool) dial(ctx context.Context) (*stub, error) {
 			return nil, fmt.Errorf("no answer to the login within %v", loginWait(&p.c.cfg))
 		}
 		return nil, notNode(p.addr, err)
+	}
+	if pw != "" {
+		p.c.loginAccepted(pw, p.idx)
 	}
 	s.conn.SetDeadline(time.Time{})
 	return s, nil

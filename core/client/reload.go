@@ -38,6 +38,8 @@ type credentials struct {
 	refused   string                   // a password the nodes refused (only with Reload): not tried again
 	checked   time.Time                // when the configuration was last read for refused
 	warned    string                   // the refused password an ERROR was logged about
+	accepted  string                   // the password a node last took (only with Reload)
+	refusedBy [core.NumNodes]bool      // the nodes that refused accepted: their dfs.conf has another
 	pins      [core.NumNodes]string    // the pins the nodes' TLS configurations check
 	pinRead   [core.NumNodes]time.Time // when the configuration was last read for a node's key
 	pinWarned [core.NumNodes]bool      // an ERROR was logged about the node's key
@@ -93,10 +95,28 @@ func (c *Client) loginRoot() (*crypt.Root, string, error) {
 	return crypt.DeriveRoot(c.cfg.User, pw), pw, nil
 }
 
+// loginAccepted records that node n took pw.
+func (c *Client) loginAccepted(pw string, n int) {
+	if c.cfg.Reload == nil {
+		return
+	}
+	cr := &c.creds
+	cr.mu.Lock()
+	defer cr.mu.Unlock()
+	if cr.accepted != pw {
+		cr.accepted, cr.refusedBy = pw, [core.NumNodes]bool{}
+	}
+	cr.refusedBy[n] = false
+}
+
 // loginRefused records that the nodes refused pw and reports whether
 // there is another password to try at once: one read from the
-// configuration, or one another login switched to meanwhile.
-func (c *Client) loginRefused(pw string) bool {
+// configuration, or one another login switched to meanwhile. One node
+// refusing a password another took is that node's dfs.conf, not the
+// password's (an operator's reset on that node alone, a node lying): it
+// is logged and the password kept for the others; a second node refusing
+// it is a change of password.
+func (c *Client) loginRefused(pw string, n int) bool {
 	if c.cfg.Reload == nil {
 		return false
 	}
@@ -106,13 +126,30 @@ func (c *Client) loginRefused(pw string) bool {
 	if cr.password != pw {
 		return cr.password != cr.refused
 	}
-	cr.refused, cr.checked = pw, time.Now()
 	r, err := c.cfg.Reload()
 	if err == nil && r.Password != "" && r.Password != pw {
 		c.log.Info("the nodes refused the password; read a new one from the configuration, logging in with it")
+		cr.refused, cr.checked = pw, time.Now()
 		cr.password = r.Password
 		return true
 	}
+	if cr.accepted == pw && err == nil {
+		if !cr.refusedBy[n] {
+			cr.refusedBy[n] = true
+			c.log.Warn("a node refuses the password the others took: its dfs.conf has another for the user; it is passed over",
+				"node", c.nodes[n].label, "user", c.cfg.User)
+		}
+		refusing := 0
+		for _, r := range cr.refusedBy {
+			if r {
+				refusing++
+			}
+		}
+		if refusing < 2 {
+			return false
+		}
+	}
+	cr.refused, cr.checked = pw, time.Now()
 	if cr.warned != pw {
 		cr.warned = pw
 		msg := "the nodes refused the password of " + c.cfg.User + " and the configuration has no other: " +
