@@ -143,6 +143,11 @@ func scanServer(name string, data []byte, strict bool) ([]userEntry, error) {
 			e.login = stripComment(value)
 			e.passLine = i
 			pending = -1
+			if strings.ContainsFunc(e.login, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+				// A verifier (or an old hash) is one printable word; a
+				// stray control character would not survive a rewrite.
+				return nil, lineError(name, n, "password of user %q holds a space or control character; set it with: dfsnode user passwd %s", e.name, e.name)
+			}
 			if !strict || strings.HasPrefix(e.login, oldHashPrefix) {
 				continue
 			}
