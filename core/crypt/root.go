@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -47,6 +48,10 @@ func DeriveRoot(user, password string) *Root {
 	}
 	salt := sha256.Sum256([]byte("dfs user salt v1\x00" + user))
 	secret := argon2.IDKey([]byte(password), salt[:], kdfTime, kdfMemory, kdfThreads, 32)
+	// The 64 MiB argon2 worked in are garbage now: hand them back to the
+	// system at once, or a long-lived client (dfsmount) would keep them
+	// resident for minutes, more than everything else it holds.
+	debug.FreeOSMemory()
 	r := &Root{
 		login: ed25519.NewKeyFromSeed(derive(secret, "dfs login v1", 32)),
 		wrap:  derive(secret, "dfs wrap v1", 32),
