@@ -29,6 +29,7 @@ type listCache struct {
 	mu      sync.Mutex // guards the fields below
 	dirs    map[string]*listing
 	looked  map[string]looked // single lookups of names no fresh listing holds
+	kept    map[string]looked // folders whose times moved since (bumpedLocked): still who they are, for Folder
 	clock   uint64            // bumped by every change
 	changed map[string]uint64 // folder -> clock of its last change
 	floor   uint64            // clock when changed was last emptied
@@ -74,7 +75,7 @@ const busyListing = 16
 const maxCachedDirs = 64
 
 func newListCache(nodes namespace, ttl time.Duration) *listCache {
-	c := &listCache{nodes: nodes, dirs: map[string]*listing{}, looked: map[string]looked{}, changed: map[string]uint64{}}
+	c := &listCache{nodes: nodes, dirs: map[string]*listing{}, looked: map[string]looked{}, kept: map[string]looked{}, changed: map[string]uint64{}}
 	c.ttlNS.Store(int64(ttl))
 	return c
 }
@@ -325,8 +326,30 @@ func (c *listCache) bumpedLocked(name string) {
 	if name == "" || dir == "" {
 		return // the top folder's times are not kept
 	}
+	if lk, ok := c.looked[dir]; ok {
+		if len(c.kept) >= maxLooked {
+			clear(c.kept)
+		}
+		c.kept[dir] = lk
+	}
 	delete(c.looked, dir)
 	delete(c.dirs, core.Parent(dir))
+}
+
+// Folder is Stat for what a folder is rather than what it shows: its Born
+// and the nodes holding it, which a new entry in it is sealed under
+// (sealerAt). A folder's cached entry whose times moved since, as they do
+// at every create inside it, still serves for the timeout: a tar into a
+// folder must not ask the nodes for the folder at every file. A change of
+// the folder itself (remove, rename) forgets it (dropLocked).
+func (c *listCache) Folder(ctx context.Context, name string) (Entry, error) {
+	c.mu.Lock()
+	lk, ok := c.kept[name]
+	c.mu.Unlock()
+	if ok && time.Since(lk.at) < c.ttl() {
+		return lk.e, nil
+	}
+	return c.Stat(ctx, name)
 }
 
 // dropLocked takes name out of its folder's listing, and forgets the
@@ -343,6 +366,11 @@ func (c *listCache) dropLocked(name string) {
 	for n := range c.looked {
 		if n == name || strings.HasPrefix(n, name+"/") {
 			delete(c.looked, n)
+		}
+	}
+	for n := range c.kept {
+		if n == name || strings.HasPrefix(n, name+"/") {
+			delete(c.kept, n)
 		}
 	}
 }

@@ -169,3 +169,36 @@ func TestListCacheOff(t *testing.T) {
 		t.Fatalf("cache turned on: %+v %v, %d stats", e, err, s.stats)
 	}
 }
+
+// TestListCacheFolder: creates in a folder move its times and void its
+// cached entry for stat, but not for Folder (what a new entry is sealed
+// under): a tar into a folder asks the nodes for the folder once, not at
+// every file; removing the folder forgets it.
+func TestListCacheFolder(t *testing.T) {
+	ctx := context.Background()
+	s := &countingStore{}
+	c := newListCache(s, time.Minute)
+	if _, err := c.Stat(ctx, "x/d"); err != nil || s.stats != 1 {
+		t.Fatalf("stat: %v, %d stats", err, s.stats)
+	}
+	for _, f := range []string{"x/d/f1", "x/d/f2", "x/d/f3"} {
+		if _, err := c.Folder(ctx, "x/d"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Put(ctx, f, nil, 0, PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.stats != 1 {
+		t.Errorf("Folder asked the nodes %d times over three creates, want none", s.stats-1)
+	}
+	if _, err := c.Stat(ctx, "x/d"); err != nil || s.stats != 2 {
+		t.Errorf("stat of a folder whose times moved is not asked again: %v, %d stats", err, s.stats)
+	}
+	c.mu.Lock()
+	c.dropLocked("x/d")
+	c.mu.Unlock()
+	if _, err := c.Folder(ctx, "x/d"); err != nil || s.stats != 3 {
+		t.Errorf("Folder of a removed folder answered from the cache: %v, %d stats", err, s.stats)
+	}
+}

@@ -69,7 +69,7 @@ func (c *Client) sealerAt(ctx context.Context, name string, parents *owner) (sea
 	if parents != nil {
 		e, err = c.mkdirAll(ctx, dir, *parents)
 	} else {
-		e, err = c.names.Stat(ctx, dir)
+		e, err = c.names.Folder(ctx, dir)
 	}
 	if err != nil {
 		return sealer{}, err
@@ -160,7 +160,7 @@ type owner struct{ uid, gid uint32 }
 // folders above it, mode 0755) when there is none. A folder made by
 // someone else meanwhile is as good.
 func (c *Client) mkdirAll(ctx context.Context, dir string, o owner) (Entry, error) {
-	e, err := c.names.Stat(ctx, dir)
+	e, err := c.names.Folder(ctx, dir)
 	if !errors.Is(err, core.ErrNotFound) {
 		return e, err
 	}
